@@ -1,0 +1,522 @@
+"""Every event and command that crosses the bus, plus the one JSON codec used everywhere.
+
+All types are frozen, keyword-only dataclasses. Each has a ``type`` tag in its JSON form; the
+same bytes go over Redis, into logs and out of the CLI. ``LiveEvent`` is special: its tag is
+the live event kind itself (``comment``, ``gift``, …) so its JSON is exactly the normalised
+event of design §4.
+
+Channel names live here too, so producers and consumers agree on them without importing each
+other.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, Union
+
+# --------------------------------------------------------------------------------------------
+# Channels (namespaced on the bus as "<namespace>:<channel>")
+
+
+class Channel:
+    LIVE_EVENTS = "live.events"  # comments, likes, entries, stats … (pub/sub)
+    LIVE_DURABLE = "live.events.durable"  # gifts and follows: must not be lost
+    SPEECH_REQUESTS = "speech.requests"  # durable
+    SPEECH_READY = "speech.ready"
+    REPLY_JOBS = "reply.jobs"  # questions for the LLM worker
+    PLAYER_STATE = "player.state"
+    SYSTEM = "system"
+    CONTROL = "control"
+
+
+#: Channels that travel on Redis Streams with a consumer group (acked after handling).
+DURABLE_CHANNELS = frozenset({Channel.LIVE_DURABLE, Channel.SPEECH_REQUESTS})
+
+#: A consumer of live events subscribes to both of these.
+LIVE_CHANNELS = (Channel.LIVE_EVENTS, Channel.LIVE_DURABLE)
+
+
+class Priority(enum.IntEnum):
+    """Lower is more urgent (design §5)."""
+
+    EMERGENCY = -10
+    GIFT_LARGE = -5
+    USER_VIP = -2
+    GIFT_NORMAL = -1
+    COMMENT_IMPORTANT = 0
+    NORMAL = 5
+    SCRIPT = 10
+    BACKGROUND = 20
+
+
+LiveEventType = Literal["comment", "gift", "like", "enter", "follow", "share", "fansclub", "stats", "live_end"]
+LIVE_EVENT_TYPES: tuple[str, ...] = typing.get_args(LiveEventType)
+
+SpeechKind = Literal[
+    "script", "gift", "welcome", "follow", "like", "reply", "llm", "timed", "filler", "bridge",
+    "say_now", "system",
+]
+
+# --------------------------------------------------------------------------------------------
+# Live events (design §4)
+
+
+@dataclass(frozen=True, kw_only=True)
+class User:
+    id: str
+    nickname: str
+    level: int = 0
+    pay_level: int = 0
+    fans_club_level: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class GiftInfo:
+    id: str
+    name: str
+    count: int  # the increase this message carries
+    total: int  # running combo total
+    diamonds: int  # per-unit value
+
+
+@dataclass(frozen=True, kw_only=True)
+class LikeInfo:
+    count: int
+    total: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoomStats:
+    online: int
+    total: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class LiveEvent:
+    TAGS: ClassVar[tuple[str, ...]] = LIVE_EVENT_TYPES
+    OMIT_IF_NONE: ClassVar[frozenset[str]] = frozenset({"gift", "like", "stats"})
+
+    type: LiveEventType
+    msg_id: str
+    room_id: str
+    ts: float
+    user: User | None = None
+    text: str = ""
+    gift: GiftInfo | None = None
+    like: LikeInfo | None = None
+    stats: RoomStats | None = None
+
+    @property
+    def durable(self) -> bool:
+        return self.type in ("gift", "follow")
+
+    @property
+    def channel(self) -> str:
+        return Channel.LIVE_DURABLE if self.durable else Channel.LIVE_EVENTS
+
+
+# --------------------------------------------------------------------------------------------
+# Speech
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpeechRequest:
+    """Something to say. ``deadline`` is epoch seconds; past it the item is stale."""
+
+    TAG: ClassVar[str] = "speech_request"
+    id: str
+    text: str
+    kind: SpeechKind
+    priority: int
+    source_event: str | None = None  # msg_id of the live event this answers
+    deadline: float | None = None
+    created_at: float = 0.0
+    product: str | None = None  # product slug, for scripts and grounded replies
+    segment: str | None = None  # script segment name
+    sentence_index: int = 0  # position of this text within its segment rendering
+    group: str | None = None  # utterances that belong together (one segment rendering, one reply)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpeechReady:
+    """Synthesised, checked and normalised audio for a request, stored as a WAV file."""
+
+    TAG: ClassVar[str] = "speech_ready"
+    request: SpeechRequest
+    audio_path: str
+    sample_rate: int
+    duration_s: float
+    sentence_starts: tuple[float, ...] = (0.0,)  # seconds; where each sentence begins
+    route: str = ""  # e.g. "gptsovits:http://127.0.0.1:9880#model-a" or "espeak"
+    attempts: int = 1
+    cached: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpeechFailed:
+    TAG: ClassVar[str] = "speech_failed"
+    request: SpeechRequest
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyJob:
+    """A viewer question for the LLM worker; it answers with SpeechRequests."""
+
+    TAG: ClassVar[str] = "reply_job"
+    id: str
+    question: str
+    nickname: str = ""
+    product: str | None = None
+    priority: int = Priority.COMMENT_IMPORTANT
+    deadline: float | None = None
+    source_event: str | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Player state (channel player.state)
+
+PlayerStateName = Literal["IDLE", "PLAYING", "INTERRUPT_DECISION", "INTERRUPTED", "POST_INTERRUPT"]
+QueueItemState = Literal["waiting", "synthesising", "ready", "playing"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlayerStateChanged:
+    TAG: ClassVar[str] = "player_state"
+    state: PlayerStateName
+    previous: PlayerStateName
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaybackStarted:
+    TAG: ClassVar[str] = "playback_started"
+    id: str
+    kind: str
+    text: str
+    priority: int
+    duration_s: float
+    route: str = ""
+    resumed: bool = False
+    start_s: float = 0.0  # where in the audio playback starts (non-zero on resume)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaybackProgress:
+    TAG: ClassVar[str] = "playback_progress"
+    id: str
+    position_s: float
+    duration_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaybackFinished:
+    TAG: ClassVar[str] = "playback_finished"
+    id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaybackInterrupted:
+    TAG: ClassVar[str] = "playback_interrupted"
+    id: str
+    position_s: float
+    sentence_index: int
+    by_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaybackResumed:
+    TAG: ClassVar[str] = "playback_resumed"
+    id: str
+    sentence_index: int
+    position_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class UtteranceDropped:
+    """An utterance that will not be played (stale, cancelled, rejected …), with why."""
+
+    TAG: ClassVar[str] = "utterance_dropped"
+    id: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueItemView:
+    id: str
+    kind: str
+    text: str
+    priority: int
+    state: QueueItemState
+    waiting_s: float
+    deadline: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueSnapshot:
+    TAG: ClassVar[str] = "queue_snapshot"
+    items: tuple[QueueItemView, ...] = ()
+
+
+# --------------------------------------------------------------------------------------------
+# System (health, errors, config)
+
+HealthStatus = Literal["ok", "degraded", "down", "unknown"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Health:
+    """Health of one component: "feed", "bus", "tts:<server>", "llm", "audio" …"""
+
+    TAG: ClassVar[str] = "health"
+    component: str
+    status: HealthStatus
+    detail: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+    ts: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErrorReport:
+    TAG: ClassVar[str] = "error"
+    component: str
+    message: str
+    ts: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dropped:
+    """A stage decided not to act on something (an event, a request); ``reason`` says why."""
+
+    TAG: ClassVar[str] = "dropped"
+    stage: str
+    ref: str
+    reason: str
+    ts: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfigChanged:
+    TAG: ClassVar[str] = "config_changed"
+    changed: tuple[str, ...] = ()  # "section.key" applied live
+    pending_restart: tuple[str, ...] = ()  # "section.key" that need a restart
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfigError:
+    TAG: ClassVar[str] = "config_error"
+    path: str
+    errors: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------------------------
+# Operator commands (channel control)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pause:
+    TAG: ClassVar[str] = "pause"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resume:
+    TAG: ClassVar[str] = "resume"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Skip:
+    TAG: ClassVar[str] = "skip"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClearQueue:
+    TAG: ClassVar[str] = "clear_queue"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SayNow:
+    TAG: ClassVar[str] = "say_now"
+    text: str
+    priority: int = Priority.EMERGENCY
+
+
+@dataclass(frozen=True, kw_only=True)
+class SwitchProduct:
+    TAG: ClassVar[str] = "switch_product"
+    slug: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReloadConfig:
+    TAG: ClassVar[str] = "reload_config"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelSpeech:
+    """Cancel utterances: their pending synthesis is dropped and results are never applied."""
+
+    TAG: ClassVar[str] = "cancel_speech"
+    ids: tuple[str, ...]
+    reason: str = ""
+
+
+Event = Union[
+    LiveEvent, SpeechRequest, SpeechReady, SpeechFailed, ReplyJob,
+    PlayerStateChanged, PlaybackStarted, PlaybackProgress, PlaybackFinished, PlaybackInterrupted,
+    PlaybackResumed, UtteranceDropped, QueueSnapshot,
+    Health, ErrorReport, Dropped, ConfigChanged, ConfigError,
+    Pause, Resume, Skip, ClearQueue, SayNow, SwitchProduct, ReloadConfig, CancelSpeech,
+]
+EVENT_CLASSES: tuple[type, ...] = typing.get_args(Event)
+
+# --------------------------------------------------------------------------------------------
+# Codec
+
+
+class CodecError(ValueError):
+    """A message that cannot be decoded; the text says what is wrong and where."""
+
+
+class UnknownEventType(CodecError):
+    def __init__(self, tag: object):
+        super().__init__(f"unknown event type {tag!r}")
+        self.tag = tag
+
+
+def _tags_of(cls: type) -> tuple[str, ...]:
+    return getattr(cls, "TAGS", None) or (cls.TAG,)
+
+
+_BY_TAG: dict[str, type] = {tag: cls for cls in EVENT_CLASSES for tag in _tags_of(cls)}
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def to_dict(event: Any) -> dict[str, Any]:
+    """The JSON-ready dict of an event, with its ``type`` tag first."""
+    out: dict[str, Any] = {}
+    if not isinstance(event, LiveEvent):
+        out["type"] = type(event).TAG
+    out.update(_plain(event))
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        omit = getattr(type(value), "OMIT_IF_NONE", frozenset())
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not (f.name in omit and getattr(value, f.name) is None)
+        }
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def from_dict(data: Any) -> Any:
+    if not isinstance(data, dict):
+        raise CodecError(f"an event must be a JSON object, got {type(data).__name__}")
+    tag = data.get("type")
+    if tag is None:
+        raise CodecError("event has no 'type'")
+    cls = _BY_TAG.get(tag) if isinstance(tag, str) else None
+    if cls is None:
+        raise UnknownEventType(tag)
+    body = {k: v for k, v in data.items() if k != "type"} if cls is not LiveEvent else data
+    return _build(cls, body, where=str(tag))
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise CodecError(f"{where}: expected an object, got {type(data).__name__}")
+    hints = _hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name in data:
+            kwargs[f.name] = _coerce(hints[f.name], data[f.name], f"{where}.{f.name}")
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise CodecError(f"{where}: missing field '{f.name}'")
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        args = typing.get_args(hint)
+        if value is None:
+            if type(None) in args:
+                return None
+            raise CodecError(f"{where}: must not be null")
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(arg, value, where)
+            except CodecError as exc:
+                errors.append(str(exc))
+        raise CodecError(errors[0] if errors else f"{where}: bad value")
+    if origin is Literal:
+        if value not in typing.get_args(hint):
+            raise CodecError(f"{where}: {value!r} is not one of {list(typing.get_args(hint))}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise CodecError(f"{where}: expected a list")
+        (item,) = typing.get_args(hint)[:1]
+        return tuple(_coerce(item, v, f"{where}[{i}]") for i, v in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise CodecError(f"{where}: expected an object")
+        _, vt = typing.get_args(hint)
+        return {k: _coerce(vt, v, f"{where}.{k}") for k, v in value.items()}
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, where)
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise CodecError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CodecError(f"{where}: expected an integer, got {value!r}")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise CodecError(f"{where}: expected a string, got {value!r}")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise CodecError(f"{where}: expected true/false, got {value!r}")
+        return value
+    return value
+
+
+def encode(event: Any) -> bytes:
+    """UTF-8 JSON, Chinese kept readable (no \\u escapes), no whitespace."""
+    return json.dumps(to_dict(event), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def encode_str(event: Any) -> str:
+    return encode(event).decode("utf-8")
+
+
+def decode(raw: bytes | str) -> Any:
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CodecError(f"not JSON: {exc}") from None
+    return from_dict(data)
