@@ -1,0 +1,83 @@
+"""Splitting Chinese (and mixed) text into speakable sentences.
+
+Used by the script scheduler (a rendering becomes sentence-sized speech requests), the TTS
+pre-processor (no sentence longer than the model handles well) and the LLM streamer (a
+sentence is spoken as soon as it is complete).
+"""
+
+from __future__ import annotations
+
+import re
+
+TERMINATORS = "。！？；!?;…\n"
+SOFT_BREAKS = "，,、：:"
+# Closing marks that belong to the sentence they end: 他说“好。” → the ” stays.
+_CLOSERS = "”’」』）)】》\"'"
+_SENTENCE = re.compile(rf"[^{re.escape(TERMINATORS)}]*(?:[{re.escape(TERMINATORS)}]+[{re.escape(_CLOSERS)}]*|$)")
+
+
+def split_sentences(text: str, max_len: int = 60) -> list[str]:
+    """Sentences of ``text`` in order, each at most ``max_len`` characters where a soft break
+    (comma …) allows; whitespace-only pieces are dropped, the text itself is not altered."""
+    out: list[str] = []
+    for m in _SENTENCE.finditer(text):
+        piece = m.group(0).strip()
+        if piece:
+            out.extend(_limit(piece, max_len))
+    return out
+
+
+def _limit(sentence: str, max_len: int) -> list[str]:
+    parts: list[str] = []
+    while len(sentence) > max_len:
+        cut = max((sentence.rfind(c, 0, max_len) for c in SOFT_BREAKS), default=-1)
+        cut = cut + 1 if cut > 0 else max_len  # no soft break: cut hard rather than overflow
+        parts.append(sentence[:cut].strip())
+        sentence = sentence[cut:].strip()
+    if sentence:
+        parts.append(sentence)
+    return [p for p in parts if p]
+
+
+class SentenceStream:
+    """Turns streamed text deltas into complete sentences as soon as each one ends.
+
+    A clause that grows past ``long_clause`` characters is also released at its next comma, so
+    a long run-on answer starts being spoken early.
+    """
+
+    def __init__(self, long_clause: int = 24, max_len: int = 60):
+        self.long_clause = long_clause
+        self.max_len = max_len
+        self._buf = ""
+
+    def feed(self, delta: str) -> list[str]:
+        self._buf += delta
+        out: list[str] = []
+        while True:
+            cut = self._next_cut()
+            if cut is None:
+                break
+            piece, self._buf = self._buf[:cut], self._buf[cut:]
+            out.extend(split_sentences(piece, self.max_len))
+        return out
+
+    def flush(self) -> list[str]:
+        rest, self._buf = self._buf, ""
+        return split_sentences(rest, self.max_len)
+
+    def _next_cut(self) -> int | None:
+        buf = self._buf
+        for i, ch in enumerate(buf):
+            if ch in TERMINATORS:
+                j = i + 1
+                while j < len(buf) and (buf[j] in TERMINATORS or buf[j] in _CLOSERS):
+                    j += 1
+                if j == len(buf):
+                    return None  # more terminators or a closing quote may still arrive
+                return j
+            if ch in SOFT_BREAKS and i + 1 >= self.long_clause:
+                return i + 1
+        if len(buf) > self.max_len:
+            return self.max_len
+        return None

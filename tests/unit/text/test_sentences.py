@@ -1,0 +1,34 @@
+from app.text.sentences import SentenceStream, split_sentences
+
+
+def test_split_on_chinese_and_ascii_terminators_keeps_closing_quotes():
+    text = "这款面霜很好用。你们觉得呢？他说“真香！”好的!明白;"
+    assert split_sentences(text) == ["这款面霜很好用。", "你们觉得呢？", "他说“真香！”", "好的!", "明白;"]
+
+
+def test_long_sentence_is_cut_at_a_comma_before_the_limit():
+    text = "第一部分很长很长，第二部分也很长很长，第三部分。"
+    parts = split_sentences(text, max_len=12)
+    assert all(len(p) <= 12 for p in parts)
+    assert "".join(parts) == text
+
+
+def test_text_without_any_break_is_cut_hard_at_the_limit():
+    parts = split_sentences("啊" * 25, max_len=10)
+    assert [len(p) for p in parts] == [10, 10, 5]
+
+
+def test_stream_releases_each_sentence_when_the_next_one_starts():
+    s = SentenceStream()
+    got = []
+    for delta in ["价格是", "九十九元。", "包邮", "哦！", "还有"]:
+        got.append(s.feed(delta))
+    assert got == [[], [], ["价格是九十九元。"], [], ["包邮哦！"]]
+    assert s.flush() == ["还有"]
+
+
+def test_stream_releases_a_long_clause_at_a_comma():
+    s = SentenceStream(long_clause=6)
+    assert s.feed("短句，") == []  # a short clause waits for the rest of its sentence
+    assert s.feed("这是一个很长的分句，然后") == ["短句，这是一个很长的分句，"]
+    assert s.flush() == ["然后"]
