@@ -1,0 +1,48 @@
+"""The message bus between the stages (design §3). Build one with ``create_bus``."""
+
+from __future__ import annotations
+
+from app.bus.base import Bus, Handler, Subscription
+from app.bus.memory import MemoryBus
+from app.logs import get_logger
+
+__all__ = ["Bus", "Handler", "MemoryBus", "Subscription", "create_bus", "BusConfigError"]
+
+log = get_logger("bus")
+
+
+class BusConfigError(ValueError):
+    pass
+
+
+def create_bus(url: str = "auto", namespace: str = "live", *, consumer: str = "main") -> Bus:
+    """``auto``: an embedded Redis (falls back to ``memory`` with a logged reason);
+    ``memory``: in-process; ``redis://…``, ``rediss://…``, ``unix://…``: an existing Redis."""
+    url = (url or "auto").strip()
+    if url == "memory":
+        return MemoryBus(namespace)
+    if url == "auto":
+        from app.bus.embedded import EmbeddedRedis, EmbeddedRedisError
+        from app.bus.redis_bus import RedisBus
+
+        server = None
+        try:
+            server = EmbeddedRedis().start()
+            bus = RedisBus(server.url, namespace, consumer=consumer, owned_server=server)
+            log.info("bus: embedded Redis on %s", server.socket_path)
+            return bus
+        except (EmbeddedRedisError, OSError) as exc:
+            if server is not None:
+                server.stop()
+            log.warning("bus: embedded Redis unavailable (%s); using the in-process bus", exc)
+            return MemoryBus(namespace)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        import redis
+
+        from app.bus.redis_bus import RedisBus
+
+        try:
+            return RedisBus(url, namespace, consumer=consumer)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise BusConfigError(f"[bus] url {url}: cannot connect to Redis ({exc})") from None
+    raise BusConfigError(f"[bus] url: {url!r} is not a bus (allowed: auto, memory, redis://host:port/db)")
