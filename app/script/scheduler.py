@@ -1,0 +1,342 @@
+"""The script scheduler stage: loops the products' script segments and keeps the player fed.
+
+It renders one segment at a time (a fresh variant reading), splits it into sentences and
+publishes each as a ``SCRIPT`` SpeechRequest, only as far ahead as ``lookahead_s`` seconds of
+audio (see Lookahead): enough that the player never starves, little enough that a product
+switch or a skip does not throw away minutes of synthesis.
+
+Interruptions are the player's business: it keeps the cut item and resumes it from the cut
+sentence. The scheduler keeps counting that item as outstanding and never re-sends it, so a
+sentence is neither lost nor said twice.
+
+Testable without threads: ``tick(now)`` does the periodic work and ``handle(event)`` takes any
+bus event; ``start()``/``stop()`` add the bus subscriptions and a ticking thread.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable
+
+from app import events
+from app.content.library import ProductLibrary
+from app.content.product import Product
+from app.content.timed import TimedTask
+from app.logs import get_logger
+from app.script.lookahead import Lookahead
+from app.script.timed_runner import TimedRunner
+from app.text.sentences import split_sentences
+from app.text.variants import MissingVariable, Renderer, parse
+
+log = get_logger("script")
+Channel = events.Channel
+
+
+def spoken_time(now: float) -> str:
+    lt = time.localtime(now)
+    return f"{lt.tm_hour}点整" if lt.tm_min == 0 else f"{lt.tm_hour}点{lt.tm_min}分"
+
+
+class ScriptScheduler:
+    def __init__(
+        self,
+        bus,
+        library: ProductLibrary,
+        *,
+        lookahead_s: float = 30.0,
+        order: str = "sequential",  # products each round: "sequential" | "shuffle"
+        segment_order: str = "sequential",  # segments of a product: "sequential" | "shuffle"
+        rotate_products: bool = True,  # False: stay on the current product
+        seed: int | str | None = None,
+        chars_per_s: float = 4.5,
+        max_sentence_len: int = 60,
+        max_outstanding: int = 40,
+        timed_tasks: Iterable[TimedTask] = (),
+        templates=None,  # app.content.Templates, for timed tasks naming a template
+        timed_deadline_s: float = 180.0,
+        text_filter: Callable[[str], str | None] | None = None,
+        start_product: str | None = None,
+        clock: Callable[[], float] = time.time,
+        tick_interval_s: float = 0.5,
+    ):
+        for name, value in (("order", order), ("segment_order", segment_order)):
+            if value not in ("sequential", "shuffle"):
+                raise ValueError(f"{name} must be 'sequential' or 'shuffle', got {value!r}")
+        self.bus = bus
+        self.library = library
+        self.lookahead_s = lookahead_s
+        self.order = order
+        self.segment_order = segment_order
+        self.rotate_products = rotate_products
+        self.max_sentence_len = max_sentence_len
+        self.max_outstanding = max_outstanding
+        self.timed_tasks = list(timed_tasks)
+        self.templates = templates
+        self.timed_deadline_s = timed_deadline_s
+        self.text_filter = text_filter
+        self.clock = clock
+        self.tick_interval_s = tick_interval_s
+        self._rng = random.Random(seed)
+        self._renderer = Renderer(self._rng.random())
+        self._session = uuid.UUID(int=self._rng.getrandbits(128)).hex[:8] if seed is not None else uuid.uuid4().hex[:8]
+        self._lock = threading.RLock()
+        self._ahead = Lookahead(chars_per_s)
+        self._pending: deque[events.SpeechRequest] = deque()  # rendered, not yet published
+        self._product: str | None = start_product
+        self._started_product = False
+        self._segments_left: list[str] = []
+        self._products_left: list[str] = []
+        self._playing: str | None = None
+        self._paused = False
+        self._renderings = 0
+        self._timed = TimedRunner()
+        self._idle_reported = False
+        self._subs: list = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ---- public -----------------------------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def current_product(self) -> str | None:
+        return self._product
+
+    def ahead_s(self, now: float | None = None) -> float:
+        with self._lock:
+            return self._ahead.ahead_s(self.clock() if now is None else now)
+
+    def start(self) -> None:
+        self._subs = [self.bus.subscribe(ch, self.handle)
+                      for ch in (Channel.SPEECH_READY, Channel.PLAYER_STATE, Channel.CONTROL)]
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="script-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+        for sub in self._subs:
+            self.bus.unsubscribe(sub)
+        self._subs = []
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # one bad template must not stop the script for good
+                log.exception("scheduler tick failed")
+            self._stop.wait(self.tick_interval_s)
+
+    def tick(self, now: float | None = None) -> None:
+        """Say due timed tasks and top the look-ahead up."""
+        now = self.clock() if now is None else now
+        with self._lock:
+            if self._paused:
+                return
+            self._run_timed(now)
+            self._top_up(now)
+
+    def handle(self, event) -> None:
+        """Any event from speech.ready, player.state or control."""
+        now = self.clock()
+        with self._lock:
+            ahead = self._ahead
+            if isinstance(event, events.SpeechReady):
+                ahead.ready(event.request.id, event.duration_s)
+            elif isinstance(event, events.SpeechFailed):
+                ahead.remove(event.request.id)
+            elif isinstance(event, events.PlaybackStarted):
+                self._playing = event.id
+                ahead.started(event.id, now, event.start_s, event.duration_s)
+            elif isinstance(event, events.PlaybackResumed):
+                self._playing = event.id
+                ahead.started(event.id, now, event.position_s, 0.0)
+            elif isinstance(event, events.PlaybackInterrupted):
+                ahead.stopped(event.id, event.position_s)
+                if self._playing == event.id:
+                    self._playing = None
+            elif isinstance(event, (events.PlaybackFinished, events.UtteranceDropped)):
+                ahead.remove(event.id)
+                if self._playing == event.id:
+                    self._playing = None
+            elif isinstance(event, events.CancelSpeech):
+                for req_id in event.ids:
+                    ahead.remove(req_id)
+            elif isinstance(event, events.ClearQueue):
+                for req_id, _item in list(ahead.items.items()):
+                    if req_id != self._playing:
+                        ahead.remove(req_id)
+            elif isinstance(event, events.Pause):
+                self._paused = True
+                ahead.freeze(now)
+                return
+            elif isinstance(event, events.Resume):
+                if self._paused:
+                    self._paused = False
+                    ahead.thaw(now, self._playing)
+                    self._timed.postpone(now)
+            elif isinstance(event, events.Skip):
+                self._skip()
+            elif isinstance(event, events.SwitchProduct):
+                self._switch(event.slug)
+            else:
+                return
+            if not self._paused:
+                self._top_up(now)
+
+    # ---- control ----------------------------------------------------------------------------
+
+    def _skip(self) -> None:
+        """Skip the rest of the segment being read (the player skips the playing sentence)."""
+        group = None
+        if self._playing and self._playing in self._ahead.items:
+            group = self._ahead.items[self._playing].request.group
+        elif self._ahead.items:
+            group = next(iter(self._ahead.items.values())).request.group
+        elif self._pending:
+            group = self._pending[0].group
+        if group is None:
+            return
+        self._cancel([i for i in self._ahead.ids(group=group) if i != self._playing], "skip")
+        self._pending = deque(r for r in self._pending if r.group != group)
+
+    def _switch(self, slug: str) -> None:
+        product = self.library.get(slug)
+        if product is None or not product.speakable_segments:
+            why = "no such product" if product is None else "it has no speakable segment"
+            self._report(f"cannot switch to product {slug!r}: {why}")
+            return
+        self._cancel([i for i in self._ahead.ids() if i != self._playing], f"switch to {slug}")
+        self._pending.clear()
+        self._product = slug
+        self._started_product = True
+        self._segments_left = self._segment_names(product)
+        order = [p.slug for p in self._speakable_products()]
+        self._products_left = order[order.index(slug) + 1:] if slug in order else []
+
+    def _cancel(self, ids: list[str], reason: str) -> None:
+        for req_id in ids:
+            self._ahead.remove(req_id)
+        if ids:
+            self.bus.publish(Channel.CONTROL, events.CancelSpeech(ids=tuple(ids), reason=reason))
+
+    # ---- producing --------------------------------------------------------------------------
+
+    def _top_up(self, now: float) -> None:
+        empty_renderings = 0
+        while self._ahead.ahead_s(now) < self.lookahead_s and len(self._ahead) < self.max_outstanding:
+            if not self._pending:
+                if not self._render_next(now):
+                    empty_renderings += 1
+                    if empty_renderings > 20 or self._idle_reported:
+                        return
+                    continue
+            request = self._pending.popleft()
+            self._ahead.add(request)
+            self.bus.publish(Channel.SPEECH_REQUESTS, request)
+
+    def _speakable_products(self) -> list[Product]:
+        return [p for p in self.library.products(enabled_only=True) if p.speakable_segments]
+
+    def _segment_names(self, product: Product) -> list[str]:
+        names = [s.name for s in product.speakable_segments]
+        if self.segment_order == "shuffle":
+            self._rng.shuffle(names)
+        return names
+
+    def _next_product(self, products: dict[str, Product]) -> str | None:
+        if not self.rotate_products and self._product in products:
+            return self._product
+        self._products_left = [s for s in self._products_left if s in products]
+        if not self._products_left:
+            order = list(products)
+            if self.order == "shuffle":
+                self._rng.shuffle(order)
+                if len(order) > 1 and order[0] == self._product:
+                    order.append(order.pop(0))  # never the same product twice in a row
+            self._products_left = order
+        return self._products_left.pop(0) if self._products_left else None
+
+    def _render_next(self, now: float) -> bool:
+        """Render the next segment into ``_pending``; False if nothing was produced."""
+        products = {p.slug: p for p in self._speakable_products()}
+        if not products:
+            if not self._idle_reported:
+                self._idle_reported = True
+                self._report("no product has a speakable script segment; the script is silent")
+            return False
+        self._idle_reported = False
+        if self._product is not None and self._product not in products:
+            self._segments_left = []
+        if not self._started_product:
+            # The first rendering: begin with the start product (if any), then rotate on.
+            self._started_product = True
+            if self._product in products:
+                self._segments_left = self._segment_names(products[self._product])
+                order = list(products)
+                self._products_left = order[order.index(self._product) + 1:]
+        if not self._segments_left:
+            self._product = self._next_product(products)
+            self._segments_left = self._segment_names(products[self._product])
+        product = products[self._product]
+        segment = product.segment(self._segments_left.pop(0))
+        if segment is None or not segment.speakable:  # edited since the list was made
+            return False
+        values = {**product.template_values(), "time": spoken_time(now), "segment": segment.name}
+        try:
+            text = self._renderer.render(segment.template, values)
+        except MissingVariable as exc:
+            self._report(f"{segment.template_path}: {exc} (segment skipped)")
+            return False
+        self._renderings += 1
+        group = f"{self._session}-{self._renderings}"
+        sentences = [s for s in (self._filter(t) for t in split_sentences(text, self.max_sentence_len)) if s]
+        for i, sentence in enumerate(sentences):
+            self._pending.append(events.SpeechRequest(
+                id=f"script-{group}.{i}", text=sentence, kind="script", priority=events.Priority.SCRIPT,
+                created_at=now, product=product.slug, segment=segment.name, sentence_index=i,
+                group=group))
+        return bool(sentences)
+
+    def _filter(self, text: str) -> str | None:
+        return self.text_filter(text) if self.text_filter is not None else text
+
+    # ---- timed tasks ------------------------------------------------------------------------
+
+    def _run_timed(self, now: float) -> None:
+        product = self.library.get(self._product) if self._product else None
+        tasks = self.timed_tasks + list(product.timed if product else ())
+        for task in self._timed.due(tasks, now):
+            values = {**(product.template_values() if product else {}), "time": spoken_time(now)}
+            try:
+                if task.text is not None:
+                    text = self._renderer.render(parse(task.text, values.keys()), values)
+                elif self.templates is not None:
+                    text = self.templates.render(task.template, values)
+                else:
+                    raise LookupError(f"no templates loaded for template {task.template!r}")
+            except Exception as exc:  # a broken task is reported, the script goes on
+                self._report(f"timed task {task.name!r} not said: {exc}")
+                continue
+            text = self._filter(text)
+            if not text:
+                continue
+            self._renderings += 1
+            self.bus.publish(Channel.SPEECH_REQUESTS, events.SpeechRequest(
+                id=f"timed-{self._session}-{self._renderings}", text=text, kind="timed",
+                priority=task.priority, created_at=now, deadline=now + self.timed_deadline_s,
+                product=self._product, segment=task.name, group=f"{self._session}-{self._renderings}"))
+
+    def _report(self, message: str) -> None:
+        log.warning("%s", message)
+        self.bus.publish(Channel.SYSTEM, events.ErrorReport(component="script", message=message, ts=self.clock()))

@@ -1,0 +1,267 @@
+import json
+
+import pytest
+
+from app import events
+from app.bus.memory import MemoryBus
+from app.content import ProductLibrary
+from app.content.timed import TimedTask
+from app.script import ScriptScheduler
+
+C = events.Channel
+
+
+class RecordingBus(MemoryBus):
+    """The in-process bus, also keeping what was published in order (synchronously)."""
+
+    def __init__(self):
+        super().__init__("test")
+        self.log: list[tuple[str, object]] = []
+
+    def publish(self, channel, event):
+        self.log.append((channel, event))
+        super().publish(channel, event)
+
+    def requests(self):
+        return [e for ch, e in self.log if ch == C.SPEECH_REQUESTS]
+
+    def cancels(self):
+        return [e for ch, e in self.log if isinstance(e, events.CancelSpeech)]
+
+
+class Clock:
+    def __init__(self, t=1_700_000_000.0):
+        self.t = t
+
+    def __call__(self):
+        return self.t
+
+
+def make_library(root, products=("cream", "snack"), segments=("opening", "urging")):
+    for slug in products:
+        (root / slug).mkdir()
+        (root / slug / "product.json").write_text(
+            json.dumps({"name": slug.upper(), "price": "9元", "segments": list(segments)}), "utf-8")
+    lib = ProductLibrary(root, check_interval=0)
+    for slug in products:
+        for seg in segments:
+            # three 4-character sentences per segment
+            lib.save_segment(slug, seg, template=f"{{甲|乙}}{seg[:2]}。{{丙|丁}}{slug[:2]}。{{戊|己}}句子。")
+    return lib
+
+
+@pytest.fixture
+def bus():
+    b = RecordingBus()
+    yield b
+    b.close()
+
+
+def sched(bus, lib, clock=None, **kw):
+    kw.setdefault("chars_per_s", 1.0)
+    kw.setdefault("seed", 1)
+    return ScriptScheduler(bus, lib, clock=clock or Clock(), **kw)
+
+
+def where(req):
+    return (req.product, req.segment, req.sentence_index)
+
+
+def test_loops_products_and_segments_in_order_with_sentences(bus, tmp_path):
+    lib = make_library(tmp_path)
+    s = sched(bus, lib, lookahead_s=1e9, max_outstanding=27)
+    s.tick()
+    reqs = bus.requests()
+    assert len(reqs) == 27
+    segs = [(r.product, r.segment) for r in reqs if r.sentence_index == 0]
+    assert segs == [("cream", "opening"), ("cream", "urging"), ("snack", "opening"), ("snack", "urging")] * 2 \
+        + [("cream", "opening")]
+    assert all(r.kind == "script" and r.priority == events.Priority.SCRIPT for r in reqs)
+    assert [r.sentence_index for r in reqs[:3]] == [0, 1, 2]
+    assert len({r.group for r in reqs[:3]}) == 1 and reqs[0].group != reqs[3].group
+    assert reqs[0].text.endswith("op。") and reqs[1].text.endswith("cr。")
+    assert len({r.id for r in reqs}) == 27
+
+
+def test_shuffle_says_every_product_once_per_round(bus, tmp_path):
+    lib = make_library(tmp_path, products=("a1", "b2", "c3", "d4"), segments=("opening",))
+    s = sched(bus, lib, lookahead_s=1e9, max_outstanding=3 * 12, order="shuffle")
+    s.tick()
+    firsts = [r.product for r in bus.requests() if r.sentence_index == 0]
+    rounds = [firsts[i:i + 4] for i in range(0, 12, 4)]
+    assert all(sorted(r) == ["a1", "b2", "c3", "d4"] for r in rounds)
+    assert len({tuple(r) for r in rounds}) > 1
+
+
+def test_lookahead_counts_estimates_then_durations_minus_played(bus, tmp_path):
+    lib = make_library(tmp_path)
+    clock = Clock()
+    s = sched(bus, lib, clock, lookahead_s=10.0)
+    s.tick()
+    reqs = bus.requests()
+    assert len(reqs) == 3  # 4 chars at 1 char/s each: 12 s ≥ 10 s
+    assert s.ahead_s() == pytest.approx(12.0)
+    s.tick()
+    assert len(bus.requests()) == 3  # enough ahead: nothing more
+    for r in reqs:  # audio came out shorter than the estimate
+        s.handle(events.SpeechReady(request=r, audio_path="x.wav", sample_rate=32000, duration_s=2.0))
+    assert s.ahead_s() >= 10.0
+    # 2 s real + 4 s estimated each: one more sentence was needed to get back to 10 s
+    assert len(bus.requests()) == 4
+    assert s.ahead_s() == pytest.approx(10.0)
+    first = reqs[0]
+    s.handle(events.PlaybackStarted(id=first.id, kind="script", text=first.text, priority=10, duration_s=2.0))
+    clock.t += 1.5
+    assert s.ahead_s() == pytest.approx(8.5)  # played time is subtracted
+    s.tick()
+    assert len(bus.requests()) == 5 and s.ahead_s() == pytest.approx(12.5)
+    s.handle(events.PlaybackFinished(id=first.id))
+    assert s.ahead_s() == pytest.approx(12.0)
+
+
+def test_never_starves_when_playback_keeps_finishing(bus, tmp_path):
+    lib = make_library(tmp_path)
+    clock = Clock()
+    s = sched(bus, lib, clock, lookahead_s=10.0)
+    s.tick()
+    played = 0
+    while played < 30:
+        req = next(r for r in bus.requests() if r.id not in {e.id for ch, e in bus.log
+                                                              if isinstance(e, events.PlaybackFinished)})
+        s.handle(events.PlaybackStarted(id=req.id, kind="script", text=req.text, priority=10, duration_s=4.0))
+        bus.log.append((C.PLAYER_STATE, events.PlaybackFinished(id=req.id)))
+        clock.t += 4.0
+        s.handle(events.PlaybackFinished(id=req.id))
+        played += 1
+        assert s.ahead_s() >= 10.0 - 1e-9
+
+
+def test_pause_stops_producing_and_resume_continues(bus, tmp_path):
+    lib = make_library(tmp_path)
+    s = sched(bus, lib, lookahead_s=10.0)
+    s.tick()
+    s.handle(events.Pause())
+    for r in bus.requests():
+        s.handle(events.PlaybackFinished(id=r.id))
+    s.tick()
+    assert len(bus.requests()) == 3 and s.paused
+    s.handle(events.Resume())
+    assert len(bus.requests()) == 6
+
+
+def test_skip_cancels_the_rest_of_the_segment_being_read(bus, tmp_path):
+    lib = make_library(tmp_path)
+    s = sched(bus, lib, lookahead_s=20.0)  # 5 sentences: all of opening + 2 of urging
+    s.tick()
+    reqs = bus.requests()
+    playing = reqs[0]
+    s.handle(events.PlaybackStarted(id=playing.id, kind="script", text=playing.text, priority=10, duration_s=4))
+    s.handle(events.Skip())
+    assert [c.ids for c in bus.cancels()] == [(reqs[1].id, reqs[2].id)]
+    assert all(r.group != playing.group for r in bus.requests()[len(reqs):])
+    # skipping while urging is playing drops its unsent sentence too
+    urging = [r for r in bus.requests() if r.segment == "urging"]
+    s.handle(events.PlaybackFinished(id=playing.id))
+    s.handle(events.PlaybackStarted(id=urging[0].id, kind="script", text="", priority=10, duration_s=4))
+    n = len(bus.requests())
+    s.handle(events.Skip())
+    assert all(r.segment != "urging" or r.product != "cream" for r in bus.requests()[n:])
+
+
+def test_switch_product_cancels_queued_script_and_starts_the_new_product(bus, tmp_path):
+    lib = make_library(tmp_path, products=("cream", "snack", "tee"))
+    s = sched(bus, lib, lookahead_s=10.0)
+    s.tick()
+    reqs = bus.requests()
+    s.handle(events.PlaybackStarted(id=reqs[0].id, kind="script", text="", priority=10, duration_s=4))
+    s.handle(events.SwitchProduct(slug="tee"))
+    assert bus.cancels()[-1].ids == (reqs[1].id, reqs[2].id)
+    new = bus.requests()[3:]
+    assert where(new[0]) == ("tee", "opening", 0)
+    assert s.current_product == "tee"
+    s.handle(events.SwitchProduct(slug="nope"))
+    assert any(isinstance(e, events.ErrorReport) and "nope" in e.message for _, e in bus.log)
+
+
+def test_interrupted_sentence_is_neither_resent_nor_lost(bus, tmp_path):
+    lib = make_library(tmp_path)
+    clock = Clock()
+    s = sched(bus, lib, clock, lookahead_s=10.0)
+    s.tick()
+    cut = bus.requests()[1]
+    s.handle(events.PlaybackStarted(id=cut.id, kind="script", text=cut.text, priority=10, duration_s=4))
+    clock.t += 1
+    s.handle(events.PlaybackInterrupted(id=cut.id, position_s=1.0, sentence_index=0, by_id="gift-1"))
+    clock.t += 30  # a long interruption: the cut item still counts 3 s ahead, no time passes for it
+    assert s.ahead_s() == pytest.approx(4 + 3 + 4)
+    s.handle(events.PlaybackResumed(id=cut.id, sentence_index=0, position_s=0.0))
+    s.handle(events.PlaybackFinished(id=cut.id))
+    ids = [r.id for r in bus.requests()]
+    assert len(ids) == len(set(ids))
+    # every segment rendering is sent with contiguous sentence indexes 0..n-1
+    by_group = {}
+    for r in bus.requests():
+        by_group.setdefault(r.group, []).append(r.sentence_index)
+    assert all(v == list(range(len(v))) for v in by_group.values())
+
+
+def test_invalid_template_is_not_scheduled(bus, tmp_path):
+    lib = make_library(tmp_path)
+    lib.save_segment("cream", "urging", template="{坏了|没闭合")
+    s = sched(bus, lib, lookahead_s=1e9, max_outstanding=12)
+    s.tick()
+    assert {(r.product, r.segment) for r in bus.requests()} == {
+        ("cream", "opening"), ("snack", "opening"), ("snack", "urging")}
+
+
+def test_edits_on_disk_reach_the_next_rendering(bus, tmp_path):
+    lib = make_library(tmp_path, products=("cream",), segments=("opening",))
+    s = sched(bus, lib, lookahead_s=10.0)
+    s.tick()
+    lib.save_segment("cream", "opening", template="新的开场白。")
+    for r in bus.requests():
+        s.handle(events.PlaybackFinished(id=r.id))
+    assert bus.requests()[-1].text == "新的开场白。"
+
+
+def test_timed_tasks_fire_on_interval_and_clock_time_and_pause_with_the_script(bus, tmp_path):
+    import time as _time
+    lib = make_library(tmp_path)
+    day = _time.mktime((2025, 3, 1, 19, 59, 0, 0, 0, -1))
+    clock = Clock(day)
+    tasks = [TimedTask(name="follow", text="{记得|别忘了}关注${product}", every_s=60, priority=5),
+             TimedTask(name="clock", text="现在是${time}", at=((20, 0),), priority=3)]
+    s = sched(bus, lib, clock, lookahead_s=1.0, timed_tasks=tasks)
+
+    def timed():
+        return [r for r in bus.requests() if r.kind == "timed"]
+
+    s.tick()
+    assert timed() == []
+    clock.t += 61  # 20:00:01: the interval and the clock time are both due
+    s.tick()
+    got = {r.segment: r for r in timed()}
+    assert got["follow"].text in ("记得关注CREAM", "别忘了关注CREAM") and got["follow"].priority == 5
+    assert got["clock"].text == "现在是20点整" and got["clock"].priority == 3
+    s.tick()
+    assert len(timed()) == 2
+    s.handle(events.Pause())
+    clock.t += 200
+    s.tick()
+    assert len(timed()) == 2
+    s.handle(events.Resume())
+    s.tick()
+    assert len(timed()) == 3
+
+
+def test_thread_mode_publishes_on_its_own(bus, tmp_path):
+    import threading
+    lib = make_library(tmp_path)
+    got = threading.Event()
+    bus.subscribe(C.SPEECH_REQUESTS, lambda e: got.set())
+    s = ScriptScheduler(bus, lib, lookahead_s=5.0, tick_interval_s=0.05)
+    s.start()
+    try:
+        assert got.wait(2.0)
+    finally:
+        s.stop()
