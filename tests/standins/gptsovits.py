@@ -1,0 +1,396 @@
+"""Stand-in GPT-SoVITS server: the wire protocol of ``api_v2.py`` (and ``api.py`` v1) from
+protocols.md §2, speaking real Mandarin through espeak-ng resampled to 32 kHz.
+
+Faults are set per model — keyed by the loaded SoVITS weights path, the GPT weights path or the
+reference audio path of a request, or ``"*"`` for all — and reproduce how the real server fails:
+
+    zeros      200 + 1 s of 16 kHz zeros (the real internal-failure answer)
+    silence    200 + a few seconds of near-silent hiss
+    noise      200 + white noise as long as speech would be
+    buzz       200 + a steady 120 Hz buzz
+    swallow    200 + speech of only the first quarter of the text
+    error400   400 {"message":"tts failed","Exception":"..."}
+    error500   500 text/plain "Internal Server Error"
+    hang       never answers (until ``hang_s`` or stop)
+    truncated  Content-Length of the whole WAV, half the bytes, connection closed
+    short_wav  a WAV whose data chunk claims more bytes than were sent
+    not_audio  200 with an HTML body
+
+In-process: ``srv = StandinServer(port=0).start(); srv.url; srv.stop()``.
+Command line: ``python -m tests.standins.gptsovits --port 9880 [--api v1] [--fault KEY=MODE]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import threading
+import time
+import wave
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
+import soxr
+
+from app.tts import espeak
+
+FAULT_MODES = ("zeros", "silence", "noise", "buzz", "swallow", "error400", "error500", "hang",
+               "truncated", "short_wav", "not_audio")
+RATE = 32000
+V2_LANGS = {"auto", "auto_yue", "en", "zh", "ja", "yue", "ko", "all_zh", "all_ja", "all_yue", "all_ko"}
+MEDIA_TYPES = {"wav", "raw", "ogg", "aac"}
+SPLIT_METHODS = {f"cut{i}" for i in range(6)}
+
+
+def wav_bytes(pcm: np.ndarray, rate: int, nframes_override: int | None = None) -> bytes:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.astype("<i2").tobytes())
+    return buf.getvalue()
+
+
+def speech(text: str, speed: float = 1.0) -> np.ndarray:
+    """int16 Mandarin speech at 32 kHz, with 0.3 s of silence after it as api_v2's
+    fragment_interval adds."""
+    audio, rate = espeak.synthesize(text, rate_wpm=int(175 * speed))
+    x = soxr.resample(audio.astype(np.float32) / 32768.0, rate, RATE)
+    x = np.concatenate([np.zeros(int(0.05 * RATE), np.float32), x, np.zeros(int(0.3 * RATE), np.float32)])
+    return (np.clip(x, -1, 1) * 32767).astype(np.int16)
+
+
+class StandinServer:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, api: str = "v2", latency_s: float = 0.0,
+                 rtf: float = 0.0, faults: dict[str, str] | None = None, hang_s: float = 60.0,
+                 known_weights: set[str] | None = None):
+        if api not in ("v2", "v1"):
+            raise ValueError(f"api must be v2 or v1, got {api!r}")
+        for key, mode in (faults or {}).items():
+            if mode not in FAULT_MODES:
+                raise ValueError(f"fault for {key!r}: unknown mode {mode!r}; choose from {FAULT_MODES}")
+        self.api = api
+        self.latency_s = latency_s
+        self.rtf = rtf
+        self.faults = dict(faults or {})
+        self.hang_s = hang_s
+        self.known_weights = known_weights  # None: any path loads
+        self.gpt_weights = "GPT_weights/default.ckpt"
+        self.sovits_weights = "SoVITS_weights/default.pth"
+        self.v1_refer: dict | None = None
+        self._lock = threading.Lock()
+        self.inflight = 0
+        self.max_inflight = 0
+        self.tts_requests = 0
+        self.switches = 0
+        self.requests_by_model: dict[str, int] = {}
+        self._stopping = threading.Event()
+        handler = type("Handler", (_Handler,), {"standin": self})
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self.httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> StandinServer:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"gptsovits-standin-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def set_fault(self, key: str, mode: str | None) -> None:
+        if mode is not None and mode not in FAULT_MODES:
+            raise ValueError(f"unknown fault mode {mode!r}")
+        with self._lock:
+            if mode is None:
+                self.faults.pop(key, None)
+            else:
+                self.faults[key] = mode
+
+    def fault_for(self, ref: str) -> str | None:
+        with self._lock:
+            for key in (self.sovits_weights, self.gpt_weights, ref, "*"):
+                if key in self.faults:
+                    return self.faults[key]
+        return None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    standin: StandinServer
+    protocol_version = "HTTP/1.1"  # keep-alive, so the client's session pooling is exercised
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    # ---- plumbing --------------------------------------------------------------------------
+
+    def _params(self, method: str) -> dict | None:
+        url = urlsplit(self.path)
+        if method == "GET":
+            return {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            data = json.loads(raw or b"{}")
+        except ValueError:
+            self._json(422, {"detail": [{"type": "json_invalid", "loc": ["body", 0], "msg": "JSON decode error"}]})
+            return None
+        if not isinstance(data, dict):
+            self._json(422, {"detail": [{"type": "model_attributes_type", "loc": ["body"],
+                                         "msg": "Input should be a valid dictionary"}]})
+            return None
+        return data
+
+    def _send(self, status: int, ctype: str, body: bytes, length: int | None = None) -> None:
+        self.send_response(status)
+        self.send_header("content-type", ctype)
+        self.send_header("content-length", str(len(body) if length is None else length))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, obj: dict) -> None:
+        self._send(status, "application/json", json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode())
+
+    def do_GET(self):
+        self._route("GET")
+
+    def do_POST(self):
+        self._route("POST")
+
+    def _route(self, method: str) -> None:
+        path = urlsplit(self.path).path
+        s = self.standin
+        if s.api == "v2":
+            routes = {"/tts": self._tts_v2, "/set_gpt_weights": self._set_gpt, "/set_sovits_weights": self._set_sovits,
+                      "/set_refer_audio": self._set_refer, "/control": self._control}
+            get_only = {"/set_gpt_weights", "/set_sovits_weights", "/set_refer_audio", "/control"}
+        else:
+            routes = {"/": self._tts_v1, "/set_model": self._set_model_v1, "/change_refer": self._change_refer_v1,
+                      "/control": self._control}
+            get_only = set()
+        if path not in routes:
+            if method == "POST" and self.headers.get("Content-Length"):
+                self.rfile.read(int(self.headers["Content-Length"]))
+            return self._json(404, {"detail": "Not Found"})
+        if method == "POST" and path in get_only:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            return self._json(405, {"detail": "Method Not Allowed"})
+        params = self._params(method)
+        if params is not None:
+            routes[path](method, params)
+
+    # ---- weights ---------------------------------------------------------------------------
+
+    def _load(self, path: str | None, kind: str) -> bool:
+        s = self.standin
+        if not path:
+            self._json(400, {"message": f"{kind} weight path is required"})
+            return False
+        if s.known_weights is not None and path not in s.known_weights:
+            self._json(400, {"message": f"change {kind} weight failed", "Exception": path})
+            return False
+        with s._lock:
+            if kind == "gpt":
+                s.gpt_weights = path
+            else:
+                s.sovits_weights = path
+            s.switches += 1
+        return True
+
+    def _set_gpt(self, method, p):
+        if self._load(p.get("weights_path"), "gpt"):
+            self._json(200, {"message": "success"})
+
+    def _set_sovits(self, method, p):
+        if self._load(p.get("weights_path"), "sovits"):
+            self._json(200, {"message": "success"})
+
+    def _set_refer(self, method, p):
+        self._json(200, {"message": "success"})
+
+    def _control(self, method, p):
+        if not p.get("command"):
+            return self._json(400, {"message": "command is required"})
+        self._json(200, {"message": "ignored by the stand-in"})
+
+    def _set_model_v1(self, method, p):
+        s = self.standin
+        gpt, sovits = p.get("gpt_model_path"), p.get("sovits_model_path")
+        for path in (gpt, sovits):
+            if s.known_weights is not None and path not in s.known_weights:
+                return self._json(400, {"code": 400, "message": f"{path} not found"})
+        with s._lock:
+            s.gpt_weights, s.sovits_weights = gpt, sovits
+            s.switches += 1
+        self._json(200, {"code": 0, "message": "Success"})
+
+    def _change_refer_v1(self, method, p):
+        if not all(p.get(k) for k in ("refer_wav_path", "prompt_text", "prompt_language")):
+            return self._json(400, {"code": 400, "message": '缺少任意一项以下参数: "path", "text", "language"'})
+        self.standin.v1_refer = dict(p)
+        self._json(200, {"code": 0, "message": "Success"})
+
+    # ---- synthesis -------------------------------------------------------------------------
+
+    def _tts_v2(self, method: str, p: dict) -> None:
+        if method == "GET":
+            if p.get("text_lang") is None or p.get("prompt_lang") is None:  # real: None.lower() → 500
+                return self._send(500, "text/plain; charset=utf-8", b"Internal Server Error")
+            p["text_lang"], p["prompt_lang"] = p["text_lang"].lower(), p["prompt_lang"].lower()
+        for key in ("text", "text_lang", "ref_audio_path", "prompt_lang"):
+            if not p.get(key):
+                return self._json(400, {"message": f"{key} is required"})
+        for key in ("text_lang", "prompt_lang"):
+            if p[key] not in V2_LANGS:
+                return self._json(400, {"message": f"{key}: {p[key]} is not supported in version v2"})
+        media = p.get("media_type", "wav")
+        if media not in MEDIA_TYPES:
+            return self._json(400, {"message": f"media_type: {media} is not supported"})
+        split = p.get("text_split_method", "cut5")
+        if split not in SPLIT_METHODS:
+            return self._json(400, {"message": f"text_split_method:{split} is not supported"})
+        mode = p.get("streaming_mode", False)
+        if isinstance(mode, str):
+            mode = {"true": 1, "false": 0}.get(mode.lower(), int(mode) if mode.isdigit() else -1)
+        if mode not in (0, 1, 2, 3, True, False):
+            return self._json(400, {"message": "the value of streaming_mode must be 0, 1, 2, 3(int) or true/false(bool)"})
+        if media != "wav" and media != "raw":
+            return self._json(400, {"message": f"media_type: {media} is not supported by the stand-in"})
+        self._synthesize(p["text"], p["ref_audio_path"], float(p.get("speed_factor", 1.0)), media,
+                         streaming=bool(mode))
+
+    def _tts_v1(self, method: str, p: dict) -> None:
+        s = self.standin
+        ref = p.get("refer_wav_path") or (s.v1_refer or {}).get("refer_wav_path")
+        if not ref:
+            return self._json(400, {"code": 400, "message": "未指定参考音频且接口无预设"})
+        if not p.get("text"):
+            return self._json(400, {"code": 400, "message": "text is required"})
+        self._synthesize(p["text"], ref, float(p.get("speed", 1.0)), "wav", streaming=False)
+
+    def _synthesize(self, text: str, ref: str, speed: float, media: str, *, streaming: bool) -> None:
+        s = self.standin
+        with s._lock:
+            s.inflight += 1
+            s.max_inflight = max(s.max_inflight, s.inflight)
+            s.tts_requests += 1
+            s.requests_by_model[s.sovits_weights] = s.requests_by_model.get(s.sovits_weights, 0) + 1
+        try:
+            fault = s.fault_for(ref)
+            self._answer(text, ref, speed, media, streaming, fault)
+        finally:
+            with s._lock:
+                s.inflight -= 1
+
+    def _answer(self, text, ref, speed, media, streaming, fault) -> None:
+        s = self.standin
+        if fault == "hang":
+            s._stopping.wait(s.hang_s)
+            self.close_connection = True
+            return
+        if fault == "error400":
+            time.sleep(s.latency_s)
+            return self._json(400, {"message": "tts failed", "Exception": f"{ref} not exists"})
+        if fault == "error500":
+            time.sleep(s.latency_s)
+            return self._send(500, "text/plain; charset=utf-8", b"Internal Server Error")
+        if fault == "zeros":  # TTS.run yields 1 s of 16 kHz silence, then the API returns it
+            time.sleep(s.latency_s)
+            return self._send(200, "audio/wav", wav_bytes(np.zeros(16000, np.int16), 16000))
+        if fault == "not_audio":
+            time.sleep(s.latency_s)
+            return self._send(200, "audio/wav", b"<html><body>502 Bad Gateway</body></html>")
+        rng = np.random.default_rng()
+        expected = max(1.0, len(text) / 4.0)
+        if fault == "silence":
+            pcm = (rng.normal(0, 10, int(expected * RATE))).astype(np.int16)
+        elif fault == "noise":
+            pcm = np.clip(rng.normal(0, 6000, int(expected * RATE)), -32768, 32767).astype(np.int16)
+        elif fault == "buzz":
+            t = np.arange(int(expected * RATE)) / RATE
+            pcm = (9000 * (((t * 120) % 1.0) - 0.5)).astype(np.int16)
+        elif fault == "swallow":
+            pcm = speech(text[:max(1, len(text) // 4)], speed)
+        else:
+            pcm = speech(text, speed)
+        time.sleep(s.latency_s + s.rtf * len(pcm) / RATE)
+        if s._stopping.is_set():
+            return
+        if streaming:
+            return self._stream(pcm, media, cut=fault in ("truncated", "short_wav"))
+        body = wav_bytes(pcm, RATE) if media == "wav" else pcm.astype("<i2").tobytes()
+        if fault == "truncated":
+            self._send(200, f"audio/{media}", body[:len(body) // 2], length=len(body))
+            self.close_connection = True
+            return
+        if fault == "short_wav":
+            body = body[:44 + (len(body) - 44) // 3]
+        self._send(200, f"audio/{media}", body)
+
+    def _stream(self, pcm: np.ndarray, media: str, cut: bool) -> None:
+        self.send_response(200)
+        self.send_header("content-type", f"audio/{media}")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        parts = []
+        if media == "wav":
+            parts.append(wav_bytes(np.zeros(0, np.int16), RATE))  # 44-byte header, 0 frames
+        raw = pcm.astype("<i2").tobytes()
+        parts += [raw[i:i + 6400] for i in range(0, len(raw), 6400)]
+        if cut:
+            parts = parts[:max(2, len(parts) // 2)]
+        for part in parts:
+            self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+        if cut:  # the generator raised mid-stream: no terminating chunk, connection dropped
+            self.close_connection = True
+            return
+        self.wfile.write(b"0\r\n\r\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tests.standins.gptsovits", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=9880)
+    ap.add_argument("--api", choices=("v2", "v1"), default="v2")
+    ap.add_argument("--latency", type=float, default=0.0, help="seconds added to every synthesis")
+    ap.add_argument("--rtf", type=float, default=0.0, help="seconds of delay per second of audio")
+    ap.add_argument("--fault", action="append", default=[], metavar="KEY=MODE",
+                    help=f"fault for a model (weights or ref path, or *); modes: {', '.join(FAULT_MODES)}")
+    args = ap.parse_args(argv)
+    faults = {}
+    for item in args.fault:
+        key, sep, mode = item.rpartition("=")
+        if not sep or mode not in FAULT_MODES:
+            ap.error(f"--fault {item!r}: expected KEY=MODE with MODE one of {', '.join(FAULT_MODES)}")
+        faults[key] = mode
+    srv = StandinServer(args.host, args.port, api=args.api, latency_s=args.latency, rtf=args.rtf, faults=faults)
+    print(f"GPT-SoVITS stand-in ({args.api}) on http://{args.host}:{srv.port}", flush=True)
+    try:
+        srv.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,169 @@
+"""The TTS stage end to end on a MemoryBus against stand-in GPT-SoVITS servers."""
+
+import time
+
+import pytest
+
+from app import events
+from app.tts import quality
+from app.tts.textnorm import normalize, speakable_length
+from tests.standins.gptsovits import FAULT_MODES
+from tests.standins.gptsovits_harness import DEAD_URL, read_published, voice
+
+TEXT = "这款面霜今天只要99.9元，买2件再减10元。"
+
+
+def assert_good_speech(event, text=TEXT):
+    """What the player would get: a SpeechReady whose file passes the check and is speech."""
+    assert isinstance(event, events.SpeechReady), event
+    wav = read_published(event)
+    assert wav.sample_rate == event.sample_rate
+    assert abs(wav.duration_s - event.duration_s) < 0.01
+    verdict = quality.check(wav.samples, wav.sample_rate, speakable_length(normalize(text)))
+    assert verdict.ok, verdict.reason
+    assert verdict.metrics["voiced_ratio"] > 0.5
+
+
+@pytest.mark.parametrize("mode", [m for m in FAULT_MODES])
+def test_every_fault_mode_ends_in_rotation_and_only_good_audio_is_published(standin, make_pool, mode):
+    srv = standin(faults={"SoVITS_weights/bad.pth": mode})
+    h = make_pool([srv.url], [voice("bad"), voice("good")], cache=False)
+    h.say("r1", TEXT)
+    (ready,) = h.wait_for(1)
+    assert_good_speech(ready)
+    assert ready.route.endswith("#good") and ready.attempts >= 2
+    report = h.pool.report()
+    assert report["rotations"] >= 1 and report["rejected"] >= 1
+
+
+def test_down_server_is_benched_and_reported_and_the_other_one_speaks(standin, make_pool):
+    srv = standin()
+    h = make_pool([DEAD_URL, srv.url], [voice("a")], cache=False, workers=1, bench_s=30)
+    for i in range(3):
+        h.say(f"r{i}", f"第{i + 1}号链接，{TEXT}")
+    results = h.wait_for(3)
+    for e in results:
+        assert_good_speech(e, e.request.text)
+        assert srv.url in e.route
+    down = [x for x in h.health if x.component == "tts:127.0.0.1:9" and x.status == "down"]
+    assert down and "benched" in down[-1].detail and "connection refused" in down[-1].detail
+    assert "server 127.0.0.1:9" in h.pool.report()["benched"]
+
+
+def test_all_servers_down_falls_back_to_espeak_and_the_stream_goes_on(make_pool):
+    h = make_pool([DEAD_URL], [voice("a")], cache=False)
+    h.say("r1", TEXT)
+    (ready,) = h.wait_for(1)
+    assert_good_speech(ready)
+    assert ready.route == "espeak"
+    assert h.pool.report()["fallback_used"] == 1
+    assert any(x.component == "tts" and x.status == "degraded" and "espeak" in x.detail for x in h.health)
+
+
+def test_when_even_the_fallback_is_off_the_request_fails_visibly(make_pool):
+    h = make_pool([DEAD_URL], [voice("a")], cache=False, fallback=False)
+    h.say("r1", TEXT)
+    (failed,) = h.wait_for(1)
+    assert isinstance(failed, events.SpeechFailed) and "connection refused" in failed.reason
+
+
+def test_benched_route_is_probed_and_returns_when_it_recovers(standin, make_pool):
+    srv = standin(faults={"SoVITS_weights/a.pth": "zeros"})
+    h = make_pool([srv.url], [voice("a"), voice("b")], cache=False, workers=1, bench_s=0.2, bench_after=1)
+    h.say("r1", TEXT)
+    assert h.wait_for(1)[0].route.endswith("#b")
+    assert "voice a on" in " ".join(h.pool.report()["benched"])
+    srv.set_fault("SoVITS_weights/a.pth", None)
+    deadline = time.monotonic() + 5
+    while h.pool.report()["benched"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert h.pool.report()["benched"] == []
+    h.say("r2", "欢迎新来的朋友，点点关注不迷路。")
+    assert h.wait_for(2)[1].route.endswith("#a")
+
+
+def test_sentences_are_synthesised_one_by_one_and_their_starts_are_exact(standin, make_pool):
+    srv = standin()
+    h = make_pool([srv.url], [voice("a")], cache=False)
+    text = "第一句话很短。第二句话稍微长一点点！第三句？"
+    h.say("r1", text)
+    (ready,) = h.wait_for(1)
+    assert len(ready.sentence_starts) == 3 and ready.sentence_starts[0] == 0.0
+    assert list(ready.sentence_starts) == sorted(ready.sentence_starts)
+    assert srv.tts_requests == 3
+    assert_good_speech(ready, text)
+
+
+def test_cache_hit_needs_no_server_and_says_so(standin, make_pool):
+    srv = standin()
+    h = make_pool([srv.url], [voice("a")])
+    h.say("r1", TEXT)
+    h.wait_for(1)
+    calls = srv.tts_requests
+    h.say("r2", TEXT)
+    second = h.wait_for(2)[1]
+    assert second.cached and srv.tts_requests == calls
+    assert_good_speech(second)
+    assert h.pool.report()["cache_hits"] == 1
+
+
+def test_cancelled_requests_are_never_published(standin, make_pool):
+    srv = standin(latency_s=0.3)
+    h = make_pool([srv.url], [voice("a")], cache=False, workers=1)
+    h.say("r1", TEXT)
+    h.say("r2", "这是第二条，会被取消。")
+    h.say("r3", "这是第三条，也会被取消。")
+    time.sleep(0.1)  # r1 is being synthesised, r2 and r3 wait
+    h.bus.publish(events.Channel.CONTROL, events.CancelSpeech(ids=("r1", "r2")))
+    h.say("r4", "最后一条照常播出。")
+    h.bus.publish(events.Channel.CONTROL, events.CancelSpeech(ids=("r3",)))
+    ready = h.wait_for(1)
+    assert h.pool.wait_idle(5)
+    time.sleep(0.1)
+    assert [e.request.id for e in h.ready] == ["r4"] == [e.request.id for e in ready[:1]]
+
+
+def test_urgent_requests_jump_the_queue(standin, make_pool):
+    srv = standin(latency_s=0.15)
+    h = make_pool([srv.url], [voice("a")], cache=False, workers=1)
+    h.say("script1", "先播第一段话术。")
+    time.sleep(0.05)
+    h.say("script2", "这是第二段话术。", priority=events.Priority.SCRIPT)
+    h.say("gift", "感谢大哥送的嘉年华！", priority=events.Priority.GIFT_LARGE)
+    ids = [e.request.id for e in h.wait_for(3)]
+    assert ids == ["script1", "gift", "script2"]
+
+
+def test_one_request_at_a_time_per_server(standin, make_pool):
+    a, b = standin(latency_s=0.1), standin(latency_s=0.1)
+    h = make_pool([a.url, b.url], [voice("v")], cache=False, workers=4)
+    for i in range(6):
+        h.say(f"r{i}", f"第{i + 1}号链接上新了。")
+    h.wait_for(6)
+    assert a.max_inflight == 1 and b.max_inflight == 1
+    assert a.tts_requests >= 2 and b.tts_requests >= 2  # both servers did work
+
+
+def test_stale_and_full_queue_requests_fail_with_a_reason(standin, make_pool):
+    srv = standin(latency_s=0.2)
+    h = make_pool([srv.url], [voice("a")], cache=False, workers=1, queue_size=1)
+    h.say("old", TEXT, deadline=time.time() - 1)
+    h.say("busy", "占住唯一的工人。")
+    time.sleep(0.05)
+    h.say("low", "低优先级。", priority=events.Priority.BACKGROUND)
+    h.say("high", "高优先级！", priority=events.Priority.GIFT_NORMAL)
+    results = {e.request.id: e for e in h.wait_for(4)}
+    assert "stale" in results["old"].reason
+    assert isinstance(results["low"], events.SpeechFailed) and "queue full" in results["low"].reason
+    assert isinstance(results["high"], events.SpeechReady)
+
+
+def test_text_filter_blocks_and_rewrites(standin, make_pool):
+    srv = standin()
+    h = make_pool([srv.url], [voice("a")], cache=False)
+    h.pool.text_filter = lambda t: None if "最" in t else t.replace("便宜", "实惠")
+    h.say("bad", "全网最低价")
+    h.say("ok", "今天特别便宜")
+    results = {e.request.id: e for e in h.wait_for(2)}
+    assert "text filter" in results["bad"].reason
+    assert isinstance(results["ok"], events.SpeechReady)
