@@ -1,0 +1,52 @@
+"""Configuration: one schema for every option, config.ini loading with whole-file validation,
+immutable snapshots, hot reload with rollback, comment-preserving writes, and secrets.
+
+Public API (the runtime and the GUI use only these names):
+
+- ``load(path) -> Snapshot`` — raises ``ConfigErrors`` (``.errors``: every problem, formatted
+  ``config.ini:LINE: [section] key: what is wrong (allowed: …)``).
+- ``Snapshot`` — ``snap.get("audio", "chunk_bytes")`` (the form the static check finds),
+  ``snap.audio.chunk_bytes``, ``snap.instances("voice")``, ``snap.path(section, key)``.
+- ``ConfigStore(path, bus=…)`` — ``current``, ``reload()``, ``start_watching()`` /
+  ``stop_watching()``, ``add_listener(fn(ConfigUpdate))``, ``pending_restart``.
+- ``write_values(path, {(section, key): value})`` — validated, keeps comments, atomic.
+- ``schema`` (``SCHEMA``) — every ``Option`` with type, default, range/choices, zh/en
+  description, live/restart, secret; ``schema.describe()`` for a generated settings form.
+- ``get_secret(name)`` / ``require_secret(name, feature)`` / ``set_secret(name, value)``.
+"""
+
+from app.config.catalog import SCHEMA
+from app.config.loader import ConfigErrors, load, loads
+from app.config.schema import Option, Rule, Schema, SectionSpec
+from app.config.secrets import (
+    MissingSecret,
+    RedactingFilter,
+    SecretError,
+    SecretStoreUnavailable,
+    delete_secret,
+    get_secret,
+    keyring_available,
+    require_secret,
+    secret_source,
+    set_secret,
+)
+from app.config.snapshot import SectionView, Snapshot
+from app.config.store import ConfigStore, ConfigUpdate, ReloadResult
+from app.config.types import Secret
+from app.config.writer import atomic_write, ensure_config, render_default, write_values
+
+schema = SCHEMA
+
+
+def defaults() -> Snapshot:
+    """A snapshot of every default, for code and tests that run without a config file."""
+    return Snapshot(SCHEMA.defaults(), schema=SCHEMA)
+
+
+__all__ = [
+    "SCHEMA", "schema", "ConfigErrors", "load", "loads", "Option", "Rule", "Schema", "SectionSpec",
+    "MissingSecret", "RedactingFilter", "SecretError", "SecretStoreUnavailable", "delete_secret",
+    "get_secret", "keyring_available", "require_secret", "secret_source", "set_secret", "SectionView",
+    "Snapshot", "ConfigStore", "ConfigUpdate", "ReloadResult", "Secret", "atomic_write",
+    "ensure_config", "render_default", "write_values", "defaults",
+]

@@ -1,0 +1,67 @@
+"""``SCHEMA``: every section and option of config.ini, and the checks that span options."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.config import options_room, options_stream
+from app.config.schema import Rule, Schema
+from app.config.types import num
+
+Values = dict[tuple[str, str], Any]
+
+
+def _not_above(lo: tuple[str, str], hi: tuple[str, str]):
+    def check(v: Values) -> str | None:
+        if v[lo] > v[hi]:
+            return f"{num(v[lo])} is larger than [{hi[0]}] {hi[1]} = {num(v[hi])}"
+        return None
+    return check
+
+
+def _below(lo: tuple[str, str], hi: tuple[str, str]):
+    def check(v: Values) -> str | None:
+        if v[lo] >= v[hi]:
+            return f"{num(v[lo])} must be smaller than [{hi[0]}] {hi[1]} = {num(v[hi])}"
+        return None
+    return check
+
+
+def _model_needed(v: Values) -> str | None:
+    if v["llm", "provider"] != "none" and not v["llm", "model"]:
+        return f"is empty but provider = {v['llm', 'provider']} needs a model name or endpoint id"
+    return None
+
+
+def _chunk_whole_frames(v: Values) -> str | None:
+    # 16-bit mono: a chunk that splits a sample would click on every write.
+    if v["audio", "chunk_bytes"] % 2:
+        return f"{v['audio', 'chunk_bytes']} is odd; it must hold whole 16-bit samples (an even number)"
+    return None
+
+
+def _voices_exist(v: Values) -> str | None:
+    declared = {section.partition(".")[2] for section, _ in v if section.startswith("voice.")}
+    missing = [name for name in v["tts", "voices"] if name not in declared]
+    if missing:
+        return f"names voice(s) with no [voice.NAME] section: {', '.join(missing)}"
+    return None
+
+
+RULES = (
+    Rule(("douyin", "reconnect_initial_s"), _not_above(("douyin", "reconnect_initial_s"),
+                                                       ("douyin", "reconnect_max_s"))),
+    Rule(("llm", "connect_timeout_s"), _not_above(("llm", "connect_timeout_s"), ("llm", "total_timeout_s"))),
+    Rule(("llm", "first_token_timeout_s"), _not_above(("llm", "first_token_timeout_s"),
+                                                      ("llm", "total_timeout_s"))),
+    Rule(("llm", "model"), _model_needed),
+    Rule(("reply", "gift_window_s"), _not_above(("reply", "gift_window_s"), ("reply", "gift_max_wait_s"))),
+    Rule(("douyin", "ping_timeout_s"), _below(("douyin", "ping_timeout_s"), ("douyin", "stall_timeout_s"))),
+    Rule(("tts", "min_chars_per_s"), _below(("tts", "min_chars_per_s"), ("tts", "max_chars_per_s"))),
+    Rule(("tts", "voices"), _voices_exist),
+    Rule(("audio", "chunk_bytes"), _chunk_whole_frames),
+    Rule(("priority", "interrupt_gap"), _not_above(("priority", "interrupt_gap"),
+                                                   ("priority", "late_interrupt_gap"))),
+)
+
+SCHEMA = Schema(sections=(*options_stream.SECTIONS, *options_room.SECTIONS), rules=RULES)

@@ -1,0 +1,257 @@
+"""``ConfigStore``: the current settings of a run, and hot reload of config.ini.
+
+The store holds two snapshots:
+- ``current`` — what the run uses: live options as in the file, restart-only options as they
+  were when the run started (a component built with the old value keeps it until a restart);
+- ``on_disk`` — the last valid content of the file.
+Options whose file value differs from the running one are ``pending_restart``.
+
+Reload (``reload()``, or the watcher thread): parse and validate the whole file; on success swap
+``current`` (one reference assignment, so readers never see a mix), call the listeners with the
+old and new snapshot and publish ``events.ConfigChanged`` on ``system``; on failure keep the
+last good snapshot and publish ``events.ConfigError``. The watcher polls the file's mtime and
+size (works on every platform and on network drives, unlike file-system events) and waits for
+the file to stay unchanged for ``debounce_s`` before reading it, so an editor saving in two
+steps is usually read once; if it is read half-written anyway, the validation rejects it (see
+loader) and the next complete write is applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app import events
+from app.config.catalog import SCHEMA
+from app.config.loader import ConfigErrors, load, loads_bytes
+from app.config.schema import Schema
+from app.config.snapshot import Snapshot
+from app.logs import get_logger
+
+log = get_logger("config")
+
+
+@dataclass(frozen=True)
+class ConfigUpdate:
+    """What one successful reload changed. ``changed`` were applied live; ``pending_restart``
+    lists every option that differs from the running value until a restart."""
+
+    old: Snapshot
+    new: Snapshot
+    changed: tuple[str, ...]
+    pending_restart: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    ok: bool
+    changed: tuple[str, ...] = ()
+    pending_restart: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    unchanged: bool = False  # the file's content is what was last applied or rejected
+
+
+Listener = Callable[[ConfigUpdate], None]
+ErrorListener = Callable[[str, tuple[str, ...]], None]
+
+
+class ConfigStore:
+    def __init__(self, path: str | Path, *, bus: Any | None = None, schema: Schema = SCHEMA,
+                 poll_s: float = 0.5, debounce_s: float = 0.3):
+        """Load the file now (raises ``ConfigErrors`` if it is invalid: a run does not start
+        on settings it cannot read). ``bus`` is an ``app.bus.Bus`` or None."""
+        self.path = Path(path)
+        self.schema = schema
+        self.bus = bus
+        self.poll_s = poll_s
+        self.debounce_s = debounce_s
+        self._lock = threading.RLock()
+        self._listeners: list[Listener] = []
+        self._error_listeners: list[ErrorListener] = []
+        try:
+            raw = self._read()
+        except OSError:
+            raw = b""
+        self._on_disk = load(self.path, schema=schema) if not raw else loads_bytes(raw, path=self.path,
+                                                                                  schema=schema)
+        self._current = self._on_disk
+        self._boot = self._on_disk  # restart-only options keep these values
+        self._last_digest = _digest(raw)
+        self._last_errors: tuple[str, ...] = ()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._seen_sig = _signature(self.path)
+        self._sig_since = time.monotonic()
+        self._done_sig = self._seen_sig  # the loaded content needs no reload
+
+    # ---- reading -------------------------------------------------------------------------------
+
+    @property
+    def current(self) -> Snapshot:
+        return self._current
+
+    @property
+    def on_disk(self) -> Snapshot:
+        return self._on_disk
+
+    @property
+    def pending_restart(self) -> tuple[str, ...]:
+        return tuple(self._current.diff(self._on_disk))
+
+    @property
+    def last_errors(self) -> tuple[str, ...]:
+        """Errors of the last rejected file content (empty once a good file is applied)."""
+        return self._last_errors
+
+    def get(self, section: str, key: str) -> Any:
+        return self._current.get(section, key)
+
+    # ---- listeners -----------------------------------------------------------------------------
+
+    def add_listener(self, fn: Listener) -> None:
+        with self._lock:
+            self._listeners.append(fn)
+
+    def remove_listener(self, fn: Listener) -> None:
+        with self._lock:
+            if fn in self._listeners:
+                self._listeners.remove(fn)
+
+    def add_error_listener(self, fn: ErrorListener) -> None:
+        with self._lock:
+            self._error_listeners.append(fn)
+
+    # ---- reload --------------------------------------------------------------------------------
+
+    def reload(self, *, force: bool = False) -> ReloadResult:
+        """Read, validate and apply the file. ``force`` re-applies even identical content."""
+        with self._lock:
+            try:
+                raw = self._read()
+            except OSError as exc:
+                return self._reject((f"{self.path.name}: cannot read ({exc.strerror or exc})",), None)
+            digest = _digest(raw)
+            if digest == self._last_digest and not force:
+                return ReloadResult(ok=not self._last_errors, errors=self._last_errors, unchanged=True,
+                                    pending_restart=self.pending_restart)
+            try:
+                fresh = loads_bytes(raw, path=self.path, schema=self.schema, previous=self._on_disk)
+            except ConfigErrors as exc:
+                return self._reject(exc.errors, digest)
+            return self._apply(fresh, digest)
+
+    def _apply(self, fresh: Snapshot, digest: str) -> ReloadResult:
+        old = self._current
+        was_rejected = bool(self._last_errors)
+        pending_before = self.pending_restart
+        restart_only = {(o.section, o.key) for o in self.schema if not o.live}
+        boot_keys = set(self._boot.keys())
+        # Restart-only options keep their running value; everything else follows the file.
+        running = {k: self._boot.get(*k) for k in fresh.keys()
+                   if (k[0].partition(".")[0], k[1]) in restart_only and k in boot_keys}
+        new = fresh.replace(running) if running else fresh
+        self._on_disk = fresh
+        self._current = new  # the atomic swap readers see
+        self._last_digest = digest
+        self._last_errors = ()
+        changed = tuple(old.diff(new))
+        pending = self.pending_restart
+        if not changed and pending == pending_before and not was_rejected:
+            return ReloadResult(ok=True, pending_restart=pending)  # only comments or spacing changed
+        update = ConfigUpdate(old=old, new=new, changed=changed, pending_restart=pending)
+        if changed:
+            log.info("config reloaded: applied %s", ", ".join(changed))
+        if pending:
+            log.info("config: waiting for a restart: %s", ", ".join(pending))
+        for fn in list(self._listeners):
+            try:
+                fn(update)
+            except Exception:  # one broken consumer must not stop the others from updating
+                log.exception("config listener %r failed", getattr(fn, "__qualname__", fn))
+        self._publish(events.ConfigChanged(changed=changed, pending_restart=pending))
+        return ReloadResult(ok=True, changed=changed, pending_restart=pending)
+
+    def _reject(self, errors: tuple[str, ...], digest: str | None) -> ReloadResult:
+        if digest is not None:
+            self._last_digest = digest
+        self._last_errors = tuple(errors)
+        log.warning("config.ini rejected, keeping the last good settings:\n  %s", "\n  ".join(errors))
+        for fn in list(self._error_listeners):
+            try:
+                fn(str(self.path), self._last_errors)
+            except Exception:
+                log.exception("config error listener failed")
+        self._publish(events.ConfigError(path=str(self.path), errors=self._last_errors))
+        return ReloadResult(ok=False, errors=self._last_errors, pending_restart=self.pending_restart)
+
+    def _publish(self, event: Any) -> None:
+        if self.bus is not None:
+            try:
+                self.bus.publish(events.Channel.SYSTEM, event)
+            except Exception:  # the bus reports its own outages; settings still apply
+                log.exception("could not publish %s", type(event).__name__)
+
+    def _read(self) -> bytes:
+        return self.path.read_bytes()
+
+    # ---- watching ------------------------------------------------------------------------------
+
+    def poll(self) -> ReloadResult | None:
+        """One step of the watcher: reload if the file changed and has been still for
+        ``debounce_s``. Returns the reload result, or None when nothing was done."""
+        sig = _signature(self.path)
+        now = time.monotonic()
+        if sig != self._seen_sig:
+            self._seen_sig, self._sig_since = sig, now
+            return None
+        if sig is None or now - self._sig_since < self.debounce_s:
+            return None  # missing (mid-rename) or still being written
+        with self._lock:
+            if sig == self._done_sig:
+                return None
+            self._done_sig = sig
+        return self.reload()
+
+    def start_watching(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._watch, name="config-watch", daemon=True)
+        self._thread.start()
+
+    def stop_watching(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            try:
+                self.poll()
+            except Exception:  # the watcher must outlive any surprise
+                log.exception("config watcher step failed")
+
+    def __enter__(self) -> ConfigStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_watching()
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _digest(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
