@@ -28,6 +28,9 @@ def setup_logging(*, console: bool = True, level: int = logging.INFO, log_dir: P
     root.setLevel(level)
     root.propagate = False
     formatter = logging.Formatter(FORMAT)
+    from app.config import RedactingFilter  # here, not at the top: app.config logs through us
+
+    redact = RedactingFilter()  # second guard: a secret never reaches a log line
     log_file: Path | None = None
     try:
         folder = log_dir or paths.logs_dir()
@@ -36,6 +39,7 @@ def setup_logging(*, console: bool = True, level: int = logging.INFO, log_dir: P
         fh = logging.handlers.RotatingFileHandler(log_file, maxBytes=file_bytes, backupCount=backups,
                                                   encoding="utf-8")
         fh.setFormatter(formatter)
+        fh.addFilter(redact)
         root.addHandler(fh)
     except OSError as exc:  # a read-only install still runs; it just logs to the console
         log_file = None
@@ -43,5 +47,6 @@ def setup_logging(*, console: bool = True, level: int = logging.INFO, log_dir: P
     if console:
         ch = logging.StreamHandler()
         ch.setFormatter(formatter)
+        ch.addFilter(redact)
         root.addHandler(ch)
     return log_file
