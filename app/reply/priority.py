@@ -1,0 +1,63 @@
+"""Dynamic priority (design §5): a base per kind, made more urgent for valued viewers.
+
+"Level" is the viewer's wealth level (``pay_level``, dy-barrage-grab ``PayLevel``, 财富等级)
+or their fans-club level, whichever is higher. ``user.level`` is not used: the feed documents
+it as unknown and it is 0 in practice.
+
+Bonuses subtract from the base priority (lower is more urgent) but never push an item past
+its kind's floor: a gift never beyond GIFT_LARGE, anything else never beyond USER_VIP (a
+chatty viewer must not outrank a large gift). An idle bonus (nothing playing) belongs to the
+player, which knows that; it is not applied here.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from app.events import Priority, User
+from app.reply.settings import ReplySettings
+
+#: Viewers whose activity is remembered; the least recently active are forgotten past this.
+MAX_TRACKED_USERS = 100_000
+
+
+def user_level(user: User | None) -> int:
+    if user is None:
+        return 0
+    return max(user.pay_level, user.fans_club_level, 0)  # PayLevel is -1 when unknown
+
+
+def is_vip(user: User | None, settings: ReplySettings) -> bool:
+    return settings.vip_level > 0 and user_level(user) >= settings.vip_level
+
+
+class ActivityTracker:
+    """Events per viewer in this session (bounded: least recently active forgotten first)."""
+
+    def __init__(self, limit: int = MAX_TRACKED_USERS):
+        self._counts: OrderedDict[str, int] = OrderedDict()
+        self._limit = limit
+
+    def record(self, user_id: str) -> int:
+        count = self._counts.pop(user_id, 0) + 1
+        self._counts[user_id] = count
+        if len(self._counts) > self._limit:
+            self._counts.popitem(last=False)
+        return count
+
+    def get(self, user_id: str) -> int:
+        return self._counts.get(user_id, 0)
+
+
+def bonus(user: User | None, activity: int, settings: ReplySettings) -> int:
+    level_bonus = min(user_level(user) // settings.level_divisor, settings.level_bonus_max)
+    activity_bonus = min(activity // settings.activity_divisor, settings.activity_bonus_max)
+    return max(level_bonus, 0) + max(activity_bonus, 0)
+
+
+def dynamic_priority(base: int, users: list[User | None], activity: ActivityTracker,
+                     settings: ReplySettings, *, gift: bool = False) -> int:
+    """``base`` made more urgent by the best bonus among ``users`` (one viewer, or a batch)."""
+    best = max((bonus(u, activity.get(u.id) if u else 0, settings) for u in users), default=0)
+    floor = min(base, Priority.GIFT_LARGE if gift else Priority.USER_VIP)
+    return int(max(floor, base - best))

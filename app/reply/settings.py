@@ -1,0 +1,107 @@
+"""The reply policy's options: one frozen dataclass, checked on construction.
+
+The runtime maps ``config.ini`` ``[reply]`` and ``[priority]`` options onto these fields (the
+field docs below name the option). Every duration is in seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+#: Words that make a comment a question (design §1: questions go to the LLM). Matching is on
+#: the normalised text (NFKC, case-folded), see app.reply.text.
+DEFAULT_QUESTION_WORDS: tuple[str, ...] = (
+    "多少", "怎么", "什么", "几", "哪", "能不能", "有没有", "是不是", "可不可以", "会不会",
+    "要不要", "咋", "为啥", "为什么", "多大", "多久", "多长", "多重", "吗",
+)
+
+#: Sentence-final particles that make a question on their own ("有优惠么").
+DEFAULT_QUESTION_ENDINGS: tuple[str, ...] = ("吗", "么", "呢")
+
+
+class SettingsError(ValueError):
+    """An option value the reply policy cannot work with; the text names the option."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplySettings:
+    # ---- gifts ([reply]) -------------------------------------------------------------------
+    gift_window: float = 1.5  # [reply] gift_window: a combo closes after this much quiet
+    gift_max_wait: float = 6.0  # [reply] gift_max_wait: a running combo is thanked by then
+    gift_thanks_per_minute: int = 12  # small-gift thanks one by one; past it, pooled (0 = no cap)
+    gift_pool_window: float = 8.0  # pooled small gifts are thanked together this often
+    # ---- welcomes ([reply]) ----------------------------------------------------------------
+    welcome_enabled: bool = True
+    welcome_window: float = 3.0  # entries collected this long before one welcome
+    welcome_max_names: int = 3  # names spoken per welcome (the newest are kept)
+    welcome_min_interval: float = 15.0  # at least this long between two welcomes
+    welcome_repeat_after: float = 600.0  # a viewer is welcomed again only after this
+    # ---- follows ([reply]) -----------------------------------------------------------------
+    follow_enabled: bool = True
+    follow_window: float = 2.0
+    follow_max_names: int = 3
+    follow_min_interval: float = 8.0
+    # ---- likes, shares, fans club ([reply]) ------------------------------------------------
+    like_milestones: tuple[int, ...] = (1000, 5000, 10000, 50000, 100000)
+    like_milestone_every: int = 0  # past the last milestone, one more every N likes (0 = off)
+    share_thanks: bool = False
+    fansclub_thanks: bool = True
+    thanks_min_interval: float = 20.0  # between two share / two fans-club thanks
+    # ---- comments ([reply]) ----------------------------------------------------------------
+    duplicate_window: float = 60.0  # the same (normalised) comment is answered once per this
+    user_cooldown: float = 30.0  # one answered comment per viewer per this
+    replies_per_minute: int = 6  # comment replies (rules + LLM jobs); 0 = no limit
+    llm_enabled: bool = False  # questions with no rule go to the LLM; else ignored
+    question_words: tuple[str, ...] = DEFAULT_QUESTION_WORDS
+    question_endings: tuple[str, ...] = DEFAULT_QUESTION_ENDINGS
+    fallback_nickname: str = "家人"  # spoken when a nickname is empty or cannot be spoken
+    # ---- deadlines: how long a reply may wait before it is stale ([reply] stale_*) ----------
+    stale_gift: float = 60.0
+    stale_welcome: float = 15.0
+    stale_follow: float = 30.0
+    stale_like: float = 30.0
+    stale_reply: float = 30.0  # keyword-rule answers
+    stale_llm: float = 45.0  # ReplyJob deadline (question to spoken answer)
+    # ---- dynamic priority ([priority], design §5) ------------------------------------------
+    large_gift_diamonds: int = 100  # count × diamonds at or above this → GIFT_LARGE
+    level_divisor: int = 10  # level bonus = min(level // level_divisor, level_bonus_max)
+    level_bonus_max: int = 3
+    activity_divisor: int = 100  # activity bonus = min(events // activity_divisor, max)
+    activity_bonus_max: int = 2
+    vip_level: int = 30  # comments from viewers at or above this level → USER_VIP
+
+    def __post_init__(self):
+        problems = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.type in ("float", "int") and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                problems.append(f"{f.name}: expected a number, got {value!r}")
+            elif f.type in ("float", "int") and value < 0:
+                problems.append(f"{f.name}: must not be negative, got {value!r}")
+            elif f.type == "bool" and not isinstance(value, bool):
+                problems.append(f"{f.name}: expected true/false, got {value!r}")
+        for name in ("level_divisor", "activity_divisor", "welcome_max_names", "follow_max_names"):
+            value = getattr(self, name)
+            if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+                problems.append(f"{name}: must be at least 1, got {value!r}")
+        ms = self.like_milestones
+        if not isinstance(ms, tuple) or any(isinstance(m, bool) or not isinstance(m, int) or m <= 0 for m in ms):
+            problems.append(f"like_milestones: expected positive whole numbers, got {ms!r}")
+        elif list(ms) != sorted(set(ms)):
+            problems.append(f"like_milestones: must be increasing without repeats, got {ms!r}")
+        for name in ("question_words", "question_endings"):
+            words = getattr(self, name)
+            if not isinstance(words, tuple) or any(not isinstance(w, str) or not w.strip() for w in words):
+                problems.append(f"{name}: expected non-empty words, got {words!r}")
+        if not isinstance(self.fallback_nickname, str) or not self.fallback_nickname.strip():
+            problems.append("fallback_nickname: must not be empty")
+        if problems:
+            raise SettingsError("reply settings: " + "; ".join(problems))
+
+    def stale_after(self, kind: str) -> float:
+        """Seconds a reply of ``kind`` may wait before it is stale."""
+        return {
+            "gift": self.stale_gift, "welcome": self.stale_welcome, "follow": self.stale_follow,
+            "like": self.stale_like, "reply": self.stale_reply, "llm": self.stale_llm,
+        }[kind]

@@ -1,0 +1,216 @@
+"""Time-window bookkeeping for the reply policy: gift combos, name batches, like milestones,
+cooldowns and the reply rate. Pure state; every method takes ``now`` so tests drive time."""
+
+from __future__ import annotations
+
+import bisect
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+
+from app.events import LiveEvent, User
+
+
+@dataclass
+class GiftCombo:
+    """One viewer's run of one gift, summed until it is thanked."""
+
+    user: User | None
+    gift_id: str
+    gift_name: str
+    diamonds: int  # per unit
+    count: int = 0
+    first_at: float = 0.0
+    last_at: float = 0.0
+    msg_ids: list[str] = field(default_factory=list)
+
+    @property
+    def value(self) -> int:
+        return self.count * self.diamonds
+
+
+class GiftAggregator:
+    def __init__(self):
+        self._combos: dict[tuple[str, str], GiftCombo] = {}
+
+    def add(self, event: LiveEvent, now: float, large_diamonds: int) -> GiftCombo | None:
+        """Add one gift message; returns the combo when it just became large (thank it now)."""
+        gift = event.gift
+        key = (event.user.id if event.user else "", gift.id)
+        combo = self._combos.get(key)
+        if combo is None:
+            combo = self._combos[key] = GiftCombo(
+                user=event.user, gift_id=gift.id, gift_name=gift.name, diamonds=gift.diamonds,
+                first_at=now)
+        combo.count += gift.count
+        combo.diamonds = max(combo.diamonds, gift.diamonds)
+        combo.last_at = now
+        combo.msg_ids.append(event.msg_id)
+        if large_diamonds > 0 and combo.value >= large_diamonds:
+            return self._combos.pop(key)
+        return None
+
+    def due(self, now: float, window: float, max_wait: float) -> list[GiftCombo]:
+        """Combos that went quiet for ``window`` or have run for ``max_wait``."""
+        done = [k for k, c in self._combos.items()
+                if now - c.last_at >= window or now - c.first_at >= max_wait]
+        return [self._combos.pop(k) for k in done]
+
+    def drain(self) -> list[GiftCombo]:
+        combos = list(self._combos.values())
+        self._combos.clear()
+        return combos
+
+    def __len__(self) -> int:
+        return len(self._combos)
+
+
+@dataclass(frozen=True)
+class Named:
+    user: User
+    msg_id: str
+
+
+class NameBatcher:
+    """Collects viewers for one spoken line ("欢迎A、B、C"): at most ``max_names`` (the newest
+    are kept, they are the likeliest still in the room), spoken once the batch is ``window``
+    old and at least ``min_interval`` after the previous line."""
+
+    def __init__(self):
+        self._pending: OrderedDict[str, Named] = OrderedDict()
+        self._opened_at = 0.0
+        self._last_spoken_at: float | None = None
+
+    def pending(self, user_id: str) -> bool:
+        return user_id in self._pending
+
+    def add(self, named: Named, now: float, max_names: int) -> list[Named]:
+        """Add a viewer; returns the viewers pushed out of a full batch."""
+        if not self._pending:
+            self._opened_at = now
+        self._pending[named.user.id] = named
+        evicted = []
+        while len(self._pending) > max_names:
+            evicted.append(self._pending.popitem(last=False)[1])
+        return evicted
+
+    def due(self, now: float, window: float, min_interval: float) -> list[Named]:
+        if not self._pending or now - self._opened_at < window:
+            return []
+        if self._last_spoken_at is not None and now - self._last_spoken_at < min_interval:
+            return []
+        batch = list(self._pending.values())
+        self._pending.clear()
+        self._last_spoken_at = now
+        return batch
+
+    def drain(self) -> list[Named]:
+        batch = list(self._pending.values())
+        self._pending.clear()
+        return batch
+
+
+class LikeMilestones:
+    """Thanks once per milestone of the room's total likes.
+
+    Milestones already passed when the session first sees the room (an app restarted mid-live)
+    are not thanked late. A jump over several milestones is thanked once, for the highest."""
+
+    def __init__(self, milestones: tuple[int, ...], every: int = 0):
+        self._milestones = milestones
+        self._every = every
+        self._passed: int | None = None  # the highest total already accounted for
+
+    def configure(self, milestones: tuple[int, ...], every: int) -> None:
+        self._milestones, self._every = milestones, every
+
+    def observe(self, total: int, count: int) -> int | None:
+        """The milestone crossed by this like message, if any."""
+        if self._passed is None:
+            self._passed = max(total - count, 0)
+        if total <= self._passed:
+            return None
+        crossed = self._highest_at_or_below(total)
+        before = self._passed
+        self._passed = total
+        return crossed if crossed is not None and crossed > before else None
+
+    def _highest_at_or_below(self, total: int) -> int | None:
+        ms = self._milestones
+        i = bisect.bisect_right(ms, total)
+        best = ms[i - 1] if i else None
+        if self._every > 0 and ms and total >= ms[-1] + self._every:
+            best = ms[-1] + (total - ms[-1]) // self._every * self._every
+        elif self._every > 0 and not ms and total >= self._every:
+            best = total // self._every * self._every
+        return best
+
+
+class Expiring:
+    """Keys remembered for a while (duplicate texts, users on cooldown, welcomed viewers)."""
+
+    def __init__(self, max_keys: int = 50_000):
+        self._at: OrderedDict[str, float] = OrderedDict()
+        self._max = max_keys
+
+    def within(self, key: str, now: float, ttl: float) -> bool:
+        at = self._at.get(key)
+        return at is not None and now - at < ttl
+
+    def mark(self, key: str, now: float) -> None:
+        self._at.pop(key, None)
+        self._at[key] = now
+        while len(self._at) > self._max:
+            self._at.popitem(last=False)
+
+    def prune(self, now: float, ttl: float) -> None:
+        while self._at:
+            key, at = next(iter(self._at.items()))
+            if now - at < ttl:
+                break
+            del self._at[key]
+
+
+class RateLimit:
+    """At most ``per_minute`` events in any 60 s (0 = no limit)."""
+
+    def __init__(self):
+        self._times: deque[float] = deque()
+
+    def allows(self, now: float, per_minute: int) -> bool:
+        while self._times and now - self._times[0] >= 60.0:
+            self._times.popleft()
+        return per_minute <= 0 or len(self._times) < per_minute
+
+    def record(self, now: float) -> None:
+        self._times.append(now)
+
+
+class GiftThanksPacer:
+    """Keeps small-gift thanks to a speakable pace. Up to ``per_minute`` combos a minute are
+    thanked one by one; past that, finished combos wait in a pool that is thanked in one line
+    ("感谢A、B、C等5位家人送的礼物") once it is ``window`` old. Nothing is dropped: the pace
+    only changes how many viewers one line thanks."""
+
+    def __init__(self):
+        self._rate = RateLimit()
+        self._pool: list[GiftCombo] = []
+        self._opened_at = 0.0
+
+    def individually(self, combo: GiftCombo, now: float, per_minute: int) -> bool:
+        """True: thank this combo on its own now. False: it joined the pool."""
+        if self._rate.allows(now, per_minute):
+            self._rate.record(now)
+            return True
+        if not self._pool:
+            self._opened_at = now
+        self._pool.append(combo)
+        return False
+
+    def due(self, now: float, window: float) -> list[GiftCombo]:
+        if not self._pool or now - self._opened_at < window:
+            return []
+        return self.drain()
+
+    def drain(self) -> list[GiftCombo]:
+        pool, self._pool = self._pool, []
+        return pool

@@ -1,0 +1,228 @@
+"""Gifts, welcomes, follows and likes: what the room hears, when, and how urgently."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from app.events import Priority
+from app.reply import ReplyPolicy, ReplySettings
+from tests.unit.reply.helpers import drops, enter, follow, gift, like, speech, user
+
+T0 = 1_700_000_000.0
+
+
+def policy(**settings) -> ReplyPolicy:
+    return ReplyPolicy(settings=ReplySettings(**settings), clock=lambda: T0)
+
+
+# ---- gifts ----------------------------------------------------------------------------------
+
+
+def test_gift_combo_of_single_increments_is_thanked_once_for_the_sum():
+    p = policy(gift_window=1.5, large_gift_diamonds=100)
+    wang = user("u5", "小王")
+    out = []
+    for i in range(3):
+        out += p.handle(gift(wang, 1, total=i + 1), now=T0 + i * 0.5)
+    assert speech(out) == [], "nothing is said while the combo is still running"
+    assert speech(p.tick(now=T0 + 1.0 + 1.4)) == []  # 1.4 s after the last increment
+    said = speech(p.tick(now=T0 + 1.0 + 1.5))
+    assert [s.text for s in said] == ["感谢小王送的3个小心心"]
+    assert said[0].kind == "gift" and said[0].priority == Priority.GIFT_NORMAL
+    assert speech(p.tick(now=T0 + 10)) == [], "thanked once only"
+
+
+def test_gift_count_is_the_increment_carried_by_each_message():
+    p = policy()
+    out = p.handle(gift(user(), 2, total=2), now=T0) + p.handle(gift(user(), 3, total=5), now=T0 + 1)
+    out += p.tick(now=T0 + 5)
+    assert [s.text for s in speech(out)] == ["感谢小明送的5个小心心"]
+
+
+def test_different_gifts_and_users_are_thanked_separately():
+    p = policy()
+    a, b = user("a", "阿A"), user("b", "阿B")
+    p.handle(gift(a, 1), now=T0)
+    p.handle(gift(b, 1), now=T0)
+    p.handle(gift(a, 1, gift_id="9", name="玫瑰"), now=T0)
+    texts = sorted(s.text for s in speech(p.tick(now=T0 + 2)))
+    assert texts == ["感谢阿A送的1个小心心", "感谢阿A送的1个玫瑰", "感谢阿B送的1个小心心"]
+
+
+def test_large_gift_is_thanked_at_once_with_large_priority():
+    p = policy(gift_window=1.5, large_gift_diamonds=100)
+    boss = user("u9", "大哥")
+    assert speech(p.handle(gift(boss, 5, name="棒棒糖", diamonds=10), now=T0)) == []
+    out = p.handle(gift(boss, 5, name="棒棒糖", diamonds=10, total=10), now=T0 + 0.2)
+    said = speech(out)
+    assert [s.text for s in said] == ["感谢大哥送的10个棒棒糖"], "threshold crossed: no waiting for the window"
+    assert said[0].priority == Priority.GIFT_LARGE
+    assert said[0].source_event == out[-1].source_event  # the message that crossed it
+
+
+def test_combo_running_forever_is_thanked_by_max_wait():
+    p = policy(gift_window=1.5, gift_max_wait=4.0)
+    u = user()
+    said = []
+    for i in range(12):  # an increment every 0.5 s: never quiet for 1.5 s
+        said += speech(p.handle(gift(u, 1), now=T0 + i * 0.5))
+    assert len(said) == 1 and "9个" in said[0].text  # thanked at 4.0 s, covering 9 increments
+
+
+def test_gift_deadline_and_source_event():
+    p = policy(stale_gift=60.0)
+    g = gift(user(), 1)
+    p.handle(g, now=T0)
+    (s,) = speech(p.tick(now=T0 + 2))
+    assert s.source_event == g.msg_id
+    assert s.deadline == T0 + 2 + 60.0 and s.created_at == T0 + 2
+
+
+def test_malformed_gift_is_dropped_with_reason():
+    p = policy()
+    out = p.handle(gift(user(), 0), now=T0)
+    assert [d.reason for d in drops(out)] == ["malformed_gift"]
+
+
+# ---- welcomes -------------------------------------------------------------------------------
+
+
+def test_burst_of_entries_gives_one_batched_welcome_of_the_newest_names():
+    p = policy(welcome_window=3.0, welcome_max_names=3, welcome_min_interval=15.0)
+    names = ["甲", "乙", "丙", "丁", "戊"]
+    out = []
+    for i, n in enumerate(names):
+        out += p.handle(enter(user(f"u{i}", n)), now=T0 + i * 0.1)
+    assert speech(out) == []
+    assert sorted(d.reason for d in drops(out)) == ["welcome_batch_full"] * 2
+    said = speech(p.tick(now=T0 + 3.0))
+    assert [s.text for s in said] == ["欢迎丙、丁、戊来到直播间"]
+    assert said[0].kind == "welcome" and said[0].priority == Priority.NORMAL
+
+
+def test_welcomes_are_at_least_min_interval_apart():
+    p = policy(welcome_window=1.0, welcome_min_interval=15.0)
+    p.handle(enter(user("a", "甲")), now=T0)
+    assert len(speech(p.tick(now=T0 + 1))) == 1
+    p.handle(enter(user("b", "乙")), now=T0 + 2)
+    assert speech(p.tick(now=T0 + 10)) == [], "too soon after the previous welcome"
+    said = speech(p.tick(now=T0 + 16))
+    assert [s.text for s in said] == ["欢迎乙来到直播间"]
+
+
+def test_same_viewer_is_not_welcomed_twice():
+    p = policy(welcome_window=1.0, welcome_min_interval=0.0, welcome_repeat_after=600.0)
+    p.handle(enter(user("a", "甲")), now=T0)
+    p.tick(now=T0 + 1)
+    out = p.handle(enter(user("a", "甲")), now=T0 + 30)
+    assert [d.reason for d in drops(out)] == ["welcome_repeat"]
+    assert speech(p.tick(now=T0 + 60)) == []
+
+
+def test_welcome_disabled_records_why():
+    p = policy(welcome_enabled=False)
+    out = p.handle(enter(user()), now=T0) + p.tick(now=T0 + 100)
+    assert speech(out) == [] and [d.reason for d in drops(out)] == ["welcome_disabled"]
+
+
+# ---- follows --------------------------------------------------------------------------------
+
+
+def test_follows_are_batched_into_one_thanks():
+    p = policy(follow_window=2.0, follow_min_interval=8.0)
+    p.handle(follow(user("a", "甲")), now=T0)
+    p.handle(follow(user("b", "乙")), now=T0 + 0.5)
+    said = speech(p.tick(now=T0 + 2.0))
+    assert [s.text for s in said] == ["感谢甲、乙的关注"] and said[0].kind == "follow"
+    p.handle(follow(user("c", "丙")), now=T0 + 3)
+    assert speech(p.tick(now=T0 + 6)) == []  # follow cooldown
+    assert [s.text for s in speech(p.tick(now=T0 + 10))] == ["感谢丙的关注"]
+
+
+# ---- likes ----------------------------------------------------------------------------------
+
+
+def test_like_milestones_are_thanked_once_each():
+    p = policy(like_milestones=(1000, 5000, 10000))
+    u = user()
+    totals = [400, 990, 1010, 1500, 1020, 4000, 12000, 12500]
+    said, out = [], []
+    prev = 0
+    for t in totals:
+        step = p.handle(like(u, max(t - prev, 1), t), now=T0)
+        said += [s.text for s in speech(step)]
+        out += step
+        prev = t
+    assert said == ["感谢大家的点赞，点赞已经突破1000啦", "感谢大家的点赞，点赞已经突破10000啦"]
+    assert all(d.reason == "like_no_milestone" for d in drops(out))
+    assert len(drops(out)) == len(totals) - 2
+
+
+def test_like_milestones_passed_before_the_session_are_not_thanked_late():
+    p = policy(like_milestones=(1000, 5000))
+    assert speech(p.handle(like(user(), 20, 3000), now=T0)) == []
+    assert len(speech(p.handle(like(user(), 2500, 5500), now=T0))) == 1
+
+
+def test_like_milestone_every_continues_past_the_list():
+    p = policy(like_milestones=(1000,), like_milestone_every=5000)
+    u = user()
+    texts = []
+    for t in (10, 1200, 5900, 6100, 11050):
+        texts += [s.text for s in speech(p.handle(like(u, 10, t), now=T0))]
+    assert [re.search(r"突破(\d+)", t).group(1) for t in texts] == ["1000", "6000", "11000"]
+
+
+def test_milestones_reloaded_live():
+    p = policy(like_milestones=(1000,))
+    p.handle(like(user(), 10, 10), now=T0)
+    p.update_settings(replace(p.settings, like_milestones=(50, 1000)))
+    said = speech(p.handle(like(user(), 50, 60), now=T0))
+    assert [s.text for s in said] == ["感谢大家的点赞，点赞已经突破50啦"]
+
+
+# ---- things that are never spoken -----------------------------------------------------------
+
+
+def test_stats_and_live_end_are_recorded_not_spoken():
+    from app.events import LiveEvent, RoomStats
+    p = policy()
+    out = p.handle(LiveEvent(type="stats", msg_id="s1", room_id="r", ts=0, stats=RoomStats(online=3, total=9)), now=T0)
+    out += p.handle(LiveEvent(type="live_end", msg_id="e1", room_id="r", ts=0), now=T0)
+    assert speech(out) == []
+    assert {d.ref: d.reason for d in drops(out)} == {"s1": "no_speech_for_stats", "e1": "no_speech_for_live_end"}
+    assert p.counters()["seen"] == {"stats": 1, "live_end": 1}
+
+
+def test_many_small_gifts_past_the_pace_are_thanked_together_not_dropped():
+    p = policy(gift_window=1.0, gift_thanks_per_minute=2, gift_pool_window=5.0)
+    viewers = [user(f"v{i}", n) for i, n in enumerate("甲乙丙丁戊")]
+    for v in viewers:
+        p.handle(gift(v, 1), now=T0)
+    first = speech(p.tick(now=T0 + 1.0))
+    assert [s.text for s in first] == ["感谢甲送的1个小心心", "感谢乙送的1个小心心"]
+    assert speech(p.tick(now=T0 + 5.9)) == []
+    (together,) = speech(p.tick(now=T0 + 6.0))
+    assert together.text == "感谢丙、丁、戊等3位家人送的礼物"
+    assert together.kind == "gift" and together.priority == Priority.GIFT_NORMAL
+    assert p.counters()["dropped"] == {}
+
+
+def test_large_gifts_are_never_paced():
+    p = policy(gift_thanks_per_minute=1, large_gift_diamonds=100)
+    said = []
+    for i in range(3):
+        said += speech(p.handle(gift(user(f"b{i}", f"大哥{i}"), 1, diamonds=500), now=T0 + i))
+    assert len(said) == 3 and all(s.priority == Priority.GIFT_LARGE for s in said)
+
+
+def test_every_spoken_kind_carries_its_stale_deadline():
+    p = policy(welcome_window=1.0, follow_window=1.0, like_milestones=(10,), stale_welcome=15.0,
+               stale_follow=30.0, stale_like=20.0, stale_gift=60.0)
+    p.handle(enter(user("a")), now=T0)
+    p.handle(follow(user("b")), now=T0)
+    p.handle(gift(user("c"), 1), now=T0)
+    out = p.handle(like(user("d"), 5, 12), now=T0) + p.tick(now=T0 + 2)
+    deadlines = {s.kind: s.deadline - s.created_at for s in speech(out)}
+    assert deadlines == {"welcome": 15.0, "follow": 30.0, "like": 20.0, "gift": 60.0}
