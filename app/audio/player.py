@@ -1,0 +1,453 @@
+"""The audio stage: one thread that writes the queue's utterances to a sink in fixed chunks.
+
+Between chunks it takes in what arrived (requests, ready audio, operator commands), lets the
+state machine decide, and does what it says. It never blocks inside ``sink.write``: it asks
+the sink how long until there is room and waits on its inbox for that long, so an urgent item
+is acted on as soon as it is ready — the cut costs a flush of the device buffer, not a chunk.
+
+Bus: listens on ``speech.requests`` (group ``audio``), ``speech.ready`` (SpeechReady,
+SpeechFailed, UtteranceDropped) and ``control``; publishes everything it does on
+``player.state``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app import events
+from app.audio import state_machine as sm
+from app.audio.pools import ClipPool
+from app.audio.queue import QueueItem, SpeechQueue
+from app.audio.report import PlayLog
+from app.audio.sinks import BYTES_PER_SAMPLE, Sink
+from app.audio.wav import WavError, read_wav
+from app.bus.base import Bus
+from app.logs import get_logger
+
+log = get_logger("audio")
+
+POOL_KINDS = {"filler", "bridge"}
+_REMEMBER_IDS = 5000  # finished/cancelled ids kept to ignore late duplicates
+
+
+@dataclass
+class _Playback:
+    item: QueueItem
+    pcm: bytes
+    pos: int  # next sample of the item to write
+    gap: int  # silent samples still to write before the item's next sample
+    first_pos: int  # where this playback started (item samples)
+
+
+class AudioPlayer:
+    def __init__(self, bus: Bus, sink: Sink, *, sample_rate: int = 32000, chunk_bytes: int = 4096,
+                 gap_ms: float = 300.0, thresholds: sm.Thresholds = sm.DEFAULT_THRESHOLDS,
+                 aging_step: float = 1.0, aging_interval_s: float = 10.0,
+                 resume_within_s: float = 60.0, bridges: bool = True,
+                 progress_interval_s: float = 0.2, snapshot_interval_s: float = 0.25,
+                 pool_size: int = 20, bus_group: str = "audio",
+                 clock: Callable[[], float] = time.monotonic,
+                 wall_clock: Callable[[], float] = time.time):
+        if chunk_bytes < BYTES_PER_SAMPLE or chunk_bytes % BYTES_PER_SAMPLE:
+            raise ValueError(f"chunk_bytes must be a positive even number, got {chunk_bytes}")
+        if sink.sample_rate != sample_rate:
+            raise ValueError(f"sink runs at {sink.sample_rate} Hz but the player at {sample_rate} Hz")
+        device_buffer = getattr(sink, "device_buffer", 0)
+        if chunk_bytes // BYTES_PER_SAMPLE < device_buffer:
+            # the mixer Channel holds one queued chunk; smaller chunks than a device period
+            # would underrun it every period
+            raise ValueError(f"chunk_bytes {chunk_bytes} is smaller than the {sink.name} device buffer "
+                             f"({device_buffer} samples = {device_buffer * BYTES_PER_SAMPLE} bytes)")
+        if gap_ms < 0:
+            raise ValueError(f"gap_ms must be >= 0, got {gap_ms}")
+        self.bus = bus
+        self.sink = sink
+        self.sample_rate = sample_rate
+        self.chunk_samples = chunk_bytes // BYTES_PER_SAMPLE
+        self.gap_s = gap_ms / 1000.0
+        self.progress_interval_s = progress_interval_s
+        self.snapshot_interval_s = snapshot_interval_s
+        self.bus_group = bus_group
+        self.clock = clock
+        self.queue = SpeechQueue(aging_step=aging_step, aging_interval_s=aging_interval_s,
+                                 resume_within_s=resume_within_s, clock=clock, wall_clock=wall_clock)
+        self.fillers = ClipPool("filler", pool_size)
+        self.bridge_clips = ClipPool("bridge", pool_size)
+        self.machine = sm.PlayerStateMachine(
+            self.queue, thresholds, bridges=bridges,
+            filler_source=lambda: self.fillers.take(self.clock()),
+            bridge_source=lambda: self.bridge_clips.take(self.clock()))
+        self.log = PlayLog(clock())
+        self._inbox: deque = deque()
+        self._cv = threading.Condition()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._subs: list = []
+        self._pb: _Playback | None = None
+        self._done: deque[str] = deque(maxlen=_REMEMBER_IDS)
+        self._done_set: set[str] = set()
+        self._readied: deque[str] = deque(maxlen=_REMEMBER_IDS)
+        self._readied_set: set[str] = set()
+        self._last_end_sample: int | None = None
+        self._idle_since: float | None = None
+        self._first_sound: float | None = None
+        self._dead_air = 0.0
+        self._fillers_played = 0
+        self._last_progress = 0.0
+        self._last_tick = 0.0
+        self._last_snapshot = 0.0
+        self._snapshot_dirty = True
+        self._started_at: float | None = None
+        self.error: BaseException | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("the audio player is already started")
+        self.sink.open()
+        now = self.clock()
+        self._started_at = now
+        self.log = PlayLog(now)
+        self._idle_since = now
+        C = events.Channel
+        self._subs = [
+            self.bus.subscribe(C.SPEECH_REQUESTS, self._on_request, group=self.bus_group),
+            self.bus.subscribe(C.SPEECH_READY, self._on_ready),
+            self.bus.subscribe(C.CONTROL, self._on_control),
+        ]
+        self._thread = threading.Thread(target=self._run, name="audio-player", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        with self._cv:
+            self._stopping = True
+            self._cv.notify_all()
+        for sub in self._subs:
+            self.bus.unsubscribe(sub)
+        self._subs = []
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.error("audio player thread did not stop within %.1fs", timeout)
+        self._close_idle(self.clock())
+        self.sink.close()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # ---- direct verbs (thread-safe; the bus commands end up here too) -----------------------
+
+    def enqueue(self, request: events.SpeechRequest) -> None:
+        self._post(("request", request))
+
+    def submit(self, ready: events.SpeechReady) -> None:
+        """Hand over synthesised audio (decoded on the caller's thread)."""
+        self._on_ready(ready)
+
+    def play_now(self, item_id: str) -> None:
+        self._post(("play_now", item_id))
+
+    def insert_next(self, item_id: str) -> None:
+        self._post(("insert_next", item_id))
+
+    def pause(self) -> None:
+        self._post(("control", events.Pause()))
+
+    def resume(self) -> None:
+        self._post(("control", events.Resume()))
+
+    def skip(self) -> None:
+        self._post(("control", events.Skip()))
+
+    def clear(self) -> None:
+        self._post(("control", events.ClearQueue()))
+
+    def cancel(self, ids: tuple[str, ...], reason: str = "cancelled") -> None:
+        self._post(("control", events.CancelSpeech(ids=tuple(ids), reason=reason)))
+
+    # ---- report ----------------------------------------------------------------------------
+
+    def report(self) -> dict:
+        """The player's part of the headless report (design §8)."""
+        dead = self._dead_air
+        now = self.clock()
+        if self._idle_since is not None and self._first_sound is not None and not self.machine.paused:
+            dead += max(0.0, now - self._idle_since - self.gap_s)
+        startup = (self._first_sound if self._first_sound is not None else now) - (self._started_at or now)
+        m = self.machine
+        return {
+            "played": self.log.played(),
+            "dropped": self.log.dropped_list(),
+            "dead_air_s": round(dead, 3),
+            "startup_silence_s": round(startup, 3),
+            "interrupts": {"count": m.interrupts, "resumed": m.resumes,
+                           "dropped_after_interrupt": m.dropped_after_interrupt,
+                           "filler_cuts": m.filler_cuts},
+            "fillers_played": self._fillers_played,
+        }
+
+    def snapshot(self) -> events.QueueSnapshot:
+        return self.queue.snapshot(playing=self.machine.current)
+
+    # ---- bus handlers (subscription threads) -----------------------------------------------
+
+    def _on_request(self, ev) -> None:
+        if isinstance(ev, events.SpeechRequest):
+            self._post(("request", ev))
+
+    def _on_ready(self, ev) -> None:
+        if isinstance(ev, events.SpeechReady):
+            try:  # decode here, off the player thread, so playback never waits on a disk read
+                pcm = read_wav(ev.audio_path, self.sample_rate)
+            except WavError as exc:
+                self._post(("bad", ev.request, f"bad audio: {exc}"))
+                return
+            self._post(("ready", ev, pcm))
+        elif isinstance(ev, events.SpeechFailed):
+            self._post(("bad", ev.request, f"synthesis failed: {ev.reason}"))
+        elif isinstance(ev, events.UtteranceDropped):
+            self._post(("gone", ev))
+
+    def _on_control(self, ev) -> None:
+        if isinstance(ev, (events.Pause, events.Resume, events.Skip, events.ClearQueue,
+                           events.CancelSpeech)):
+            self._post(("control", ev))
+
+    def _post(self, message: tuple) -> None:
+        with self._cv:
+            self._inbox.append(message)
+            self._cv.notify()
+
+    # ---- the player thread -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while not self._stopping:
+                self._drain()
+                self._periodic()
+                pb = self._pb
+                if pb is None or self.machine.paused:
+                    self._idle_step()
+                    continue
+                self._write_step(pb)
+        except BaseException as exc:  # the stage must report, not vanish silently
+            self.error = exc
+            log.exception("audio player stopped on an error")
+            self.bus.publish(events.Channel.SYSTEM, events.ErrorReport(
+                component="audio", message=f"player stopped: {exc!r}", ts=time.time()))
+
+    def _write_step(self, pb: _Playback) -> None:
+        if pb.gap > 0:
+            n = min(pb.gap, self.chunk_samples)
+            piece, tag = bytes(n * BYTES_PER_SAMPLE), None
+        else:
+            start = pb.pos * BYTES_PER_SAMPLE
+            piece, tag = pb.pcm[start:start + self.chunk_samples * BYTES_PER_SAMPLE], pb.item.id
+        wait = self.sink.room_in(len(piece))
+        if wait > 0:
+            self._wait(min(wait, 0.05))
+            return
+        if tag is not None and pb.pos == pb.first_pos and self._first_sound is None:
+            self._first_sound = self.clock()
+        self.sink.write(piece, tag)
+        if tag is None:
+            pb.gap -= len(piece) // BYTES_PER_SAMPLE
+            return
+        pb.pos += len(piece) // BYTES_PER_SAMPLE
+        position = pb.pos / self.sample_rate
+        self._feed(sm.Progress(position))
+        now = self.clock()
+        if now - self._last_progress >= self.progress_interval_s or pb.pos * BYTES_PER_SAMPLE >= len(pb.pcm):
+            self._last_progress = now
+            self._publish(events.PlaybackProgress(id=pb.item.id, position_s=round(position, 3),
+                                                  duration_s=round(pb.item.duration_s, 3)))
+        if pb.pos * BYTES_PER_SAMPLE >= len(pb.pcm):
+            self._pb = None
+            self._feed(sm.Finished())
+
+    def _idle_step(self) -> None:
+        timeout = 0.05
+        m = self.machine
+        if not m.paused and m.current is None and self._idle_since is not None:
+            due = self._idle_since + self.gap_s
+            now = self.clock()
+            if now >= due:
+                self._feed(sm.Dry())
+                if self._pb is not None:
+                    return
+            else:
+                timeout = min(timeout, due - now)
+        self._wait(timeout)
+
+    def _wait(self, timeout: float) -> None:
+        with self._cv:
+            if not self._inbox and not self._stopping:
+                self._cv.wait(max(0.0, timeout))
+
+    def _periodic(self) -> None:
+        now = self.clock()
+        if now - self._last_tick >= 0.25:
+            self._last_tick = now
+            self._feed(sm.Tick())
+        if self._snapshot_dirty and now - self._last_snapshot >= self.snapshot_interval_s:
+            self._snapshot_dirty = False
+            self._last_snapshot = now
+            self.bus.publish(events.Channel.PLAYER_STATE, self.snapshot())
+
+    def _drain(self) -> None:
+        while True:
+            with self._cv:
+                if not self._inbox:
+                    return
+                message = self._inbox.popleft()
+            self._snapshot_dirty = True
+            self._handle(message)
+
+    def _handle(self, message: tuple) -> None:
+        kind = message[0]
+        if kind == "request":
+            req = message[1]
+            # The request and its audio travel on different channels: the audio may have come
+            # (and even played) first, and must not leave a ghost "synthesising" entry behind.
+            if req.kind not in POOL_KINDS and req.id not in self._done_set and req.id not in self._readied_set:
+                self.queue.enqueue(req)
+        elif kind == "ready":
+            ready, pcm = message[1], message[2]
+            req = ready.request
+            if req.id in self._done_set or (self.machine.current and self.machine.current.id == req.id):
+                return  # cancelled, dropped or already played: a late result is never applied
+            if req.kind in POOL_KINDS:
+                pool = self.fillers if req.kind == "filler" else self.bridge_clips
+                pool.add(QueueItem(request=req, queued_at=self.clock(), seq=0, ready=ready, audio=pcm))
+                return
+            self.queue.mark_ready(ready, pcm)
+            self._remember(req.id, self._readied, self._readied_set)
+            self._feed(sm.ItemReady(req.id))
+        elif kind == "bad":
+            req, reason = message[1], message[2]
+            item = self.queue.remove(req.id)
+            if item is not None or req.id not in self._done_set:
+                self._record_drop(req.id, reason)
+                self._publish(events.UtteranceDropped(id=req.id, reason=reason))
+        elif kind == "gone":
+            ev = message[1]
+            if self.queue.remove(ev.id) is not None:
+                self._record_drop(ev.id, ev.reason)
+        elif kind == "play_now":
+            if self.queue.play_now(message[1]):
+                self._feed(sm.ItemReady(message[1]))
+        elif kind == "insert_next":
+            self.queue.insert_next(message[1])
+        elif kind == "control":
+            self._control(message[1])
+
+    def _control(self, cmd) -> None:
+        if isinstance(cmd, events.Pause):
+            self._close_idle(self.clock())
+            self._feed(sm.PauseCmd())
+        elif isinstance(cmd, events.Resume):
+            was_paused = self.machine.paused
+            self._feed(sm.ResumeCmd())
+            if was_paused and self._pb is None and self.machine.current is None:
+                self._idle_since = self.clock()
+        elif isinstance(cmd, events.Skip):
+            self._feed(sm.SkipCurrent())
+        elif isinstance(cmd, events.ClearQueue):
+            for item in self.queue.clear():
+                self._record_drop(item.id, "cleared by operator")
+                self._publish(events.UtteranceDropped(id=item.id, reason="cleared by operator"))
+        elif isinstance(cmd, events.CancelSpeech):
+            ids = set(cmd.ids)
+            self.fillers.remove(ids)
+            self.bridge_clips.remove(ids)
+            self._feed(sm.Cancel(tuple(cmd.ids), cmd.reason or "cancelled"))
+            for item_id in cmd.ids:
+                self._remember(item_id)
+
+    # ---- executing the state machine's actions ---------------------------------------------
+
+    def _feed(self, event) -> None:
+        for action in self.machine.handle(event):
+            self._execute(action)
+
+    def _execute(self, action) -> None:
+        now = self.clock()
+        if isinstance(action, sm.Emit):
+            self._publish(action.event)
+        elif isinstance(action, sm.Play):
+            self._start(action, now)
+        elif isinstance(action, sm.StopCurrent):
+            self._stop_current()
+        elif isinstance(action, sm.Ended):
+            self._last_end_sample = self.sink.next_sample()
+            self.log.ended(action.item, now + self._ahead_s(), interrupted=action.interrupted)
+            self._remember(action.item.id)
+        elif isinstance(action, sm.Drop):
+            self._record_drop(action.item.id, action.reason)
+        elif isinstance(action, sm.Idle):
+            if not self.machine.paused:
+                self._idle_since = now + self._ahead_s()
+
+    def _start(self, action: sm.Play, now: float) -> None:
+        item = action.item
+        pcm = item.extra.get("pcm")
+        if pcm is None:
+            samples = getattr(item.audio, "samples", None)
+            pcm = samples.astype("<i2").tobytes() if samples is not None else b""
+            item.extra["pcm"] = pcm
+        first = min(int(round(action.start_s * self.sample_rate)), len(pcm) // BYTES_PER_SAMPLE)
+        gap = 0
+        if action.after_gap and not action.continuation and self._last_end_sample is not None:
+            gap = max(0, self._last_end_sample + int(self.gap_s * self.sample_rate) - self.sink.next_sample())
+        self._pb = _Playback(item=item, pcm=pcm, pos=first, gap=gap, first_pos=first)
+        if not action.continuation:
+            self._close_idle(now)
+            self.log.started(item, now + self._ahead_s() + gap / self.sample_rate, resumed=action.resumed)
+            if item.request.kind == "filler":
+                self._fillers_played += 1
+        self._last_progress = 0.0
+
+    def _stop_current(self) -> None:
+        pb, self._pb = self._pb, None
+        discarded = self.sink.flush()
+        position = 0.0
+        if pb is not None:
+            written = pb.pos - pb.first_pos
+            played = pb.pos - min(discarded, written)
+            position = played / self.sample_rate
+        self._last_end_sample = self.sink.next_sample()
+        self._feed(sm.Stopped(position))
+
+    # ---- bookkeeping -----------------------------------------------------------------------
+
+    def _ahead_s(self) -> float:
+        return self.sink.ahead_s()
+
+    def _close_idle(self, now: float) -> None:
+        if self._idle_since is not None and self._first_sound is not None:
+            self._dead_air += max(0.0, now - self._idle_since - self.gap_s)
+        self._idle_since = None
+
+    def _record_drop(self, item_id: str, reason: str) -> None:
+        self.log.dropped(item_id, reason)
+        self._remember(item_id)
+
+    def _remember(self, item_id: str, order: deque | None = None, members: set | None = None) -> None:
+        order = self._done if order is None else order
+        members = self._done_set if members is None else members
+        if item_id in members:
+            return
+        if len(order) == order.maxlen:
+            members.discard(order[0])
+        order.append(item_id)
+        members.add(item_id)
+
+    def _publish(self, event) -> None:
+        self._snapshot_dirty = True
+        self.bus.publish(events.Channel.PLAYER_STATE, event)

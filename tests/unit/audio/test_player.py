@@ -1,0 +1,246 @@
+"""The running player: what the WAV sink recorded is checked sample for sample against the
+clips, so order, gaps, cuts and resume points are what a listener would hear."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from app import events
+from app.audio.sinks import PygameSink
+from tests.unit.audio.helpers import RATE, clip_samples
+
+GAP = int(0.060 * RATE)  # the rig's gap_ms=60
+
+
+def segments_of(rig):
+    return [(s.id, s.start, s.end) for s in rig.sink.segments]
+
+
+def test_items_play_in_priority_order_one_at_a_time_with_the_configured_gap(rig, clips):
+    r = rig()
+    a = clips("a", [(300, 0.15)], priority=10)
+    b = clips("b", [(500, 0.15)], priority=10)
+    c = clips("c", [(700, 0.15)], priority=5)
+    r.control(events.Pause())
+    for item in (a, b, c):
+        r.publish_ready(item)
+    r.wait_for(lambda: len(r.player.queue) == 3)
+    r.control(events.Resume())
+    r.wait_for(lambda: r.finished("a", "b", "c"))
+    r.stop()
+
+    segs = segments_of(r)
+    assert [s[0] for s in segs] == ["c", "a", "b"]
+    audio = r.recording()
+    for (_, start, end), clip in zip(segs, (c, a, b), strict=True):
+        assert np.array_equal(audio[start:end], clip_samples(clip))  # whole clip, untouched
+    for (_, _, end), (_, start, _) in zip(segs, segs[1:], strict=False):
+        assert start - end == GAP
+        assert not audio[end:start].any()  # the gap is silence
+    # never two at once: every start comes after the previous finish
+    order = [(type(e).__name__, e.id) for e in r.seen
+             if isinstance(e, (events.PlaybackStarted, events.PlaybackFinished))]
+    assert order == [("PlaybackStarted", "c"), ("PlaybackFinished", "c"), ("PlaybackStarted", "a"),
+                     ("PlaybackFinished", "a"), ("PlaybackStarted", "b"), ("PlaybackFinished", "b")]
+    report = r.player.report()
+    assert [p["id"] for p in report["played"]] == ["c", "a", "b"]
+    assert report["played"][0]["source_msg_id"] == "msg-c"
+
+
+def test_urgent_item_cuts_in_and_the_script_resumes_at_the_cut_sentence(rig, clips):
+    r = rig()
+    script = clips("script", [(300, 0.3), (500, 0.3), (700, 0.3)], priority=10)
+    gift = clips("gift", [(1000, 0.2)], priority=-5)
+    r.publish_ready(script)
+    r.wait_for(lambda: any(e.position_s >= 0.4 for e in r.events(events.PlaybackProgress)))
+    r.publish_ready(gift)
+    r.wait_for(lambda: r.finished("script", "gift"))
+    r.stop()
+
+    (cut,) = r.events(events.PlaybackInterrupted)
+    assert (cut.id, cut.sentence_index, cut.by_id) == ("script", 1, "gift")
+    (resumed,) = r.events(events.PlaybackResumed)
+    assert (resumed.sentence_index, resumed.position_s) == (1, 0.3)
+    segs = segments_of(r)
+    assert [s[0] for s in segs] == ["script", "gift", "script"]
+    audio, full = r.recording(), clip_samples(script)
+    (_, s0, e0), (_, s1, e1), (_, s2, e2) = segs
+    played = e0 - s0
+    assert abs(played / RATE - cut.position_s) < 0.002
+    assert 0.3 * RATE < played < 0.6 * RATE  # cut inside sentence 1
+    assert np.array_equal(audio[s0:e0], full[:played])
+    assert 0 <= s1 - e0 <= 0.02 * RATE  # the urgent item starts right at the cut, no gap
+    assert np.array_equal(audio[s1:e1], clip_samples(gift))
+    assert s2 - e1 == GAP
+    assert np.array_equal(audio[s2:e2], full[int(0.3 * RATE):])  # from sentence 1's start
+    entry = {p["id"]: p for p in r.player.report()["played"]}["script"]
+    assert entry["interrupted"] and entry["resumed"]
+    assert r.player.report()["interrupts"]["count"] == 1
+
+
+def test_a_filler_plays_instead_of_silence_when_the_queue_runs_dry(rig, clips):
+    r = rig()
+    r.publish_ready(clips("filler-1", [(900, 0.1)], kind="filler", priority=20))
+    r.wait_for(lambda: len(r.player.fillers) == 1)
+    r.publish_ready(clips("s", [(300, 0.15)]))
+    r.wait_for(lambda: any(e.id.startswith("filler-1#") for e in r.events(events.PlaybackFinished)))
+    r.stop()
+    segs = segments_of(r)
+    s_index = [s[0] for s in segs].index("s")
+    after = segs[s_index + 1]
+    assert after[0].startswith("filler-1#")
+    assert (after[1] - segs[s_index][2]) / RATE <= 0.060 + 0.020
+    assert r.player.queue.snapshot().items == ()  # the filler never entered the queue
+    assert r.player.report()["dead_air_s"] < 0.05
+
+
+def test_dead_air_is_measured_when_nothing_can_fill_it(rig, clips):
+    r = rig()
+    r.publish_ready(clips("s", [(300, 0.1)]))
+    r.wait_for(lambda: r.finished("s"))
+    time.sleep(0.4)
+    r.stop()
+    dead = r.player.report()["dead_air_s"]
+    assert 0.25 < dead < 0.5  # ~0.4 s idle minus the 60 ms gap that was intended
+    assert r.recording()[-int(0.3 * RATE):].any() == False  # noqa: E712 - silence recorded
+
+
+def test_pause_holds_the_position_and_resume_continues_without_repeating(rig, clips):
+    r = rig()
+    item = clips("long", [(400, 0.6)])
+    r.publish_ready(item)
+    r.wait_for(lambda: any(e.position_s >= 0.2 for e in r.events(events.PlaybackProgress)))
+    r.control(events.Pause())
+    time.sleep(0.25)
+    r.control(events.Resume())
+    r.wait_for(lambda: r.finished("long"))
+    r.stop()
+    segs = segments_of(r)
+    assert [s[0] for s in segs] == ["long", "long"]
+    audio = r.recording()
+    heard = np.concatenate([audio[s:e] for _, s, e in segs])
+    assert np.array_equal(heard, clip_samples(item))  # every sample once, in order
+    assert (segs[1][1] - segs[0][2]) / RATE >= 0.2  # the pause was silence
+    assert r.player.report()["dead_air_s"] == 0.0  # a pause is not dead air
+
+
+def test_skip_and_clear_from_the_control_channel(rig, clips):
+    r = rig()
+    r.control(events.Pause())
+    for name, prio in (("first", 10), ("second", 10), ("third", 10)):
+        r.publish_ready(clips(name, [(300, 0.4)], priority=prio))
+    r.wait_for(lambda: len(r.player.queue) == 3)
+    r.control(events.Resume())
+    r.wait_for(lambda: r.events(events.PlaybackStarted))
+    r.control(events.Skip())
+    r.wait_for(lambda: any(e.id == "second" for e in r.events(events.PlaybackStarted)))
+    r.control(events.ClearQueue())
+    r.wait_for(lambda: r.finished("second"))
+    time.sleep(0.1)
+    r.stop()
+    assert [s[0] for s in segments_of(r)] == ["first", "second"]
+    dropped = {d["id"]: d["reason"] for d in r.player.report()["dropped"]}
+    assert dropped == {"first": "skipped by operator", "third": "cleared by operator"}
+    assert {e.id for e in r.events(events.UtteranceDropped)} == {"first", "third"}
+
+
+def test_stale_items_are_dropped_with_the_reason_not_played(rig, clips):
+    r = rig()
+    r.publish_ready(clips("long", [(300, 0.5)], priority=10))
+    r.wait_for(lambda: r.events(events.PlaybackStarted))
+    r.publish_ready(clips("late", [(600, 0.1)], priority=9, deadline=time.time() + 0.1))
+    r.wait_for(lambda: r.finished("long"))
+    time.sleep(0.1)
+    r.stop()
+    assert "late" not in [s[0] for s in segments_of(r)]
+    (dropped,) = r.events(events.UtteranceDropped)
+    assert dropped.id == "late" and dropped.reason.startswith("stale: deadline passed")
+
+
+def test_failed_synthesis_and_broken_audio_are_dropped_with_the_reason(rig, clips, tmp_path):
+    r = rig()
+    req = events.SpeechRequest(id="x", text="x", kind="reply", priority=0)
+    r.bus.publish(events.Channel.SPEECH_REQUESTS, req)
+    r.bus.publish(events.Channel.SPEECH_READY, events.SpeechFailed(request=req, reason="all routes down"))
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"<html>502 Bad Gateway</html>")
+    req2 = events.SpeechRequest(id="y", text="y", kind="reply", priority=0)
+    r.bus.publish(events.Channel.SPEECH_READY, events.SpeechReady(
+        request=req2, audio_path=str(bad), sample_rate=RATE, duration_s=1.0))
+    r.wait_for(lambda: len(r.player.report()["dropped"]) == 2)
+    r.stop()
+    dropped = {d["id"]: d["reason"] for d in r.player.report()["dropped"]}
+    assert dropped["x"] == "synthesis failed: all routes down"
+    assert dropped["y"].startswith("bad audio:") and "bad.wav: not a RIFF/WAVE file" in dropped["y"]
+    assert len(r.player.queue) == 0
+
+
+def test_cancel_speech_drops_the_ids_and_ignores_their_late_audio(rig, clips):
+    r = rig()
+    playing = clips("playing", [(300, 0.6)])
+    r.publish_ready(playing)
+    r.wait_for(lambda: r.events(events.PlaybackStarted))
+    later = clips("later", [(500, 0.1)])
+    r.bus.publish(events.Channel.SPEECH_REQUESTS, later.request)
+    r.wait_for(lambda: "later" in r.player.queue)
+    r.control(events.CancelSpeech(ids=("playing", "later"), reason="config reloaded"))
+    r.wait_for(lambda: len(r.player.report()["dropped"]) == 2)
+    r.bus.publish(events.Channel.SPEECH_READY, later)  # the late result is never applied
+    time.sleep(0.15)
+    r.stop()
+    assert [s[0] for s in segments_of(r)] == ["playing"]
+    assert segs_len(r, "playing") < 0.5 * RATE
+    assert {d["reason"] for d in r.player.report()["dropped"]} == {"cancelled", "config reloaded"}
+
+
+def segs_len(r, item_id):
+    return sum(e - s for i, s, e in segments_of(r) if i == item_id)
+
+
+def test_audio_at_another_rate_is_resampled_not_played_at_the_wrong_speed(rig, clips):
+    r = rig()
+    item = clips("hi-rate", [(440, 0.25)], rate=16000)
+    r.publish_ready(item)
+    r.wait_for(lambda: r.finished("hi-rate"))
+    r.stop()
+    assert abs(segs_len(r, "hi-rate") - 0.25 * RATE) <= 2
+
+
+def test_stop_is_prompt_and_leaves_no_threads(rig, clips):
+    before = {t.ident for t in threading.enumerate()}
+    r = rig()
+    r.publish_ready(clips("long", [(300, 2.0)]))
+    r.wait_for(lambda: r.events(events.PlaybackStarted))
+    t0 = time.monotonic()
+    r.stop()
+    assert time.monotonic() - t0 < 0.5
+    time.sleep(0.05)
+    leaked = [t.name for t in threading.enumerate() if t.ident not in before]
+    assert leaked == []
+
+
+def test_progress_is_published_at_least_four_times_a_second(rig, clips):
+    r = rig()
+    r.publish_ready(clips("s", [(300, 0.6)]))
+    r.wait_for(lambda: r.finished("s"))
+    r.stop()
+    progress = r.events(events.PlaybackProgress)
+    assert len(progress) >= 0.6 * 4
+    positions = [p.position_s for p in progress]
+    assert positions == sorted(positions) and positions[-1] == 0.6
+    assert r.events(events.QueueSnapshot)
+
+
+def test_pygame_sink_plays_through_the_dummy_driver(rig, clips):
+    # a chunk must be at least the mixer's device buffer: the Channel holds one queued sound
+    sink = PygameSink(RATE, buffer_ms=300, device_buffer=256)
+    r = rig(sink=sink, chunk_bytes=2048)
+    r.publish_ready(clips("a", [(300, 0.2)]))
+    r.publish_ready(clips("b", [(500, 0.1)]))
+    r.wait_for(lambda: r.finished("a", "b"))
+    r.stop()
+    assert [s[0] for s in segments_of(r)] == ["a", "b"]
+    assert segs_len(r, "a") == int(0.2 * RATE)
