@@ -108,6 +108,11 @@ class Bus(abc.ABC):
     def publish(self, channel: str, event: Any) -> None:
         """Send ``event`` to every subscriber of ``channel``."""
 
+    def publish_many(self, items: list[tuple[str, Any]]) -> None:
+        """Publish several (channel, event) pairs in order; backends may batch the transport."""
+        for channel, event in items:
+            self.publish(channel, event)
+
     @abc.abstractmethod
     def subscribe(self, channel: str, handler: Handler, *, group: str | None = None) -> Subscription:
         """Call ``handler(event)`` for each message on ``channel`` (see the contract)."""

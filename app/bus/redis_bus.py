@@ -69,12 +69,35 @@ class RedisBus(Bus):
                 self._queue_outbox(channel, payload)
                 self._went_down(exc)
 
-    def _send(self, channel: str, payload: bytes) -> None:
+    def publish_many(self, items: list[tuple[str, Any]]) -> None:
+        """One pipeline round trip for a whole batch (the live feed publishes in bursts)."""
+        if self._closed or not items:
+            return
+        encoded = [(channel, events.encode(event)) for channel, event in items]
+        with self._outbox_lock:
+            if self._outbox or not self._up.is_set():
+                for channel, payload in encoded:
+                    self._queue_outbox(channel, payload)
+                return
+            pipe = self._client.pipeline(transaction=False)
+            for channel, payload in encoded:
+                self._send(channel, payload, pipe)
+            try:
+                pipe.execute()
+            except _IO_ERRORS as exc:
+                # Some may have gone through; at-most-once pub/sub makes resending the whole
+                # batch the lesser evil only for durable ones, which consumers de-duplicate by id.
+                for channel, payload in encoded:
+                    self._queue_outbox(channel, payload)
+                self._went_down(exc)
+
+    def _send(self, channel: str, payload: bytes, target: Any = None) -> None:
+        target = target if target is not None else self._client
         key = self.key(channel)
         if channel in events.DURABLE_CHANNELS:
-            self._client.xadd(key, {"e": payload}, maxlen=STREAM_MAXLEN, approximate=True)
+            target.xadd(key, {"e": payload}, maxlen=STREAM_MAXLEN, approximate=True)
         else:
-            self._client.publish(key, payload)
+            target.publish(key, payload)
         self.published += 1
 
     def _queue_outbox(self, channel: str, payload: bytes) -> None:

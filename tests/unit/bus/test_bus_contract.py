@@ -141,3 +141,18 @@ def test_close_leaves_no_connection_behind(redis_server, namespace):
     b.close()
     assert wait_for(lambda: clients() == baseline)
     admin.close()
+
+
+def test_publish_many_keeps_order_across_plain_and_durable_channels(bus):
+    plain, durable = [], []
+    bus.subscribe(ev.Channel.LIVE_EVENTS, lambda e: plain.append(e.msg_id))
+    bus.subscribe(ev.Channel.LIVE_DURABLE, lambda e: durable.append(e.msg_id), group="reply")
+    batch = []
+    for i in range(300):
+        kind = "gift" if i % 3 == 0 else "comment"
+        e = ev.LiveEvent(type=kind, msg_id=str(i), room_id="r", ts=0.0)
+        batch.append((e.channel, e))
+    bus.publish_many(batch)
+    assert wait_for(lambda: len(plain) == 200 and len(durable) == 100)
+    assert durable == [str(i) for i in range(0, 300, 3)]
+    assert plain == [str(i) for i in range(300) if i % 3]
