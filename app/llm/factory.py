@@ -1,0 +1,55 @@
+"""Build an ``LlmClient`` from plain settings (the runtime maps config.ini onto these)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.llm.client import LlmClient, LlmLimits
+from app.llm.limits import RetryPolicy
+from app.llm.provider import Generation, NoneProvider, Timeouts
+
+PROVIDERS = ("ark", "ollama", "none")
+
+
+@dataclass(frozen=True)
+class LlmSettings:
+    provider: str = "none"  # ark | ollama | none
+    model: str = ""  # Ark: model id or ep-… endpoint id; Ollama: model name
+    api_key: str = ""  # Ark only; from the secret store, never from config.ini
+    base_url: str = "https://ark.cn-beijing.volces.com/api/v3"  # Ark
+    host: str = "http://127.0.0.1:11434"  # Ollama
+    thinking: str | None = None  # Ark: "enabled" | "disabled" | "auto"; None = model default
+    connect_timeout: float = 5.0
+    first_token_timeout: float = 15.0
+    total_timeout: float = 60.0
+    max_retries: int = 2
+    backoff_base: float = 0.5
+    requests_per_minute: int = 60
+    max_concurrency: int = 2
+    temperature: float | None = 0.7
+    max_tokens: int | None = 300
+
+
+def make_client(s: LlmSettings) -> LlmClient:
+    """Raises ``errors.LlmError`` (AuthError, ModelNotFound) for settings that cannot work, and
+    ValueError for an unknown provider name."""
+    timeouts = Timeouts(connect=s.connect_timeout, first_token=s.first_token_timeout,
+                        total=s.total_timeout)
+    if s.provider == "ark":
+        from app.llm.ark_provider import ArkProvider
+
+        provider = ArkProvider(model=s.model, api_key=s.api_key, base_url=s.base_url,
+                               timeouts=timeouts, thinking=s.thinking)
+    elif s.provider == "ollama":
+        from app.llm.ollama_provider import OllamaProvider
+
+        provider = OllamaProvider(model=s.model, host=s.host, timeouts=timeouts)
+    elif s.provider == "none":
+        provider = NoneProvider()
+    else:
+        raise ValueError(f"[llm] provider: unknown value {s.provider!r}; expected one of {', '.join(PROVIDERS)}")
+    limits = LlmLimits(timeouts=timeouts,
+                       retry=RetryPolicy(max_retries=s.max_retries, base_delay=s.backoff_base),
+                       requests_per_minute=s.requests_per_minute, max_concurrency=s.max_concurrency)
+    return LlmClient(provider, limits,
+                     generation=Generation(max_tokens=s.max_tokens, temperature=s.temperature))

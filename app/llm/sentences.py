@@ -1,0 +1,91 @@
+"""Streamed deltas → speakable sentences, one at a time, as soon as each is complete.
+
+Built on ``app.text.sentences.SentenceStream``. One addition for latency: when a delta ends
+exactly on a terminator (。！？…), the sentence is released at once instead of waiting for the
+next delta to show that no closing quote or second "！" follows — that wait costs one token
+interval (~33 ms at 30 tokens/s) on every first sentence. A piece that is only punctuation
+(the stray "”" or "！" that may follow) carries nothing to say and is dropped.
+
+Each sentence then passes the length cap and the injected compliance filter
+(``text_filter(text) -> text | None``; None drops the sentence) before it is yielded.
+"""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+from collections.abc import Callable, Iterator
+
+from app.llm import errors
+from app.llm.client import LlmClient
+from app.llm.prompting import LengthCap
+from app.llm.provider import Generation, Message
+from app.text.sentences import TERMINATORS, SentenceStream
+
+TextFilter = Callable[[str], "str | None"]
+
+
+def _speakable(text: str) -> bool:
+    return any(not unicodedata.category(c).startswith(("P", "Z", "S")) for c in text)
+
+
+def stream_sentences(client: LlmClient, messages: list[Message], *,
+                     cancel: threading.Event | None = None, text_filter: TextFilter | None = None,
+                     max_chars: int | None = None, long_clause: int = 24, max_len: int = 60,
+                     generation: Generation | None = None,
+                     on_filtered: Callable[[str], None] | None = None) -> Iterator[str]:
+    """Sentences of the answer, filtered and capped, yielded as each completes.
+
+    Raises ``errors.Cancelled`` on cancel and other ``LlmError``s on failure; a sentence still
+    being written when the stream stops is dropped, never spoken half-finished.
+    ``on_filtered(original)`` is called for each sentence the filter dropped.
+    """
+    splitter = SentenceStream(long_clause=long_clause, max_len=max_len)
+    cap = LengthCap(max_chars) if max_chars else None
+    deltas = client.stream(messages, cancel=cancel, generation=generation)
+
+    def cancelled() -> bool:
+        return cancel is not None and cancel.is_set()
+
+    try:
+        for delta in deltas:
+            ready = splitter.feed(delta)
+            if delta and delta[-1] in TERMINATORS:
+                ready += splitter.flush()
+            for sentence in ready:
+                if cancelled():
+                    raise errors.Cancelled(provider=client.provider.name)
+                out = _admit(sentence, cap, text_filter, on_filtered)
+                if out:
+                    yield out
+                if cap is not None and cap.reached:
+                    return  # closing `deltas` (finally) stops the HTTP stream
+        for sentence in splitter.flush():
+            if cancelled():
+                raise errors.Cancelled(provider=client.provider.name)
+            out = _admit(sentence, cap, text_filter, on_filtered)
+            if out:
+                yield out
+            if cap is not None and cap.reached:
+                return
+    finally:
+        deltas.close()
+
+
+def _admit(sentence: str, cap: LengthCap | None, text_filter: TextFilter | None,
+           on_filtered: Callable[[str], None] | None) -> str | None:
+    sentence = sentence.strip()
+    if not _speakable(sentence):
+        return None
+    if cap is not None:
+        sentence = cap.admit(sentence)
+        if sentence is None:
+            return None
+    if text_filter is not None:
+        filtered = text_filter(sentence)
+        if filtered is None or not filtered.strip():
+            if on_filtered is not None:
+                on_filtered(sentence)
+            return None
+        sentence = filtered.strip()
+    return sentence

@@ -1,0 +1,181 @@
+"""``LlmWorker``: reply jobs in, one speech request per answered sentence out.
+
+A plain object with a blocking ``run()`` (the GUI hosts it in a QThread, headless mode in a
+thread) and ``stop()``. It subscribes when constructed, so no job published after that is
+missed; jobs wait in a local queue until ``run()`` takes them, one at a time.
+
+- ``ReplyJob`` on ``reply.jobs`` → streamed answer → ``SpeechRequest(kind="llm")`` on
+  ``speech.requests`` per sentence, each the moment it is complete and filtered.
+- ``CancelSpeech`` on ``control`` naming a job's id (or any of its sentence ids
+  ``<job>-<i>``) stops that job: its HTTP stream is closed, pending sentences are dropped.
+- A job past its deadline is not started: ``Dropped`` on ``system``.
+- Failures are classified (``errors``) and reported as ``Health(component="llm")`` plus a
+  ``Dropped`` for the job; the first success after a failure reports recovery.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from app import events
+from app.bus.base import Bus
+from app.llm import errors
+from app.llm.client import LlmClient
+from app.llm.prompting import DEFAULT_PROMPT, PromptSettings, reply_messages
+from app.llm.sentences import TextFilter, stream_sentences
+from app.logs import get_logger
+
+log = get_logger("llm")
+
+STAGE = "llm"
+_DOWN_KINDS = {"auth", "model_not_found", "disabled", "bad_request"}  # need the operator
+
+
+class LlmWorker:
+    def __init__(self, bus: Bus, client: LlmClient, *, text_filter: TextFilter | None = None,
+                 product_lookup: Callable[[str | None], Any] = lambda slug: None,
+                 prompt: PromptSettings = DEFAULT_PROMPT, long_clause: int = 24,
+                 max_len: int = 60, clock: Callable[[], float] = time.time):
+        self.bus = bus
+        self.client = client
+        self.text_filter = text_filter
+        self.product_lookup = product_lookup
+        self.prompt = prompt
+        self.long_clause = long_clause
+        self.max_len = max_len
+        self._clock = clock
+        self._jobs: queue.SimpleQueue[events.ReplyJob | None] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._pending: set[str] = set()  # job ids queued or running
+        self._cancelled: set[str] = set()  # of those, the ones cancelled
+        self._current: tuple[str, threading.Event] | None = None
+        self._healthy: bool | None = None
+        self.answered = 0
+        self._subs = [bus.subscribe(events.Channel.REPLY_JOBS, self._on_job),
+                      bus.subscribe(events.Channel.CONTROL, self._on_control)]
+
+    # ---- bus handlers (bus threads) ---------------------------------------------------------
+
+    def _on_job(self, event: Any) -> None:
+        if isinstance(event, events.ReplyJob):
+            with self._lock:
+                self._pending.add(event.id)
+            self._jobs.put(event)
+
+    def _on_control(self, event: Any) -> None:
+        if not isinstance(event, events.CancelSpeech):
+            return
+        named = set(event.ids) | {i.rsplit("-", 1)[0] for i in event.ids
+                                  if "-" in i and i.rsplit("-", 1)[1].isdigit()}
+        with self._lock:
+            current = self._current
+            # only jobs this worker holds: cancels for other utterances must not pile up here
+            known = self._pending | ({current[0]} if current else set())
+            job_ids = named & known
+            self._cancelled |= job_ids
+        if current and current[0] in job_ids:
+            log.info("reply %s cancelled (%s)", current[0], event.reason or "no reason")
+            current[1].set()
+
+    # ---- the loop ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Answer jobs until ``stop()``."""
+        while not self._stop.is_set():
+            job = self._jobs.get()
+            if job is None or self._stop.is_set():
+                break
+            try:
+                self._handle(job)
+            except Exception:  # one bad job must not end the worker
+                log.exception("reply job %s failed unexpectedly", job.id)
+                self._dropped(job.id, "internal error (see log)")
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._lock:
+            current = self._current
+        if current:
+            current[1].set()
+        self._jobs.put(None)
+        for sub in self._subs:
+            self.bus.unsubscribe(sub)
+        self._subs = []
+
+    def _handle(self, job: events.ReplyJob) -> None:
+        now = self._clock()
+        stale = job.deadline is not None and now > job.deadline
+        with self._lock:
+            was_cancelled = job.id in self._cancelled
+            if was_cancelled or stale:
+                self._cancelled.discard(job.id)
+                self._pending.discard(job.id)
+            else:
+                cancel = threading.Event()
+                self._current = (job.id, cancel)
+        if was_cancelled:
+            return self._dropped(job.id, "cancelled before it started")
+        if stale:
+            return self._dropped(job.id, f"stale: deadline passed {now - job.deadline:.1f}s ago")
+        try:
+            sent = self._answer(job, cancel)
+        except errors.Cancelled:
+            self._dropped(job.id, "cancelled; pending sentences dropped")
+        except errors.LlmError as e:
+            log.warning("reply %s: %s", job.id, e)
+            self._report_health(False, e)
+            self._dropped(job.id, f"{e.kind}: {e}")
+        else:
+            self.answered += 1
+            self._report_health(True)
+            if sent == 0:
+                self._dropped(job.id, "empty answer (nothing speakable passed the filter)")
+        finally:
+            with self._lock:
+                self._current = None
+                self._cancelled.discard(job.id)
+                self._pending.discard(job.id)
+
+    def _answer(self, job: events.ReplyJob, cancel: threading.Event) -> int:
+        product = self.product_lookup(job.product)
+        messages = reply_messages(job.question, nickname=job.nickname, product=product,
+                                  settings=self.prompt)
+        sent = 0
+        for text in stream_sentences(
+                self.client, messages, cancel=cancel, text_filter=self.text_filter,
+                max_chars=self.prompt.max_chars, long_clause=self.long_clause,
+                max_len=self.max_len,
+                on_filtered=lambda s: self._dropped(job.id, f"compliance filter dropped: {s}")):
+            self.bus.publish(events.Channel.SPEECH_REQUESTS, events.SpeechRequest(
+                id=f"{job.id}-{sent}", text=text, kind="llm", priority=job.priority,
+                source_event=job.source_event, deadline=job.deadline, created_at=self._clock(),
+                product=job.product, sentence_index=sent, group=job.id))
+            sent += 1
+        return sent
+
+    # ---- reporting --------------------------------------------------------------------------
+
+    def _dropped(self, ref: str, reason: str) -> None:
+        self.bus.publish(events.Channel.SYSTEM,
+                         events.Dropped(stage=STAGE, ref=ref, reason=reason, ts=self._clock()))
+
+    def _report_health(self, ok: bool, error: errors.LlmError | None = None) -> None:
+        if ok and self._healthy is not False:
+            self._healthy = True
+            return  # only a recovery is news
+        stats = self.client.stats
+        metrics = {"requests": float(stats.requests), "retries": float(stats.retries),
+                   "failures": float(stats.failures), "first_token_s": stats.last_first_token_s}
+        if ok:
+            status, detail = "ok", f"{self.client.name}: recovered / 已恢复"
+        else:
+            status = "down" if error.kind in _DOWN_KINDS else "degraded"
+            detail = str(error)
+        self._healthy = ok
+        self.bus.publish(events.Channel.SYSTEM, events.Health(
+            component="llm", status=status, detail=detail, metrics=metrics, ts=self._clock()))
