@@ -192,6 +192,10 @@ class AudioPlayer:
             "fillers_played": self._fillers_played,
         }
 
+    def set_thresholds(self, thresholds: sm.Thresholds) -> None:
+        """Hot reload of the interrupt thresholds ([priority]); the next decision uses them."""
+        self.machine.thresholds = thresholds
+
     def snapshot(self) -> events.QueueSnapshot:
         return self.queue.snapshot(playing=self.machine.current)
 

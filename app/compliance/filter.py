@@ -123,14 +123,23 @@ class ComplianceFilter:
                  nickname_mask: str = DEFAULT_NICKNAME_MASK):
         self.folder = Path(folder)
         self.nickname_mask = nickname_mask
-        self._policies = dict(DEFAULT_POLICIES)
+        self._policies = self._merged_policies(policies)
+        self._lock = threading.Lock()  # serialises reloads; readers use the current _state
+        self._state = self._load()
+
+    @staticmethod
+    def _merged_policies(policies: Mapping[str, str] | None) -> dict[str, str]:
+        merged = dict(DEFAULT_POLICIES)
         for category, action in (policies or {}).items():
             if action not in ACTIONS:
                 raise ValueError(f"compliance policy for {category!r} is {action!r}; "
                                  f"expected one of {', '.join(ACTIONS)}")
-            self._policies[category] = action
-        self._lock = threading.Lock()  # serialises reloads; readers use the current _state
-        self._state = self._load()
+            merged[category] = action
+        return merged
+
+    def set_policies(self, policies: Mapping[str, str]) -> None:
+        """Hot reload of ``[compliance] policy_*``: applies to the next text filtered."""
+        self._policies = self._merged_policies(policies)
 
     @classmethod
     def from_dir(cls, path: str | Path | None = None, policies: Mapping[str, str] | None = None,

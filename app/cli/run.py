@@ -1,0 +1,75 @@
+"""``python main.py run --headless …``: the whole live room without a screen (design §8)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run the live room without the GUI (headless)",
+                       description="Run every stage headless; Ctrl-C stops within 2 s and writes the report.")
+    p.add_argument("--headless", action="store_true", help="required: run without the GUI")
+    p.add_argument("--config", type=Path, help="config.ini to use (default: the one beside the app)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--replay", type=Path, help="serve this recording as dy-barrage-grab would and listen to it")
+    src.add_argument("--feed", help="dy-barrage-grab WebSocket url (default: [douyin] url)")
+    p.add_argument("--demo", action="store_true",
+                   help="bundled demo recording, demo products, keyword rules and espeak-ng speech")
+    p.add_argument("--speed", type=float, default=1.0, help="replay speed factor (default 1.0)")
+    p.add_argument("--duration", type=float, help="stop after this many seconds")
+    p.add_argument("--sink", help="audio output: wav:PATH | null | device (default: [audio] backend)")
+    p.add_argument("--report", type=Path, help="write the JSON run report here")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.headless:
+        print("run: add --headless (the desktop app starts with `python main.py` and no subcommand)",
+              file=sys.stderr)
+        return 2
+    from app.config import ConfigErrors
+    from app.logs import setup_logging
+    from app.runtime import Runtime, RuntimeError_
+
+    setup_logging(console=True)
+    try:
+        runtime = Runtime(args.config, demo=args.demo, sink=args.sink, feed_url=args.feed,
+                          replay=args.replay, replay_speed=args.speed)
+    except ConfigErrors as exc:
+        print("\n".join(exc.errors), file=sys.stderr)
+        return 2
+    except (RuntimeError_, ValueError, OSError) as exc:
+        print(f"run: {exc}", file=sys.stderr)
+        return 2
+
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    started = time.monotonic()
+    try:
+        runtime.start()
+        while not stop.wait(0.2):
+            if args.duration is not None and time.monotonic() - started >= args.duration:
+                break
+    except (ValueError, OSError) as exc:
+        print(f"run: cannot start: {exc}", file=sys.stderr)
+        runtime.close()
+        return 2
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    report = runtime.report()
+    runtime.close()
+    summary = (f"played {len(report['played'])} utterances, dropped {len(report['dropped'])}, "
+               f"dead air {report['dead_air_s']:.1f} s, feed {report['feed']['decoded']} events")
+    print(summary, file=sys.stderr)
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    return 0

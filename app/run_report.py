@@ -1,0 +1,87 @@
+"""What a run observed on the bus, for the headless report and the dashboard counters:
+event-to-first-audio latency, health per component, reply drops.
+
+It watches only bus events, so it works the same whether the stages run in this process or
+on other machines sharing one Redis.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from app import events
+from app.bus import Bus
+
+
+def percentiles(values: list[float]) -> dict[str, float | int]:
+    if not values:
+        return {"count": 0, "p50": None, "p95": None, "max": None}
+    ordered = sorted(values)
+
+    def pick(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 1)
+
+    return {"count": len(ordered), "p50": pick(0.50), "p95": pick(0.95), "max": round(ordered[-1], 1)}
+
+
+class RunRecorder:
+    def __init__(self, bus: Bus, *, clock: Callable[[], float] = time.time):
+        self.bus = bus
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._event_ts: dict[str, float] = {}  # live msg_id -> when it was received
+        self._request: dict[str, events.SpeechRequest] = {}  # utterance id -> request
+        self._answered: set[str] = set()  # msg_ids whose first audio has started
+        self.latency_ms: dict[str, list[float]] = {}  # kind -> samples
+        self.health: dict[str, events.Health] = {}
+        self.reply_dropped: Counter[str] = Counter()
+        self.speech_failed: list[dict] = []
+        self.errors: list[events.ErrorReport] = []
+        self._subs = []
+
+    def start(self) -> None:
+        for channel in (*events.LIVE_CHANNELS, events.Channel.SPEECH_REQUESTS, events.Channel.SPEECH_READY,
+                        events.Channel.PLAYER_STATE, events.Channel.SYSTEM):
+            self._subs.append(self.bus.subscribe(channel, self.handle))
+
+    def stop(self) -> None:
+        for sub in self._subs:
+            self.bus.unsubscribe(sub)
+        self._subs = []
+
+    def handle(self, ev) -> None:
+        now = self.clock()
+        with self._lock:
+            if isinstance(ev, events.LiveEvent):
+                self._event_ts[ev.msg_id] = ev.ts or now
+            elif isinstance(ev, events.SpeechRequest):
+                self._request[ev.id] = ev
+            elif isinstance(ev, events.PlaybackStarted) and not ev.resumed:
+                self._first_audio(ev.id, now)
+            elif isinstance(ev, events.SpeechFailed):
+                self.speech_failed.append({"id": ev.request.id, "reason": ev.reason})
+            elif isinstance(ev, events.Health):
+                self.health[ev.component] = ev
+            elif isinstance(ev, events.Dropped) and ev.stage == "reply":
+                self.reply_dropped[ev.reason.split(":")[0]] += 1
+            elif isinstance(ev, events.ErrorReport):
+                self.errors.append(ev)
+
+    def _first_audio(self, utterance_id: str, now: float) -> None:
+        req = self._request.get(utterance_id)
+        if req is None or not req.source_event or req.source_event in self._answered:
+            return
+        received = self._event_ts.get(req.source_event)
+        if received is None:
+            return
+        self._answered.add(req.source_event)
+        self.latency_ms.setdefault(req.kind, []).append((now - received) * 1000.0)
+
+    def latency_report(self) -> dict:
+        with self._lock:
+            every = [v for samples in self.latency_ms.values() for v in samples]
+            return {"event_to_first_audio": {**percentiles(every),
+                                             "by_kind": {k: percentiles(v) for k, v in self.latency_ms.items()}}}

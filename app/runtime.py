@@ -1,0 +1,343 @@
+"""The runtime: builds the bus and every stage from the config snapshot, starts and stops them
+cleanly, routes operator commands, aggregates health and applies hot-reloaded options.
+
+It is the only module that knows all stages. The GUI and the headless command use only its
+public methods (start, stop, pause, resume, skip, clear_queue, say_now, switch_product,
+health, report, llm_client) and the bus.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import threading
+import time
+from pathlib import Path
+
+from app import events, paths, wiring
+from app.audio.player import AudioPlayer
+from app.audio.sinks import make_sink
+from app.bus import Bus, create_bus
+from app.compliance import ComplianceFilter
+from app.config import ConfigStore, ConfigUpdate, ensure_config, load
+from app.content.library import ProductLibrary
+from app.content.templates import Templates
+from app.live.listener import FeedListener
+from app.live.replay import ReplayServer
+from app.logs import get_logger
+from app.reply.policy import ReplyPolicy
+from app.reply.rules import keyword_rule_matcher
+from app.run_report import RunRecorder
+from app.script.scheduler import ScriptScheduler
+from app.store.recorder import SpokenLogRecorder
+from app.store.spoken_log import SpokenLog
+from app.tts.pool import TtsPool
+
+log = get_logger("runtime")
+Channel = events.Channel
+
+DEMO_FEED = "demo/room.feed"
+FILLERS_AT_START = 4
+BRIDGES_AT_START = 3
+
+
+class RuntimeError_(RuntimeError):
+    """A run that cannot start; the message says what to fix."""
+
+
+class Runtime:
+    def __init__(self, config_path: Path | str | None = None, *, demo: bool = False, sink: str | None = None,
+                 feed_url: str | None = None, replay: Path | str | None = None, replay_speed: float = 1.0,
+                 bus: Bus | None = None, data_root: Path | None = None):
+        self.demo = demo
+        self.config_path = Path(config_path) if config_path else paths.default_config_path()
+        if config_path is None:
+            ensure_config(self.config_path)  # first start: write the defaults for the operator
+        elif not self.config_path.exists():
+            raise RuntimeError_(f"config file not found: {self.config_path}")
+        snap = load(self.config_path)
+        self._owns_bus = bus is None
+        self.bus = bus or create_bus(snap.get("bus", "url"), snap.get("bus", "namespace"))
+        self.config = ConfigStore(self.config_path, bus=self.bus)
+        self._data_root = data_root
+        if demo:  # the demo uses the shipped products and templates, whatever the operator edited
+            self.library = ProductLibrary(paths.bundled_data_dir() / "products")
+            self.templates = Templates(paths.bundled_data_dir() / "templates")
+        else:
+            self.library = self._operator_library(snap)
+            self.templates = Templates(wiring.resolve(snap, "script", "templates_dir"))
+        self.compliance = ComplianceFilter.from_dir(wiring.resolve(snap, "compliance", "lists_dir"),
+                                                    wiring.compliance_policies(snap))
+        self.sink_spec = sink or wiring.sink_spec(snap)
+        self.feed_url = feed_url or snap.get("douyin", "url")
+        self.replay_path = Path(replay) if replay else (paths.bundled_data_dir() / DEMO_FEED if demo else None)
+        self.replay_speed = replay_speed
+        self.recorder = RunRecorder(self.bus)
+        self._started_at: float | None = None
+        self._stages: list = []  # in start order; stopped in reverse
+        self._threads: list[threading.Thread] = []
+        self._subs = []
+        self._lock = threading.RLock()
+        self._stop_maintenance = threading.Event()
+        self._ids = itertools.count(1)
+        self.replay_server: ReplayServer | None = None
+        self.listener: FeedListener | None = None
+        self.player: AudioPlayer | None = None
+        self.tts: TtsPool | None = None
+        self.reply: ReplyPolicy | None = None
+        self.scheduler: ScriptScheduler | None = None
+        self.llm_worker = None
+        self._llm_client = None
+        self.spoken_log: SpokenLog | None = None
+        self.notes: list[str] = []
+
+    @staticmethod
+    def _operator_library(snap) -> ProductLibrary:
+        root = wiring.resolve(snap, "script", "products_dir")
+        bundled = paths.bundled_data_dir() / "products"
+        if not root.exists() and bundled.exists():
+            shutil.copytree(bundled, root)  # first start: the operator begins from the demo products
+        return ProductLibrary(root)
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._started_at is not None
+
+    def start(self) -> None:
+        with self._lock:
+            if self.running:
+                return
+            try:
+                self._start()
+            except Exception:
+                self.stop()
+                raise
+
+    def _start(self) -> None:
+        snap = self.config.current
+        self._started_at = time.time()
+        self.recorder.start()
+        self._subs.append(self.bus.subscribe(Channel.CONTROL, self._on_control))
+
+        self.spoken_log = SpokenLog(wiring.resolve(snap, "store", "db_path"))
+        self._stages.append(SpokenLogRecorder(self.bus, self.spoken_log))
+
+        rate = snap.get("audio", "sample_rate")
+        setup = wiring.tts_setup(snap, output_rate=rate, espeak_only=self.demo)
+        self.notes += setup.notes
+        out_dir = paths.data_dir() / "cache" / "speech"
+        shutil.rmtree(out_dir, ignore_errors=True)  # utterances of an earlier run are never replayed
+        self.tts = TtsPool(self.bus, servers=setup.servers, voices=setup.voices, out_dir=out_dir,
+                           cache_dir=setup.cache_dir, settings=setup.settings, text_filter=self.compliance)
+        self._start_stage(self.tts)
+
+        self.player = AudioPlayer(self.bus, make_sink(self.sink_spec, rate), **wiring.player_kwargs(snap))
+        self._start_stage(self.player)
+
+        llm_enabled = self._start_llm(snap)
+        product = self._first_product()
+        self.reply = ReplyPolicy(
+            self.bus, settings=wiring.reply_settings(snap, llm_enabled=llm_enabled),
+            render=self.templates.render,
+            match_rule=keyword_rule_matcher(self._rule_matcher, self.templates.render_text, self._product_values),
+            mask_nickname=self.compliance.mask_nickname if snap.get("compliance", "mask_nicknames") else str,
+            text_filter=self.compliance, product=product)
+        self._start_stage(self.reply)
+
+        self.scheduler = ScriptScheduler(self.bus, self.library, templates=self.templates,
+                                         text_filter=self.compliance, start_product=product,
+                                         **wiring.scheduler_kwargs(snap))
+        self._start_stage(self.scheduler)
+        self._request_fillers()
+
+        if self.replay_path is not None:
+            self.replay_server = ReplayServer(self.replay_path, speed=self.replay_speed).start()
+            self.feed_url = self.replay_server.url
+        self.listener = FeedListener(self.feed_url, self.bus, wiring.listener_settings(snap))
+        self._start_stage(self.listener)
+
+        self.config.add_listener(self._on_config)
+        self.config.start_watching()
+        maintenance = threading.Thread(target=self._maintain, name="runtime-maintenance", daemon=True)
+        maintenance.start()
+        self._threads.append(maintenance)
+        log.info("runtime started (demo=%s, sink=%s, feed=%s)", self.demo, self.sink_spec, self.feed_url)
+
+    def _start_stage(self, stage) -> None:
+        stage.start()
+        self._stages.append(stage)
+
+    def _start_llm(self, snap) -> bool:
+        if self.demo or snap.get("llm", "provider") == "none":
+            return False
+        from app.llm import LlmWorker
+
+        self._llm_client = self.llm_client()
+        self.llm_worker = LlmWorker(self.bus, self._llm_client, text_filter=self.compliance,
+                                    product_lookup=self.library.get, prompt=wiring.prompt_settings(snap))
+        worker = threading.Thread(target=self.llm_worker.run, name="llm-worker", daemon=True)
+        worker.start()
+        self._threads.append(worker)
+        return True
+
+    def stop(self) -> None:
+        """Stop everything this runtime started; safe to call twice or after a failed start."""
+        with self._lock:
+            self._stop_maintenance.set()
+            self.config.stop_watching()
+            self.config.remove_listener(self._on_config)
+            if self.llm_worker is not None:
+                self.llm_worker.stop()
+            for stage in reversed(self._stages):
+                try:
+                    (getattr(stage, "stop", None) or stage.close)()
+                except Exception:
+                    log.exception("stopping %s failed", type(stage).__name__)
+            self._stages.clear()
+            if self.replay_server is not None:
+                self.replay_server.stop()
+                self.replay_server = None
+            for sub in self._subs:
+                self.bus.unsubscribe(sub)
+            self._subs.clear()
+            self.recorder.stop()
+            for t in self._threads:
+                t.join(2)
+            self._threads.clear()
+            if self.spoken_log is not None:
+                self.spoken_log.close()
+                self.spoken_log = None
+            self._started_at = None
+
+    def close(self) -> None:
+        """Stop, and close the bus if this runtime made it."""
+        self.stop()
+        if self._owns_bus:
+            self.bus.close()
+
+    # ---- operator commands (published, so a GUI in another process works the same) ------------
+
+    def pause(self) -> None:
+        self.bus.publish(Channel.CONTROL, events.Pause())
+
+    def resume(self) -> None:
+        self.bus.publish(Channel.CONTROL, events.Resume())
+
+    def skip(self) -> None:
+        self.bus.publish(Channel.CONTROL, events.Skip())
+
+    def clear_queue(self) -> None:
+        self.bus.publish(Channel.CONTROL, events.ClearQueue())
+
+    def say_now(self, text: str, priority: int = events.Priority.EMERGENCY) -> None:
+        self.bus.publish(Channel.CONTROL, events.SayNow(text=text, priority=int(priority)))
+
+    def switch_product(self, slug: str) -> None:
+        self.bus.publish(Channel.CONTROL, events.SwitchProduct(slug=slug))
+
+    def _on_control(self, cmd) -> None:
+        if isinstance(cmd, events.SayNow):
+            self.bus.publish(Channel.SPEECH_REQUESTS, events.SpeechRequest(
+                id=f"say-{next(self._ids)}", text=cmd.text, kind="say_now", priority=cmd.priority,
+                created_at=time.time()))
+        elif isinstance(cmd, events.SwitchProduct) and self.reply is not None:
+            self.reply.set_product(cmd.slug)
+        elif isinstance(cmd, events.ReloadConfig):
+            self.config.reload(force=True)
+
+    # ---- hot reload ----------------------------------------------------------------------------
+
+    def _on_config(self, update: ConfigUpdate) -> None:
+        """Apply live options at once. Restart-only options are reported as pending by the
+        config store; here only what stages can take while running is pushed to them."""
+        snap = update.new
+        if self.reply is not None:
+            self.reply.update_settings(wiring.reply_settings(snap, llm_enabled=self.llm_worker is not None))
+        if self.player is not None:
+            self.player.set_thresholds(wiring.player_kwargs(snap)["thresholds"])
+        if self.scheduler is not None:
+            self.scheduler.lookahead_s = snap.get("audio", "lookahead_s")
+        self.compliance.set_policies(wiring.compliance_policies(snap))
+        log.info("config applied live: %s", ", ".join(update.changed) or "(nothing live)")
+
+    def _maintain(self) -> None:
+        """Slow periodic chores: word lists edited on disk are picked up here."""
+        while not self._stop_maintenance.wait(2.0):
+            try:
+                if self.compliance.reload_if_changed():
+                    log.info("compliance word lists reloaded")
+            except Exception:
+                log.exception("reloading compliance word lists failed")
+
+    # ---- helpers -------------------------------------------------------------------------------
+
+    def _first_product(self) -> str | None:
+        products = self.library.products(enabled_only=True)
+        return products[0].slug if products else None
+
+    def _rule_matcher(self):
+        # One automaton per library generation: rebuilding it per comment would cost more
+        # than the whole reply decision.
+        gen = self.library.generation
+        cached = getattr(self, "_matcher_cache", None)
+        if cached is None or cached[0] != gen:
+            cached = (gen, self.library.matcher())
+            self._matcher_cache = cached
+        return cached[1]
+
+    def _product_values(self, slug: str | None) -> dict:
+        product = self.library.get(slug) if slug else None
+        return product.template_values() if product else {}
+
+    def _request_fillers(self) -> None:
+        """Ask TTS for a few filler and bridge clips up front: the player keeps them ready, so
+        a dry queue is covered by a filler rather than silence."""
+        for kind, name, count in (("filler", "filler", FILLERS_AT_START), ("bridge", "bridge", BRIDGES_AT_START)):
+            if not self.templates.has(name):
+                self.notes.append(f"no '{name}' template: no {kind} clips")
+                continue
+            for i in range(count):
+                text = self.templates.render(name, **self._product_values(self._first_product()))
+                self.bus.publish(Channel.SPEECH_REQUESTS, events.SpeechRequest(
+                    id=f"{kind}-{i}", text=text, kind=kind, priority=events.Priority.BACKGROUND,
+                    created_at=time.time()))
+
+    def llm_client(self):
+        """A client for the configured LLM, or None when ``[llm] provider = none``."""
+        snap = self.config.current
+        if snap.get("llm", "provider") == "none":
+            return None
+        from app.llm import make_client
+
+        return make_client(wiring.llm_settings(snap))
+
+    # ---- observation ---------------------------------------------------------------------------
+
+    def health(self) -> dict[str, events.Health]:
+        out = dict(self.recorder.health)
+        out["bus"] = self.bus.health()
+        return out
+
+    def report(self) -> dict:
+        """The headless report of design §8 (times in seconds since the run started)."""
+        player = self.player.report() if self.player else {"played": [], "dropped": [], "dead_air_s": 0.0}
+        tts = self.tts.report() if self.tts else {}
+        feed = self.listener.stats() if self.listener else {}
+        dropped = list(player.get("dropped", [])) + [d for d in self.recorder.speech_failed
+                                                     if d["id"] not in {x["id"] for x in player.get("dropped", [])}]
+        return {
+            "played": player.get("played", []),
+            "dropped": dropped,
+            "dead_air_s": player.get("dead_air_s", 0.0),
+            "startup_silence_s": player.get("startup_silence_s"),
+            "interrupts": player.get("interrupts", {}),
+            "latency_ms": self.recorder.latency_report(),
+            "tts": tts,
+            "feed": {k: feed.get(k, 0) for k in ("frames", "decoded", "bad_frames", "reconnects")} | {
+                "detail": feed},
+            "reply": {"dropped_by_reason": dict(self.recorder.reply_dropped),
+                      **(self.reply.counters() if self.reply else {})},
+            "notes": list(self.notes),
+        }

@@ -1,0 +1,202 @@
+"""From a config snapshot to each stage's own settings.
+
+Stages take plain parameters and know nothing of config.ini; this module is the one place that
+maps option names onto them, so a renamed option or parameter breaks here, loudly, in one
+file. Every read uses ``snap.get(section, key)`` (the form the config static check verifies).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from app import paths
+from app.audio.state_machine import Thresholds
+from app.config import Snapshot
+from app.live.listener import ListenerSettings
+from app.logs import get_logger
+from app.reply.settings import ReplySettings
+from app.tts.postprocess import PostSettings
+from app.tts.quality import CheckSettings
+from app.tts.settings import PoolSettings, ServerSpec, VoiceModel
+
+log = get_logger("wiring")
+
+
+def resolve(snap: Snapshot, section: str, key: str) -> Path:
+    """A path option: absolute as written, else relative to the operator's folder."""
+    value = Path(str(snap.get(section, key)))
+    return value if value.is_absolute() else paths.user_root() / value
+
+
+# ---- live feed ------------------------------------------------------------------------------
+
+def listener_settings(snap: Snapshot) -> ListenerSettings:
+    return ListenerSettings(
+        reconnect_initial_s=snap.get("douyin", "reconnect_initial_s"),
+        reconnect_max_s=snap.get("douyin", "reconnect_max_s"),
+        ping_interval_s=snap.get("douyin", "ping_interval_s"),
+        ping_timeout_s=snap.get("douyin", "ping_timeout_s"),
+        stall_timeout_s=snap.get("douyin", "stall_timeout_s"),
+        open_timeout_s=snap.get("douyin", "open_timeout_s"),
+        health_interval_s=snap.get("douyin", "health_interval_s"),
+        buffer_size=snap.get("douyin", "max_buffered_events"),
+        dedupe_window=snap.get("douyin", "dedup_window"),
+    )
+
+
+# ---- reply policy ---------------------------------------------------------------------------
+
+def reply_settings(snap: Snapshot, *, llm_enabled: bool) -> ReplySettings:
+    g = snap.get
+    return ReplySettings(
+        gift_window=g("reply", "gift_window_s"), gift_max_wait=g("reply", "gift_max_wait_s"),
+        gift_thanks_per_minute=g("reply", "gift_thanks_per_minute"),
+        gift_pool_window=g("reply", "gift_pool_window_s"),
+        welcome_enabled=g("reply", "welcome"), welcome_window=g("reply", "welcome_batch_window_s"),
+        welcome_max_names=g("reply", "welcome_max_names"),
+        welcome_min_interval=g("reply", "welcome_min_interval_s"),
+        welcome_repeat_after=g("reply", "welcome_repeat_after_s"),
+        follow_enabled=g("reply", "follow_thanks"), follow_window=g("reply", "follow_window_s"),
+        follow_max_names=g("reply", "follow_max_names"),
+        follow_min_interval=g("reply", "follow_min_interval_s"),
+        like_milestones=tuple(g("reply", "like_milestones")),
+        like_milestone_every=g("reply", "like_milestone_every"),
+        share_thanks=g("reply", "share_thanks"), fansclub_thanks=g("reply", "fansclub_thanks"),
+        thanks_min_interval=g("reply", "thanks_min_interval_s"),
+        duplicate_window=g("reply", "duplicate_window_s"), user_cooldown=g("reply", "user_cooldown_s"),
+        replies_per_minute=g("reply", "replies_per_minute"),
+        llm_enabled=llm_enabled and g("reply", "answer_comments"),
+        question_words=tuple(g("reply", "question_words")),
+        question_endings=tuple(g("reply", "question_endings")),
+        fallback_nickname=g("reply", "fallback_nickname"),
+        stale_gift=g("reply", "stale_gift_s"), stale_welcome=g("reply", "stale_welcome_s"),
+        stale_follow=g("reply", "stale_follow_s"), stale_like=g("reply", "stale_like_s"),
+        stale_reply=g("reply", "stale_reply_s"), stale_llm=g("reply", "stale_llm_s"),
+        large_gift_diamonds=g("priority", "large_gift_diamonds"),
+        level_divisor=g("priority", "level_bonus_divisor"), level_bonus_max=g("priority", "level_bonus_max"),
+        activity_divisor=g("priority", "activity_bonus_divisor"),
+        activity_bonus_max=g("priority", "activity_bonus_max"),
+        vip_level=g("priority", "vip_user_level"),
+    )
+
+
+# ---- TTS ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TtsSetup:
+    servers: list[ServerSpec]
+    voices: list[VoiceModel]
+    settings: PoolSettings
+    cache_dir: Path
+    notes: tuple[str, ...]  # why something configured is not used, for health/self-test
+
+
+def voice_models(snap: Snapshot) -> tuple[list[VoiceModel], list[str]]:
+    """Enabled ``[voice.NAME]`` sections in ``[tts] voices`` order (empty = file order).
+    A voice without a reference clip cannot be used by GPT-SoVITS: noted, skipped."""
+    sections = snap.instances("voice")
+    order = list(snap.get("tts", "voices")) or list(sections)
+    voices, notes = [], []
+    for name in order:
+        v = sections.get(name)
+        if v is None or not snap.get(f"voice.{name}", "enabled"):
+            continue
+        ref = snap.get(f"voice.{name}", "ref_audio")
+        if not ref:
+            notes.append(f"[voice.{name}] ref_audio is empty: voice not used")
+            continue
+        voices.append(VoiceModel(
+            name=name, ref_audio_path=ref, prompt_text=snap.get(f"voice.{name}", "prompt_text"),
+            prompt_lang=snap.get(f"voice.{name}", "prompt_lang"),
+            text_lang=snap.get(f"voice.{name}", "text_lang"),
+            gpt_weights=snap.get(f"voice.{name}", "gpt_weights") or None,
+            sovits_weights=snap.get(f"voice.{name}", "sovits_weights") or None,
+            speed=snap.get(f"voice.{name}", "speed"), top_k=snap.get(f"voice.{name}", "top_k"),
+            top_p=snap.get(f"voice.{name}", "top_p"), temperature=snap.get(f"voice.{name}", "temperature")))
+    return voices, notes
+
+
+def tts_setup(snap: Snapshot, *, output_rate: int, espeak_only: bool = False) -> TtsSetup:
+    g = snap.get
+    voices, notes = voice_models(snap)
+    servers = [ServerSpec(url=u, api=g("tts", "api_version"), max_concurrent=g("tts", "per_server_concurrency"))
+               for u in g("tts", "servers")]
+    if espeak_only:
+        servers, voices, notes = [], [], ["demo mode: espeak-ng speaks everything"]
+    elif servers and not voices:
+        notes.append("no usable GPT-SoVITS voice model: espeak-ng speaks everything")
+        servers = []
+    settings = PoolSettings(
+        workers=g("tts", "workers"), queue_size=g("tts", "queue_max"), max_attempts=g("tts", "max_attempts"),
+        connect_timeout_s=g("tts", "connect_timeout_s"), read_timeout_s=g("tts", "request_timeout_s"),
+        bench_after=g("tts", "bench_after_failures"), bench_s=g("tts", "bench_seconds"),
+        max_sentence_chars=g("tts", "max_sentence_chars"), fallback=g("tts", "fallback") == "espeak",
+        espeak_voice=g("tts", "espeak_voice"), cache_max_bytes=g("tts", "cache_max_mb") * 1_000_000,
+        check=CheckSettings(min_voiced_ratio=g("tts", "min_voiced_ratio"), min_cps=g("tts", "min_chars_per_s"),
+                            max_cps=g("tts", "max_chars_per_s"), vad_aggressiveness=g("tts", "vad_mode")),
+        post=PostSettings(output_rate=output_rate, target_dbfs=g("tts", "loudness_target_db"),
+                          speed_jitter=g("tts", "speed_jitter")),
+    )
+    return TtsSetup(servers, voices, settings, resolve(snap, "tts", "cache_dir"), tuple(notes))
+
+
+# ---- audio ----------------------------------------------------------------------------------
+
+def sink_spec(snap: Snapshot) -> str:
+    backend = snap.get("audio", "backend")
+    if backend == "wav":
+        return f"wav:{resolve(snap, 'audio', 'wav_path')}"
+    return {"pygame": "device"}.get(backend, backend)
+
+
+def player_kwargs(snap: Snapshot) -> dict:
+    g = snap.get
+    return dict(
+        sample_rate=g("audio", "sample_rate"), chunk_bytes=g("audio", "chunk_bytes"), gap_ms=g("audio", "gap_ms"),
+        thresholds=Thresholds(gap=g("priority", "interrupt_gap"), late_gap=g("priority", "late_interrupt_gap"),
+                              late_fraction=g("priority", "late_fraction")),
+        aging_step=1.0, aging_interval_s=g("priority", "aging_seconds_per_step"),
+        bridges=g("audio", "bridge_lines"), progress_interval_s=1.0 / g("audio", "progress_hz"),
+    )
+
+
+# ---- script, compliance ---------------------------------------------------------------------
+
+def scheduler_kwargs(snap: Snapshot) -> dict:
+    return dict(lookahead_s=snap.get("audio", "lookahead_s"),
+                order={"in_order": "sequential"}.get(snap.get("script", "order"), "shuffle"))
+
+
+def compliance_policies(snap: Snapshot) -> dict[str, str]:
+    names = ("absolute", "first_only", "authority", "efficacy", "urgency", "platform", "profanity")
+    return {name: snap.get("compliance", f"policy_{name}") for name in names}
+
+
+# ---- LLM ------------------------------------------------------------------------------------
+
+def llm_settings(snap: Snapshot):
+    """``LlmSettings`` for the configured provider; the Ark key comes from the secret store
+    (environment variable ARK_API_KEY, OS keyring), never from a log or report."""
+    from app.config import require_secret
+    from app.llm import LlmSettings
+
+    g = snap.get
+    provider = g("llm", "provider")
+    key = require_secret("llm.api_key", "the Ark LLM provider", snapshot=snap) if provider == "ark" else ""
+    thinking = g("llm", "thinking")
+    return LlmSettings(
+        provider=provider, model=g("llm", "model"), api_key=key, base_url=g("llm", "base_url"),
+        host=g("llm", "ollama_host"), thinking=None if thinking == "default" else thinking,
+        connect_timeout=g("llm", "connect_timeout_s"), first_token_timeout=g("llm", "first_token_timeout_s"),
+        total_timeout=g("llm", "total_timeout_s"), max_retries=g("llm", "max_retries"),
+        backoff_base=g("llm", "backoff_base_s"), requests_per_minute=g("llm", "requests_per_minute"),
+        max_concurrency=g("llm", "max_concurrency"), temperature=g("llm", "temperature"),
+        max_tokens=g("llm", "max_tokens"))
+
+
+def prompt_settings(snap: Snapshot):
+    from app.llm import PromptSettings
+
+    return PromptSettings(persona=snap.get("llm", "persona"), max_chars=snap.get("llm", "max_answer_chars"),
+                          sentences=snap.get("llm", "answer_sentences"))
