@@ -43,7 +43,10 @@ class Verdict:
 
 def check(samples: np.ndarray, sample_rate: int, speakable_chars: int,
           settings: CheckSettings = CheckSettings()) -> Verdict:
-    """Judge float mono ``samples`` synthesised for a text of ``speakable_chars`` units."""
+    """Judge mono ``samples`` synthesised for a text of ``speakable_chars`` units (float in
+    [-1, 1]; integer PCM is scaled, so a caller passing int16 is judged right, not as noise)."""
+    if np.issubdtype(samples.dtype, np.integer):
+        samples = samples.astype(np.float32) / float(np.iinfo(samples.dtype).max + 1)
     s = settings
     duration = len(samples) / sample_rate if sample_rate else 0.0
     m: dict[str, float] = {"duration_s": round(duration, 3)}
