@@ -29,8 +29,8 @@ from app.reply.policy import ReplyPolicy
 from app.reply.rules import keyword_rule_matcher
 from app.run_report import RunRecorder
 from app.script.scheduler import ScriptScheduler
+from app.store import EventLog, EventLogRecorder, SpokenLog
 from app.store.recorder import SpokenLogRecorder
-from app.store.spoken_log import SpokenLog
 from app.tts.pool import TtsPool
 
 log = get_logger("runtime")
@@ -89,6 +89,7 @@ class Runtime:
         self.llm_worker = None
         self._llm_client = None
         self.spoken_log: SpokenLog | None = None
+        self.event_log: EventLog | None = None
         self.notes: list[str] = []
 
     @staticmethod
@@ -121,8 +122,12 @@ class Runtime:
         self.recorder.start()
         self._subs.append(self.bus.subscribe(Channel.CONTROL, self._on_control))
 
-        self.spoken_log = SpokenLog(wiring.resolve(snap, "store", "db_path"))
+        db_path = wiring.resolve(snap, "store", "db_path")
+        self.spoken_log = SpokenLog(db_path)
         self._stages.append(SpokenLogRecorder(self.bus, self.spoken_log))
+        self.event_log = EventLog(db_path, retention_days=snap.get("store", "event_retention_days"),
+                                  max_events=snap.get("store", "max_events"))
+        self._start_stage(EventLogRecorder(self.bus, self.event_log))
 
         rate = snap.get("audio", "sample_rate")
         setup = wiring.tts_setup(snap, output_rate=rate, espeak_only=self.demo)
@@ -206,9 +211,10 @@ class Runtime:
             for t in self._threads:
                 t.join(2)
             self._threads.clear()
-            if self.spoken_log is not None:
-                self.spoken_log.close()
-                self.spoken_log = None
+            for store in ("spoken_log", "event_log"):
+                if getattr(self, store) is not None:
+                    getattr(self, store).close()
+                    setattr(self, store, None)
             self._started_at = None
 
     def close(self) -> None:

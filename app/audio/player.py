@@ -41,6 +41,9 @@ class _Playback:
     pos: int  # next sample of the item to write
     gap: int  # silent samples still to write before the item's next sample
     first_pos: int  # where this playback started (item samples)
+    # Published with the first sample written, not before: an item stopped during its lead-in
+    # gap was never heard, so it must not appear as played (the spoken log listens for this).
+    started: events.PlaybackStarted | None = None
 
 
 class AudioPlayer:
@@ -88,6 +91,7 @@ class AudioPlayer:
         self._thread: threading.Thread | None = None
         self._subs: list = []
         self._pb: _Playback | None = None
+        self._held_start: events.PlaybackStarted | None = None
         self._done: deque[str] = deque(maxlen=_REMEMBER_IDS)
         self._done_set: set[str] = set()
         self._readied: deque[str] = deque(maxlen=_REMEMBER_IDS)
@@ -260,6 +264,9 @@ class AudioPlayer:
         if tag is not None and pb.pos == pb.first_pos and self._first_sound is None:
             self._first_sound = self.clock()
         self.sink.write(piece, tag)
+        if tag is not None and pb.started is not None:
+            self._publish(pb.started)
+            pb.started = None
         if tag is None:
             pb.gap -= len(piece) // BYTES_PER_SAMPLE
             return
@@ -383,7 +390,10 @@ class AudioPlayer:
     def _execute(self, action) -> None:
         now = self.clock()
         if isinstance(action, sm.Emit):
-            self._publish(action.event)
+            if isinstance(action.event, events.PlaybackStarted):
+                self._held_start = action.event  # see _Playback.started
+            else:
+                self._publish(action.event)
         elif isinstance(action, sm.Play):
             self._start(action, now)
         elif isinstance(action, sm.StopCurrent):
@@ -409,7 +419,9 @@ class AudioPlayer:
         gap = 0
         if action.after_gap and not action.continuation and self._last_end_sample is not None:
             gap = max(0, self._last_end_sample + int(self.gap_s * self.sample_rate) - self.sink.next_sample())
-        self._pb = _Playback(item=item, pcm=pcm, pos=first, gap=gap, first_pos=first)
+        held, self._held_start = self._held_start, None
+        self._pb = _Playback(item=item, pcm=pcm, pos=first, gap=gap, first_pos=first,
+                             started=held if held is not None and held.id == item.id else None)
         if not action.continuation:
             self._close_idle(now)
             self.log.started(item, now + self._ahead_s() + gap / self.sample_rate, resumed=action.resumed)

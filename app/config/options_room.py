@@ -29,12 +29,8 @@ PRIORITY = SectionSpec("priority", "优先级与打断（设计 §5）", "Priori
            "活跃度加成：活跃度 ÷ 此数", "activity bonus = activity // this"),
     Option("priority", "activity_bonus_max", Int(0, 10), 2,
            "活跃度加成上限", "cap of the activity bonus"),
-    Option("priority", "idle_bonus", Int(0, 10), 1,
-           "空闲（没有在播）时的加成", "bonus when nothing is playing"),
     Option("priority", "aging_seconds_per_step", Float(1, 3600), 30.0,
            "排队每等待多少秒优先级提升一级", "seconds of waiting per one step of priority gained"),
-    Option("priority", "aging_max_steps", Int(0, 30), 5,
-           "排队提升的最大级数", "most steps an item can gain by waiting"),
 ))
 
 REPLY = SectionSpec("reply", "互动回复", "Replies to the room", (
@@ -129,8 +125,6 @@ COMPLIANCE = SectionSpec("compliance", "合规过滤（广告法）", "Complianc
            "平台禁用词的处理", "platform-banned words"),
     Option("compliance", "policy_profanity", _POLICY, "block",
            "脏话的处理", "profanity"),
-    Option("compliance", "policy_default", _POLICY, "drop_sentence",
-           "其他（自定义）分类的处理", "any other (operator-added) category"),
     Option("compliance", "mask_nicknames", Bool(), True,
            "念昵称前屏蔽其中的违禁词", "mask banned words in nicknames before reading them"),
 ))
@@ -138,17 +132,10 @@ COMPLIANCE = SectionSpec("compliance", "合规过滤（广告法）", "Complianc
 SCRIPT = SectionSpec("script", "话术循环", "Script loop", (
     Option("script", "order", Choice(("in_order", "shuffle")), "in_order",
            "商品顺序：in_order=按顺序，shuffle=每轮打乱", "product order: in_order, or shuffle each round"),
-    Option("script", "products", ListOf(_SLUG), (),
-           "参与轮播的商品（目录名），留空=全部", "products to loop (folder names); empty = all"),
-    Option("script", "segments", ListOf(_SLUG, min_items=1),
-           ("opening", "selling_points", "urging", "after_sales"),
-           "每个商品按此顺序播放的话术段", "script segments spoken for each product, in this order"),
     Option("script", "products_dir", PathValue(non_empty=True), "data/products",
            "商品库目录", "folder of the product library", live=False),
     Option("script", "templates_dir", PathValue(non_empty=True), "data/templates",
            "互动模板目录", "folder of the reaction templates", live=False),
-    Option("script", "anti_repeat_memory", Int(0, 10_000), 50,
-           "每个模板记住最近多少种说法以免重复", "recent renderings remembered per template to avoid repeats"),
 ))
 
 UI = SectionSpec("ui", "界面", "Window", (

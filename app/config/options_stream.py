@@ -176,8 +176,6 @@ AUDIO = SectionSpec("audio", "播放输出", "Audio output", (
            "file, null = silent", live=False),
     Option("audio", "wav_path", PathValue(non_empty=True), "data/logs/played.wav",
            "wav 输出时的文件路径", "file written by the wav output", live=False),
-    Option("audio", "device", Str(), "",
-           "sounddevice 输出设备名（留空=默认）", "sounddevice output device (empty = default)", live=False),
     Option("audio", "sample_rate", IntChoice((16000, 22050, 24000, 32000, 44100, 48000)), 32000,
            "输出采样率（所有音频先转成此采样率）", "output sample rate; all audio is resampled to it", live=False),
     Option("audio", "chunk_bytes", Int(256, 65536), 4096,
@@ -188,8 +186,6 @@ AUDIO = SectionSpec("audio", "播放输出", "Audio output", (
            "提前准备好的话术秒数，防止冷场", "seconds of script kept synthesised ahead, against dead air"),
     Option("audio", "progress_hz", Float(4, 60), 5.0,
            "播放进度事件频率（每秒）", "playback progress events per second"),
-    Option("audio", "filler_after_s", Float(0.1, 30), 1.5,
-           "队列空多久后播放垫场语", "seconds of empty queue before a filler plays"),
     Option("audio", "bridge_lines", Bool(), True,
            "被打断的话术恢复前先说一句过渡语", "say a bridge line before an interrupted script resumes"),
 ))

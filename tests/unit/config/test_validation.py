@@ -26,7 +26,6 @@ BAD_VALUES = [
     ("tts", "servers", "http://a:9880,", "item 2 is empty"),
     ("tts", "servers", "http://a:9880, ftp://b", "item 2:"),
     ("reply", "like_milestones", "100, 50", "increasing order"),
-    ("script", "segments", "", "at least 1"),
     ("store", "db_path", "", "must not be empty"),
 ]
 
