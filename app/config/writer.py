@@ -6,9 +6,6 @@ half-written file from us. Also renders the shipped default file from the schema
 
 from __future__ import annotations
 
-import os
-import stat
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ from app.config.catalog import SCHEMA
 from app.config.loader import ConfigErrors, new_updater
 from app.config.schema import Option, Schema
 from app.config.types import Choice, Float, Int, IntChoice, num
+from app.fileio import write_text_atomic
 
 BOM = "\ufeff"
 
@@ -120,25 +118,7 @@ def _inline_comment(line: str) -> str:
     return ""
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` as UTF-8 next to ``path`` and rename it over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if path.exists():
-            os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+atomic_write = write_text_atomic  # the one implementation, in app/fileio.py
 
 
 # ---- the default file --------------------------------------------------------------------------

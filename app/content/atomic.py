@@ -1,34 +1,5 @@
-"""Atomic file writes: a reader (or a crash) sees the old file or the new one, never half."""
+"""Kept for the imports that name it; the implementation is app/fileio.py."""
 
-from __future__ import annotations
+from app.fileio import read_text, write_text_atomic
 
-import os
-import tempfile
-from pathlib import Path
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` (UTF-8, newlines as given) to ``path`` via a temp file in the same folder
-    and ``os.replace``. If anything fails the previous file is left untouched and the temp
-    file removed."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def read_text(path: str | os.PathLike) -> str:
-    """A text file as the operator wrote it (UTF-8, a BOM dropped, line endings kept)."""
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        return fh.read()
+__all__ = ["read_text", "write_text_atomic"]

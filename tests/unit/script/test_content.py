@@ -4,8 +4,9 @@ import re
 
 import pytest
 
-from app.content import ProductError, ProductLibrary, Templates, atomic
-from app.content.atomic import write_text_atomic
+from app import fileio as atomic
+from app.content import ProductError, ProductLibrary, Templates
+from app.fileio import write_text_atomic
 from app.paths import bundled_data_dir
 from app.text.variants import Renderer
 
