@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--duration", type=float, help="stop after this many seconds")
     p.add_argument("--sink", help="audio output: wav:PATH | null | device (default: [audio] backend)")
     p.add_argument("--report", type=Path, help="write the JSON run report here")
+    p.add_argument("--events", action="store_true",
+                   help="print every live event (design §4 JSON) and feed health change to stdout")
     p.set_defaults(func=run)
 
 
@@ -48,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"run: {exc}", file=sys.stderr)
         return 2
 
+    if args.events:
+        _print_events(runtime)
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     if hasattr(signal, "SIGTERM"):
@@ -73,3 +77,18 @@ def run(args: argparse.Namespace) -> int:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     return 0
+
+
+def _print_events(runtime) -> None:
+    """Live events and feed health as JSON lines, so an operator sees the room and reconnects."""
+    from app import events
+
+    lock = threading.Lock()
+
+    def show(ev) -> None:
+        if isinstance(ev, events.LiveEvent) or (isinstance(ev, events.Health) and ev.component == "feed"):
+            with lock:
+                print(events.encode_str(ev), flush=True)
+
+    for channel in (*events.LIVE_CHANNELS, events.Channel.SYSTEM):
+        runtime.bus.subscribe(channel, show)
