@@ -49,4 +49,6 @@ def setup_logging(*, console: bool = True, level: int = logging.INFO, log_dir: P
         ch.setFormatter(formatter)
         ch.addFilter(redact)
         root.addHandler(ch)
+    info = paths.user_root_info()  # say where config.ini and data/ are, above all when it is not beside the app
+    root.getChild("paths").log(logging.WARNING if info.reason else logging.INFO, "%s", paths.describe_user_root())
     return log_file

@@ -94,11 +94,8 @@ class Runtime:
 
     @staticmethod
     def _operator_library(snap) -> ProductLibrary:
-        root = wiring.resolve(snap, "script", "products_dir")
-        bundled = paths.bundled_data_dir() / "products"
-        if not root.exists() and bundled.exists():
-            shutil.copytree(bundled, root)  # first start: the operator begins from the demo products
-        return ProductLibrary(root)
+        # app.paths seeds the operator's data/ from the shipped defaults on first start
+        return ProductLibrary(wiring.resolve(snap, "script", "products_dir"))
 
     # ---- lifecycle ---------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
         results.append((name, verdict, detail))
         print(f"{verdict}  {name:<22} {detail}", flush=True)
 
+    _check_operator_folder(report)
     path = args.config or paths.default_config_path()
     snap = _check_config(path, report)
     if snap is not None:
@@ -43,6 +44,15 @@ def run(args: argparse.Namespace) -> int:
     print(f"self-test: {len(results) - len(failed)} of {len(results)} checks without failure"
           + (f"; FAILED: {', '.join(r[0] for r in failed)}" if failed else ""))
     return 1 if failed else 0
+
+
+def _check_operator_folder(report) -> None:
+    """Which folder holds config.ini and data/: beside the app, or the per-user fallback."""
+    from app import paths
+
+    info = paths.user_root_info()
+    verdict = FAIL if info.reason and not info.per_user else WARN if info.per_user else PASS
+    report("operator folder", verdict, paths.describe_user_root().removeprefix("operator folder: "))
 
 
 def _check_config(path: Path, report):
