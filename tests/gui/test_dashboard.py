@@ -1,0 +1,126 @@
+"""The dashboard, fed through the bridge from a MemoryBus exactly as the runtime feeds it."""
+
+from __future__ import annotations
+
+import time
+
+from app import events
+from app.events import Channel
+from ui.bridge import Bridge
+from ui.controls import Controls
+from ui.dashboard import DashboardView
+from ui.health_bar import HealthBar
+
+
+def _item(i: str, state="waiting", kind="script", priority=10, text=None):
+    return events.QueueItemView(id=i, kind=kind, text=text or f"第{i}句话术", priority=priority,
+                                state=state, waiting_s=1.0)
+
+
+def _rig(qtbot, bus):
+    bridge = Bridge(bus, hz=20)
+    view = DashboardView(Controls(bus))
+    qtbot.addWidget(view)
+    bridge.batch.connect(view.on_batch)
+    return bridge, view
+
+
+def test_queue_model_follows_enqueue_interrupt_and_finish(qtbot, memory_bus):
+    bridge, view = _rig(qtbot, memory_bus)
+    model = view.queue_model
+    inserted, removed = [], []
+    model.rowsInserted.connect(lambda *a: inserted.append(a[1]))
+    model.rowsRemoved.connect(lambda *a: removed.append(a[1]))
+    pub = memory_bus.publish
+    pub(Channel.PLAYER_STATE, events.QueueSnapshot(items=(_item("s1", "playing"), _item("s2"))))
+    qtbot.waitUntil(lambda: model.ids() == ["s1", "s2"], timeout=2000)
+    pub(Channel.PLAYER_STATE, events.PlaybackStarted(id="s1", kind="script", text="第s1句话术", priority=10,
+                                                     duration_s=4.0))
+    # a big gift arrives: enqueued at the top, then it interrupts s1
+    gift = _item("g1", "ready", kind="gift", priority=-5, text="感谢小美送的嘉年华！")
+    pub(Channel.PLAYER_STATE, events.QueueSnapshot(items=(gift, _item("s1", "ready"), _item("s2"))))
+    pub(Channel.PLAYER_STATE, events.PlaybackInterrupted(id="s1", position_s=1.5, sentence_index=1, by_id="g1"))
+    pub(Channel.PLAYER_STATE, events.PlaybackStarted(id="g1", kind="gift", text=gift.text, priority=-5,
+                                                     duration_s=2.0))
+    qtbot.waitUntil(lambda: model.ids() == ["g1", "s1", "s2"], timeout=2000)
+    assert model.state_text(model.row_of("s1")) == "已打断，待续播"
+    assert model.state_text(model.row_of("g1")) == "播放中"
+    assert inserted.count(0) >= 1 and not removed, "rows were inserted, none rebuilt"
+    assert view.state.interruptions == 1
+    assert view.now_text.text() == gift.text and "谢礼物" in view.now_meta.text()
+    pub(Channel.PLAYER_STATE, events.PlaybackFinished(id="g1"))
+    qtbot.waitUntil(lambda: model.ids() == ["s1", "s2"], timeout=2000)
+    assert view.now_text.text() == "（空闲）"
+    pub(Channel.PLAYER_STATE, events.PlaybackResumed(id="s1", sentence_index=1, position_s=1.5))
+    pub(Channel.PLAYER_STATE, events.PlaybackStarted(id="s1", kind="script", text="第s1句话术", priority=10,
+                                                     duration_s=4.0, resumed=True, start_s=1.5))
+    qtbot.waitUntil(lambda: "续播" in view.now_meta.text(), timeout=2000)
+    assert model.state_text(model.row_of("s1")) == "播放中"
+    pub(Channel.PLAYER_STATE, events.PlaybackFinished(id="s1"))
+    pub(Channel.PLAYER_STATE, events.QueueSnapshot(items=(_item("s2", "playing"),)))
+    qtbot.waitUntil(lambda: model.ids() == ["s2"], timeout=2000)
+    bridge.close()
+
+
+def test_counters_events_feed_filters_and_health(qtbot, memory_bus):
+    bridge, view = _rig(qtbot, memory_bus)
+    bar = HealthBar()
+    qtbot.addWidget(bar)
+    bridge.batch.connect(bar.on_batch)
+    user = events.User(id="1", nickname="小美")
+    now = time.time()
+    for i in range(3):
+        memory_bus.publish(Channel.LIVE_DURABLE, events.LiveEvent(
+            type="gift", msg_id=f"g{i}", room_id="r", ts=now, user=user, text="送出小心心",
+            gift=events.GiftInfo(id="1", name="小心心", count=2, total=2 * (i + 1), diamonds=1)))
+    memory_bus.publish(Channel.LIVE_EVENTS, events.LiveEvent(type="comment", msg_id="c1", room_id="r", ts=now,
+                                                             user=user, text="多少钱？"))
+    memory_bus.publish(Channel.PLAYER_STATE, events.UtteranceDropped(id="x1", reason="stale"))
+    memory_bus.publish(Channel.SYSTEM, events.Dropped(stage="reply", ref="c9", reason="rate_limited"))
+    memory_bus.publish(Channel.PLAYER_STATE, events.PlaybackStarted(id="r1", kind="llm", text="五十克的哦", priority=0,
+                                                                    duration_s=1.0))
+    memory_bus.publish(Channel.SYSTEM, events.Health(component="tts:http://a:9880", status="degraded",
+                                                     detail="benched for 30 s"))
+    memory_bus.publish(Channel.SYSTEM, events.Health(component="feed", status="ok", detail="connected"))
+    # each channel is delivered on its own thread: wait until every one has arrived
+    qtbot.waitUntil(lambda: view.feed_model.rowCount() == 4 and view.tts_table.rowCount() == 1
+                    and view.state.replies == 1 and view.state.dropped_total == 2 and "弹幕源 正常" in bar.text(),
+                    timeout=2000)
+    assert view.c_gifts.value.text() == "6"
+    assert view.c_replies.value.text() == "1"
+    assert view.c_dropped.value.text() == "2" and "已过期" in view.c_dropped.toolTip()
+    rows = [view.feed_model.data(view.feed_model.index(r, 3)) for r in range(4)]
+    assert "多少钱？" in rows
+    gifts = [r for r in rows if "小心心" in r]
+    assert "累计 6" in gifts[0] and "累计 2" in gifts[-1]  # newest first
+    assert "降级" in view.tts_table.item(0, 1).text()
+    assert "弹幕源 正常" in bar.text() and "语音 http://a:9880 降级" in bar.text()
+    view.type_filters["gift"].setChecked(False)
+    assert view.feed_model.rowCount() == 1
+    bridge.close()
+
+
+def test_say_now_and_commands_are_published_on_control(qtbot, memory_bus):
+    got = []
+    memory_bus.subscribe(Channel.CONTROL, got.append)
+    _bridge, view = _rig(qtbot, memory_bus)
+    view.say_text.setText("现在下单再送小样")
+    view.say_priority.setCurrentIndex(2)
+    view.say_button.click()
+    view.skip_button.click()
+    view.clear_button.click()
+    qtbot.waitUntil(lambda: len(got) == 3, timeout=2000)
+    assert got[0] == events.SayNow(text="现在下单再送小样", priority=view.say_priority.itemData(2))
+    assert isinstance(got[1], events.Skip) and isinstance(got[2], events.ClearQueue)
+    assert view.say_text.text() == ""
+
+
+def test_bridge_batches_bursts(qtbot, memory_bus):
+    bridge = Bridge(memory_bus, hz=10)
+    batches = []
+    bridge.batch.connect(lambda b: batches.append(len(b)))
+    for i in range(500):
+        memory_bus.publish(Channel.LIVE_EVENTS, events.LiveEvent(type="like", msg_id=str(i), room_id="r", ts=0.0))
+    qtbot.waitUntil(lambda: sum(batches) == 500, timeout=3000)
+    assert len(batches) <= 5, f"500 events arrived in {len(batches)} GUI updates"
+    bridge.close()

@@ -1,0 +1,45 @@
+"""The main window: built around a real Runtime (memory bus, not started), views attached,
+layout remembered."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import QSettings
+
+from app import events
+from app.events import Channel
+from ui.main_window import MainWindow
+from ui.session import RuntimeHost
+
+
+def _runtime_factory(bus):
+    def build(config_path, demo):
+        from app.runtime import Runtime
+
+        return Runtime(config_path, demo=demo, bus=bus)
+
+    return build
+
+
+def test_window_attaches_runtime_and_remembers_layout(qtbot, config_file, memory_bus, tmp_path):
+    qs = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
+    host = RuntimeHost(factory=_runtime_factory(memory_bus))
+    win = MainWindow(config_path=config_file, host=host, settings=qs)
+    qtbot.addWidget(win)
+    win.show()
+    assert not win.act_start.isEnabled()  # nothing to start until the runtime is built
+    host.build(config_file, False)
+    qtbot.waitUntil(lambda: win.dashboard is not None, timeout=5000)
+    assert [win.tabs.tabText(i) for i in range(win.tabs.count())] == ["直播看板", "商品与话术", "设置", "日志"]
+    assert win.act_start.isEnabled() and not win.act_stop.isEnabled()
+    # a stage error becomes a notice, not a dialog
+    memory_bus.publish(Channel.SYSTEM, events.ErrorReport(component="tts", message="server 9880 timed out"))
+    qtbot.waitUntil(lambda: win.notice_bar.isVisible(), timeout=2000)
+    assert "9880" in win.notice_bar.label.text()
+    win.resize(960, 650)  # the offscreen screen is small; restore clamps to it
+    win.tabs.setCurrentIndex(2)
+    size = (win.width(), win.height())
+    win.close()
+    win2 = MainWindow(config_path=config_file, host=RuntimeHost(factory=_runtime_factory(memory_bus)), settings=qs)
+    qtbot.addWidget(win2)
+    assert (win2.width(), win2.height()) == size and size[1] == 650
+    assert int(qs.value("window/tab")) == 2

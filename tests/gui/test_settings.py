@@ -1,0 +1,89 @@
+"""Settings: generated from the schema, saved keeping comments, following external edits."""
+
+from __future__ import annotations
+
+from PyQt6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
+
+from app.config import ConfigStore, write_values
+from ui.bridge import Bridge
+from ui.settings import SettingsView
+
+
+def test_form_is_generated_from_the_schema(qtbot, config_file):
+    store = ConfigStore(config_file)
+    view = SettingsView(store)
+    qtbot.addWidget(view)
+    assert isinstance(view.fields[("audio", "gap_ms")].widget, QSpinBox)
+    assert isinstance(view.fields[("llm", "provider")].widget, QComboBox)
+    assert isinstance(view.fields[("reply", "welcome")].widget, QCheckBox)
+    secret = view.fields[("llm", "api_key")].widget
+    assert isinstance(secret, QLineEdit) and secret.echoMode() == QLineEdit.EchoMode.Password
+    assert "需重启" in view.fields[("bus", "url")].label.text()
+    assert "需重启" not in view.fields[("audio", "gap_ms")].label.text()
+    assert "allowed" not in view.fields[("audio", "gap_ms")].widget.toolTip()
+    assert "默认" in view.fields[("audio", "gap_ms")].widget.toolTip()
+
+
+def test_save_round_trip_keeps_comments(qtbot, config_file):
+    store = ConfigStore(config_file)
+    view = SettingsView(store)
+    qtbot.addWidget(view)
+    gap = view.fields[("audio", "gap_ms")].widget
+    gap.setValue(gap.value() + 17)
+    view.fields[("bus", "namespace")].widget.setText("room2")
+    assert view.dirty and "2 项未保存" in view.status.text()
+    assert view.save()
+    text = config_file.read_text(encoding="utf-8")
+    assert f"gap_ms = {gap.value()}" in text and "namespace = room2" in text
+    assert "# 运营者自己的备注：不要删" in text
+    assert store.current.get("audio", "gap_ms") == gap.value()  # live option applied at once
+    assert "bus.namespace" in store.pending_restart  # restart-only option waits
+    assert not view.dirty
+    fresh = SettingsView(ConfigStore(config_file))
+    qtbot.addWidget(fresh)
+    assert fresh.fields[("audio", "gap_ms")].widget.value() == gap.value()
+
+
+def test_rule_across_options_is_reported_and_form_keeps_the_typing(qtbot, config_file):
+    store = ConfigStore(config_file)
+    view = SettingsView(store)
+    qtbot.addWidget(view)
+    combo = view.fields[("llm", "provider")].widget
+    combo.setCurrentIndex(combo.findData("ollama"))  # needs [llm] model, which is empty
+    assert not view.save()
+    assert "model" in view.error_banner.text()
+    assert combo.currentData() == "ollama"
+    assert store.current.get("llm", "provider") == "none"
+
+
+def test_invalid_value_is_not_written(qtbot, config_file):
+    store = ConfigStore(config_file)
+    view = SettingsView(store)
+    qtbot.addWidget(view)
+    before = config_file.read_text(encoding="utf-8")
+    view.fields[("douyin", "url")].widget.setText("not a url")
+    assert not view.save()
+    assert view.error_banner.isVisibleTo(view) and "douyin" in view.error_banner.text()
+    assert config_file.read_text(encoding="utf-8") == before
+
+
+def test_external_edit_reloads_the_form_and_bad_edit_keeps_last_good(qtbot, config_file, memory_bus):
+    store = ConfigStore(config_file, bus=memory_bus, poll_s=0.05, debounce_s=0.05)
+    bridge = Bridge(memory_bus, hz=30)
+    view = SettingsView(store)
+    qtbot.addWidget(view)
+    bridge.config_changed.connect(view.on_config_changed)
+    bridge.config_error.connect(view.on_config_error)
+    store.start_watching()
+    try:
+        write_values(config_file, {("audio", "gap_ms"): 333})
+        qtbot.waitUntil(lambda: view.fields[("audio", "gap_ms")].widget.value() == 333, timeout=3000)
+        text = config_file.read_text(encoding="utf-8").replace("gap_ms = 333", "gap_ms = lots")
+        config_file.write_text(text, encoding="utf-8")
+        qtbot.waitUntil(lambda: view.error_banner.isVisibleTo(view), timeout=3000)
+        assert "gap_ms" in view.error_banner.text()
+        assert store.current.get("audio", "gap_ms") == 333
+        assert view.fields[("audio", "gap_ms")].widget.value() == 333
+    finally:
+        store.stop_watching()
+        bridge.close()

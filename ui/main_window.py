@@ -1,0 +1,281 @@
+"""The main window: toolbar (开播/停止/暂停/跳过, demo switch), tabs (dashboard, products &
+scripts, settings, logs), a notice bar for non-blocking errors, live health in the status bar.
+
+The window appears at once; the runtime is built on a worker thread and the views are attached
+when it is ready (``attach``). Window size, the current tab and the splitters are remembered
+with QSettings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PyQt6.QtCore import QSettings, Qt
+from PyQt6.QtGui import QAction
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QLabel,
+    QMainWindow,
+    QSizePolicy,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import events
+from ui.bridge import Bridge
+from ui.controls import Controls
+from ui.dashboard import DashboardView
+from ui.health_bar import HealthBar
+from ui.logs_view import LogsView, NoticeBar, QtLogHandler
+from ui.products.view import ProductsView
+from ui.session import RuntimeHost
+from ui.settings import SettingsView
+
+TITLE = "抖音无人直播控制台"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, *, config_path: Path | None = None, demo: bool = False,
+                 host: RuntimeHost | None = None, log_handler: QtLogHandler | None = None,
+                 settings: QSettings | None = None):
+        super().__init__()
+        self.setWindowTitle(TITLE)
+        self.config_path = config_path
+        self.qsettings = settings or QSettings("douyin-live", "console")
+        self.host = host or RuntimeHost(self)
+        self.host.setParent(self)
+        self.log_handler = log_handler or QtLogHandler()
+        self.runtime: Any | None = None
+        self.bridge: Bridge | None = None
+        self.dashboard: DashboardView | None = None
+        self.products: ProductsView | None = None
+        self.settings_view: SettingsView | None = None
+        self._closing = False
+        self._build(demo)
+        self.host.built.connect(self.attach)
+        self.host.build_failed.connect(self._build_failed)
+        self.host.started.connect(lambda: self._set_running(True))
+        self.host.stopped.connect(lambda: self._set_running(False))
+        self.host.failed.connect(lambda msg: self.notify("error", msg))
+        self.host.busy.connect(self._busy)
+        self._restore_geometry()
+
+    # ---- layout --------------------------------------------------------------------------------
+
+    def _build(self, demo: bool) -> None:
+        tb = QToolBar("控制")
+        tb.setObjectName("controls")
+        tb.setMovable(False)
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.addToolBar(tb)
+        self.act_start = QAction("▶ 开播", self)
+        self.act_stop = QAction("■ 停止", self)
+        self.act_pause = QAction("❚❚ 暂停", self)
+        self.act_pause.setCheckable(True)
+        self.act_skip = QAction("⏭ 跳过", self)
+        for a in (self.act_start, self.act_stop, self.act_pause, self.act_skip):
+            tb.addAction(a)
+        tb.addSeparator()
+        self.demo_switch = QCheckBox("演示模式")
+        self.demo_switch.setChecked(demo)
+        self.demo_switch.setToolTip("演示模式：播放内置的直播间录制和演示商品，用离线语音，不连接抖音")
+        tb.addWidget(self.demo_switch)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        tb.addWidget(spacer)
+        self.state_label = QLabel("正在准备…")
+        self.state_label.setObjectName("muted")
+        tb.addWidget(self.state_label)
+        self.act_start.triggered.connect(self.start_stream)
+        self.act_stop.triggered.connect(self.stop_stream)
+        self.act_pause.toggled.connect(self._pause_toggled)
+        self.act_skip.triggered.connect(lambda: self.controls and self.controls.skip())
+        self.demo_switch.toggled.connect(self._demo_toggled)
+
+        central = QWidget()
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        self.notice_bar = NoticeBar()
+        lay.addWidget(self.notice_bar)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.placeholder = QLabel("正在加载配置和商品…")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.tabs.addTab(self.placeholder, "直播看板")
+        self.logs_view = LogsView(self.log_handler)
+        lay.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+        self.health_bar = HealthBar()
+        self.statusBar().addPermanentWidget(self.health_bar)
+        self.controls: Controls | None = None
+        self._set_running(False)
+        for a in (self.act_start, self.act_stop, self.act_pause, self.act_skip):
+            a.setEnabled(False)
+
+    def _restore_geometry(self) -> None:
+        geo = self.qsettings.value("window/geometry")
+        if geo is None or not self.restoreGeometry(geo):
+            screen = self.screen().availableGeometry() if self.screen() else None
+            if screen is not None:
+                w, h = min(1280, screen.width() - 40), min(800, screen.height() - 40)
+                self.resize(max(1000, w), max(640, h))
+            else:
+                self.resize(1280, 760)
+        self.setMinimumSize(960, 600)
+
+    # ---- attaching a runtime -------------------------------------------------------------------
+
+    def attach(self, runtime: Any) -> None:
+        """Build the views for ``runtime`` (its bus, config, library, compliance)."""
+        if self.bridge is not None:
+            self.bridge.batch.disconnect()
+            self.bridge.close()
+        keep_tab = self.tabs.currentIndex() if self.products is not None else \
+            int(self.qsettings.value("window/tab", 0) or 0)
+        for view in (self.dashboard, self.products, self.settings_view):
+            if view is not None:
+                getattr(view, "shutdown", lambda: None)()
+        self.runtime = runtime
+        self.controls = Controls(runtime.bus, runtime)
+        hz = _get(runtime.config, "ui", "dashboard_refresh_hz", 10.0)
+        self.bridge = Bridge(runtime.bus, hz=hz, parent=self)
+        self.dashboard = DashboardView(self.controls, feed_max=int(_get(runtime.config, "ui", "events_feed_max", 2000)))
+        self.products = ProductsView(runtime.library, runtime.compliance, runtime.llm_client)
+        self.settings_view = SettingsView(runtime.config)
+        self.bridge.batch.connect(self.dashboard.on_batch)
+        self.bridge.batch.connect(self.health_bar.on_batch)
+        self.bridge.config_changed.connect(self.settings_view.on_config_changed)
+        self.bridge.config_changed.connect(self._config_changed)
+        self.bridge.config_error.connect(self.settings_view.on_config_error)
+        self.bridge.config_error.connect(
+            lambda e: self.notify("error", "config.ini 有错误，继续使用上次正确的设置（详见设置页）"))
+        self.bridge.error.connect(lambda e: self.notify("error", f"{e.component}：{e.message}"))
+        for view in (self.products, self.settings_view):
+            view.notice.connect(self.notify)
+        self.tabs.clear()
+        self.tabs.addTab(self.dashboard, "直播看板")
+        self.tabs.addTab(self.products, "商品与话术")
+        self.tabs.addTab(self.settings_view, "设置")
+        self.tabs.addTab(self.logs_view, "日志")
+        self.tabs.setCurrentIndex(min(max(0, keep_tab), self.tabs.count() - 1))
+        self.dashboard.restore_layout(self.qsettings)
+        self.products.restore_layout(self.qsettings)
+        try:
+            runtime.config.start_watching()
+            for h in runtime.health().values():
+                self.health_bar.set_health(h)
+        except Exception as exc:
+            self.notify("warning", f"无法读取组件状态：{exc}")
+        self._set_running(bool(getattr(runtime, "running", False)))
+        self.demo_switch.setEnabled(True)
+        mode = "演示模式" if getattr(runtime, "demo", False) else "正式模式"
+        self.statusBar().showMessage(f"{mode} · 配置 {runtime.config.path}", 8000)
+
+    def _build_failed(self, message: str) -> None:
+        self.placeholder.setText(f"无法启动：{message}\n\n请检查 config.ini（可在文本编辑器中修改后重新打开）。")
+        self.state_label.setText("未就绪")
+        self.notify("error", message)
+
+    def _config_changed(self, event: events.ConfigChanged) -> None:
+        if event.changed:
+            self.notify("info", f"设置已生效：{', '.join(event.changed[:6])}")
+        if self.bridge is not None and self.runtime is not None:
+            self.bridge.set_rate(_get(self.runtime.config, "ui", "dashboard_refresh_hz", 10.0))
+
+    # ---- commands ------------------------------------------------------------------------------
+
+    def start_stream(self) -> None:
+        if self.runtime is not None and self.host.start():
+            self.state_label.setText("正在开播…")
+
+    def stop_stream(self) -> None:
+        if self.runtime is not None and self.host.stop():
+            self.state_label.setText("正在停止…")
+
+    def _pause_toggled(self, paused: bool) -> None:
+        if self.controls is None:
+            return
+        (self.controls.pause if paused else self.controls.resume)()
+        self.act_pause.setText("▶ 继续" if paused else "❚❚ 暂停")
+        if self.dashboard is not None:
+            self.dashboard.set_paused(paused)
+        if self.runtime is not None and self.runtime.running:
+            self.state_label.setText("已暂停" if paused else "直播中")
+
+    def _demo_toggled(self, demo: bool) -> None:
+        if self.runtime is not None and self.runtime.running:
+            self.demo_switch.blockSignals(True)
+            self.demo_switch.setChecked(not demo)
+            self.demo_switch.blockSignals(False)
+            self.notify("warning", "请先停止直播，再切换演示模式")
+            return
+        if self.products is not None and not self.products.maybe_save():
+            self.demo_switch.blockSignals(True)
+            self.demo_switch.setChecked(not demo)
+            self.demo_switch.blockSignals(False)
+            return
+        self.demo_switch.setEnabled(False)
+        self.state_label.setText("正在切换…")
+        self.host.build(self.config_path, demo)
+
+    def _set_running(self, running: bool) -> None:
+        ready = self.runtime is not None
+        self.act_start.setEnabled(ready and not running)
+        self.act_stop.setEnabled(ready and running)
+        self.act_pause.setEnabled(ready and running)
+        self.act_skip.setEnabled(ready and running)
+        self.demo_switch.setEnabled(not running)
+        if not running and self.act_pause.isChecked():
+            self.act_pause.blockSignals(True)
+            self.act_pause.setChecked(False)
+            self.act_pause.setText("❚❚ 暂停")
+            self.act_pause.blockSignals(False)
+        if self.dashboard is not None:
+            self.dashboard.state.running = running
+        if ready:
+            self.state_label.setText("直播中" if running else "未开播")
+
+    def _busy(self, busy: bool) -> None:
+        if busy:
+            for a in (self.act_start, self.act_stop):
+                a.setEnabled(False)
+        elif self.runtime is not None:
+            self._set_running(bool(self.runtime.running))
+
+    def notify(self, level: str, message: str) -> None:
+        self.notice_bar.show_notice(level, message)
+
+    # ---- closing -------------------------------------------------------------------------------
+
+    def save_layout(self) -> None:
+        self.qsettings.setValue("window/geometry", self.saveGeometry())
+        self.qsettings.setValue("window/tab", self.tabs.currentIndex())
+        if self.dashboard is not None:
+            self.dashboard.save_layout(self.qsettings)
+        if self.products is not None:
+            self.products.save_layout(self.qsettings)
+        self.qsettings.sync()
+
+    def closeEvent(self, event) -> None:
+        if self.products is not None and not self.products.maybe_save():
+            event.ignore()
+            return
+        self.save_layout()
+        if self.products is not None:
+            self.products.shutdown()
+        if self.bridge is not None:
+            self.bridge.close()
+        self.host.shutdown()
+        event.accept()
+
+
+def _get(store: Any, section: str, key: str, default: Any) -> Any:
+    try:
+        return store.get(section, key)
+    except Exception:
+        return default

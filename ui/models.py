@@ -1,0 +1,218 @@
+"""Table models for the dashboard: the speech queue and the recent live events.
+
+Both change incrementally (insert/remove/dataChanged on the rows that changed), never by a
+model reset on every update, so selection and scroll position survive and a 200-row queue
+redraws only what moved.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import Any
+
+from PyQt6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PyQt6.QtGui import QBrush, QColor
+
+from app import events
+from ui.texts import EVENT_TYPE_ZH, KIND_ZH, STATE_ZH
+
+_ROOT = QModelIndex()
+
+
+class QueueModel(QAbstractTableModel):
+    HEADERS = ("编号", "类型", "内容", "优先级", "状态", "已等待", "截止")
+
+    def __init__(self, parent=None, *, clock=time.time):
+        super().__init__(parent)
+        self._rows: list[events.QueueItemView] = []
+        self._interrupted: set[str] = set()
+        self._clock = clock
+
+    # ---- updates -------------------------------------------------------------------------------
+
+    def apply_snapshot(self, items: tuple[events.QueueItemView, ...] | list) -> None:
+        """Make the rows equal ``items`` with the fewest row operations."""
+        wanted_ids = {it.id for it in items}
+        # Drop rows that left the queue (bottom-up so indexes stay valid).
+        for row in range(len(self._rows) - 1, -1, -1):
+            if self._rows[row].id not in wanted_ids:
+                self._remove(row)
+        for i, item in enumerate(items):
+            if i < len(self._rows) and self._rows[i].id == item.id:
+                if self._rows[i] != item:
+                    self._rows[i] = item
+                    self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.HEADERS) - 1))
+                continue
+            found = next((r for r in range(i + 1, len(self._rows)) if self._rows[r].id == item.id), None)
+            if found is not None:  # moved up: take it out where it was
+                self._remove(found)
+            self.beginInsertRows(_ROOT, i, i)
+            self._rows.insert(i, item)
+            self.endInsertRows()
+        self._interrupted &= wanted_ids
+
+    def mark_interrupted(self, item_id: str) -> None:
+        self._interrupted.add(item_id)
+        self._changed(item_id)
+
+    def mark_finished(self, item_id: str) -> None:
+        """A finished item leaves the table at once, without waiting for the next snapshot."""
+        self._interrupted.discard(item_id)
+        row = self.row_of(item_id)
+        if row is not None:
+            self._remove(row)
+
+    def mark_playing(self, item_id: str) -> None:
+        self._interrupted.discard(item_id)
+        row = self.row_of(item_id)
+        if row is not None:
+            old = self._rows[row]
+            self._rows[row] = events.QueueItemView(id=old.id, kind=old.kind, text=old.text,
+                                                   priority=old.priority, state="playing",
+                                                   waiting_s=old.waiting_s, deadline=old.deadline)
+            self._changed(item_id)
+
+    def _remove(self, row: int) -> None:
+        self.beginRemoveRows(_ROOT, row, row)
+        del self._rows[row]
+        self.endRemoveRows()
+
+    def _changed(self, item_id: str) -> None:
+        row = self.row_of(item_id)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.HEADERS) - 1))
+
+    # ---- reading -------------------------------------------------------------------------------
+
+    def row_of(self, item_id: str) -> int | None:
+        return next((i for i, r in enumerate(self._rows) if r.id == item_id), None)
+
+    def item(self, row: int) -> events.QueueItemView:
+        return self._rows[row]
+
+    def state_text(self, row: int) -> str:
+        it = self._rows[row]
+        if it.id in self._interrupted:
+            return "已打断，待续播"
+        return STATE_ZH.get(it.state, it.state)
+
+    def ids(self) -> list[str]:
+        return [r.id for r in self._rows]
+
+    def rowCount(self, parent=_ROOT) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=_ROOT) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        it = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return it.id[-8:]
+            if col == 1:
+                return KIND_ZH.get(it.kind, it.kind)
+            if col == 2:
+                return it.text
+            if col == 3:
+                return it.priority
+            if col == 4:
+                return self.state_text(index.row())
+            if col == 5:
+                return f"{it.waiting_s:.1f} 秒"
+            if col == 6:
+                if it.deadline is None:
+                    return "—"
+                left = it.deadline - self._clock()
+                return f"{left:.0f} 秒后" if left >= 0 else "已过期"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{it.id}\n{it.text}" if col in (0, 2) else None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if it.id in self._interrupted:
+                return QBrush(QColor("#b45309"))
+            if it.state == "playing":
+                return QBrush(QColor("#047857"))
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (3, 5, 6):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class EventFeedModel(QAbstractTableModel):
+    """Recent live events, newest first, filtered by type; keeps at most ``max_rows``."""
+
+    HEADERS = ("时间", "类型", "观众", "内容")
+
+    def __init__(self, parent=None, *, max_rows: int = 2000):
+        super().__init__(parent)
+        self.max_rows = max_rows
+        self._all: deque[events.LiveEvent] = deque(maxlen=max_rows)
+        self._shown: list[events.LiveEvent] = []  # newest first
+        self.hidden_types: set[str] = {"stats"}
+
+    def set_hidden(self, types: set[str]) -> None:
+        self.hidden_types = set(types)
+        self.beginResetModel()  # a filter change is rare; rebuild once
+        self._shown = [e for e in reversed(self._all) if e.type not in self.hidden_types]
+        self.endResetModel()
+
+    def add(self, batch: list[events.LiveEvent]) -> None:
+        if not batch:
+            return
+        batch = batch[-self.max_rows:]
+        self._all.extend(batch)
+        new = [e for e in reversed(batch) if e.type not in self.hidden_types]
+        if new:
+            self.beginInsertRows(_ROOT, 0, len(new) - 1)
+            self._shown[0:0] = new
+            self.endInsertRows()
+        extra = len(self._shown) - self.max_rows
+        if extra > 0:
+            self.beginRemoveRows(_ROOT, self.max_rows, len(self._shown) - 1)
+            del self._shown[self.max_rows:]
+            self.endRemoveRows()
+
+    def event(self, row: int) -> events.LiveEvent:
+        return self._shown[row]
+
+    def rowCount(self, parent=_ROOT) -> int:
+        return 0 if parent.isValid() else len(self._shown)
+
+    def columnCount(self, parent=_ROOT) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return None
+        ev = self._shown[index.row()]
+        col = index.column()
+        if col == 0:
+            return time.strftime("%H:%M:%S", time.localtime(ev.ts)) if ev.ts else ""
+        if col == 1:
+            return EVENT_TYPE_ZH.get(ev.type, ev.type)
+        if col == 2:
+            return ev.user.nickname if ev.user else ""
+        return describe_event(ev)
+
+
+def describe_event(ev: events.LiveEvent) -> str:
+    if ev.type == "gift" and ev.gift:
+        return f"送出 {ev.gift.name} ×{ev.gift.count}（累计 {ev.gift.total}，单价 {ev.gift.diamonds} 钻）"
+    if ev.type == "like" and ev.like:
+        return f"点赞 {ev.like.count}（累计 {ev.like.total}）"
+    if ev.type == "stats" and ev.stats:
+        return f"在线 {ev.stats.online}，累计观看 {ev.stats.total}"
+    return ev.text

@@ -1,0 +1,1 @@
+"""Products and scripts: the product list, product facts and FAQ rules, the segment editor."""

@@ -1,0 +1,120 @@
+"""Building the runtime off the GUI thread and starting/stopping it there too.
+
+``build_runtime`` may take a second (embedded Redis, word lists); ``RuntimeHost`` runs it and
+``start``/``stop`` on plain threads and reports back with queued signals, so the window stays
+responsive the whole time.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from PyQt6.QtCore import QObject, pyqtSignal
+
+from app.logs import get_logger
+
+log = get_logger("ui")
+
+
+def build_runtime(config_path: Path | None, demo: bool) -> Any:
+    from app.runtime import Runtime
+
+    return Runtime(config_path, demo=demo)
+
+
+class RuntimeHost(QObject):
+    built = pyqtSignal(object)  # the runtime
+    build_failed = pyqtSignal(str)
+    started = pyqtSignal()
+    stopped = pyqtSignal()
+    failed = pyqtSignal(str)  # start/stop failed; the message is for the operator
+    busy = pyqtSignal(bool)
+
+    def __init__(self, parent=None, *, factory=build_runtime):
+        super().__init__(parent)
+        self.factory = factory
+        self.runtime: Any | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def working(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _spawn(self, name: str, fn) -> bool:
+        if self.working:
+            return False
+        self.busy.emit(True)
+
+        def run():
+            try:
+                fn()
+            finally:
+                self.busy.emit(False)
+
+        self._thread = threading.Thread(target=run, name=f"ui-{name}", daemon=True)
+        self._thread.start()
+        return True
+
+    def build(self, config_path: Path | None, demo: bool) -> bool:
+        old = self.runtime
+
+        def work():
+            if old is not None:
+                try:
+                    old.close()
+                except Exception:
+                    log.exception("closing the previous runtime failed")
+            try:
+                rt = self.factory(config_path, demo)
+            except Exception as exc:
+                log.exception("runtime could not be built")
+                self.build_failed.emit(f"{type(exc).__name__}: {exc}")
+                return
+            self.runtime = rt
+            self.built.emit(rt)
+
+        return self._spawn("build", work)
+
+    def start(self) -> bool:
+        rt = self.runtime
+
+        def work():
+            try:
+                rt.start()
+            except Exception as exc:
+                log.exception("start failed")
+                self.failed.emit(f"开播失败：{type(exc).__name__}: {exc}")
+                return
+            self.started.emit()
+
+        return rt is not None and self._spawn("start", work)
+
+    def stop(self) -> bool:
+        rt = self.runtime
+
+        def work():
+            try:
+                rt.stop()
+            except Exception as exc:
+                log.exception("stop failed")
+                self.failed.emit(f"停止时出错：{type(exc).__name__}: {exc}")
+            try:
+                rt.config.start_watching()  # settings keep following config.ini while stopped
+            except Exception:
+                pass
+            self.stopped.emit()
+
+        return rt is not None and self._spawn("stop", work)
+
+    def shutdown(self, timeout: float = 3.0) -> None:
+        """Called on window close: stop and close the runtime, waiting at most ``timeout``."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        rt, self.runtime = self.runtime, None
+        if rt is None:
+            return
+        t = threading.Thread(target=rt.close, name="ui-close", daemon=True)
+        t.start()
+        t.join(timeout)

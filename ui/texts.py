@@ -1,0 +1,36 @@
+"""Chinese names for the codes that appear on screen (event types, utterance kinds, states)."""
+
+EVENT_TYPE_ZH = {
+    "comment": "弹幕", "gift": "礼物", "like": "点赞", "enter": "进场", "follow": "关注",
+    "share": "分享", "fansclub": "粉丝团", "stats": "在线人数", "live_end": "下播",
+}
+
+KIND_ZH = {
+    "script": "话术", "gift": "谢礼物", "welcome": "欢迎", "follow": "谢关注", "like": "谢点赞",
+    "reply": "关键词回复", "llm": "AI 回复", "timed": "定时", "filler": "垫话", "bridge": "过渡",
+    "say_now": "插播", "system": "系统",
+}
+
+STATE_ZH = {"waiting": "排队中", "synthesising": "合成中", "ready": "待播", "playing": "播放中"}
+
+HEALTH_ZH = {"ok": "正常", "degraded": "降级", "down": "故障", "unknown": "未知"}
+HEALTH_COLOR = {"ok": "#16a34a", "degraded": "#d97706", "down": "#dc2626", "unknown": "#9ca3af"}
+
+COMPONENT_ZH = {"feed": "弹幕源", "bus": "总线", "llm": "大模型", "tts": "语音", "audio": "播放"}
+
+#: Reasons a stage gives for dropping something, shown in Chinese where known.
+DROP_REASON_ZH = {
+    "stale": "已过期", "deadline": "已过期", "cancelled": "已取消", "compliance": "合规拦截",
+    "duplicate": "重复", "rate_limited": "限流", "cleared": "已清空", "queue_full": "队列已满",
+}
+
+
+def component_label(component: str) -> str:
+    head, _, rest = component.partition(":")
+    name = COMPONENT_ZH.get(head, head)
+    return f"{name} {rest}" if rest else name
+
+
+def reason_label(reason: str) -> str:
+    key = reason.split(":", 1)[0].strip()
+    return DROP_REASON_ZH.get(key, reason)
