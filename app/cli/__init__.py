@@ -45,9 +45,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def wants_gui(argv: list[str]) -> bool:
-    """True when the command line names no subcommand (the GUI is the default action)."""
-    return not [a for a in argv if not a.startswith("-")] and not {"-h", "--help"} & set(argv)
+    """True when the command line names no subcommand (the GUI is the default action).
+    Options of the GUI that take a value (``--config PATH``) are skipped, not read as commands."""
+    if {"-h", "--help"} & set(argv):
+        return False
+    words = iter(argv)
+    for word in words:
+        if word in GUI_OPTIONS_WITH_VALUE:
+            next(words, None)
+        elif not word.startswith("-"):
+            return False
+    return True
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+#: GUI options followed by a value (ui/app.py parses them).
+GUI_OPTIONS_WITH_VALUE = frozenset({"--config"})

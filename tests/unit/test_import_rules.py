@@ -50,3 +50,11 @@ def test_the_rule_check_catches_a_violation(tmp_path):
     found = violations(tmp_path)
     assert any("imports PyQt6.QtCore" in v for v in found)
     assert any("stage 'audio' imports stage 'tts'" in v for v in found)
+
+
+def test_the_gui_is_the_default_action_and_its_options_are_not_commands():
+    from app.cli import wants_gui
+
+    assert wants_gui([]) and wants_gui(["--demo"]) and wants_gui(["--config", "my.ini", "--demo"])
+    assert not wants_gui(["run", "--headless"]) and not wants_gui(["--help"])
+    assert not wants_gui(["--config", "my.ini", "self-test"])
