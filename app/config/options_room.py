@@ -139,8 +139,6 @@ SCRIPT = SectionSpec("script", "话术循环", "Script loop", (
 ))
 
 UI = SectionSpec("ui", "界面", "Window", (
-    Option("ui", "language", Choice(("zh_CN", "en")), "zh_CN", "界面语言", "interface language"),
-    Option("ui", "theme", Choice(("system", "light", "dark")), "system", "界面主题", "colour theme"),
     Option("ui", "dashboard_refresh_hz", Float(1, 30), 10.0,
            "看板刷新频率（每秒）", "dashboard updates per second"),
     Option("ui", "events_feed_max", Int(100, 100_000), 2000,

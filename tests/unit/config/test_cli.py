@@ -11,12 +11,12 @@ from tests.unit.config.conftest import set_option
 
 def test_check_reports_every_problem_and_exits_1(ini, capsys):
     text, line = set_option(ini.read_text(encoding="utf-8"), "audio", "chunk_bytes", "big")
-    text, line2 = set_option(text, "ui", "language", "fr")
+    text, line2 = set_option(text, "script", "order", "sometimes")
     ini.write_text(text, encoding="utf-8")
     assert main(["config", "check", str(ini)]) == 1
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith(f"config.ini:{line}: [audio] chunk_bytes: 'big' is not a whole number")
-    assert err[1].startswith(f"config.ini:{line2}: [ui] language: 'fr' is not one of the choices")
+    assert err[1].startswith(f"config.ini:{line2}: [script] order: 'sometimes' is not one of the choices")
     assert err[2] == f"{ini}: 2 problem(s)"
 
 

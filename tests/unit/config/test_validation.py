@@ -44,7 +44,7 @@ def test_a_bad_value_names_file_line_section_key_and_what_is_allowed(default_tex
 
 
 def test_every_problem_is_reported_at_once_in_line_order(default_text):
-    text, l1 = set_option(default_text, "ui", "theme", "purple")
+    text, l1 = set_option(default_text, "llm", "thinking", "purple")
     text, l2 = set_option(text, "audio", "gap_ms", "-1")
     text, l3 = set_option(text, "douyin", "stall_timeout_s", "soon")
     with pytest.raises(config.ConfigErrors) as caught:
@@ -74,7 +74,7 @@ def test_unknown_section_is_reported(default_text):
 
 
 def test_duplicate_key_and_unparsable_line_are_reported_with_other_errors(default_text):
-    text, bad_line = set_option(default_text, "ui", "theme", "purple")
+    text, bad_line = set_option(default_text, "llm", "thinking", "purple")
     lines = text.splitlines(keepends=True)
     gap_line = option_line(text, "audio", "gap_ms")
     lines.insert(gap_line, "gap_ms = 100\n")  # set twice, on the next line
@@ -84,8 +84,8 @@ def test_duplicate_key_and_unparsable_line_are_reported_with_other_errors(defaul
         config.loads("".join(lines))
     assert caught.value.errors == (
         f"config.ini:{bus_header + 1}: not a `key = value` line, a [section] header or a comment",
+        f"config.ini:{bad_line + 1}: [llm] thinking: 'purple' is not one of the choices (allowed: default | enabled | disabled | auto)",
         f"config.ini:{gap_line + 2}: [audio] gap_ms: set twice (first at line {gap_line + 1})",
-        f"config.ini:{bad_line + 2}: [ui] theme: 'purple' is not one of the choices (allowed: system | light | dark)",
     )
 
 
@@ -122,7 +122,7 @@ def test_pattern_sections_take_defaults_and_are_validated(default_text):
 
 def test_not_utf8(tmp_path):
     path = tmp_path / "config.ini"
-    path.write_bytes(b"[ui]\nlanguage = zh_CN\ntheme = \xb0\xd7\n")
+    path.write_bytes(b"[ui]\ndashboard_refresh_hz = 10\nevents_feed_max = \xb0\xd7\n")
     with pytest.raises(config.ConfigErrors) as caught:
         config.load(path)
     assert caught.value.errors == ("config.ini:3: not valid UTF-8 text (save the file as UTF-8)",)

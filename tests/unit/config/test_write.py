@@ -57,13 +57,13 @@ def test_typed_values_and_new_options_go_into_their_section(tmp_path, default_te
     path.write_bytes(OPERATOR_FILE.encode())
     config.write_values(path, {("tts", "servers"): ("http://a:9880", "http://b:9880"),
                                ("audio", "bridge_lines"): False,
-                               ("ui", "theme"): "dark",
+                               ("ui", "events_feed_max"): 500,
                                ("voice.narrator", "speed"): 1.1})
     text = path.read_text(encoding="utf-8")
     assert "servers = http://a:9880, http://b:9880\n" in text
     audio = text[text.index("[audio]"):text.index("[notes]")]
     assert "bridge_lines = false\n" in audio
-    assert text.endswith("# end of file comment\n\n[ui]\ntheme = dark\n\n[voice.narrator]\nspeed = 1.1\n")
+    assert text.endswith("# end of file comment\n\n[ui]\nevents_feed_max = 500\n\n[voice.narrator]\nspeed = 1.1\n")
     assert "; not a section of the app" in text and "remember = buy more coffee" in text
 
 
