@@ -11,6 +11,7 @@ import pytest
 
 from app import events as ev
 from app.runtime import Runtime
+from tests.redis_server import free_port
 from tests.standins.dybarrage import Room, Viewer
 from tests.standins.gptsovits import StandinServer
 from tests.standins.llm_common import Behaviour
@@ -41,7 +42,7 @@ def write_recording(path) -> dict[str, str]:
     return ids
 
 
-def write_config(path, *, bus_url: str, tts_url: str, llm_url: str, db: str) -> None:
+def write_config(path, *, bus_url: str, tts_url: str, dead_url: str, llm_url: str, db: str) -> None:
     path.write_text(f"""[bus]
 url = {bus_url}
 namespace = pipe{int(time.time() * 1000) % 100000}
@@ -50,7 +51,7 @@ provider = ollama
 model = qwen2.5:0.5b
 ollama_host = {llm_url}
 [tts]
-servers = {tts_url}
+servers = {tts_url}, {dead_url}
 voices = bad, good
 workers = 2
 cache_dir = {path.parent / "tts-cache"}
@@ -84,7 +85,9 @@ def live_room(request, tmp_path_factory):
     recording = tmp_path / "room.feed"
     ids = write_recording(recording)
     config = tmp_path / "config.ini"
-    write_config(config, bus_url=bus_url, tts_url=tts.url, llm_url=llm.url, db=str(tmp_path / "live.sqlite3"))
+    dead_url = f"http://127.0.0.1:{free_port()}"  # a configured GPT-SoVITS server that is down
+    write_config(config, bus_url=bus_url, tts_url=tts.url, dead_url=dead_url, llm_url=llm.url,
+                 db=str(tmp_path / "live.sqlite3"))
     seen: list = []
     runtime = Runtime(config, sink=f"wav:{tmp_path / 'played.wav'}", replay=recording)
     for channel in (ev.Channel.SPEECH_READY, ev.Channel.PLAYER_STATE):
@@ -98,7 +101,8 @@ def live_room(request, tmp_path_factory):
     runtime.close()
     tts.stop()
     llm.stop()
-    yield {"report": report, "ids": ids, "seen": seen, "segments": segments, "spoken": spoken}
+    yield {"report": report, "ids": ids, "seen": seen, "segments": segments, "spoken": spoken,
+           "dead": dead_url.split("://")[1]}
 
 
 def played_of(report, kind):
@@ -142,6 +146,8 @@ def test_the_live_room_end_to_end(live_room):
     played_ids = {p["id"].split("#")[0] for p in report["played"]}
     assert all("#bad" not in ready[i].route for i in played_ids if i in ready)
     assert any("#good" in ready[i].route for i in played_ids if i in ready)
+    # the server that is down was benched, and the report says so
+    assert live_room["dead"] in str(report["tts"]["ever_benched"]), report["tts"]
 
     assert report["dead_air_s"] == 0.0
     assert report["feed"]["bad_frames"] == 0 and report["feed"]["decoded"] >= 10
