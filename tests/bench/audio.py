@@ -161,5 +161,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if ok else 1
 
 
+def measure(quick: bool = False, rate: int = 32000, chunk_bytes: int = 4096, gap_ms: float = 300.0) -> dict:
+    """Named figures for ``python -m tests.bench`` (same runs as ``main``)."""
+    n, items = (40, 10) if quick else (200, 30)
+    with tempfile.TemporaryDirectory() as tmp:
+        latencies = bench_interrupts(Path(tmp), n, rate, chunk_bytes)
+        gaps = bench_gaps(Path(tmp), items, rate, chunk_bytes, gap_ms)
+    return {"interrupt_p50_ms": percentile(latencies, 50), "interrupt_p95_ms": percentile(latencies, 95),
+            "interrupt_max_ms": max(latencies), "chunk_ms": chunk_bytes / 2 / rate * 1000,
+            "gap_p50_ms": percentile(gaps, 50), "gap_max_ms": max(gaps), "gap_configured_ms": gap_ms,
+            "gap_over_configured_ms": max(gaps) - gap_ms, "interrupts": n}
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -118,5 +118,14 @@ def main(argv: list[str] | None = None) -> dict:
         server.stop()
 
 
+def measure(quick: bool = False) -> dict:
+    """Named figures for ``python -m tests.bench`` (the table above is still printed)."""
+    r = main(["--quick"] if quick else [])
+    red, mem = r["backends"]["redis"], r["backends"]["memory"]
+    return {"raw_publish_per_s": r["raw_redis_publish_per_s"], "redis_msgs_per_s": red["msgs_per_s"],
+            "memory_msgs_per_s": mem["msgs_per_s"], "redis_hop_p50_ms": red["hop_p50_ms"],
+            "redis_hop_p99_ms": red["hop_p99_ms"], "memory_hop_p99_ms": mem["hop_p99_ms"]}
+
+
 if __name__ == "__main__":
     main()

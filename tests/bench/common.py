@@ -26,7 +26,7 @@ def print_table(title: str, header: list[str], rows: list[list]) -> None:
     widths = [max(len(str(r[i])) for r in cells) for i in range(len(header))]
     print(f"\n{title}")
     for i, row in enumerate(cells):
-        print("  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
+        print("  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)))
         if i == 0:
             print("  " + "  ".join("-" * w for w in widths))
 

@@ -115,5 +115,25 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if ok else 1
 
 
+def measure(quick: bool = False, terms: int = 10_000) -> dict:
+    """Named figures for ``python -m tests.bench``: MB/s of check_text and apply()."""
+    rng = random.Random(7)
+    mb, repeat = (0.5, 1) if quick else (2.0, 3)
+    own_terms = make_terms(200, random.Random(1))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "lists"
+        base = ComplianceFilter.from_dir(default_lists_dir()).term_count
+        build_lists(folder, make_terms(max(0, terms - base), rng))
+        flt = ComplianceFilter.from_dir(folder, {"platform": "replace", "profanity": "replace"})
+        text = make_text(int(mb * 1_000_000 / 3), own_terms, rng)
+        with open(folder / "absolute.txt", "a", encoding="utf-8") as f:
+            f.write("\n".join(own_terms) + "\n")
+        flt.reload()
+        size_mb = len(text.encode("utf-8")) / 1_000_000
+        return {"terms": flt.term_count, "text_mb": size_mb,
+                "match_mb_per_s": size_mb / timed(flt.check_text, text, repeat),
+                "apply_mb_per_s": size_mb / timed(flt.apply, text, repeat)}
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -26,11 +26,8 @@ def _time(fn, n: int) -> list[float]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer rounds (a few seconds)")
-    args = parser.parse_args(argv)
-    rounds, edits = (30, 5) if args.quick else (300, 30)
+def collect(quick: bool) -> tuple[list[float], list[float], list[float], int, int, float, float]:
+    rounds, edits = (30, 5) if quick else (300, 30)
     poll_s, debounce_s = 0.05, 0.1
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,6 +53,22 @@ def main(argv: list[str] | None = None) -> int:
                 latency_ms.append((time.perf_counter() - t0) * 1000)
         finally:
             store.stop_watching()
+
+    return load_ms, write_ms, latency_ms, rounds, edits, poll_s, debounce_s
+
+
+def measure(quick: bool = False) -> dict:
+    """Named figures for ``python -m tests.bench``."""
+    load_ms, write_ms, latency_ms, *_ = collect(quick)
+    return {"load_p50_ms": statistics.median(load_ms), "write_p50_ms": statistics.median(write_ms),
+            "reload_applied_p50_ms": statistics.median(latency_ms), "reload_applied_max_ms": max(latency_ms)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (a few seconds)")
+    args = parser.parse_args(argv)
+    load_ms, write_ms, latency_ms, rounds, edits, poll_s, debounce_s = collect(args.quick)
 
     def row(name, values, note=""):
         ordered = sorted(values)

@@ -169,6 +169,38 @@ def bench_end_to_end(count: int, bus_url: str, sample_rss: bool) -> dict:
             "backend": getattr(bus, "backend", "?"), "timed_out": stats["frames"] < count}
 
 
+def run(quick: bool, bus_url: str) -> tuple[int, float, dict, dict, float]:
+    n_decode = 20_000 if quick else 100_000
+    n_e2e = 20_000 if quick else 100_000
+    n_flood = 100_000 if quick else 1_000_000
+
+    e2e = bench_end_to_end(n_e2e, bus_url, sample_rss=False)
+    peak_after_e2e = peak_rss_mb()
+    flood = bench_end_to_end(n_flood, bus_url, sample_rss=True)
+    rate, _elapsed = bench_decode(n_decode)
+    return n_decode, rate, e2e, flood, peak_after_e2e
+
+
+def flood_growth_mb(samples: list[tuple[int, float]]) -> float | None:
+    """RSS growth from 20 % of the flood to its end (the first fifth is warm-up)."""
+    if len(samples) < 3:
+        return None
+    return samples[-1][1] - samples[len(samples) // 5][1]
+
+
+def measure(quick: bool = False) -> dict:
+    """Named figures for ``python -m tests.bench``: the end-to-end and flood runs go into Redis
+    (``auto``: the embedded server the app itself uses)."""
+    n_decode, rate, e2e, flood, peak_after_e2e = run(quick, "auto")
+    return {"decode_fps": rate, "redis_e2e_fps": e2e["rate"], "e2e_peak_rss_mb": peak_after_e2e,
+            "flood_frames": flood["frames"], "flood_fps": flood["rate"],
+            "flood_rss_start_mb": flood["samples"][0][1] if flood["samples"] else None,
+            "flood_rss_end_mb": flood["samples"][-1][1] if flood["samples"] else None,
+            "flood_rss_growth_mb": flood_growth_mb(flood["samples"]), "flood_peak_rss_mb": peak_rss_mb(),
+            "flood_shed": flood["shed"], "flood_timed_out": int(flood["timed_out"]),
+            "_notes": [f"bus backend: {e2e['backend']}"]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="live feed benchmark")
     parser.add_argument("--quick", action="store_true", help="small counts, well under a minute")
@@ -178,15 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve:
         return serve(args.serve)
 
-    n_decode = 20_000 if args.quick else 100_000
-    n_e2e = 20_000 if args.quick else 100_000
-    n_flood = 100_000 if args.quick else 1_000_000
-
-    e2e = bench_end_to_end(n_e2e, args.bus, sample_rss=False)
-    peak_after_e2e = peak_rss_mb()
-    flood = bench_end_to_end(n_flood, args.bus, sample_rss=True)
-    rate, elapsed = bench_decode(n_decode)
-
+    n_decode, rate, e2e, flood, peak_after_e2e = run(args.quick, args.bus)
     print(f"\nlive feed benchmark ({'quick' if args.quick else 'full'}; bus {args.bus} → {e2e['backend']})\n")
     print(f"{'measure':<34}{'frames':>10}{'result':>22}{'target':>16}")
     print("-" * 82)

@@ -100,12 +100,9 @@ def measure_worker(client: LlmClient, runs: int) -> list[float]:
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="2 runs per case instead of 10")
-    args = ap.parse_args()
-    runs = 2 if args.quick else 10
-    floor = _floor()
+def collect(runs: int) -> list[tuple[str, list[float], list[float], list[float], list[float]]]:
+    """Per provider: (kind, first sentence via stream_sentences, first sentence via the worker,
+    last sentence, whole reply), seconds per run."""
     behaviour = Behaviour(default_answer=FIVE, first_token_s=TTFT, tokens_per_s=TPS)
     rows = []
     for kind, cls in (("ark", ArkStandin), ("ollama", OllamaStandin)):
@@ -121,6 +118,30 @@ def main() -> None:
             worker = measure_worker(client, runs)
             client.close()
         rows.append((kind, firsts, worker, lasts, wholes))
+    return rows
+
+
+def measure(quick: bool = False) -> dict:
+    """Named figures for ``python -m tests.bench`` (medians over the runs, in ms)."""
+    floor = _floor() * 1000
+    out: dict = {"floor_ms": floor}
+    for kind, firsts, worker, _lasts, wholes in collect(2 if quick else 10):
+        first, via_worker = statistics.median(firsts) * 1000, statistics.median(worker) * 1000
+        out[f"{kind}_first_sentence_ms"] = first
+        out[f"{kind}_first_sentence_over_floor_ms"] = first - floor
+        out[f"{kind}_worker_first_sentence_ms"] = via_worker
+        out[f"{kind}_worker_over_floor_ms"] = via_worker - floor
+        out[f"{kind}_whole_reply_ms"] = statistics.median(wholes) * 1000
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="2 runs per case instead of 10")
+    args = ap.parse_args()
+    runs = 2 if args.quick else 10
+    floor = _floor()
+    rows = collect(runs)
 
     ms = lambda xs: f"{statistics.median(xs) * 1000:7.1f} / {max(xs) * 1000:7.1f}"  # noqa: E731
     print(f"stand-in: first token {TTFT * 1000:.0f} ms, {TPS:.0f} tokens/s, 1 char/token; "

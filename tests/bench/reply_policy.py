@@ -102,6 +102,14 @@ def _label(item) -> str:
     return "dropped"
 
 
+def measure(quick: bool = False, rate: float = 50.0) -> dict:
+    """Named figures for ``python -m tests.bench``."""
+    res = run(20_000 if quick else 200_000, rate)
+    return {"handle_p50_us": res["p50_us"], "handle_p99_us": res["p99_us"], "handle_max_us": res["max_us"],
+            "events_per_s": res["throughput"],
+            "spoken_per_sim_minute": sum(v for k, v in res["per_minute"].items() if k.startswith("speech:"))}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="20,000 events instead of 200,000")

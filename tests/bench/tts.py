@@ -95,5 +95,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def measure(quick: bool = False, latency: float = 0.2) -> dict:
+    """Named figures for ``python -m tests.bench``: req/s per server count, the speed-up over
+    one server (measured in the same run), and the check + post-processing cost."""
+    n = 12 if quick else 40
+    out: dict = {}
+    for k in (1, 2, 4):
+        out[f"pool_req_per_s_{k}"], _ = throughput(k, n, latency)
+    for k in (2, 4):
+        out[f"speedup_{k}_servers"] = out[f"pool_req_per_s_{k}"] / out["pool_req_per_s_1"]
+    for name, _ms, per_s in check_cost(5 if quick else 20):
+        out[{"check": "check_ms_per_audio_s", "post-process": "post_ms_per_audio_s",
+             "check + post": "check_post_ms_per_audio_s"}[name]] = per_s
+    return out
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -84,5 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(r[3] for r in rows) else 1
 
 
+def measure(quick: bool = False) -> dict:
+    """Named figures for ``python -m tests.bench``."""
+    _src, rate, _count = bench_render(1.0 if quick else 5.0)
+    _size, ms = bench_parse(3 if quick else 10)
+    return {"render_per_s": rate, "parse_100kb_ms": ms}
+
+
 if __name__ == "__main__":
     raise SystemExit(main())
