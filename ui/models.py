@@ -20,7 +20,27 @@ from ui.texts import EVENT_TYPE_ZH, KIND_ZH, STATE_ZH
 _ROOT = QModelIndex()
 
 
-class QueueModel(QAbstractTableModel):
+class _TableModel(QAbstractTableModel):
+    """Rows from ``_visible()``, fixed column titles from ``HEADERS``."""
+
+    HEADERS: tuple[str, ...] = ()
+
+    def _visible(self) -> list:
+        raise NotImplementedError
+
+    def rowCount(self, parent=_ROOT) -> int:
+        return 0 if parent.isValid() else len(self._visible())
+
+    def columnCount(self, parent=_ROOT) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+
+class QueueModel(_TableModel):
     HEADERS = ("编号", "类型", "内容", "优先级", "状态", "已等待", "截止")
 
     def __init__(self, parent=None, *, clock=time.time):
@@ -100,16 +120,8 @@ class QueueModel(QAbstractTableModel):
     def ids(self) -> list[str]:
         return [r.id for r in self._rows]
 
-    def rowCount(self, parent=_ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent=_ROOT) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
+    def _visible(self) -> list:
+        return self._rows
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -146,7 +158,7 @@ class QueueModel(QAbstractTableModel):
         return None
 
 
-class EventFeedModel(QAbstractTableModel):
+class EventFeedModel(_TableModel):
     """Recent live events, newest first, filtered by type; keeps at most ``max_rows``."""
 
     HEADERS = ("时间", "类型", "观众", "内容")
@@ -183,16 +195,8 @@ class EventFeedModel(QAbstractTableModel):
     def event(self, row: int) -> events.LiveEvent:
         return self._shown[row]
 
-    def rowCount(self, parent=_ROOT) -> int:
-        return 0 if parent.isValid() else len(self._shown)
-
-    def columnCount(self, parent=_ROOT) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
+    def _visible(self) -> list:
+        return self._shown
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
