@@ -364,7 +364,7 @@ class CancelSpeech:
     reason: str = ""
 
 
-Event = Union[
+Event = Union[  # noqa: UP007 - a long list reads better as Union[...]
     LiveEvent, SpeechRequest, SpeechReady, SpeechFailed, ReplyJob,
     PlayerStateChanged, PlaybackStarted, PlaybackProgress, PlaybackFinished, PlaybackInterrupted,
     PlaybackResumed, UtteranceDropped, QueueSnapshot,

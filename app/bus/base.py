@@ -159,10 +159,10 @@ class Bus(abc.ABC):
         for sub in self._subscribers(events.Channel.SYSTEM):
             sub.put(event)
 
-    def _on_unsubscribe(self, sub: Subscription) -> None:  # backend hook
+    def _on_unsubscribe(self, sub: Subscription) -> None:  # noqa: B027 - optional backend hook
         pass
 
-    def _close_transport(self) -> None:  # backend hook
+    def _close_transport(self) -> None:  # noqa: B027 - optional backend hook
         pass
 
     def __enter__(self):

@@ -34,7 +34,7 @@ class MemoryBus(Bus):
                 groups.setdefault(sub.group, []).append(sub)
             else:
                 sub.put(event)
-        for group, members in groups.items():
+        for members in groups.values():
             members[next(self._rr) % len(members)].put(event)
         if channel in events.DURABLE_CHANNELS:
             with self._lock:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections import deque
 from typing import Any
 
@@ -127,6 +126,8 @@ class RedisBus(Bus):
         while not self._stop.is_set():
             try:
                 self._client.ping()
+                if self._pubsub_reader.running and not self._pubsub_reader.live.wait(0.05):
+                    continue  # Redis is back but we are not listening yet: flush after that
                 with self._outbox_lock:
                     while self._outbox:
                         channel, payload = self._outbox[0]
@@ -218,6 +219,12 @@ class _PubSubReader:
         self._confirmed: dict[str, threading.Event] = {}
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        # Set while every channel is subscribed and confirmed by Redis. After an outage the
+        # publisher waits for it before flushing, so nothing is published into a gap in
+        # which this process is not yet listening again.
+        self.live = threading.Event()
+        self.live.set()
+        self._awaiting: set[str] = set()
 
     def add(self, key: str) -> None:
         self._keys[key] = self._keys.get(key, 0) + 1
@@ -231,6 +238,10 @@ class _PubSubReader:
         # Return once Redis confirmed, so a publish right after subscribe is not missed;
         # do not hang the caller while Redis is down (it subscribes on reconnect).
         done.wait(2.0)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def remove(self, key: str) -> None:
         if self._keys.get(key, 0) <= 1:
@@ -249,8 +260,11 @@ class _PubSubReader:
                 if pubsub is None:
                     pubsub = bus._client.pubsub()
                     keys = list(self._keys)
+                    self._awaiting = set(keys)
                     if keys:
                         pubsub.subscribe(*keys)
+                    else:
+                        self.live.set()
                     delay = 0.05
                 while True:
                     try:
@@ -268,9 +282,14 @@ class _PubSubReader:
                 key = msg["channel"].decode() if isinstance(msg["channel"], bytes) else msg["channel"]
                 if kind == "message":
                     bus._route(key, msg["data"])
-                elif kind == "subscribe" and key in self._confirmed:
-                    self._confirmed[key].set()
+                elif kind == "subscribe":
+                    if key in self._confirmed:
+                        self._confirmed[key].set()
+                    self._awaiting.discard(key)
+                    if not self._awaiting:
+                        self.live.set()
             except _IO_ERRORS as exc:
+                self.live.clear()
                 bus._went_down(exc)
                 if pubsub is not None:
                     try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
-import sys
 
 # Fixed list for PyInstaller (it cannot see pkgutil discovery) is derived in build.spec via
 # collect_submodules("app.cli").

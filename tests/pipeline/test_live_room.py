@@ -154,6 +154,9 @@ def test_the_live_room_end_to_end(live_room):
 
 
 def test_spoken_log_equals_what_the_wav_sink_played(live_room):
+    # One utterance may span several sink segments when the player was late under load (the
+    # sink records the underrun as silence); what counts is which utterances played, in order.
     in_sink = [s.id for s in live_room["segments"] if s.id]
+    in_sink = [sid for i, sid in enumerate(in_sink) if i == 0 or in_sink[i - 1] != sid]
     in_log = [row.utterance_id for row in live_room["spoken"]]
     assert in_sink and in_log == in_sink
