@@ -1,10 +1,7 @@
 """Streamed deltas → speakable sentences, one at a time, as soon as each is complete.
 
-Built on ``app.text.sentences.SentenceStream``. One addition for latency: when a delta ends
-exactly on a terminator (。！？…), the sentence is released at once instead of waiting for the
-next delta to show that no closing quote or second "！" follows — that wait costs one token
-interval (~33 ms at 30 tokens/s) on every first sentence. A piece that is only punctuation
-(the stray "”" or "！" that may follow) carries nothing to say and is dropped.
+Built on ``app.text.sentences.SentenceStream`` in eager mode: a sentence is released the
+moment its terminator arrives, not one token later (see SentenceStream).
 
 Each sentence then passes the length cap and the injected compliance filter
 (``text_filter(text) -> text | None``; None drops the sentence) before it is yielded.
@@ -20,7 +17,7 @@ from app.llm import errors
 from app.llm.client import LlmClient
 from app.llm.prompting import LengthCap
 from app.llm.provider import Generation, Message
-from app.text.sentences import TERMINATORS, SentenceStream
+from app.text.sentences import SentenceStream
 
 TextFilter = Callable[[str], "str | None"]
 
@@ -40,34 +37,27 @@ def stream_sentences(client: LlmClient, messages: list[Message], *,
     being written when the stream stops is dropped, never spoken half-finished.
     ``on_filtered(original)`` is called for each sentence the filter dropped.
     """
-    splitter = SentenceStream(long_clause=long_clause, max_len=max_len)
+    splitter = SentenceStream(long_clause=long_clause, max_len=max_len, eager=True)
     cap = LengthCap(max_chars) if max_chars else None
     deltas = client.stream(messages, cancel=cancel, generation=generation)
 
     def cancelled() -> bool:
         return cancel is not None and cancel.is_set()
 
-    try:
+    def sentences() -> Iterator[str]:
         for delta in deltas:
-            ready = splitter.feed(delta)
-            if delta and delta[-1] in TERMINATORS:
-                ready += splitter.flush()
-            for sentence in ready:
-                if cancelled():
-                    raise errors.Cancelled(provider=client.provider.name)
-                out = _admit(sentence, cap, text_filter, on_filtered)
-                if out:
-                    yield out
-                if cap is not None and cap.reached:
-                    return  # closing `deltas` (finally) stops the HTTP stream
-        for sentence in splitter.flush():
+            yield from splitter.feed(delta)
+        yield from splitter.flush()
+
+    try:
+        for sentence in sentences():
             if cancelled():
                 raise errors.Cancelled(provider=client.provider.name)
             out = _admit(sentence, cap, text_filter, on_filtered)
             if out:
                 yield out
             if cap is not None and cap.reached:
-                return
+                return  # closing `deltas` (finally) stops the HTTP stream
     finally:
         deltas.close()
 

@@ -44,15 +44,27 @@ class SentenceStream:
 
     A clause that grows past ``long_clause`` characters is also released at its next comma, so
     a long run-on answer starts being spoken early.
+
+    ``eager``: a sentence whose terminator ends the text so far is released at once, instead of
+    waiting for the next delta to show whether a closing quote or a second "！" follows (that
+    wait costs one token interval on every sentence). Such trailing marks, when they arrive,
+    belong to the sentence already released and are dropped: they carry nothing to say.
     """
 
-    def __init__(self, long_clause: int = 24, max_len: int = 60):
+    def __init__(self, long_clause: int = 24, max_len: int = 60, *, eager: bool = False):
         self.long_clause = long_clause
         self.max_len = max_len
+        self.eager = eager
         self._buf = ""
+        self._after_release = False  # eager: the last release ended exactly at the buffer end
 
     def feed(self, delta: str) -> list[str]:
         self._buf += delta
+        if self._after_release:
+            rest = self._buf.lstrip(TERMINATORS.replace("\n", "") + _CLOSERS)
+            if rest or not self._buf:
+                self._after_release = False
+            self._buf = rest
         out: list[str] = []
         while True:
             cut = self._next_cut()
@@ -74,7 +86,9 @@ class SentenceStream:
                 while j < len(buf) and (buf[j] in TERMINATORS or buf[j] in _CLOSERS):
                     j += 1
                 if j == len(buf):
-                    return None  # more terminators or a closing quote may still arrive
+                    if not self.eager:
+                        return None  # more terminators or a closing quote may still arrive
+                    self._after_release = True
                 return j
             if ch in SOFT_BREAKS and i + 1 >= self.long_clause:
                 return i + 1

@@ -32,3 +32,18 @@ def test_stream_releases_a_long_clause_at_a_comma():
     assert s.feed("短句，") == []  # a short clause waits for the rest of its sentence
     assert s.feed("这是一个很长的分句，然后") == ["短句，这是一个很长的分句，"]
     assert s.flush() == ["然后"]
+
+
+def test_eager_stream_releases_at_the_terminator_and_drops_trailing_marks():
+    s = SentenceStream(eager=True)
+    assert s.feed("价格是九十九元。") == ["价格是九十九元。"]  # no wait for the next delta
+    assert s.feed("”") == []  # a closing mark of the released sentence: nothing to say
+    assert s.feed("！包邮") == []
+    assert s.feed("哦！") == ["包邮哦！"]
+    assert s.flush() == []
+
+
+def test_lazy_stream_waits_for_a_possible_closing_quote():
+    s = SentenceStream()
+    assert s.feed("他说“好。") == []
+    assert s.feed("”然后") == ["他说“好。”"]
