@@ -91,6 +91,7 @@ class Runtime:
         self.spoken_log: SpokenLog | None = None
         self.event_log: EventLog | None = None
         self.notes: list[str] = []
+        self._matcher_cache: tuple[int, object] | None = None  # (library generation, matcher)
 
     @staticmethod
     def _operator_library(snap) -> ProductLibrary:
@@ -283,12 +284,11 @@ class Runtime:
     def _rule_matcher(self):
         # One automaton per library generation: rebuilding it per comment would cost more
         # than the whole reply decision.
+        self.library.refresh()  # rate-limited; bumps generation when a product changed on disk
         gen = self.library.generation
-        cached = getattr(self, "_matcher_cache", None)
-        if cached is None or cached[0] != gen:
-            cached = (gen, self.library.matcher())
-            self._matcher_cache = cached
-        return cached[1]
+        if self._matcher_cache is None or self._matcher_cache[0] != gen:
+            self._matcher_cache = (gen, self.library.matcher())
+        return self._matcher_cache[1]
 
     def _product_values(self, slug: str | None) -> dict:
         product = self.library.get(slug) if slug else None
@@ -328,8 +328,9 @@ class Runtime:
         player = self.player.report() if self.player else {"played": [], "dropped": [], "dead_air_s": 0.0}
         tts = self.tts.report() if self.tts else {}
         feed = self.listener.stats() if self.listener else {}
-        dropped = list(player.get("dropped", [])) + [d for d in self.recorder.speech_failed
-                                                     if d["id"] not in {x["id"] for x in player.get("dropped", [])}]
+        dropped = list(player.get("dropped", []))
+        known = {d["id"] for d in dropped}
+        dropped += [d for d in self.recorder.speech_failed if d["id"] not in known]
         return {
             "played": player.get("played", []),
             "dropped": dropped,

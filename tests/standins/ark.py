@@ -11,13 +11,12 @@ Run alone: ``python -m tests.standins.ark --port 8765 --ttft 0.3 --tps 30``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import string
 import time
 
-from tests.standins.llm_common import Behaviour, LlmStandin, StreamingHandler
+from tests.standins.llm_common import Behaviour, LlmStandin, StreamingHandler, serve_from_command_line
 
 _ERRORS = {  # documented codes (protocols §3.4)
     400: ("BadRequest", "InvalidParameter", "A parameter specified in the request is not valid"),
@@ -120,20 +119,7 @@ class ArkStandin(LlmStandin):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description="Ark chat-completions stand-in")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--ttft", type=float, default=0.3)
-    ap.add_argument("--tps", type=float, default=30.0)
-    ap.add_argument("--answer", default=Behaviour().default_answer)
-    args = ap.parse_args()
-    st = ArkStandin(Behaviour(default_answer=args.answer, first_token_s=args.ttft,
-                              tokens_per_s=args.tps), port=args.port).start()
-    print(f"Ark stand-in at {st.base_url}", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        st.stop()
+    serve_from_command_line(ArkStandin, "Ark chat-completions stand-in", lambda st: st.base_url)
 
 
 if __name__ == "__main__":

@@ -183,3 +183,25 @@ class StreamingHandler(BaseHTTPRequestHandler):
             time.sleep(left)
         if index == 0:
             req.first_token_at = time.monotonic()
+
+
+def serve_from_command_line(standin_class: type[LlmStandin], description: str, address) -> None:
+    """``python -m tests.standins.<name> [--port P] [--ttft S] [--tps N] [--answer TEXT]``:
+    run a stand-in until Ctrl-C. ``address(standin)`` is the url printed for the client."""
+    import argparse
+    import time
+
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--ttft", type=float, default=0.3, help="seconds to the first token")
+    ap.add_argument("--tps", type=float, default=30.0, help="tokens per second")
+    ap.add_argument("--answer", default=Behaviour().default_answer)
+    args = ap.parse_args()
+    standin = standin_class(Behaviour(default_answer=args.answer, first_token_s=args.ttft,
+                                      tokens_per_s=args.tps), port=args.port).start()
+    print(f"{description} at {address(standin)}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        standin.stop()

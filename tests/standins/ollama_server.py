@@ -10,12 +10,11 @@ Run alone: ``python -m tests.standins.ollama_server --port 11435 --ttft 0.3 --tp
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from datetime import UTC, datetime
 
-from tests.standins.llm_common import Behaviour, LlmStandin, StreamingHandler
+from tests.standins.llm_common import Behaviour, LlmStandin, StreamingHandler, serve_from_command_line
 
 _ERRORS = {
     400: "invalid request",
@@ -124,20 +123,7 @@ class OllamaStandin(LlmStandin):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description="Ollama /api/chat stand-in")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--ttft", type=float, default=0.3)
-    ap.add_argument("--tps", type=float, default=30.0)
-    ap.add_argument("--answer", default=Behaviour().default_answer)
-    args = ap.parse_args()
-    st = OllamaStandin(Behaviour(default_answer=args.answer, first_token_s=args.ttft,
-                                 tokens_per_s=args.tps), port=args.port).start()
-    print(f"Ollama stand-in at {st.url}", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        st.stop()
+    serve_from_command_line(OllamaStandin, "Ollama /api/chat stand-in", lambda st: st.url)
 
 
 if __name__ == "__main__":
