@@ -41,25 +41,24 @@ FILLERS_AT_START = 4
 BRIDGES_AT_START = 3
 
 
-class RuntimeError_(RuntimeError):
+class RuntimeSetupError(RuntimeError):
     """A run that cannot start; the message says what to fix."""
 
 
 class Runtime:
     def __init__(self, config_path: Path | str | None = None, *, demo: bool = False, sink: str | None = None,
                  feed_url: str | None = None, replay: Path | str | None = None, replay_speed: float = 1.0,
-                 bus: Bus | None = None, data_root: Path | None = None):
+                 bus: Bus | None = None):
         self.demo = demo
         self.config_path = Path(config_path) if config_path else paths.default_config_path()
         if config_path is None:
             ensure_config(self.config_path)  # first start: write the defaults for the operator
         elif not self.config_path.exists():
-            raise RuntimeError_(f"config file not found: {self.config_path}")
+            raise RuntimeSetupError(f"config file not found: {self.config_path}")
         snap = load(self.config_path)
         self._owns_bus = bus is None
         self.bus = bus or create_bus(snap.get("bus", "url"), snap.get("bus", "namespace"))
         self.config = ConfigStore(self.config_path, bus=self.bus)
-        self._data_root = data_root
         if demo:  # the demo uses the shipped products and templates, whatever the operator edited
             self.library = ProductLibrary(paths.bundled_data_dir() / "products")
             self.templates = Templates(paths.bundled_data_dir() / "templates")

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from app.config import ConfigErrors
     from app.logs import setup_logging
-    from app.runtime import Runtime, RuntimeError_
+    from app.runtime import Runtime, RuntimeSetupError
 
     setup_logging(console=True)
     try:
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigErrors as exc:
         print("\n".join(exc.errors), file=sys.stderr)
         return 2
-    except (RuntimeError_, ValueError, OSError) as exc:
+    except (RuntimeSetupError, ValueError, OSError) as exc:
         print(f"run: {exc}", file=sys.stderr)
         return 2
 
