@@ -88,6 +88,12 @@ class Rig:
     def control(self, command) -> None:
         self.bus.publish(events.Channel.CONTROL, command)
 
+    def pause(self) -> None:
+        """Pause and wait until the player has applied it: each channel is delivered on its own
+        thread, so a clip published right after could otherwise overtake the command."""
+        self.control(events.Pause())
+        self.wait_for(lambda: self.player.machine.paused)
+
     def wait_for(self, predicate, timeout: float = 5.0) -> None:
         import time
 

@@ -24,7 +24,7 @@ def test_items_play_in_priority_order_one_at_a_time_with_the_configured_gap(rig,
     a = clips("a", [(300, 0.15)], priority=10)
     b = clips("b", [(500, 0.15)], priority=10)
     c = clips("c", [(700, 0.15)], priority=5)
-    r.control(events.Pause())
+    r.pause()
     for item in (a, b, c):
         r.publish_ready(item)
     r.wait_for(lambda: len(r.player.queue) == 3)
@@ -129,7 +129,7 @@ def test_pause_holds_the_position_and_resume_continues_without_repeating(rig, cl
 
 def test_skip_and_clear_from_the_control_channel(rig, clips):
     r = rig()
-    r.control(events.Pause())
+    r.pause()
     for name, prio in (("first", 10), ("second", 10), ("third", 10)):
         r.publish_ready(clips(name, [(300, 0.4)], priority=prio))
     r.wait_for(lambda: len(r.player.queue) == 3)
