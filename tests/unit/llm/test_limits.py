@@ -54,7 +54,7 @@ def test_rate_limit_that_cannot_be_met_in_time_is_reported(rig_factory):
     t0 = time.monotonic()
     with pytest.raises(errors.RateLimited) as exc:
         client.complete(MSG)
-    assert time.monotonic() - t0 < 0.2  # fails fast instead of waiting past the budget
+    assert time.monotonic() - t0 < 2.0  # fails fast instead of waiting out the 10 s window
     assert "requests/min" in str(exc.value)
     assert len(rig.requests) == 1
 

@@ -24,30 +24,30 @@ def _timed(iterable):
 
 
 def test_first_sentence_arrives_long_before_the_stream_ends(rig_factory):
-    rig = rig_factory(Behaviour(default_answer=THREE, tokens_per_s=50))  # ~0.6 s of tokens
+    rig = rig_factory(Behaviour(default_answer=THREE, tokens_per_s=20))  # ~1.4 s of tokens
     got = _timed(stream_sentences(rig.client(), MSG))
     assert [s for _, s in got] == ["这件是纯棉的。", "今天下单送运费险！", "尺码从S到XXL都有。"]
     start = rig.requests[0].received_at
     first_at = got[0][0] - start
     last_at = got[-1][0] - start
-    # "这件是纯棉的。" is tokens 0..6: sent at 6/50 = 0.12 s, the stream runs ~0.56 s
-    assert first_at < 0.12 + 0.08
-    assert last_at - first_at > 0.3
+    # "这件是纯棉的。" is tokens 0..6: sent at 6/20 = 0.3 s, the stream runs ~1.4 s
+    assert first_at < 0.3 + 0.4
+    assert last_at - first_at > 0.6
 
 
 def test_sentence_is_released_on_its_terminator_not_one_token_later(rig_factory):
     """The "。" token itself completes the sentence: no waiting for the next token."""
-    rig = rig_factory(Behaviour(default_answer="好的。稍等哦", tokens_per_s=10))
+    rig = rig_factory(Behaviour(default_answer="好的。稍等哦", tokens_per_s=3))
     got = _timed(stream_sentences(rig.client(), MSG))
     first_at = got[0][0] - rig.requests[0].received_at
     assert got[0][1] == "好的。"
-    # "。" is token 2, due at 2/10 = 0.2 s; the next token is due at 0.3 s
-    assert 0.2 - 0.02 <= first_at < 0.27
+    # "。" is token 2, due at 2/3 = 0.67 s; the next token is due at 1.0 s
+    assert 0.67 - 0.05 <= first_at < 0.95
     assert got[1][1] == "稍等哦"  # the unterminated tail is spoken at the end
 
 
 def test_cancel_stops_streaming_and_closes_the_connection(rig_factory):
-    rig = rig_factory(Behaviour(default_answer=THREE * 4, tokens_per_s=60))
+    rig = rig_factory(Behaviour(default_answer=THREE * 8, tokens_per_s=60))
     cancel = threading.Event()
     got = []
     t0 = time.monotonic()
@@ -56,7 +56,7 @@ def test_cancel_stops_streaming_and_closes_the_connection(rig_factory):
             got.append(sentence)
             cancel.set()
     assert got == ["这件是纯棉的。"]  # pending sentences are dropped
-    assert time.monotonic() - t0 < 0.5  # the whole answer would take ~1.6 s
+    assert time.monotonic() - t0 < 1.5  # the whole answer would take ~3.3 s
     deadline = time.monotonic() + 1.0
     while not rig.requests[0].client_gone and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -64,13 +64,13 @@ def test_cancel_stops_streaming_and_closes_the_connection(rig_factory):
 
 
 def test_cancel_before_the_first_token(rig_factory):
-    rig = rig_factory(Behaviour(first_token_s=1.0))
+    rig = rig_factory(Behaviour(first_token_s=3.0))
     cancel = threading.Event()
     threading.Timer(0.1, cancel.set).start()
     t0 = time.monotonic()
     with pytest.raises(errors.Cancelled):
         list(stream_sentences(rig.client(), MSG, cancel=cancel))
-    assert time.monotonic() - t0 < 0.3
+    assert time.monotonic() - t0 < 1.5  # not the 3 s the first token would take
 
 
 def test_length_cap_ends_the_answer_at_a_sentence_end(rig_factory):
