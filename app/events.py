@@ -265,7 +265,8 @@ class QueueSnapshot:
 # --------------------------------------------------------------------------------------------
 # System (health, errors, config)
 
-HealthStatus = Literal["ok", "degraded", "down", "unknown"]
+#: "off" is a component the operator turned off (e.g. ``[llm] provider = none``): not a fault.
+HealthStatus = Literal["ok", "degraded", "down", "unknown", "off"]
 
 
 @dataclass(frozen=True, kw_only=True)

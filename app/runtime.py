@@ -172,7 +172,9 @@ class Runtime:
         self._stages.append(stage)
 
     def _start_llm(self, snap) -> bool:
-        if self.demo or snap.get("llm", "provider") == "none":
+        if off := self._llm_off_reason():
+            self.bus.publish(Channel.SYSTEM, events.Health(component="llm", status="off", detail=off,
+                                                           ts=time.time()))
             return False
         from app.llm import LlmWorker
 
@@ -320,7 +322,17 @@ class Runtime:
     def health(self) -> dict[str, events.Health]:
         out = dict(self.recorder.health)
         out["bus"] = self.bus.health()
+        if "llm" not in out and (off := self._llm_off_reason()):
+            out["llm"] = events.Health(component="llm", status="off", detail=off, ts=time.time())
         return out
+
+    def _llm_off_reason(self) -> str | None:
+        """Why no LLM answers questions in this run, or None when one does."""
+        if self.demo:
+            return "演示模式不调用大模型，问题由关键词规则回答"
+        if self.config.current.get("llm", "provider") == "none":
+            return "[llm] provider = none：问题只由关键词规则回答"
+        return None
 
     def report(self) -> dict:
         """The headless report of design §8 (times in seconds since the run started)."""

@@ -13,8 +13,9 @@ KIND_ZH = {
 
 STATE_ZH = {"waiting": "排队中", "synthesising": "合成中", "ready": "待播", "playing": "播放中"}
 
-HEALTH_ZH = {"ok": "正常", "degraded": "降级", "down": "故障", "unknown": "未知"}
-HEALTH_COLOR = {"ok": "#16a34a", "degraded": "#d97706", "down": "#dc2626", "unknown": "#9ca3af"}
+HEALTH_ZH = {"ok": "正常", "degraded": "降级", "down": "故障", "unknown": "未知", "off": "未启用"}
+HEALTH_COLOR = {"ok": "#16a34a", "degraded": "#d97706", "down": "#dc2626", "unknown": "#9ca3af",
+                "off": "#64748b"}
 
 COMPONENT_ZH = {"feed": "弹幕源", "bus": "总线", "llm": "大模型", "tts": "语音", "audio": "播放"}
 

@@ -83,6 +83,24 @@ def publisher(bus, rate: float, seconds: float, stop: threading.Event, sent: lis
     sent.append(n)
 
 
+def watch_gc() -> list[float]:
+    """Durations (ms) of the cyclic garbage collections from now on: a collection holds the GIL,
+    so a long one stalls the GUI thread whichever thread triggered it."""
+    import gc
+
+    durations: list[float] = []
+    started = [0.0]
+
+    def on_gc(phase: str, _info: dict) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            durations.append((time.perf_counter() - started[0]) * 1000)
+
+    gc.callbacks.append(on_gc)
+    return durations
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="3 s of load instead of 10 s")
@@ -152,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
 
     win.bridge.batch.disconnect(win.dashboard.on_batch)
     win.bridge.batch.connect(timed)
+    gc_ms = watch_gc()
     heart = QTimer()
     heart.setInterval(HEARTBEAT_MS)
     heart.timeout.connect(beat)
@@ -188,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         "stall_max_ms": max(stalls) if stalls else 0.0, "stall_p99_ms": percentile(stalls, 99),
         "dashboard_update_max_ms": max(slot_ms or [0.0]), "dashboard_updates": len(slot_ms),
         "heartbeats": len(gaps), "feed_rows": shown_rows, "platform": app.platformName(),
+        "gc_pause_max_ms": max(gc_ms or [0.0]), "gc_collections": len(gc_ms),
     }
     print_table(f"GUI under load ({app.platformName()}, {args.rate:.0f} events/s for {seconds:.0f} s)",
                 ["measure", "value", "target"], [
@@ -200,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
                     ["GUI stall p99 (ms)", results["stall_p99_ms"], ""],
                     ["dashboard updates", results["dashboard_updates"], "≈ 10/s"],
                     ["slowest dashboard update (ms)", results["dashboard_update_max_ms"], ""],
+                    ["garbage collections (any thread)", results["gc_collections"], ""],
+                    ["longest garbage collection (ms)", results["gc_pause_max_ms"], ""],
                 ])
     write_json(args.json, results)
     win.close()

@@ -43,3 +43,18 @@ def test_window_attaches_runtime_and_remembers_layout(qtbot, config_file, memory
     qtbot.addWidget(win2)
     assert (win2.width(), win2.height()) == size and size[1] == 650
     assert int(qs.value("window/tab")) == 2
+
+
+def test_a_switched_off_llm_reads_as_off_not_unknown(qtbot, config_file, memory_bus, tmp_path):
+    from app.config import write_values
+
+    write_values(config_file, {("llm", "provider"): "none"})
+    host = RuntimeHost(factory=_runtime_factory(memory_bus))
+    win = MainWindow(config_path=config_file, host=host,
+                     settings=QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(win)
+    assert "大模型 未知" in win.health_bar.text()  # nothing has reported yet
+    host.build(config_file, False)
+    qtbot.waitUntil(lambda: win.dashboard is not None, timeout=5000)
+    assert "大模型 未启用" in win.health_bar.text()
+    assert "provider = none" in win.health_bar.labels["llm"].toolTip()
