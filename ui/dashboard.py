@@ -230,9 +230,6 @@ class DashboardView(QWidget):
         hidden = {t for t, cb in self.type_filters.items() if not cb.isChecked()}
         self.feed_model.set_hidden(hidden)
 
-    def set_paused(self, paused: bool) -> None:
-        self.state.set_paused(paused)
-
     # ---- batches from the bridge ---------------------------------------------------------------
 
     def on_batch(self, batch: list) -> None:
@@ -290,7 +287,11 @@ class DashboardView(QWidget):
         reasons = "\n".join(f"{reason_label(r)}：{n}" for r, n in s.dropped.most_common(8)) or "暂无"
         self.c_dropped.set(str(s.dropped_total), "丢弃原因：\n" + reasons)
         self.c_interrupts.set(str(s.interruptions), "高优先级内容打断播放的次数")
-        self.c_dead.set(f"{s.dead_air_s():.1f} 秒", "开播后无声的累计时间（暂停不计）")
+        dead = s.dead_air_s()
+        audio = s.health.get("audio")
+        self.c_dead.set("—" if dead is None else f"{dead:.1f} 秒",
+                        "开播后无声的累计时间（暂停不计），由播放器统计"
+                        + (f"\n当前：{audio.detail}" if audio else ""))
 
     def _refresh_tts(self) -> None:
         rows = sorted((c, h) for c, h in self.state.health.items() if c.startswith("tts"))

@@ -1,9 +1,9 @@
 """What the dashboard counts, kept apart from the widgets so it is cheap and easy to test.
 
 ``feed(batch)`` takes one bridge batch (any events, in order) and updates counters, the
-now-playing item and the latest health per component. Dead air is measured on the GUI's clock:
-time with nothing playing while the stream runs and is not paused, from the first playback on.
-A player that reports ``dead_air_s`` in its Health metrics wins over the local estimate.
+now-playing item and the latest health per component. Dead air is the player's own figure
+(``dead_air_s`` in its ``audio`` Health, once a second): only the player can hear the gaps, and
+it may run in another process.
 """
 
 from __future__ import annotations
@@ -39,12 +39,6 @@ class DashboardState:
     dropped: Counter = field(default_factory=Counter)  # reason -> count
     health: dict[str, events.Health] = field(default_factory=dict)
     now: NowPlaying | None = None
-    running: bool = True
-    paused: bool = False
-    reported_dead_air: float | None = None
-    _dead_air: float = 0.0
-    _idle_since: float | None = None
-    _started_once: bool = False
     _recent: deque = field(default_factory=deque)  # (t, n) live events per batch, for events/s
 
     def feed(self, batch: list) -> None:
@@ -61,8 +55,6 @@ class DashboardState:
                                       ev.start_s, ev.resumed)
                 if ev.kind in REPLY_KINDS and not ev.resumed:
                     self.replies += 1
-                self._end_idle(now)
-                self._started_once = True
             elif isinstance(ev, events.PlaybackProgress):
                 if self.now and self.now.id == ev.id:
                     self.now.position_s = ev.position_s
@@ -72,32 +64,16 @@ class DashboardState:
                     self.interruptions += 1
                 if self.now and self.now.id == ev.id:
                     self.now = None
-                    self._idle_since = now
             elif isinstance(ev, events.UtteranceDropped):
                 self.dropped[ev.reason] += 1
             elif isinstance(ev, events.Dropped):
                 self.dropped[ev.reason] += 1
             elif isinstance(ev, events.Health):
                 self.health[ev.component] = ev
-                if "dead_air_s" in ev.metrics:
-                    self.reported_dead_air = ev.metrics["dead_air_s"]
         self.live_events += n_live
         self._recent.append((now, n_live))
         while self._recent and now - self._recent[0][0] > 5.0:
             self._recent.popleft()
-
-    def _end_idle(self, now: float) -> None:
-        if self._idle_since is not None and self.running and not self.paused:
-            self._dead_air += now - self._idle_since
-        self._idle_since = None
-
-    def set_paused(self, paused: bool) -> None:
-        now = self.clock()
-        if paused:
-            self._end_idle(now)
-        elif self.now is None and self._started_once:
-            self._idle_since = now
-        self.paused = paused
 
     def events_per_s(self) -> float:
         if not self._recent:
@@ -106,13 +82,10 @@ class DashboardState:
         span = max(1.0, now - self._recent[0][0])
         return sum(n for _, n in self._recent) / span
 
-    def dead_air_s(self) -> float:
-        if self.reported_dead_air is not None:
-            return self.reported_dead_air
-        extra = 0.0
-        if self._idle_since is not None and self.running and not self.paused:
-            extra = self.clock() - self._idle_since
-        return self._dead_air + extra
+    def dead_air_s(self) -> float | None:
+        """Seconds of dead air so far, as the player reported it; None before its first report."""
+        audio = self.health.get("audio")
+        return audio.metrics.get("dead_air_s") if audio else None
 
     @property
     def dropped_total(self) -> int:

@@ -202,8 +202,6 @@ class MainWindow(QMainWindow):
             return
         (self.controls.pause if paused else self.controls.resume)()
         self.act_pause.setText("▶ 继续" if paused else "❚❚ 暂停")
-        if self.dashboard is not None:
-            self.dashboard.set_paused(paused)
         if self.runtime is not None and self.runtime.running:
             self.state_label.setText("已暂停" if paused else "直播中")
 
@@ -235,8 +233,6 @@ class MainWindow(QMainWindow):
             self.act_pause.setChecked(False)
             self.act_pause.setText("❚❚ 暂停")
             self.act_pause.blockSignals(False)
-        if self.dashboard is not None:
-            self.dashboard.state.running = running
         if ready:
             self.state_label.setText("直播中" if running else "未开播")
 

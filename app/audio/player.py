@@ -52,7 +52,7 @@ class AudioPlayer:
                  aging_step: float = 1.0, aging_interval_s: float = 10.0,
                  resume_within_s: float = 60.0, bridges: bool = True,
                  progress_interval_s: float = 0.2, snapshot_interval_s: float = 0.25,
-                 pool_size: int = 20, bus_group: str = "audio",
+                 health_interval_s: float = 1.0, silence_alarm_s: float = 3.0, pool_size: int = 20, bus_group: str = "audio",
                  clock: Callable[[], float] = time.monotonic,
                  wall_clock: Callable[[], float] = time.time):
         if chunk_bytes < BYTES_PER_SAMPLE or chunk_bytes % BYTES_PER_SAMPLE:
@@ -74,6 +74,8 @@ class AudioPlayer:
         self.gap_s = gap_ms / 1000.0
         self.progress_interval_s = progress_interval_s
         self.snapshot_interval_s = snapshot_interval_s
+        self.health_interval_s = health_interval_s
+        self.silence_alarm_s = silence_alarm_s
         self.bus_group = bus_group
         self.clock = clock
         self.queue = SpeechQueue(aging_step=aging_step, aging_interval_s=aging_interval_s,
@@ -104,6 +106,7 @@ class AudioPlayer:
         self._last_progress = 0.0
         self._last_tick = 0.0
         self._last_snapshot = 0.0
+        self._last_health = 0.0
         self._snapshot_dirty = True
         self._started_at: float | None = None
         self.error: BaseException | None = None
@@ -177,12 +180,17 @@ class AudioPlayer:
 
     # ---- report ----------------------------------------------------------------------------
 
+    def _silent_for(self, now: float) -> float:
+        """How long the room has been silent beyond the intended gap (0 while sounding, paused,
+        or before the first sound: the start-up silence is reported on its own)."""
+        if self._idle_since is None or self._first_sound is None or self.machine.paused:
+            return 0.0
+        return max(0.0, now - self._idle_since - self.gap_s)
+
     def report(self) -> dict:
         """The player's part of the headless report (design §8)."""
-        dead = self._dead_air
         now = self.clock()
-        if self._idle_since is not None and self._first_sound is not None and not self.machine.paused:
-            dead += max(0.0, now - self._idle_since - self.gap_s)
+        dead = self._dead_air + self._silent_for(now)
         startup = (self._first_sound if self._first_sound is not None else now) - (self._started_at or now)
         m = self.machine
         return {
@@ -310,6 +318,23 @@ class AudioPlayer:
             self._snapshot_dirty = False
             self._last_snapshot = now
             self.bus.publish(events.Channel.PLAYER_STATE, self.snapshot())
+        if now - self._last_health >= self.health_interval_s:
+            self._last_health = now
+            self._publish_health(now)
+
+    def _publish_health(self, now: float) -> None:
+        """Dead air as the player measures it, for the dashboard (the GUI may be in another
+        process and cannot see the audio): degraded while the room is silent right now."""
+        silent = self._silent_for(now)
+        status, detail = "ok", "播放中" if self._pb is not None else "待机"
+        if self.machine.paused:
+            detail = "已暂停"
+        elif silent >= self.silence_alarm_s:
+            status, detail = "degraded", f"冷场 {silent:.0f} 秒：没有可播的语音"
+        self.bus.publish(events.Channel.SYSTEM, events.Health(
+            component="audio", status=status, detail=detail, ts=time.time(), metrics={
+                "dead_air_s": round(self._dead_air + silent, 3), "silent_now_s": round(silent, 3),
+                "queued": float(len(self.queue)), "interrupts": float(self.machine.interrupts)}))
 
     def _drain(self) -> None:
         while True:

@@ -97,6 +97,11 @@ def test_counters_events_feed_filters_and_health(qtbot, memory_bus):
     assert "弹幕源 正常" in bar.text() and "语音 http://a:9880 降级" in bar.text()
     view.type_filters["gift"].setChecked(False)
     assert view.feed_model.rowCount() == 1
+    assert view.c_dead.value.text() == "—"  # the player has not reported yet
+    memory_bus.publish(Channel.SYSTEM, events.Health(component="audio", status="degraded", detail="冷场 4 秒：没有可播的语音",
+                                                     metrics={"dead_air_s": 12.34}))
+    qtbot.waitUntil(lambda: view.c_dead.value.text() == "12.3 秒", timeout=2000)
+    assert "冷场 4 秒" in view.c_dead.toolTip() and "播放 降级" in bar.text()
     bridge.close()
 
 

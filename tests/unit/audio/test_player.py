@@ -108,6 +108,24 @@ def test_dead_air_is_measured_when_nothing_can_fill_it(rig, clips):
     assert r.recording()[-int(0.3 * RATE):].any() == False  # noqa: E712 - silence recorded
 
 
+def test_the_player_reports_dead_air_and_a_silent_room_on_the_system_channel(rig, clips):
+    r = rig(health_interval_s=0.05, silence_alarm_s=0.3)
+    health = []
+    r.bus.subscribe(events.Channel.SYSTEM, lambda e: health.append(e) if isinstance(e, events.Health) else None)
+    r.publish_ready(clips("s", [(300, 0.1)]))
+    r.wait_for(lambda: r.finished("s"))
+    r.wait_for(lambda: health and health[-1].status == "degraded")
+    silent = health[-1]
+    assert silent.component == "audio" and "冷场" in silent.detail
+    assert silent.metrics["dead_air_s"] >= 0.3 - 0.060
+    r.publish_ready(clips("t", [(500, 0.3)]))
+    r.wait_for(lambda: health[-1].status == "ok")  # sound again: the alarm clears
+    r.wait_for(lambda: r.finished("t"))
+    r.stop()
+    # the figure the dashboard shows is the player's own
+    assert health[-1].metrics["dead_air_s"] <= r.player.report()["dead_air_s"] + 1e-9
+
+
 def test_pause_holds_the_position_and_resume_continues_without_repeating(rig, clips):
     r = rig()
     item = clips("long", [(400, 0.6)])
