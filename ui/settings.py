@@ -17,6 +17,8 @@ from typing import Any
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QCheckBox,
+    QInputDialog,
+    QMessageBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -33,7 +35,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from app.config import ConfigErrors, Option, Secret, write_values
+from app.config import ConfigErrors, Option, Secret, add_instance, remove_instance, write_values
 from app.config.types import Choice, Float, Int, IntChoice, ListOf
 
 Key = tuple[str, str]
@@ -162,11 +164,27 @@ class SettingsView(QWidget):
         lay.addWidget(self.error_banner)
 
         self.sections = QListWidget()
-        self.sections.setMaximumWidth(220)
         self.pages = QStackedWidget()
+        self.page_sections: list[str] = []  # the config section shown on each page
         self.sections.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.sections.currentRowChanged.connect(self._section_selected)
+        side = QWidget()
+        side.setMaximumWidth(220)
+        side_lay = QVBoxLayout(side)
+        side_lay.setContentsMargins(0, 0, 0, 0)
+        side_lay.addWidget(self.sections, 1)
+        voice_row = QHBoxLayout()
+        self.add_voice_b = QPushButton("＋ 新增音色")
+        self.add_voice_b.setToolTip("新增一个 [voice.名称] 音色段（复制当前选中的音色）")
+        self.remove_voice_b = QPushButton("－ 删除音色")
+        self.remove_voice_b.setToolTip("删除当前选中的音色段；删除的内容保存在 config.deleted.ini")
+        voice_row.addWidget(self.add_voice_b)
+        voice_row.addWidget(self.remove_voice_b)
+        side_lay.addLayout(voice_row)
+        self.add_voice_b.clicked.connect(lambda: self.add_voice())
+        self.remove_voice_b.clicked.connect(lambda: self.remove_voice())
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.sections)
+        split.addWidget(side)
         split.addWidget(self.pages)
         split.setStretchFactor(1, 1)
         lay.addWidget(split, 1)
@@ -181,6 +199,7 @@ class SettingsView(QWidget):
             self.pages.removeWidget(w)
             w.deleteLater()
         self.sections.clear()
+        self.page_sections = []
         for spec in schema.sections:
             names = [spec.name] if not spec.pattern else [f"{spec.name}.{n}" for n in snap.instances(spec.name)]
             for section in names:
@@ -214,7 +233,69 @@ class SettingsView(QWidget):
                 scroll.setWidget(page)
                 self.pages.addWidget(scroll)
                 self.sections.addItem(title)
+                self.page_sections.append(section)
         self.sections.setCurrentRow(0)
+
+    # ---- voices ([voice.NAME] sections) -------------------------------------------------------
+
+    def selected_section(self) -> str | None:
+        row = self.sections.currentRow()
+        return self.page_sections[row] if 0 <= row < len(self.page_sections) else None
+
+    def _section_selected(self, _row: int = -1) -> None:
+        section = self.selected_section() or ""
+        self.remove_voice_b.setEnabled(section.startswith("voice."))
+
+    def show_section(self, section: str) -> None:
+        if section in self.page_sections:
+            self.sections.setCurrentRow(self.page_sections.index(section))
+
+    def add_voice(self, name: str | None = None) -> str | None:
+        """Add [voice.NAME], copying the selected voice (or the first one) so the operator only
+        changes what differs. Returns the new section, or None if nothing was added."""
+        voices = [s for s in self.page_sections if s.startswith("voice.")]
+        selected = self.selected_section()
+        source = selected if selected in voices else (voices[0] if voices else None)
+        if name is None:
+            name, ok = QInputDialog.getText(self, "新增音色", "音色名称（字母、数字、_ 或 -，如 sweet2）：")
+            if not ok:
+                return None
+        try:
+            section = add_instance(self.store.path, "voice", name,
+                                   copy_from=source.partition(".")[2] if source else None)
+        except ConfigErrors as exc:
+            self.show_errors("没有新增音色：", exc.errors)
+            return None
+        self._after_instance_change()
+        self.show_section(section)
+        extra = f"（复制自 {source}）" if source else ""
+        self.notice.emit("info", f"已新增音色 [{section}]{extra}，修改后保存即可；要参与轮换请确认 [tts] voices")
+        return section
+
+    def remove_voice(self, confirm: bool = True) -> bool:
+        section = self.selected_section() or ""
+        if not section.startswith("voice."):
+            return False
+        if confirm:
+            answer = QMessageBox.question(
+                self, "删除音色", f"确定删除音色 [{section}] 吗？\n删除的内容会保存到 config.deleted.ini，可以找回。")
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        try:
+            remove_instance(self.store.path, "voice", section.partition(".")[2])
+        except ConfigErrors as exc:
+            self.show_errors("没有删除音色：", exc.errors)
+            return False
+        self._after_instance_change()
+        self.notice.emit("info", f"已删除音色 [{section}]，原内容保存在 config.deleted.ini")
+        return True
+
+    def _after_instance_change(self) -> None:
+        self.error_banner.hide()
+        result = self.store.reload()
+        if not result.ok:
+            self.show_errors("config.ini 整体校验未通过，程序继续使用上次正确的设置：", result.errors)
+        self.reload_form()
 
     # ---- values --------------------------------------------------------------------------------
 

@@ -10,12 +10,15 @@ Public API (the runtime and the GUI use only these names):
 - ``ConfigStore(path, bus=…)`` — ``current``, ``reload()``, ``start_watching()`` /
   ``stop_watching()``, ``add_listener(fn(ConfigUpdate))``, ``pending_restart``.
 - ``write_values(path, {(section, key): value})`` — validated, keeps comments, atomic.
+- ``add_instance(path, "voice", name, copy_from=…)`` / ``remove_instance(path, "voice", name)``
+  — a whole ``[voice.NAME]`` section; a removed one is kept in config.deleted.ini.
 - ``schema`` (``SCHEMA``) — every ``Option`` with type, default, range/choices, zh/en
   description, live/restart, secret; ``schema.describe()`` for a generated settings form.
 - ``get_secret(name)`` / ``require_secret(name, feature)`` / ``set_secret(name, value)``.
 """
 
 from app.config.catalog import SCHEMA
+from app.config.instances import add_instance, remove_instance
 from app.config.loader import ConfigErrors, load, loads
 from app.config.schema import Option, Rule, Schema, SectionSpec
 from app.config.secrets import (
@@ -44,6 +47,8 @@ def defaults() -> Snapshot:
 
 
 __all__ = [
+    "add_instance",
+    "remove_instance",
     "SCHEMA", "schema", "ConfigErrors", "load", "loads", "Option", "Rule", "Schema", "SectionSpec",
     "MissingSecret", "RedactingFilter", "SecretError", "SecretStoreUnavailable", "delete_secret",
     "get_secret", "keyring_available", "require_secret", "secret_source", "set_secret", "SectionView",

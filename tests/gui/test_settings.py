@@ -87,3 +87,34 @@ def test_external_edit_reloads_the_form_and_bad_edit_keeps_last_good(qtbot, conf
     finally:
         store.stop_watching()
         bridge.close()
+
+
+def test_operator_adds_a_voice_copied_from_the_selected_one_and_removes_it(qtbot, config_file):
+    store = ConfigStore(config_file)
+    view = SettingsView(store)
+    qtbot.addWidget(view)
+    notices = []
+    view.notice.connect(lambda level, msg: notices.append(msg))
+    assert not view.remove_voice_b.isEnabled()  # the first page is not a voice
+    view.show_section("voice.default")
+    assert view.remove_voice_b.isEnabled()
+    view.fields[("voice.default", "speed")].widget.setValue(1.25)
+    assert view.save()
+
+    assert view.add_voice("sweet2") == "voice.sweet2"
+    assert view.selected_section() == "voice.sweet2"  # the new page is shown for editing
+    assert view.fields[("voice.sweet2", "speed")].widget.value() == 1.25  # copied, not defaults
+    assert "sweet2" in store.current.instances("voice")  # applied, not only written
+    assert "# 运营者自己的备注：不要删" in config_file.read_text(encoding="utf-8")
+
+    assert view.add_voice("sweet2") is None  # taken: said, nothing written
+    assert "already exists" in view.error_banner.text() and not view.error_banner.isHidden()
+
+    write_values(config_file, {("tts", "voices"): "default, sweet2"})
+    store.reload()
+    view.show_section("voice.sweet2")
+    assert view.remove_voice(confirm=False)
+    assert ("voice.sweet2", "speed") not in view.fields
+    assert store.current.get("tts", "voices") == ("default",)  # the rotation follows
+    assert "[voice.sweet2]" in (config_file.parent / "config.deleted.ini").read_text(encoding="utf-8")
+    assert "config.deleted.ini" in notices[-1]
