@@ -32,6 +32,10 @@ Handler = Callable[[Any], None]
 _STOP = object()
 
 
+class _Batch(list):
+    """Several (event, tag) pairs queued as one entry (see ``Subscription.put_many``)."""
+
+
 class Subscription:
     """One handler on one channel, fed through its own queue and thread.
 
@@ -58,23 +62,35 @@ class Subscription:
     def put(self, event: Any, tag: Any = None) -> None:
         self._queue.put((event, tag))
 
+    def put_many(self, items: list[tuple[Any, Any]]) -> None:
+        """Queue several (event, tag) pairs as one entry. The handler still gets them one by
+        one, but the delivery thread wakes once per burst instead of once per event: at 2,000
+        events/s that is what keeps a process's threads from fighting over the GIL."""
+        if len(items) == 1:
+            self._queue.put(items[0])
+        elif items:
+            self._queue.put(_Batch(items))
+
     def _run(self) -> None:
         while True:
             item = self._queue.get()
             if item is _STOP:
                 return
-            event, tag = item
+            for event, tag in item if type(item) is _Batch else (item,):
+                self._deliver(event, tag)
+
+    def _deliver(self, event: Any, tag: Any) -> None:
+        try:
+            self.handler(event)
+            self.delivered += 1
+        except Exception:  # a bad handler must not stop delivery to it or to others
+            self.failures += 1
+            log.exception("handler for %s raised on %s", self.channel, type(event).__name__)
+        if self._ack is not None and tag is not None:
             try:
-                self.handler(event)
-                self.delivered += 1
-            except Exception:  # a bad handler must not stop delivery to it or to others
-                self.failures += 1
-                log.exception("handler for %s raised on %s", self.channel, type(event).__name__)
-            if self._ack is not None and tag is not None:
-                try:
-                    self._ack(tag)
-                except Exception:
-                    log.exception("ack failed on %s", self.channel)
+                self._ack(tag)
+            except Exception:
+                log.exception("ack failed on %s", self.channel)
 
     def stop(self, timeout: float = 2.0) -> None:
         self._queue.put(_STOP)

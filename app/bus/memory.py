@@ -24,23 +24,39 @@ class MemoryBus(Bus):
         self.published = 0
 
     def publish(self, channel: str, event: Any) -> None:
+        self._publish_batch(channel, [event])
+
+    def publish_many(self, items: list[tuple[str, Any]]) -> None:
+        """Each subscriber gets its share of the batch as one queue entry (one wake-up)."""
+        by_channel: dict[str, list[Any]] = {}
+        for channel, event in items:
+            by_channel.setdefault(channel, []).append(event)
+        for channel, batch in by_channel.items():
+            self._publish_batch(channel, batch)
+
+    def _publish_batch(self, channel: str, batch: list[Any]) -> None:
         if self._closed:
             return
-        self.published += 1
-        subs = self._subscribers(channel)
+        self.published += len(batch)
+        durable = channel in events.DURABLE_CHANNELS
         groups: dict[str, list[Subscription]] = {}
-        for sub in subs:
-            if sub.group and channel in events.DURABLE_CHANNELS:
+        for sub in self._subscribers(channel):
+            if sub.group and durable:
                 groups.setdefault(sub.group, []).append(sub)
             else:
-                sub.put(event)
-        for members in groups.values():
-            members[next(self._rr) % len(members)].put(event)
-        if channel in events.DURABLE_CHANNELS:
+                sub.put_many([(event, None) for event in batch])
+        for members in groups.values():  # one member of each group gets each event, in turn
+            shares: dict[int, list] = {}
+            for event in batch:
+                member = members[next(self._rr) % len(members)]
+                shares.setdefault(member.id, [member]).append((event, None))
+            for member, *share in shares.values():
+                member.put_many(share)
+        if durable:
             with self._lock:
                 for (ch, group), backlog in self._backlog.items():
                     if ch == channel and group not in groups:
-                        backlog.append(event)
+                        backlog.extend(batch)
 
     def subscribe(self, channel: str, handler: Handler, *, group: str | None = None) -> Subscription:
         sub = self._add(Subscription(channel, handler, group=group))

@@ -25,6 +25,8 @@ log = get_logger("bus.redis")
 OUTBOX_LIMIT = 10_000
 STREAM_MAXLEN = 100_000
 _IO_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
+#: Pub/sub messages already received that the reader hands over in one go.
+BURST = 500
 
 
 class RedisBus(Bus):
@@ -179,15 +181,19 @@ class RedisBus(Bus):
         elif not self._subscribers(sub.channel):
             self._pubsub_reader.remove(self.key(sub.channel))
 
-    def _route(self, key: str, payload: bytes) -> None:
-        channel = key[len(self.namespace) + 1:]
-        try:
-            event = events.decode(payload)
-        except events.CodecError as exc:
-            log.error("undecodable message on %s: %s", key, exc)
-            return
-        for sub in self._subscribers(channel):
-            sub.put(event)
+    def _route(self, messages: list[tuple[str, bytes]]) -> None:
+        """Decode a burst of pub/sub messages and hand each subscriber its share as one batch."""
+        by_channel: dict[str, list] = {}
+        for key, payload in messages:
+            try:
+                event = events.decode(payload)
+            except events.CodecError as exc:
+                log.error("undecodable message on %s: %s", key, exc)
+                continue
+            by_channel.setdefault(key[len(self.namespace) + 1:], []).append((event, None))
+        for channel, batch in by_channel.items():
+            for sub in self._subscribers(channel):
+                sub.put_many(batch)
 
     def _close_transport(self) -> None:
         self._stop.set()
@@ -276,18 +282,21 @@ class _PubSubReader:
                     self._stop.wait(0.02)
                     continue
                 msg = pubsub.get_message(timeout=0.05)
-                if msg is None:
-                    continue
-                kind = msg["type"]
-                key = msg["channel"].decode() if isinstance(msg["channel"], bytes) else msg["channel"]
-                if kind == "message":
-                    bus._route(key, msg["data"])
-                elif kind == "subscribe":
-                    if key in self._confirmed:
-                        self._confirmed[key].set()
-                    self._awaiting.discard(key)
-                    if not self._awaiting:
-                        self.live.set()
+                burst: list[tuple[str, bytes]] = []
+                while msg is not None:  # take what has already arrived, then deliver it at once
+                    kind = msg["type"]
+                    key = msg["channel"].decode() if isinstance(msg["channel"], bytes) else msg["channel"]
+                    if kind == "message":
+                        burst.append((key, msg["data"]))
+                    elif kind == "subscribe":
+                        if key in self._confirmed:
+                            self._confirmed[key].set()
+                        self._awaiting.discard(key)
+                        if not self._awaiting:
+                            self.live.set()
+                    msg = pubsub.get_message(timeout=0) if len(burst) < BURST else None
+                if burst:
+                    bus._route(burst)
             except _IO_ERRORS as exc:
                 self.live.clear()
                 bus._went_down(exc)
@@ -353,15 +362,15 @@ class _StreamReader:
                     if pending_first and not entries:
                         pending_first = False
                         continue
-                    for msg_id, fields in entries:
-                        self._deliver(msg_id, fields)
+                    self._deliver([(msg_id, fields) for msg_id, fields in entries])
                     if pending_first:
                         pending_first = False  # redelivered our own pending; now new ones
                 else:
                     resp = self._client.xread({self.key: self._last_id}, count=100, block=100)
-                    for msg_id, fields in resp[0][1] if resp else []:
-                        self._last_id = msg_id.decode()
-                        self._deliver(None, fields)
+                    entries = resp[0][1] if resp else []
+                    if entries:
+                        self._last_id = entries[-1][0].decode()
+                    self._deliver([(None, fields) for _, fields in entries])
                 delay = 0.05
             except redis.ResponseError as exc:
                 if "NOGROUP" in str(exc):  # server restarted without persistence: recreate
@@ -375,17 +384,18 @@ class _StreamReader:
                 delay = min(delay * 2, 1.0)
         self._client.close()
 
-    def _deliver(self, msg_id: bytes | None, fields: dict) -> None:
-        payload = fields.get(b"e")
-        tag = (self.key, self.sub.group, msg_id) if msg_id is not None else None
-        try:
-            event = events.decode(payload or b"")
-        except events.CodecError as exc:
-            log.error("undecodable message on %s: %s", self.key, exc)
-            if tag:
-                self.bus._ack(tag)
-            return
-        self.sub.put(event, tag)
+    def _deliver(self, entries: list[tuple[bytes | None, dict]]) -> None:
+        """Decode stream entries (msg_id None when not in a group) and queue them as one batch."""
+        batch = []
+        for msg_id, fields in entries:
+            tag = (self.key, self.sub.group, msg_id) if msg_id is not None else None
+            try:
+                batch.append((events.decode(fields.get(b"e") or b""), tag))
+            except events.CodecError as exc:
+                log.error("undecodable message on %s: %s", self.key, exc)
+                if tag:
+                    self.bus._ack(tag)
+        self.sub.put_many(batch)
 
     def stop(self) -> None:
         self._stop.set()

@@ -156,3 +156,25 @@ def test_publish_many_keeps_order_across_plain_and_durable_channels(bus):
     assert wait_for(lambda: len(plain) == 200 and len(durable) == 100)
     assert durable == [str(i) for i in range(0, 300, 3)]
     assert plain == [str(i) for i in range(300) if i % 3]
+
+
+def test_a_batch_is_shared_within_a_group_and_survives_a_failing_event(bus):
+    a, b, watcher = [], [], []
+
+    def picky(e):
+        if e.id == "r7":
+            raise ValueError("this one is bad")
+        a.append(e.id)
+
+    bus.subscribe(ev.Channel.SPEECH_REQUESTS, picky, group="tts")
+    bus.subscribe(ev.Channel.SPEECH_REQUESTS, lambda e: b.append(e.id), group="tts")
+    bus.subscribe(ev.Channel.SPEECH_REQUESTS, lambda e: watcher.append(e.id))  # no group: sees all
+    reqs = [ev.SpeechRequest(id=f"r{i}", text=f"第{i}句", kind="script", priority=10) for i in range(40)]
+    bus.publish_many([(ev.Channel.SPEECH_REQUESTS, r) for r in reqs])
+    ids = [r.id for r in reqs]
+    assert wait_for(lambda: len(watcher) == 40 and len(a) + len(b) >= 39)
+    time.sleep(0.2)
+    assert watcher == ids
+    handled = a + b + (["r7"] if "r7" not in b else [])
+    assert sorted(handled) == sorted(ids)  # each once across the group, r7 raised and nothing stopped
+    assert a == [i for i in ids if i in a] and b == [i for i in ids if i in b]  # each in order
