@@ -25,7 +25,9 @@ CHANNELS = (Channel.PLAYER_STATE, Channel.SYSTEM, Channel.LIVE_EVENTS, Channel.L
 
 
 class Bridge(QObject):
-    batch = pyqtSignal(list)  # list of events, in arrival order
+    # list of events, in arrival order; `object`, not `list`: a `list` signal converts every
+    # element to a QVariant and back on each emit
+    batch = pyqtSignal(object)
     config_changed = pyqtSignal(object)  # events.ConfigChanged
     config_error = pyqtSignal(object)  # events.ConfigError
     error = pyqtSignal(object)  # events.ErrorReport

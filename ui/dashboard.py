@@ -18,7 +18,6 @@ from PyQt6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QTableView,
@@ -33,6 +32,7 @@ from app.events import Priority
 from ui.controls import Controls
 from ui.dashboard_state import DashboardState
 from ui.models import EventFeedModel, QueueModel
+from ui.progress_strip import ProgressStrip
 from ui.texts import EVENT_TYPE_ZH, HEALTH_COLOR, HEALTH_ZH, KIND_ZH, component_label, reason_label
 
 SAY_NOW_PRIORITIES = (
@@ -110,10 +110,7 @@ class DashboardView(QWidget):
         self.now_text.setMinimumHeight(44)
         self.now_meta = QLabel("")
         self.now_meta.setObjectName("muted")
-        self.now_progress = QProgressBar()
-        self.now_progress.setRange(0, 1000)
-        self.now_progress.setTextVisible(True)
-        self.now_progress.setFormat("")
+        self.now_progress = ProgressStrip()
         tl.addWidget(self.now_text, 0, 0, 1, 3)
         tl.addWidget(self.now_meta, 1, 0)
         tl.addWidget(self.now_progress, 1, 1, 1, 2)
@@ -269,15 +266,13 @@ class DashboardView(QWidget):
         if now is None:
             self.now_text.setText("（空闲）")
             self.now_meta.setText("")
-            self.now_progress.setValue(0)
-            self.now_progress.setFormat("")
+            self.now_progress.set_progress(0.0, "")
             return
         self.now_text.setText(now.text)
         resumed = " · 续播" if now.resumed else ""
         self.now_meta.setText(f"{KIND_ZH.get(now.kind, now.kind)} · 优先级 {now.priority}{resumed}")
         frac = now.position_s / now.duration_s if now.duration_s > 0 else 0.0
-        self.now_progress.setValue(int(max(0.0, min(1.0, frac)) * 1000))
-        self.now_progress.setFormat(f"{now.position_s:.1f} / {now.duration_s:.1f} 秒")
+        self.now_progress.set_progress(frac, f"{now.position_s:.1f} / {now.duration_s:.1f} 秒")
 
     def _refresh_counters(self) -> None:
         s = self.state

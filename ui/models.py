@@ -34,6 +34,17 @@ class _TableModel(QAbstractTableModel):
     def columnCount(self, parent=_ROOT) -> int:
         return 0 if parent.isValid() else len(self.HEADERS)
 
+    def multiData(self, index, span) -> None:
+        """All the roles of one cell in one call. A view paints a cell by asking for ~7 roles;
+        each call from Qt into Python must take the GIL, and while the feed is busy every take
+        waits behind the stage threads, so one call per cell instead of one per role is what
+        keeps a repaint short."""
+        for i in range(len(span)):
+            slot = span[i]
+            value = self.data(index, slot.role())
+            if value is not None:
+                slot.setData(value)
+
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.HEADERS[section]
