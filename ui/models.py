@@ -42,7 +42,9 @@ class _TableModel(QAbstractTableModel):
         for i in range(len(span)):
             slot = span[i]
             value = self.data(index, slot.role())
-            if value is not None:
+            if value is None:
+                slot.clearData()  # the span is reused from cell to cell: never leave a stale value
+            else:
                 slot.setData(value)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):

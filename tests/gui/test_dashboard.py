@@ -129,3 +129,21 @@ def test_bridge_batches_bursts(qtbot, memory_bus):
     qtbot.waitUntil(lambda: sum(batches) == 500, timeout=3000)
     assert len(batches) <= 5, f"500 events arrived in {len(batches)} GUI updates"
     bridge.close()
+
+
+def test_a_cell_painted_in_one_call_shows_its_own_roles_not_the_previous_cells():
+    """Views ask for all roles of a cell at once (multiData) with one reused span: a role the
+    cell does not set must come back empty, or text inherits the alignment of the cell before."""
+    from PyQt6.QtCore import QModelRoleData, QModelRoleDataSpan, Qt
+
+    from ui.models import QueueModel
+
+    model = QueueModel()
+    model.apply_snapshot([_item("s1", priority=10)])
+    roles = [QModelRoleData(Qt.ItemDataRole.DisplayRole), QModelRoleData(Qt.ItemDataRole.TextAlignmentRole)]
+    span = QModelRoleDataSpan(roles)
+    model.multiData(model.index(0, 3), span)  # the priority column is right-aligned
+    assert span[0].data() == 10 and span[1].data() is not None
+    model.multiData(model.index(0, 2), span)  # the text column is not
+    assert span[0].data() == "第s1句话术"
+    assert span[1].data() is None
