@@ -203,8 +203,8 @@ KNOWN_CAUSES: dict[tuple[str, str], str] = {
         "call must take the GIL, so a paint needing ~15 ms of CPU takes 70–150 ms of wall time while "
         "the stage threads hold it (py-spy --native on the GUI thread: ~44 % of its paint samples in "
         "pthread_cond_timedwait, the GIL wait). With events published straight onto the bus "
-        "(`--source bus`, no runtime threads) the stall is 5–36 ms. The fix is running the runtime "
-        "in its own process over the Redis bus"),
+        "(`--source bus`, no runtime threads) the longest stall was 4–36 ms in 8 of 9 runs and 73 ms "
+        "in one. The fix is running the runtime in its own process over the Redis bus"),
     ("demo", "keyword_over_tts_p95_ms"): (
         "queueing: see the p50 row — the time is spent waiting behind utterances already playing or "
         "ranked ahead, not in the reply path"),
