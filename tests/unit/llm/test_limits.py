@@ -42,7 +42,9 @@ def test_requests_per_window_are_paced(rig_factory):
         client.complete(MSG)
     times = sorted(r.received_at for r in rig.requests)
     assert times[1] - times[0] < 0.2
-    assert times[2] - times[0] >= 0.39
+    # the third waits for the 0.4 s window; measured where the server received them, so allow
+    # for the first request having spent a little longer on the way than the third
+    assert times[2] - times[0] >= 0.4 - 0.05
 
 
 def test_rate_limit_that_cannot_be_met_in_time_is_reported(rig_factory):
