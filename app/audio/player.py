@@ -187,16 +187,18 @@ class AudioPlayer:
             return 0.0
         return max(0.0, now - self._idle_since - self.gap_s)
 
+    def _dead_air_s(self, now: float) -> float:
+        return round(self._dead_air + self._silent_for(now), 3)
+
     def report(self) -> dict:
         """The player's part of the headless report (design §8)."""
         now = self.clock()
-        dead = self._dead_air + self._silent_for(now)
         startup = (self._first_sound if self._first_sound is not None else now) - (self._started_at or now)
         m = self.machine
         return {
             "played": self.log.played(),
             "dropped": self.log.dropped_list(),
-            "dead_air_s": round(dead, 3),
+            "dead_air_s": self._dead_air_s(now),
             "startup_silence_s": round(startup, 3),
             "interrupts": {"count": m.interrupts, "resumed": m.resumes,
                            "dropped_after_interrupt": m.dropped_after_interrupt,
@@ -333,7 +335,7 @@ class AudioPlayer:
             status, detail = "degraded", f"冷场 {silent:.0f} 秒：没有可播的语音"
         self.bus.publish(events.Channel.SYSTEM, events.Health(
             component="audio", status=status, detail=detail, ts=time.time(), metrics={
-                "dead_air_s": round(self._dead_air + silent, 3), "silent_now_s": round(silent, 3),
+                "dead_air_s": self._dead_air_s(now), "silent_now_s": round(silent, 3),
                 "queued": float(len(self.queue)), "interrupts": float(self.machine.interrupts)}))
 
     def _drain(self) -> None:

@@ -46,11 +46,10 @@ class MemoryBus(Bus):
             else:
                 sub.put_many([(event, None) for event in batch])
         for members in groups.values():  # one member of each group gets each event, in turn
-            shares: dict[int, list] = {}
+            shares: dict[Subscription, list] = {}
             for event in batch:
-                member = members[next(self._rr) % len(members)]
-                shares.setdefault(member.id, [member]).append((event, None))
-            for member, *share in shares.values():
+                shares.setdefault(members[next(self._rr) % len(members)], []).append((event, None))
+            for member, share in shares.items():
                 member.put_many(share)
         if durable:
             with self._lock:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from app.config.catalog import SCHEMA
 from app.config.loader import ConfigErrors, _parse, new_updater
-from app.config.schema import INSTANCE_NAME, Schema
+from app.config.schema import INSTANCE_NAME, Schema, SectionSpec
 from app.config.writer import BOM, _set, atomic_write
 
 #: List options whose items are instance names of a pattern section.
@@ -38,10 +38,11 @@ def _sections(path: Path, text: str) -> list:
     return sections
 
 
-def _check_base(path: Path, base: str, schema: Schema) -> None:
-    spec = schema.section_for(base)
-    if spec is not None or not any(s.name == base and s.pattern for s in schema.sections):
+def _pattern_spec(path: Path, base: str, schema: Schema) -> SectionSpec:
+    spec = next((s for s in schema.sections if s.name == base), None)
+    if spec is None or not spec.pattern:
         raise ConfigErrors(path, [f"[{base}.NAME]: {base} is not a section that can repeat"])
+    return spec
 
 
 def add_instance(path: str | Path, base: str, name: str, *, copy_from: str | None = None,
@@ -49,7 +50,7 @@ def add_instance(path: str | Path, base: str, name: str, *, copy_from: str | Non
     """Append ``[base.name]`` with every option: the values of ``[base.copy_from]`` when given,
     else the defaults. Returns the new section's name."""
     path = Path(path)
-    _check_base(path, base, schema)
+    spec = _pattern_spec(path, base, schema)
     name = name.strip()
     if not INSTANCE_NAME.fullmatch(name):
         raise ConfigErrors(path, [f"[{base}.{name}]: a name is letters, digits, _ or - (no spaces)"])
@@ -58,7 +59,6 @@ def add_instance(path: str | Path, base: str, name: str, *, copy_from: str | Non
     section = f"{base}.{name}"
     if section in sections:
         raise ConfigErrors(path, [f"{path.name}:{sections[section][1]}: [{section}] already exists"])
-    spec = next(s for s in schema.sections if s.name == base)
     values = {opt.key: opt.default_text for opt in spec.options if not opt.secret}
     if copy_from is not None:
         source = sections.get(f"{base}.{copy_from}")
@@ -81,7 +81,7 @@ def remove_instance(path: str | Path, base: str, name: str, *, schema: Schema = 
     its last option stay, they usually introduce what follows), save it to config.deleted.ini
     and drop the name from the list option that names instances. Returns the removed text."""
     path = Path(path)
-    _check_base(path, base, schema)
+    _pattern_spec(path, base, schema)
     text, had_bom = _read(path)
     section = f"{base}.{name}"
     found = [s for s in _sections(path, text) if s[0] == section]
@@ -98,10 +98,11 @@ def remove_instance(path: str | Path, base: str, name: str, *, schema: Schema = 
     updater.read_string("".join(lines))
     if base in INSTANCE_LISTS:
         list_section, list_key = INSTANCE_LISTS[base]
+        list_type = schema.option(list_section, list_key).type  # read and written as the schema does
         if updater.has_option(list_section, list_key):
-            listed = [v.strip() for v in (updater[list_section][list_key].value or "").split(",") if v.strip()]
+            listed = list_type.parse(updater[list_section][list_key].value or "")
             if name in listed:
-                _set(updater, list_section, list_key, ", ".join(v for v in listed if v != name))
+                _set(updater, list_section, list_key, list_type.format(tuple(v for v in listed if v != name)))
     _keep_removed(path, removed)
     atomic_write(path, (BOM if had_bom else "") + str(updater))
     return removed
