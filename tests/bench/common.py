@@ -40,3 +40,39 @@ def _fmt(value) -> str:
 def write_json(path: str | None, results: dict) -> None:
     if path:
         Path(path).write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+# ---- a replay server in another process (dy-barrage-grab runs beside the app, not inside it) ---
+
+
+def serve_until_killed(server) -> int:
+    """Child side: print the started server's port, then "done N" once every frame is sent,
+    and wait to be killed (closing would drop the client before it read everything)."""
+    import time
+
+    print(server.port, flush=True)
+    server.wait_finished(None)
+    print(f"done {server.sent}", flush=True)
+    time.sleep(3600)
+    return 0
+
+
+def spawn_server(module: str, *args: str):
+    """Parent side: run ``python -m module *args`` (which calls ``serve_until_killed``).
+    Returns (process, port, finished event, [frames sent] once finished)."""
+    import subprocess
+    import threading
+
+    child = subprocess.Popen([sys.executable, "-m", module, *args], stdout=subprocess.PIPE, text=True)
+    port = int(child.stdout.readline())
+    finished = threading.Event()
+    sent: list[int] = []
+
+    def read_rest() -> None:
+        for line in child.stdout:
+            if line.startswith("done"):
+                sent.append(int(line.split()[1]))
+                finished.set()
+
+    threading.Thread(target=read_rest, daemon=True).start()
+    return child, port, finished, sent

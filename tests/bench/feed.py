@@ -16,8 +16,6 @@ Not collected by pytest (no ``test_`` prefix).
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +23,7 @@ from collections.abc import Iterator
 from app.events import LIVE_CHANNELS
 from app.live.decoder import FrameDecoder
 from app.live.recording import shift_msg_ids
+from tests.bench.common import serve_until_killed, spawn_server
 from tests.standins.dybarrage import Room, Viewer
 
 TEMPLATES = 1000
@@ -102,11 +101,7 @@ def serve(count: int) -> int:
     """Child process: serve ``count`` generated frames unpaced, print the port, run until killed."""
     from app.live.replay import ReplayServer
 
-    server = ReplayServer(lambda: frames(count), speed=0, wait_for_clients=1).start()
-    print(server.port, flush=True)
-    server.wait_finished(None)
-    time.sleep(3600)
-    return 0
+    return serve_until_killed(ReplayServer(lambda: frames(count), speed=0, wait_for_clients=1).start())
 
 
 def make_bus(url: str):
@@ -121,8 +116,7 @@ def make_bus(url: str):
 def bench_end_to_end(count: int, bus_url: str, sample_rss: bool) -> dict:
     from app.live.listener import FeedListener
 
-    child = subprocess.Popen([sys.executable, "-m", "tests.bench.feed", "--serve", str(count)],
-                             stdout=subprocess.PIPE, text=True)
+    child, port, _finished, _sent = spawn_server("tests.bench.feed", "--serve", str(count))
     bus = make_bus(bus_url)
     received = [0]
     first = [0.0]
@@ -139,7 +133,6 @@ def bench_end_to_end(count: int, bus_url: str, sample_rss: bool) -> dict:
     subs = [bus.subscribe(ch, count_it) for ch in LIVE_CHANNELS]
     samples: list[tuple[int, float]] = []
     try:
-        port = int(child.stdout.readline())
         rss_start = rss_mb()
         listener = FeedListener(f"ws://127.0.0.1:{port}", bus, stall_timeout_s=30, ping_interval_s=5,
                                 ping_timeout_s=10).start()

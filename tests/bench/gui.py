@@ -30,7 +30,7 @@ import tempfile  # noqa: E402
 import threading  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from tests.bench.common import percentile, print_table, write_json  # noqa: E402
+from tests.bench.common import percentile, print_table, serve_until_killed, spawn_server, write_json  # noqa: E402
 
 HEARTBEAT_MS = 5
 GC_LOG: list[tuple[float, float, int]] = []  # (ended at, ms, generation)
@@ -40,7 +40,7 @@ def demo_events() -> list:
     from app import paths
     from app.live.decoder import FrameDecoder, Rejection
 
-    dec = FrameDecoder(dedupe_window=0) if "dedupe_window" in FrameDecoder.__init__.__code__.co_varnames else FrameDecoder()
+    dec = FrameDecoder(dedupe_window=0)
     out = []
     for line in (paths.bundled_data_dir() / "demo" / "room.feed").read_text(encoding="utf-8").splitlines():
         if not line or line.startswith("#"):
@@ -105,32 +105,7 @@ def serve(rate: float, seconds: float) -> int:
             text = shift_msg_ids(base[k], lap * LOOP_MSG_ID_SHIFT) if lap else base[k]
             yield RecordedFrame(line=0, offset=i / rate, frame=text)
 
-    server = ReplayServer(frames, speed=1.0, wait_for_clients=1).start()
-    print(server.port, flush=True)
-    server.wait_finished(None)
-    print(f"done {server.sent}", flush=True)
-    time.sleep(3600)
-    return 0
-
-
-def start_replay_child(rate: float, seconds: float):
-    """(process, port, finished event, sent list) of a replay server in another process."""
-    import subprocess
-
-    child = subprocess.Popen([sys.executable, "-m", "tests.bench.gui", "--serve", str(rate), str(seconds)],
-                             stdout=subprocess.PIPE, text=True)
-    port = int(child.stdout.readline())
-    finished = threading.Event()
-    sent: list[int] = []
-
-    def read_rest():
-        for line in child.stdout:
-            if line.startswith("done"):
-                sent.append(int(line.split()[1]))
-                finished.set()
-
-    threading.Thread(target=read_rest, daemon=True).start()
-    return child, port, finished, sent
+    return serve_until_killed(ReplayServer(frames, speed=1.0, wait_for_clients=1).start())
 
 
 def watch_gc() -> list[float]:
@@ -185,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     write_values(cfg, {("bus", "url"): "memory", ("tts", "servers"): ""})  # offline voice: no server here
     child = None
     if args.source == "replay":
-        child, port, feed_done, sent = start_replay_child(args.rate, seconds)
+        child, port, feed_done, sent = spawn_server("tests.bench.gui", "--serve", str(args.rate), str(seconds))
         write_values(cfg, {("douyin", "url"): f"ws://127.0.0.1:{port}"})
     shutil.copytree(paths.bundled_data_dir() / "products", tmp / "data" / "products")
     bus = MemoryBus("bench-gui")
