@@ -112,6 +112,17 @@ class ConfigStore:
     def get(self, section: str, key: str) -> Any:
         return self._current.get(section, key)
 
+    def apply_restart_options(self) -> Snapshot:
+        """A run starts: restart-only options take the values on disk, so "重启后生效" means the
+        next 开播, not the next launch of the app. Listeners hear of what changed."""
+        with self._lock:
+            old, self._boot = self._current, self._on_disk
+            self._current = self._on_disk
+            changed = tuple(old.diff(self._current))
+        if changed:
+            self._notify(ConfigUpdate(old=old, new=self._current, changed=changed, pending_restart=()))
+        return self._current
+
     # ---- listeners -----------------------------------------------------------------------------
 
     def add_listener(self, fn: Listener) -> None:
@@ -169,13 +180,16 @@ class ConfigStore:
             log.info("config reloaded: applied %s", ", ".join(changed))
         if pending:
             log.info("config: waiting for a restart: %s", ", ".join(pending))
+        self._notify(update)
+        return ReloadResult(ok=True, changed=changed, pending_restart=pending)
+
+    def _notify(self, update: ConfigUpdate) -> None:
         for fn in list(self._listeners):
             try:
                 fn(update)
             except Exception:  # one broken consumer must not stop the others from updating
                 log.exception("config listener %r failed", getattr(fn, "__qualname__", fn))
-        self._publish(events.ConfigChanged(changed=changed, pending_restart=pending))
-        return ReloadResult(ok=True, changed=changed, pending_restart=pending)
+        self._publish(events.ConfigChanged(changed=update.changed, pending_restart=update.pending_restart))
 
     def _reject(self, errors: tuple[str, ...], digest: str | None) -> ReloadResult:
         if digest is not None:

@@ -115,6 +115,25 @@ def test_restart_only_change_is_reported_as_pending(ini, bus, system):
     assert result.pending_restart == () and store.pending_restart == ()
 
 
+def test_the_next_run_takes_the_restart_only_values_and_clears_the_marks(ini, bus, system):
+    store = config.ConfigStore(ini, bus=bus)
+    text, _ = set_option(ini.read_text(encoding="utf-8"), "audio", "sample_rate", "48000")
+    write(ini, text)
+    store.reload()
+    assert next_event(system).pending_restart == ("audio.sample_rate",)
+    updates = []
+    store.add_listener(updates.append)
+    snap = store.apply_restart_options()  # what 开播 does
+    assert snap.get("audio", "sample_rate") == 48000 and store.pending_restart == ()
+    assert next_event(system) == events.ConfigChanged(changed=("audio.sample_rate",), pending_restart=())
+    assert [u.changed for u in updates] == [("audio.sample_rate",)]
+    # a later live edit keeps the new value: it is the running one now
+    text, _ = set_option(text, "audio", "gap_ms", "300")
+    write(ini, text)
+    assert store.reload().pending_restart == () and store.current.get("audio", "sample_rate") == 48000
+    assert store.apply_restart_options() is store.current and len(updates) == 2  # nothing more to apply
+
+
 def test_comment_only_edit_publishes_nothing(ini, bus, system):
     store = config.ConfigStore(ini, bus=bus)
     write(ini, ini.read_text(encoding="utf-8") + "\n# a note from the operator\n")
