@@ -7,6 +7,7 @@ and the bus reconnects by itself.
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import subprocess
 import tempfile
@@ -57,6 +58,9 @@ class EmbeddedRedis:
 
     def start(self) -> EmbeddedRedis:
         self._spawn()
+        # An app that exits without closing its bus (a window closed mid-stop, an uncaught
+        # error) must not leave a redis-server behind.
+        atexit.register(self.stop)
         if self._watch:
             self._watcher = threading.Thread(target=self._watch_loop, name="embedded-redis-watch",
                                              daemon=True)
@@ -112,6 +116,7 @@ class EmbeddedRedis:
             proc.stderr.close()
 
     def stop(self) -> None:
+        atexit.unregister(self.stop)
         self._stopping.set()
         if self._watcher:
             self._watcher.join(2)

