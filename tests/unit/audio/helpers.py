@@ -63,7 +63,7 @@ class Rig:
 
         self.bus = MemoryBus("audiotest")
         self.path = tmp_path / "out.wav"
-        self.sink = sink or WavFileSink(self.path, RATE, buffer_ms=40)
+        self.sink = sink or WavFileSink(self.path, RATE, buffer_ms=80)
         kwargs.setdefault("sample_rate", RATE)
         kwargs.setdefault("chunk_bytes", 256)  # 16 ms at 8 kHz
         kwargs.setdefault("gap_ms", 60)
