@@ -3,6 +3,7 @@ data/logs/, and a console handler for headless runs and the CLI."""
 
 from __future__ import annotations
 
+import json
 import logging
 import logging.handlers
 from pathlib import Path
@@ -17,9 +18,22 @@ def get_logger(area: str) -> logging.Logger:
     return logging.getLogger(f"app.{area}")
 
 
+class JsonLineFormatter(logging.Formatter):
+    """One JSON object per record ({"level", "name", "msg"}, traceback included in "msg"): how a
+    run started by the desktop app hands its log to the app, which files it with its own."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        msg = record.getMessage()
+        if record.exc_info:
+            msg += "\n" + self.formatException(record.exc_info)
+        return json.dumps({"level": record.levelno, "name": record.name, "msg": msg}, ensure_ascii=False)
+
+
 def setup_logging(*, console: bool = True, level: int = logging.INFO, log_dir: Path | None = None,
-                  file_bytes: int = 5_000_000, backups: int = 5) -> Path | None:
-    """Configure the "app" logger tree once. Returns the log file path (None if not writable)."""
+                  file_bytes: int = 5_000_000, backups: int = 5, to_file: bool = True,
+                  console_json: bool = False) -> Path | None:
+    """Configure the "app" logger tree once. Returns the log file path (None if not writable
+    or ``to_file`` is off). ``console_json``: the console gets ``JsonLineFormatter`` lines."""
     global _configured
     root = logging.getLogger("app")
     if _configured:
@@ -31,24 +45,29 @@ def setup_logging(*, console: bool = True, level: int = logging.INFO, log_dir: P
     from app.config import RedactingFilter  # here, not at the top: app.config logs through us
 
     redact = RedactingFilter()  # second guard: a secret never reaches a log line
-    log_file: Path | None = None
+    log_file = _add_file_handler(root, log_dir, file_bytes, backups, formatter, redact) if to_file else None
+    if console:
+        ch = logging.StreamHandler()
+        ch.setFormatter(JsonLineFormatter() if console_json else formatter)
+        ch.addFilter(redact)
+        root.addHandler(ch)
+    info = paths.user_root_info()  # say where config.ini and data/ are, above all when it is not beside the app
+    root.getChild("paths").log(logging.WARNING if info.reason else logging.INFO, "%s", paths.describe_user_root())
+    return log_file
+
+
+def _add_file_handler(root: logging.Logger, log_dir: Path | None, file_bytes: int, backups: int,
+                      formatter: logging.Formatter, redact: logging.Filter) -> Path | None:
     try:
         folder = log_dir or paths.logs_dir()
         folder.mkdir(parents=True, exist_ok=True)
         log_file = folder / "app.log"
         fh = logging.handlers.RotatingFileHandler(log_file, maxBytes=file_bytes, backupCount=backups,
                                                   encoding="utf-8")
-        fh.setFormatter(formatter)
-        fh.addFilter(redact)
-        root.addHandler(fh)
     except OSError as exc:  # a read-only install still runs; it just logs to the console
-        log_file = None
         logging.getLogger("app.logs").warning("cannot write log file: %s", exc)
-    if console:
-        ch = logging.StreamHandler()
-        ch.setFormatter(formatter)
-        ch.addFilter(redact)
-        root.addHandler(ch)
-    info = paths.user_root_info()  # say where config.ini and data/ are, above all when it is not beside the app
-    root.getChild("paths").log(logging.WARNING if info.reason else logging.INFO, "%s", paths.describe_user_root())
+        return None
+    fh.setFormatter(formatter)
+    fh.addFilter(redact)
+    root.addHandler(fh)
     return log_file

@@ -48,17 +48,16 @@ class RuntimeSetupError(RuntimeError):
 class Runtime:
     def __init__(self, config_path: Path | str | None = None, *, demo: bool = False, sink: str | None = None,
                  feed_url: str | None = None, replay: Path | str | None = None, replay_speed: float = 1.0,
-                 bus: Bus | None = None):
+                 bus: Bus | None = None, announce_config: bool = True):
+        """``bus``: use this bus (the caller closes it); None makes one from ``[bus]``. ``announce_config=False`` applies config.ini edits without publishing
+        ConfigChanged/ConfigError: a desktop app that runs this runtime in a child process
+        watches the same file and announces them itself, once."""
         self.demo = demo
-        self.config_path = Path(config_path) if config_path else paths.default_config_path()
-        if config_path is None:
-            ensure_config(self.config_path)  # first start: write the defaults for the operator
-        elif not self.config_path.exists():
-            raise RuntimeSetupError(f"config file not found: {self.config_path}")
+        self.config_path = self.resolve_config_path(config_path)
         snap = load(self.config_path)
         self._owns_bus = bus is None
         self.bus = bus or create_bus(snap.get("bus", "url"), snap.get("bus", "namespace"))
-        self.config = ConfigStore(self.config_path, bus=self.bus)
+        self.config = ConfigStore(self.config_path, bus=self.bus if announce_config else None)
         if demo:  # the demo uses the shipped products and templates, whatever the operator edited
             self.library = ProductLibrary(paths.bundled_data_dir() / "products")
             self.templates = Templates(paths.bundled_data_dir() / "templates")
@@ -93,6 +92,18 @@ class Runtime:
         self._matcher_cache: tuple[int, object] | None = None  # (library generation, matcher)
 
     @staticmethod
+    def resolve_config_path(config_path: Path | str | None) -> Path:
+        """The config.ini a run uses; on first start the default one is written for the operator."""
+        if config_path is None:
+            path = paths.default_config_path()
+            ensure_config(path)
+            return path
+        path = Path(config_path)
+        if not path.exists():
+            raise RuntimeSetupError(f"config file not found: {path}")
+        return path
+
+    @staticmethod
     def _operator_library(snap) -> ProductLibrary:
         # app.paths seeds the operator's data/ from the shipped defaults on first start
         return ProductLibrary(wiring.resolve(snap, "script", "products_dir"))
@@ -114,7 +125,7 @@ class Runtime:
                 raise
 
     def _start(self) -> None:
-        snap = self.config.current
+        snap = self.config.apply_restart_options()  # 开播 again takes options marked 重启后生效
         self._started_at = time.time()
         self.recorder.start()
         self._subs.append(self.bus.subscribe(Channel.CONTROL, self._on_control))

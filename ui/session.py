@@ -1,8 +1,8 @@
 """Building the runtime off the GUI thread and starting/stopping it there too.
 
-``build_runtime`` may take a second (embedded Redis, word lists); ``RuntimeHost`` runs it and
-``start``/``stop`` on plain threads and reports back with queued signals, so the window stays
-responsive the whole time.
+``build_runtime`` may take a second (embedded Redis, word lists) and ``start`` a few more (the
+runtime's own process); ``RuntimeHost`` runs them on plain threads and reports back with queued
+signals, so the window stays responsive the whole time.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ log = get_logger("ui")
 
 
 def build_runtime(config_path: Path | None, demo: bool) -> Any:
-    from app.runtime import Runtime
+    """The runtime in its own process on a Redis bus, in this one on the memory bus
+    (``app.runtime_process.open_runtime``)."""
+    from app.runtime_process import open_runtime
 
-    return Runtime(config_path, demo=demo)
+    return open_runtime(config_path, demo=demo)
 
 
 class RuntimeHost(QObject):
@@ -72,10 +74,19 @@ class RuntimeHost(QObject):
                 log.exception("runtime could not be built")
                 self.build_failed.emit(f"{type(exc).__name__}: {exc}")
                 return
+            if hasattr(rt, "on_exit"):  # a runtime process that dies is reported, not hidden
+                rt.on_exit = self._runtime_exited
             self.runtime = rt
             self.built.emit(rt)
 
         return self._spawn("build", work)
+
+    def _runtime_exited(self, message: str) -> None:
+        log.error("%s", message)
+        lines = message.splitlines()
+        why = lines[0] + (f" … {lines[-1]}" if len(lines) > 1 else "")
+        self.failed.emit(f"直播进程意外退出，已停止播出，请查看日志后重新开播。{why}")
+        self.stopped.emit()
 
     def start(self) -> bool:
         rt = self.runtime

