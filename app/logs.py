@@ -24,8 +24,10 @@ class JsonLineFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         msg = record.getMessage()
-        if record.exc_info:
-            msg += "\n" + self.formatException(record.exc_info)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:  # RedactingFilter may have set it, secrets removed: use that one
+            msg += "\n" + record.exc_text
         return json.dumps({"level": record.levelno, "name": record.name, "msg": msg}, ensure_ascii=False)
 
 

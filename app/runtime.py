@@ -171,12 +171,23 @@ class Runtime:
         self.listener = FeedListener(self.feed_url, self.bus, wiring.listener_settings(snap))
         self._start_stage(self.listener)
 
-        self.config.add_listener(self._on_config)
         self.config.start_watching()
+        self._start_upkeep()
+        log.info("runtime started (demo=%s, sink=%s, feed=%s)", self.demo, self.sink_spec, self.feed_url)
+
+    def start_upkeep(self) -> None:
+        """For a runtime whose stages run in another process (``RuntimeProcess``): keep what the
+        views check against here current, as a started runtime does: compliance policies follow
+        config.ini, word lists follow their files. ``stop``/``close`` end it."""
+        with self._lock:
+            self._start_upkeep()
+
+    def _start_upkeep(self) -> None:
+        self.config.add_listener(self._on_config)
+        self._stop_maintenance.clear()  # set by the previous stop
         maintenance = threading.Thread(target=self._maintain, name="runtime-maintenance", daemon=True)
         maintenance.start()
         self._threads.append(maintenance)
-        log.info("runtime started (demo=%s, sink=%s, feed=%s)", self.demo, self.sink_spec, self.feed_url)
 
     def _start_stage(self, stage) -> None:
         stage.start()

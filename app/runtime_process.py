@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ log = get_logger("runtime.process")
 START_TIMEOUT_S = 60.0  # a cold start on a slow laptop imports numpy, webrtcvad, word lists …
 STOP_TIMEOUT_S = 8.0  # the child stops its stages within ~2 s; then it is terminated
 STDERR_TAIL = 40  # lines kept to explain a failed start or a crash
+BUS_URL_ENV = "LIVE_BUS_URL"  # how the bus url reaches the child: a Redis password stays off the command line
 
 
 class RuntimeProcessError(RuntimeError):
@@ -50,9 +52,27 @@ def open_runtime(config_path: Path | str | None, *, demo: bool, sink: str | None
 
 def child_command(*args: str) -> list[str]:
     """How to run this app's command line in a new process, from source or from the build."""
-    if paths.is_frozen():
-        return [sys.executable, *args]
-    return [sys.executable, str(paths.app_dir() / "main.py"), *args]
+    if not paths.is_frozen():
+        return [sys.executable, str(paths.app_dir() / "main.py"), *args]
+    exe = Path(sys.executable)
+    cli = exe.with_name("live-cli.exe")
+    if sys.platform == "win32" and cli.exists():
+        # live.exe is a windowed program: no reliable stdio, and an uncaught error opens a
+        # dialog that keeps the process alive; live-cli.exe is the same program with a console
+        return [str(cli), *args]
+    return [str(exe), *args]
+
+
+class _Child:
+    """One child process and what is known about it (never reused across starts)."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.proc = proc
+        self.started = threading.Event()  # it printed "started"
+        self.output_done = threading.Event()  # stdout reached EOF: it is exiting
+        self.asked_to_stop = threading.Event()  # its exit is no surprise
+        self.tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL)
+        self.stderr_reader: threading.Thread | None = None
 
 
 class RuntimeProcess:
@@ -67,11 +87,9 @@ class RuntimeProcess:
         self.local = local
         self.sink = sink
         self.on_exit: Callable[[str], None] | None = None  # the child stopped without being asked
-        self._proc: subprocess.Popen | None = None
-        self._asked_to_stop: set[int] = set()  # pids we stopped: their exit is no surprise
-        self._stderr_reader: threading.Thread | None = None
+        self._child: _Child | None = None
         self._lock = threading.Lock()
-        self._tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL)
+        local.start_upkeep()  # the editor's compliance markers follow config and word-list edits
 
     # what the views use, from this process
     bus = property(lambda self: self.local.bus)
@@ -88,19 +106,19 @@ class RuntimeProcess:
 
     @property
     def running(self) -> bool:
-        proc = self._proc
-        return proc is not None and proc.poll() is None
+        child = self._child
+        return child is not None and child.started.is_set() and child.proc.poll() is None
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
+        child = self._child
+        return child.proc.pid if child is not None else None
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
     def command(self) -> list[str]:
-        bus = self.local.bus
         args = ["run", "--headless", "--child", "--config", str(self.local.config_path),
-                "--bus-url", bus.url, "--bus-namespace", bus.namespace]
+                "--bus-namespace", self.local.bus.namespace]
         if self.demo:
             args.append("--demo")
         if self.sink:
@@ -110,39 +128,52 @@ class RuntimeProcess:
     def start(self) -> None:
         """Start the child and return once its stages run; raises ``RuntimeProcessError``."""
         with self._lock:
-            if self.running:
+            if self._child is not None and self._child.proc.poll() is None:
                 return
             self.local.config.apply_restart_options()  # the child reads them fresh: clear the marks
-            self._tail.clear()
-            env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1"}
+            env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1",
+                   BUS_URL_ENV: self.local.bus.url}
             flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)  # no console window on Windows
-            proc = subprocess.Popen(self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, env=env, creationflags=flags)
-            self._proc = proc
-            ready = threading.Event()
-            said_started: list[bool] = []
-            threading.Thread(target=self._read_stdout, args=(proc, ready, said_started),
-                             name="runtime-stdout", daemon=True).start()
-            self._stderr_reader = threading.Thread(target=self._read_stderr, args=(proc,),
+            child = _Child(subprocess.Popen(self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=subprocess.PIPE, env=env, creationflags=flags))
+            self._child = child
+            threading.Thread(target=self._read_stdout, args=(child,), name="runtime-stdout", daemon=True).start()
+            child.stderr_reader = threading.Thread(target=self._read_stderr, args=(child,),
                                                    name="runtime-stderr", daemon=True)
-            self._stderr_reader.start()
-            if not ready.wait(START_TIMEOUT_S) or not said_started:
-                self._asked_to_stop.add(proc.pid)
-                _end(proc, STOP_TIMEOUT_S)
-                self._proc = None
-                self._stderr_reader.join(2)  # its last words say why
-                raise RuntimeProcessError(self._explain(proc, "did not start"))
-            log.info("runtime process %d started", proc.pid)
+            child.stderr_reader.start()
+        # waited for outside the lock: closing the window mid-start must be able to stop it
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not (child.started.is_set() or child.output_done.is_set()) and time.monotonic() < deadline:
+            child.started.wait(0.1)
+        if child.started.is_set():
+            log.info("runtime process %d started", child.proc.pid)
+            return
+        timed_out = not child.output_done.is_set()
+        child.asked_to_stop.set()
+        _end(child.proc, STOP_TIMEOUT_S)
+        child.stderr_reader.join(2)  # its last words say why
+        with self._lock:
+            if self._child is child:
+                self._child = None
+        what = f"did not start within {START_TIMEOUT_S:.0f} s" if timed_out else "did not start"
+        raise RuntimeProcessError(self._explain(child, what))
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """Ask the child to stop (close its stdin) and wait; terminate it if it hangs."""
         with self._lock:
-            proc, self._proc = self._proc, None
-            if proc is None:
-                return
-            self._asked_to_stop.add(proc.pid)
-            code = _end(proc, STOP_TIMEOUT_S)
-            log.info("runtime process %d stopped (exit %s)", proc.pid, code)
+            child, self._child = self._child, None
+        if child is None:
+            return
+        child.asked_to_stop.set()
+        code = _end(child.proc, timeout)
+        log.info("runtime process %d stopped (exit %s)", child.proc.pid, code)
+
+    def kill(self) -> None:
+        """The app is going away and could not wait: end the child now."""
+        child = self._child
+        if child is not None and child.proc.poll() is None:
+            child.asked_to_stop.set()
+            child.proc.kill()
 
     def close(self) -> None:
         self.stop()
@@ -150,17 +181,16 @@ class RuntimeProcess:
 
     # ---- the child's output ----------------------------------------------------------------------
 
-    def _read_stdout(self, proc: subprocess.Popen, ready: threading.Event, said_started: list[bool]) -> None:
-        for raw in proc.stdout:
+    def _read_stdout(self, child: _Child) -> None:
+        for raw in child.proc.stdout:
             if raw.strip() == b"started":
-                said_started.append(True)
-                ready.set()
-        ready.set()  # EOF before "started": the child is gone
+                child.started.set()
+        child.output_done.set()
 
-    def _read_stderr(self, proc: subprocess.Popen) -> None:
+    def _read_stderr(self, child: _Child) -> None:
         """File the child's JSON log lines under their own loggers here; keep a tail to explain
         a failure. Runs until the child closes stderr, i.e. exits."""
-        for raw in proc.stderr:
+        for raw in child.proc.stderr:
             line = raw.decode("utf-8", "replace").rstrip()
             if not line:
                 continue
@@ -169,16 +199,20 @@ class RuntimeProcess:
                 level, name, msg = int(rec["level"]), str(rec["name"]), str(rec["msg"])
             except (ValueError, KeyError, TypeError):
                 level, name, msg = logging.WARNING, log.name, line  # not a log record: a crash, a print
-            self._tail.append(msg)
+            child.tail.append(msg)
             logging.getLogger(name).log(level, "%s", msg)
-        code = proc.wait()
-        if proc.pid not in self._asked_to_stop and self.on_exit is not None:
-            self.on_exit(self._explain(proc, f"stopped on its own (exit {code})"))
+        code = child.proc.wait()
+        # a child that never started is start()'s to report; one we stopped is no surprise
+        if child.started.is_set() and not child.asked_to_stop.is_set() and self.on_exit is not None:
+            self.on_exit(self._explain(child, f"stopped on its own (exit {code})"))
 
-    def _explain(self, proc: subprocess.Popen, what: str) -> str:
-        tail = [line for line in self._tail if line.strip()][-6:]
+    @staticmethod
+    def _explain(child: _Child, what: str) -> str:
+        from app.config.secrets import redact
+
+        tail = [line for line in child.tail if line.strip()][-6:]
         detail = "\n".join(tail) if tail else "(no output)"
-        return f"runtime process {proc.pid} {what}:\n{detail}"
+        return redact(f"runtime process {child.proc.pid} {what}:\n{detail}")
 
 
 def _end(proc: subprocess.Popen, timeout: float) -> int:

@@ -129,3 +129,6 @@ class RuntimeHost(QObject):
         t = threading.Thread(target=rt.close, name="ui-close", daemon=True)
         t.start()
         t.join(timeout)
+        if t.is_alive() and hasattr(rt, "kill"):  # a runtime process that hangs must not outlive us
+            log.warning("the runtime did not stop within %.0f s of closing the window: ending it", timeout)
+            rt.kill()

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
 import time
 from pathlib import Path
+
+CHILD_STOP_LIMIT_S = 10.0  # with --child: the longest a stop may take before the process exits anyway
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,9 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bus-url", help="use this bus instead of [bus] url (e.g. the desktop app's Redis)")
     p.add_argument("--bus-namespace", help="with --bus-url: the namespace (default: [bus] namespace)")
     p.add_argument("--child", action="store_true",
-                   help="run for the desktop app that started this process: stop when stdin closes, print "
-                        "'started' on stdout once running, log JSON lines to stderr, and leave announcing "
-                        "config.ini edits to the app")
+                   help="run for the desktop app that started this process: stop when stdin closes (exit at "
+                        "the latest 10 s later), print 'started' on stdout once running, log JSON lines to "
+                        "stderr, leave announcing config.ini edits to the app; the bus url may come from "
+                        "$LIVE_BUS_URL")
     p.set_defaults(func=run)
 
 
@@ -80,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
         return _closing(bus, 2)
     finally:
         signal.signal(signal.SIGINT, previous)
+    if args.child:  # a stage that hangs while stopping must not keep a room nobody controls
+        threading.Thread(target=_exit_after, args=(CHILD_STOP_LIMIT_S,), name="run-deadline", daemon=True).start()
     report = runtime.report()
     runtime.close()
     _closing(bus, 0)
@@ -96,21 +102,31 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _bus_from_args(args: argparse.Namespace):
-    """The bus named by --bus-url, or None for the runtime to make its own from [bus]."""
-    if not args.bus_url:
+    """The bus named by --bus-url (with --child: or by $LIVE_BUS_URL, which keeps a Redis password
+    off the command line), or None for the runtime to make its own from [bus]."""
+    from app.runtime_process import BUS_URL_ENV
+
+    url = args.bus_url or (os.environ.get(BUS_URL_ENV) if args.child else None)
+    if not url:
         return None
     from app.bus import create_bus
     from app.config import load
     from app.runtime import Runtime
 
     namespace = args.bus_namespace or load(Runtime.resolve_config_path(args.config)).get("bus", "namespace")
-    return create_bus(args.bus_url, namespace)
+    return create_bus(url, namespace)
 
 
 def _closing(bus, code: int) -> int:
     if bus is not None:
         bus.close()
     return code
+
+
+def _exit_after(seconds: float) -> None:
+    time.sleep(seconds)
+    logging.getLogger("app.runtime").error("stopping took over %.0f s: exiting now", seconds)
+    os._exit(3)
 
 
 def _stop_when_stdin_closes(stop: threading.Event) -> None:

@@ -89,6 +89,7 @@ def test_the_window_runs_the_room_in_its_own_process_and_notices_when_it_dies(
     assert win.runtime.pid != os.getpid()
 
     os.kill(win.runtime.pid, signal.SIGKILL)
-    qtbot.waitUntil(lambda: "直播进程意外退出" in win.notice_bar.label.text(), timeout=10000)
-    assert win.state_label.text() == "未开播" and win.act_start.isEnabled()  # the operator can start again
+    qtbot.waitUntil(lambda: "直播进程意外退出" in win.notice_bar.label.text()
+                    and win.state_label.text() == "未开播", timeout=10000)
+    assert win.act_start.isEnabled()  # the operator can start again
     win.close()

@@ -133,12 +133,47 @@ def test_a_runtime_process_that_dies_is_reported(runtime):
     assert runtime.running
 
 
-def test_a_child_that_cannot_start_says_why(config):
+def test_a_child_that_cannot_start_says_why_once(config):
     rt = open_runtime(config, demo=True, sink="speaker:7")
+    exits = []
+    rt.on_exit = exits.append
     try:
         with pytest.raises(RuntimeProcessError) as err:
             rt.start()
         assert "did not start" in str(err.value) and "speaker:7" in str(err.value)
         assert not rt.running
+        time.sleep(0.5)
+        assert exits == []  # a start that failed is not also reported as a crash
     finally:
         rt.close()
+
+
+def test_the_room_stops_when_the_app_dies(config, tmp_path):
+    """If the desktop app crashes, nobody could stop the room any more: it must stop itself."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = (f"from app.runtime_process import open_runtime\n"
+            f"import os\n"
+            f"rt = open_runtime({str(config)!r}, demo=True, sink='null')\n"
+            f"rt.start()\n"
+            f"print(rt.pid, flush=True)\n"
+            f"os._exit(1)  # no close, no atexit: as a crash\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=120)
+    child = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 15
+    while _alive(child):
+        assert time.monotonic() < deadline, f"the runtime process {child} outlived the app"
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    from pathlib import Path
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or stat.read_text().split()[2] != "Z"
