@@ -197,12 +197,22 @@ def main(argv: list[str] | None = None) -> int:
     clock.start()
     last = [clock.nsecsElapsed(), time.thread_time()]
 
+    stall_dump = None
+    if os.environ.get("BENCH_GUI_DEBUG"):
+        # faulthandler's watchdog is a C thread: it dumps every thread's Python stack even when
+        # the GUI thread sits in C++ holding the GIL, where a Python watchdog cannot run
+        import faulthandler
+
+        stall_dump = open(tmp / "stall-dump.txt", "w")  # noqa: SIM115 (open for the whole run)
+
     def beat():
         now, cpu = clock.nsecsElapsed(), time.thread_time()
         gaps.append((now - last[0]) / 1e6)
         gap_at.append(time.monotonic())
         gap_cpu.append((cpu - last[1]) * 1000)
         last[0], last[1] = now, cpu
+        if stall_dump is not None:
+            faulthandler.dump_traceback_later(0.3, file=stall_dump)  # re-armed: fires only on a stall
 
     slot_ms: list[float] = []
     original = win.dashboard.on_batch
@@ -270,7 +280,10 @@ def main(argv: list[str] | None = None) -> int:
             return
         done_at.append(done_at[0] if done_at else time.monotonic())
         if time.monotonic() - done_at[0] >= 0.5:
-            app.quit()
+            # heartbeat off first, and exit() rather than quit(): Qt 6's quit() closes the
+            # windows inside the loop, so the window's shutdown would be measured as a stall
+            heart.stop()
+            app.exit(0)
 
     watcher = QTimer()
     watcher.timeout.connect(watch)
@@ -304,6 +317,11 @@ def main(argv: list[str] | None = None) -> int:
         "start_stall_max_ms": max(start_stalls or [0.0]),
         "gui_cpu_wait_s": rq_after - rq_before if rq_before is not None and rq_after is not None else None,
     }
+    if stall_dump is not None:
+        faulthandler.cancel_dump_traceback_later()
+        stall_dump.close()
+        text = (tmp / "stall-dump.txt").read_text()
+        print(f"stacks of every thread 0.3 s into each stall ≥ 0.3 s:\n{text[:6000] or '(none)'}")
     if os.environ.get("BENCH_GUI_DEBUG"):
         for where, n in sorted(stuck.items(), key=lambda kv: -kv[1])[:12]:
             print(f"late heartbeat, GUI thread at: {n:5d}  {where}")
