@@ -124,3 +124,35 @@ def test_a_key_pasted_into_the_wrong_option_is_not_echoed_even_if_never_resolved
     assert caught.value.errors == (
         f"config.ini:{line}: [llm] max_retries: the value (hidden: it looks like a key or password) is not a "
         f"whole number (allowed: whole number 0..10)",)
+
+
+def test_the_json_log_lines_a_runtime_process_hands_the_app_carry_no_secret(memory_keyring):
+    import json
+
+    from app.logs import JsonLineFormatter
+
+    config.set_secret("llm.api_key", KEY)
+    config.get_secret("llm.api_key", environ={})
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            lines.append(self.format(record))
+
+    handler = Collect()
+    handler.addFilter(config.RedactingFilter())
+    handler.setFormatter(JsonLineFormatter())
+    logger = logging.getLogger("app.test.childlog")
+    logger.addHandler(handler)
+    try:
+        try:
+            raise ConnectionError(f"401 for key {KEY}")
+        except ConnectionError:
+            logger.exception("ark request failed")
+    finally:
+        logger.removeHandler(handler)
+    (line,) = lines
+    record = json.loads(line)
+    assert record["name"] == "app.test.childlog" and record["level"] == logging.ERROR
+    assert "ark request failed" in record["msg"] and "ConnectionError: 401 for key ***" in record["msg"]
+    assert KEY not in line
