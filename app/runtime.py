@@ -41,6 +41,12 @@ FILLERS_AT_START = 4
 BRIDGES_AT_START = 3
 
 
+#: Restart-only options read when the runtime is built, not at each start: the bus, and the
+#: folders the views edit. A change needs the app restarted; every other one applies at 开播.
+BUILT_ONCE = frozenset({("bus", "url"), ("bus", "namespace"), ("script", "products_dir"),
+                        ("script", "templates_dir"), ("compliance", "lists_dir")})
+
+
 class RuntimeSetupError(RuntimeError):
     """A run that cannot start; the message says what to fix."""
 
@@ -66,6 +72,7 @@ class Runtime:
             self.templates = Templates(wiring.resolve(snap, "script", "templates_dir"))
         self.compliance = ComplianceFilter.from_dir(wiring.resolve(snap, "compliance", "lists_dir"),
                                                     wiring.compliance_policies(snap))
+        self._sink_arg, self._feed_arg = sink, feed_url  # else [audio]/[douyin], read again at each start
         self.sink_spec = sink or wiring.sink_spec(snap)
         self.feed_url = feed_url or snap.get("douyin", "url")
         self.replay_path = Path(replay) if replay else (paths.bundled_data_dir() / DEMO_FEED if demo else None)
@@ -125,7 +132,9 @@ class Runtime:
                 raise
 
     def _start(self) -> None:
-        snap = self.config.apply_restart_options()  # 开播 again takes options marked 重启后生效
+        snap = self.config.apply_restart_options(except_keys=BUILT_ONCE)
+        self.sink_spec = self._sink_arg or wiring.sink_spec(snap)
+        self.feed_url = self._feed_arg or snap.get("douyin", "url")
         self._started_at = time.time()
         self.recorder.start()
         self._subs.append(self.bus.subscribe(Channel.CONTROL, self._on_control))

@@ -28,7 +28,7 @@ from typing import Any
 
 from app import events, paths
 from app.logs import get_logger
-from app.runtime import Runtime
+from app.runtime import BUILT_ONCE, Runtime
 
 log = get_logger("runtime.process")
 
@@ -130,7 +130,7 @@ class RuntimeProcess:
         with self._lock:
             if self._child is not None and self._child.proc.poll() is None:
                 return
-            self.local.config.apply_restart_options()  # the child reads them fresh: clear the marks
+            self.local.config.apply_restart_options(except_keys=BUILT_ONCE)  # the child reads them fresh
             env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1",
                    BUS_URL_ENV: self.local.bus.url}
             flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)  # no console window on Windows

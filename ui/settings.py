@@ -3,7 +3,7 @@
 Each option's type picks its widget (spin box, check box, combo box, masked line edit for
 secrets, line edit for text, lists, paths and URLs); the Chinese description is the label and
 the full description, allowed values and default are the tooltip; restart-only options carry a
-「需重启」 tag. Saving writes only the changed options through ``write_values`` (comments kept,
+「重新开播生效」 tag (read again at each 开播) or 「需重启程序」 (the bus and the edited folders). Saving writes only the changed options through ``write_values`` (comments kept,
 atomic) and reloads the store. An external edit of config.ini arrives as ConfigChanged (form
 refreshed, fields the operator is editing are left alone) or ConfigError (shown; the running
 settings stay the last good ones).
@@ -37,6 +37,7 @@ from PyQt6.QtWidgets import (
 
 from app.config import ConfigErrors, Option, Secret, add_instance, remove_instance, write_values
 from app.config.types import Choice, Float, Int, IntChoice, ListOf
+from app.runtime import BUILT_ONCE
 
 Key = tuple[str, str]
 
@@ -212,7 +213,8 @@ class SettingsView(QWidget):
                 form.addRow(head)
                 for opt in spec.options:
                     widget = _widget_for(opt)
-                    label = QLabel(opt.zh + ("　<span style='color:#b45309'>需重启</span>" if not opt.live else ""))
+                    when = None if opt.live else _takes_effect(section, opt.key)
+                    label = QLabel(opt.zh + (f"　<span style='color:#b45309'>{when[0]}</span>" if when else ""))
                     label.setWordWrap(True)
                     label.setMinimumWidth(260)
                     label.setMaximumWidth(420)
@@ -220,7 +222,7 @@ class SettingsView(QWidget):
                         widget.setMaximumWidth(240)
                     tip = (f"<b>[{section}] {opt.key}</b><br>{opt.zh}<br>{opt.en}<br>"
                            f"允许：{opt.type.allowed()}<br>默认：{opt.default_text or '（空）'}"
-                           + ("" if opt.live else "<br><b>重启后生效</b>"))
+                           + (f"<br><b>{when[1]}</b>" if when else ""))
                     label.setToolTip(tip)
                     widget.setToolTip(tip)
                     widget.setObjectName(f"opt:{section}.{opt.key}")
@@ -325,7 +327,8 @@ class SettingsView(QWidget):
             style = "color:#b45309;font-weight:bold" if field.name in pending else ""
             field.label.setStyleSheet(style)
             if field.name in pending:
-                field.label.setToolTip(field.label.toolTip() + "<br>已修改，重启后生效")
+                field.label.setToolTip(field.label.toolTip() + "<br>已修改，"
+                                       + _takes_effect(field.section, field.option.key)[1])
 
     def changed_values(self) -> dict[Key, str]:
         return {k: f.text() for k, f in self.fields.items() if f.dirty and not f.option.secret}
@@ -369,10 +372,12 @@ class SettingsView(QWidget):
                 f.loaded_text = f.text()
         self.reload_form()
         if values or secrets:
-            pending = [v for v in (f"{s}.{k}" for s, k in values) if v in set(self.store.pending_restart)]
+            waiting = set(self.store.pending_restart)
+            pending = [(s, k) for s, k in values if f"{s}.{k}" in waiting]
             msg = f"已保存 {len(values) + len(secrets)} 项设置"
-            if pending:
-                msg += f"；其中 {len(pending)} 项重启后生效"
+            for _tag, text in sorted({_takes_effect(s, k) for s, k in pending}):
+                n = sum(1 for s, k in pending if _takes_effect(s, k)[1] == text)
+                msg += f"；其中 {n} 项{text}"
             self.notice.emit("info", msg)
         return True
 
@@ -388,6 +393,14 @@ class SettingsView(QWidget):
     def show_errors(self, title: str, errors) -> None:
         self.error_banner.setText(title + "\n" + "\n".join(errors))
         self.error_banner.show()
+
+
+def _takes_effect(section: str, key: str) -> tuple[str, str]:
+    """(tag, sentence) for a restart-only option: most apply at the next 开播; the bus and the
+    folders the views edit need the app restarted (``app.runtime.BUILT_ONCE``)."""
+    if (section.partition(".")[0], key) in BUILT_ONCE:
+        return "需重启程序", "重启程序后生效"
+    return "重新开播生效", "停止后重新开播时生效"
 
 
 def _connect_change(widget: QWidget, slot) -> None:

@@ -112,13 +112,17 @@ class ConfigStore:
     def get(self, section: str, key: str) -> Any:
         return self._current.get(section, key)
 
-    def apply_restart_options(self) -> Snapshot:
-        """A run starts: restart-only options take the values on disk, so "重启后生效" means the
-        next 开播, not the next launch of the app. Listeners hear of what changed."""
+    def apply_restart_options(self, *, except_keys: frozenset[tuple[str, str]] = frozenset()) -> Snapshot:
+        """A run starts: restart-only options take the values on disk, so they apply at the next
+        开播, not at the next launch of the app. ``except_keys`` (section, key) were used when the
+        app built its runtime and keep their running values (still pending). Listeners hear of
+        what changed."""
         with self._lock:
-            old, self._boot = self._current, self._on_disk
-            self._current = self._on_disk
-            changed = tuple(old.diff(self._current))
+            old = self._current
+            keep = {k: old.get(*k) for k in self._on_disk.keys() if k in except_keys and k in set(old.keys())}
+            new = self._on_disk.replace(keep) if keep else self._on_disk
+            self._boot = self._current = new
+            changed = tuple(old.diff(new))
         if changed:
             self._notify(ConfigUpdate(old=old, new=self._current, changed=changed, pending_restart=()))
         return self._current

@@ -134,6 +134,17 @@ def test_the_next_run_takes_the_restart_only_values_and_clears_the_marks(ini, bu
     assert store.apply_restart_options() is store.current and len(updates) == 2  # nothing more to apply
 
 
+def test_options_the_app_built_with_stay_pending_at_the_next_start(ini, bus):
+    store = config.ConfigStore(ini, bus=bus)
+    text, _ = set_option(ini.read_text(encoding="utf-8"), "audio", "sample_rate", "48000")
+    text, _ = set_option(text, "bus", "namespace", "other")
+    write(ini, text)
+    store.reload()
+    snap = store.apply_restart_options(except_keys=frozenset({("bus", "namespace")}))
+    assert snap.get("audio", "sample_rate") == 48000
+    assert snap.get("bus", "namespace") == "live" and store.pending_restart == ("bus.namespace",)
+
+
 def test_comment_only_edit_publishes_nothing(ini, bus, system):
     store = config.ConfigStore(ini, bus=bus)
     write(ini, ini.read_text(encoding="utf-8") + "\n# a note from the operator\n")
