@@ -3,7 +3,7 @@
 Each option's type picks its widget (spin box, check box, combo box, masked line edit for
 secrets, line edit for text, lists, paths and URLs); the Chinese description is the label and
 the full description, allowed values and default are the tooltip; restart-only options carry a
-「重新开播生效」 tag (read again at each 开播) or 「需重启程序」 (the bus and the edited folders). Saving writes only the changed options through ``write_values`` (comments kept,
+「开播生效」 tag (read again at each 开播) or 「需重启程序」 (the bus and the edited folders). Saving writes only the changed options through ``write_values`` (comments kept,
 atomic) and reloads the store. An external edit of config.ini arrives as ConfigChanged (form
 refreshed, fields the operator is editing are left alone) or ConfigError (shown; the running
 settings stay the last good ones).
@@ -214,7 +214,8 @@ class SettingsView(QWidget):
                 for opt in spec.options:
                     widget = _widget_for(opt)
                     when = None if opt.live else _takes_effect(section, opt.key)
-                    label = QLabel(opt.zh + (f"　<span style='color:#b45309'>{when[0]}</span>" if when else ""))
+                    tag = "\u2060".join(when[0]) if when else ""  # word joiners: the tag never breaks across lines
+                    label = QLabel(opt.zh + (f"　<span style='color:#b45309'>{tag}</span>" if when else ""))
                     label.setWordWrap(True)
                     label.setMinimumWidth(260)
                     label.setMaximumWidth(420)
@@ -400,7 +401,7 @@ def _takes_effect(section: str, key: str) -> tuple[str, str]:
     folders the views edit need the app restarted (``app.runtime.BUILT_ONCE``)."""
     if (section.partition(".")[0], key) in BUILT_ONCE:
         return "需重启程序", "重启程序后生效"
-    return "重新开播生效", "停止后重新开播时生效"
+    return "开播生效", "停止后重新开播时生效"
 
 
 def _connect_change(widget: QWidget, slot) -> None:
