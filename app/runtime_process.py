@@ -174,6 +174,7 @@ class RuntimeProcess:
         if child is not None and child.proc.poll() is None:
             child.asked_to_stop.set()
             child.proc.kill()
+            child.proc.stdin.close()
 
     def close(self) -> None:
         self.stop()
@@ -182,14 +183,28 @@ class RuntimeProcess:
     # ---- the child's output ----------------------------------------------------------------------
 
     def _read_stdout(self, child: _Child) -> None:
-        for raw in child.proc.stdout:
-            if raw.strip() == b"started":
-                child.started.set()
+        with child.proc.stdout:
+            for raw in child.proc.stdout:
+                if raw.strip() == b"started":
+                    child.started.set()
         child.output_done.set()
 
     def _read_stderr(self, child: _Child) -> None:
         """File the child's JSON log lines under their own loggers here; keep a tail to explain
         a failure. Runs until the child closes stderr, i.e. exits."""
+        with child.proc.stderr:
+            self._relay_log(child)
+        code = child.proc.wait()
+        try:
+            child.proc.stdin.close()  # the child is gone: nobody reads it any more
+        except OSError:
+            pass
+        # a child that never started is start()'s to report; one we stopped is no surprise
+        if child.started.is_set() and not child.asked_to_stop.is_set() and self.on_exit is not None:
+            self.on_exit(self._explain(child, f"stopped on its own (exit {code})"))
+
+    @staticmethod
+    def _relay_log(child: _Child) -> None:
         for raw in child.proc.stderr:
             line = raw.decode("utf-8", "replace").rstrip()
             if not line:
@@ -201,10 +216,6 @@ class RuntimeProcess:
                 level, name, msg = logging.WARNING, log.name, line  # not a log record: a crash, a print
             child.tail.append(msg)
             logging.getLogger(name).log(level, "%s", msg)
-        code = child.proc.wait()
-        # a child that never started is start()'s to report; one we stopped is no surprise
-        if child.started.is_set() and not child.asked_to_stop.is_set() and self.on_exit is not None:
-            self.on_exit(self._explain(child, f"stopped on its own (exit {code})"))
 
     @staticmethod
     def _explain(child: _Child, what: str) -> str:
