@@ -19,7 +19,7 @@ from app.audio.player import AudioPlayer
 from app.audio.sinks import make_sink
 from app.bus import Bus, create_bus
 from app.compliance import ComplianceFilter
-from app.config import ConfigStore, ConfigUpdate, ensure_config, load
+from app.config import ConfigStore, ConfigUpdate, ensure_config
 from app.content.library import ProductLibrary
 from app.content.templates import Templates
 from app.live.listener import FeedListener
@@ -54,16 +54,20 @@ class RuntimeSetupError(RuntimeError):
 class Runtime:
     def __init__(self, config_path: Path | str | None = None, *, demo: bool = False, sink: str | None = None,
                  feed_url: str | None = None, replay: Path | str | None = None, replay_speed: float = 1.0,
-                 bus: Bus | None = None, announce_config: bool = True):
-        """``bus``: use this bus (the caller closes it); None makes one from ``[bus]``. ``announce_config=False`` applies config.ini edits without publishing
-        ConfigChanged/ConfigError: a desktop app that runs this runtime in a child process
-        watches the same file and announces them itself, once."""
+                 bus: Bus | None = None, bus_url: str | None = None, bus_namespace: str | None = None,
+                 announce_config: bool = True):
+        """``bus``: use this bus (the caller closes it); else one is made (and closed by ``close``)
+        from ``bus_url``/``bus_namespace`` or ``[bus]``. ``announce_config=False`` applies
+        config.ini edits without publishing ConfigChanged/ConfigError: a desktop app that runs
+        this runtime in a child process watches the same file and announces them itself, once."""
         self.demo = demo
         self.config_path = self.resolve_config_path(config_path)
-        snap = load(self.config_path)
+        self.config = ConfigStore(self.config_path)  # reads and validates the file, once
+        snap = self.config.current
         self._owns_bus = bus is None
-        self.bus = bus or create_bus(snap.get("bus", "url"), snap.get("bus", "namespace"))
-        self.config = ConfigStore(self.config_path, bus=self.bus if announce_config else None)
+        self.bus = bus or create_bus(bus_url or snap.get("bus", "url"), bus_namespace or snap.get("bus", "namespace"))
+        if announce_config:
+            self.config.bus = self.bus
         if demo:  # the demo uses the shipped products and templates, whatever the operator edited
             self.library = ProductLibrary(paths.bundled_data_dir() / "products")
             self.templates = Templates(paths.bundled_data_dir() / "templates")
@@ -72,9 +76,9 @@ class Runtime:
             self.templates = Templates(wiring.resolve(snap, "script", "templates_dir"))
         self.compliance = ComplianceFilter.from_dir(wiring.resolve(snap, "compliance", "lists_dir"),
                                                     wiring.compliance_policies(snap))
-        self._sink_arg, self._feed_arg = sink, feed_url  # else [audio]/[douyin], read again at each start
-        self.sink_spec = sink or wiring.sink_spec(snap)
-        self.feed_url = feed_url or snap.get("douyin", "url")
+        self._sink_arg, self._feed_arg = sink, feed_url  # else [audio]/[douyin], read at each start
+        self.sink_spec: str | None = None
+        self.feed_url: str | None = None
         self.replay_path = Path(replay) if replay else (paths.bundled_data_dir() / DEMO_FEED if demo else None)
         self.replay_speed = replay_speed
         self.recorder = RunRecorder(self.bus)

@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--events", action="store_true",
                    help="print every live event (design §4 JSON) and feed health change to stdout")
     p.add_argument("--bus-url", help="use this bus instead of [bus] url (e.g. the desktop app's Redis)")
-    p.add_argument("--bus-namespace", help="with --bus-url: the namespace (default: [bus] namespace)")
+    p.add_argument("--bus-namespace", help="use this bus namespace instead of [bus] namespace")
     p.add_argument("--child", action="store_true",
                    help="run for the desktop app that started this process: stop when stdin closes (exit at "
                         "the latest 10 s later), print 'started' on stdout once running, log JSON lines to "
@@ -49,19 +49,21 @@ def run(args: argparse.Namespace) -> int:
     from app.config import ConfigErrors
     from app.logs import setup_logging
     from app.runtime import Runtime, RuntimeSetupError
+    from app.runtime_process import BUS_URL_ENV
 
     setup_logging(console=True, to_file=not args.child, console_json=args.child)
-    bus = None
+    # with --child the bus url may come from the environment: a Redis password stays off the command line
+    bus_url = args.bus_url or (os.environ.get(BUS_URL_ENV) if args.child else None)
     try:
-        bus = _bus_from_args(args)
         runtime = Runtime(args.config, demo=args.demo, sink=args.sink, feed_url=args.feed,
-                          replay=args.replay, replay_speed=args.speed, bus=bus, announce_config=not args.child)
+                          replay=args.replay, replay_speed=args.speed, bus_url=bus_url,
+                          bus_namespace=args.bus_namespace, announce_config=not args.child)
     except ConfigErrors as exc:
         print("\n".join(exc.errors), file=sys.stderr)
-        return _closing(bus, 2)
+        return 2
     except (RuntimeSetupError, ValueError, OSError) as exc:
         print(f"run: {exc}", file=sys.stderr)
-        return _closing(bus, 2)
+        return 2
 
     if args.events:
         _print_events(runtime)
@@ -81,14 +83,13 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as exc:
         print(f"run: cannot start: {exc}", file=sys.stderr)
         runtime.close()
-        return _closing(bus, 2)
+        return 2
     finally:
         signal.signal(signal.SIGINT, previous)
     if args.child:  # a stage that hangs while stopping must not keep a room nobody controls
         threading.Thread(target=_exit_after, args=(CHILD_STOP_LIMIT_S,), name="run-deadline", daemon=True).start()
     report = runtime.report()
     runtime.close()
-    _closing(bus, 0)
     summary = (f"played {len(report['played'])} utterances, dropped {len(report['dropped'])}, "
                f"dead air {report['dead_air_s']:.1f} s, feed {report['feed']['decoded']} events")
     if args.child:  # the app files it with the run's other log lines
@@ -99,28 +100,6 @@ def run(args: argparse.Namespace) -> int:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     return 0
-
-
-def _bus_from_args(args: argparse.Namespace):
-    """The bus named by --bus-url (with --child: or by $LIVE_BUS_URL, which keeps a Redis password
-    off the command line), or None for the runtime to make its own from [bus]."""
-    from app.runtime_process import BUS_URL_ENV
-
-    url = args.bus_url or (os.environ.get(BUS_URL_ENV) if args.child else None)
-    if not url:
-        return None
-    from app.bus import create_bus
-    from app.config import load
-    from app.runtime import Runtime
-
-    namespace = args.bus_namespace or load(Runtime.resolve_config_path(args.config)).get("bus", "namespace")
-    return create_bus(url, namespace)
-
-
-def _closing(bus, code: int) -> int:
-    if bus is not None:
-        bus.close()
-    return code
 
 
 def _exit_after(seconds: float) -> None:

@@ -89,6 +89,7 @@ class ConfigStore:
         self._seen_sig = _signature(self.path)
         self._sig_since = time.monotonic()
         self._done_sig = self._seen_sig  # the loaded content needs no reload
+        self._restart_only = frozenset((o.section, o.key) for o in schema if not o.live)
 
     # ---- reading -------------------------------------------------------------------------------
 
@@ -119,12 +120,11 @@ class ConfigStore:
         what changed."""
         with self._lock:
             old = self._current
-            keep = {k: old.get(*k) for k in self._on_disk.keys() if k in except_keys and k in set(old.keys())}
-            new = self._on_disk.replace(keep) if keep else self._on_disk
-            self._boot = self._current = new
-            changed = tuple(old.diff(new))
+            self._boot = self._current = _pinned(self._on_disk, old, except_keys)
+            changed = tuple(old.diff(self._current))
         if changed:
-            self._notify(ConfigUpdate(old=old, new=self._current, changed=changed, pending_restart=()))
+            self._notify(ConfigUpdate(old=old, new=self._current, changed=changed,
+                                      pending_restart=self.pending_restart))
         return self._current
 
     # ---- listeners -----------------------------------------------------------------------------
@@ -165,12 +165,8 @@ class ConfigStore:
         old = self._current
         was_rejected = bool(self._last_errors)
         pending_before = self.pending_restart
-        restart_only = {(o.section, o.key) for o in self.schema if not o.live}
-        boot_keys = set(self._boot.keys())
         # Restart-only options keep their running value; everything else follows the file.
-        running = {k: self._boot.get(*k) for k in fresh.keys()
-                   if (k[0].partition(".")[0], k[1]) in restart_only and k in boot_keys}
-        new = fresh.replace(running) if running else fresh
+        new = _pinned(fresh, self._boot, self._restart_only)
         self._on_disk = fresh
         self._current = new  # the atomic swap readers see
         self._last_digest = digest
@@ -261,6 +257,14 @@ class ConfigStore:
 
     def __exit__(self, *exc: object) -> None:
         self.stop_watching()
+
+
+def _pinned(fresh: Snapshot, running: Snapshot, keys: frozenset[tuple[str, str]]) -> Snapshot:
+    """``fresh`` with ``running``'s values for the options named in ``keys`` ((section, key);
+    a pattern section such as ``voice.a`` matches by its base ``voice``) that ``running`` has."""
+    have = set(running.keys())
+    kept = {k: running.get(*k) for k in fresh.keys() if (k[0].partition(".")[0], k[1]) in keys and k in have}
+    return fresh.replace(kept) if kept else fresh
 
 
 def _signature(path: Path) -> tuple[int, int, int] | None:
