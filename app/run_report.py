@@ -9,11 +9,24 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 
 from app import events
 from app.bus import Bus
+
+#: Recent live events and speech requests remembered to match first audio to its cause: a reply
+#: is spoken within minutes of its event, and a stream runs for hours at up to 2,000 events/s.
+REMEMBERED = 20_000
+
+
+class _Recent(OrderedDict):
+    """A dict that forgets its oldest entries beyond ``REMEMBERED``."""
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        if len(self) > REMEMBERED:
+            self.popitem(last=False)
 
 
 def percentiles(values: list[float]) -> dict[str, float | int]:
@@ -32,14 +45,12 @@ class RunRecorder:
         self.bus = bus
         self.clock = clock
         self._lock = threading.Lock()
-        self._event_ts: dict[str, float] = {}  # live msg_id -> when it was received
-        self._request: dict[str, events.SpeechRequest] = {}  # utterance id -> request
-        self._answered: set[str] = set()  # msg_ids whose first audio has started
+        self._event_ts: _Recent = _Recent()  # live msg_id -> when it was received
+        self._request: _Recent = _Recent()  # utterance id -> request, until its first audio
         self.latency_ms: dict[str, list[float]] = {}  # kind -> samples
         self.health: dict[str, events.Health] = {}
         self.reply_dropped: Counter[str] = Counter()
         self.speech_failed: list[dict] = []
-        self.errors: list[events.ErrorReport] = []
         self._subs = []
 
     def start(self) -> None:
@@ -67,17 +78,14 @@ class RunRecorder:
                 self.health[ev.component] = ev
             elif isinstance(ev, events.Dropped) and ev.stage == "reply":
                 self.reply_dropped[ev.reason.split(":")[0]] += 1
-            elif isinstance(ev, events.ErrorReport):
-                self.errors.append(ev)
 
     def _first_audio(self, utterance_id: str, now: float) -> None:
-        req = self._request.get(utterance_id)
-        if req is None or not req.source_event or req.source_event in self._answered:
+        req = self._request.pop(utterance_id, None)
+        if req is None or not req.source_event:
             return
-        received = self._event_ts.get(req.source_event)
+        received = self._event_ts.pop(req.source_event, None)  # gone once answered: counted once
         if received is None:
             return
-        self._answered.add(req.source_event)
         self.latency_ms.setdefault(req.kind, []).append((now - received) * 1000.0)
 
     def latency_report(self) -> dict:
