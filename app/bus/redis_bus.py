@@ -178,7 +178,7 @@ class RedisBus(Bus):
         reader = self._stream_readers.pop(sub.id, None)
         if reader:
             reader.stop()
-        elif not self._subscribers(sub.channel):
+        else:  # the reader counts its subscribers per channel and unsubscribes after the last
             self._pubsub_reader.remove(self.key(sub.channel))
 
     def _route(self, messages: list[tuple[str, bytes]]) -> None:

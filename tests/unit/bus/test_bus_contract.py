@@ -178,3 +178,14 @@ def test_a_batch_is_shared_within_a_group_and_survives_a_failing_event(bus):
     handled = a + b + (["r7"] if "r7" not in b else [])
     assert sorted(handled) == sorted(ids)  # each once across the group, r7 raised and nothing stopped
     assert a == [i for i in ids if i in a] and b == [i for i in ids if i in b]  # each in order
+
+
+def test_redis_stops_listening_once_the_last_of_several_subscribers_leaves(redis_server, namespace):
+    bus = create_bus(redis_server.url, namespace)
+    try:
+        subs = [bus.subscribe(ev.Channel.LIVE_EVENTS, lambda e: None) for _ in range(2)]
+        for sub in subs:
+            bus.unsubscribe(sub)
+        assert bus._pubsub_reader._keys == {}  # no channel left subscribed for nobody
+    finally:
+        bus.close()
