@@ -22,6 +22,7 @@ from app.compliance import ComplianceFilter
 from app.config import ConfigStore, ConfigUpdate, ensure_config
 from app.content.library import ProductLibrary
 from app.content.templates import Templates
+from app.content.timed import TimedTaskError
 from app.live.listener import FeedListener
 from app.live.replay import ReplayServer
 from app.logs import get_logger
@@ -174,7 +175,7 @@ class Runtime:
 
         self.scheduler = ScriptScheduler(self.bus, self.library, templates=self.templates,
                                          text_filter=self.compliance, start_product=product,
-                                         **wiring.scheduler_kwargs(snap))
+                                         timed_tasks=self._global_timed_tasks(), **wiring.scheduler_kwargs(snap))
         self._start_stage(self.scheduler)
         self._request_fillers()
 
@@ -312,6 +313,17 @@ class Runtime:
                 log.exception("reloading compliance word lists failed")
 
     # ---- helpers -------------------------------------------------------------------------------
+
+    def _global_timed_tasks(self) -> list:
+        """timed.json (follow and coupon reminders, time reports); a broken file is reported and
+        the stream goes on without it rather than not starting."""
+        try:
+            return self.templates.timed_tasks()
+        except TimedTaskError as exc:
+            log.error("%s", exc)
+            self.notes.append(str(exc))
+            self.bus.publish(Channel.SYSTEM, events.ErrorReport(component="script", message=str(exc), ts=time.time()))
+            return []
 
     def _first_product(self) -> str | None:
         products = self.library.products(enabled_only=True)

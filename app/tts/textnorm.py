@@ -9,9 +9,12 @@ trailing zeros) are rewritten before it runs.
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
+import warnings
+
+# cn2an warns (warnings.warn) on every number it cannot fully convert; those are expected here
+warnings.filterwarnings("ignore", module=r"cn2an(\.|$)")
 
 _DIGITS = "零一二三四五六七八九"
 
@@ -111,14 +114,10 @@ def _clock(m: re.Match) -> str:
 def _cn2an(text: str) -> str:
     import cn2an
 
-    # cn2an warns through the root logger on every call it cannot fully convert; keep it quiet
-    logging.disable(logging.WARNING)
     try:
         return cn2an.transform(text, "an2cn")
     except Exception:  # cn2an rejects some odd inputs; fall back to digit-by-digit below
         return text
-    finally:
-        logging.disable(logging.NOTSET)
 
 
 def speakable_length(text: str) -> int:
