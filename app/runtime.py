@@ -101,7 +101,6 @@ class Runtime:
         self.spoken_log: SpokenLog | None = None
         self.event_log: EventLog | None = None
         self.notes: list[str] = []
-        self._matcher_cache: tuple[int, object] | None = None  # (library generation, matcher)
 
     @staticmethod
     def resolve_config_path(config_path: Path | str | None) -> Path:
@@ -168,7 +167,7 @@ class Runtime:
         self.reply = ReplyPolicy(
             self.bus, settings=wiring.reply_settings(snap, llm_enabled=llm_enabled),
             render=self.templates.render,
-            match_rule=keyword_rule_matcher(self._rule_matcher, self.templates.render_text, self._product_values),
+            match_rule=keyword_rule_matcher(self.library.matcher, self.templates.render_text, self._product_values),
             mask_nickname=self.compliance.mask_nickname if snap.get("compliance", "mask_nicknames") else str,
             text_filter=self.compliance, product=product)
         self._start_stage(self.reply)
@@ -328,15 +327,6 @@ class Runtime:
     def _first_product(self) -> str | None:
         products = self.library.products(enabled_only=True)
         return products[0].slug if products else None
-
-    def _rule_matcher(self):
-        # One automaton per library generation: rebuilding it per comment would cost more
-        # than the whole reply decision.
-        self.library.refresh()  # rate-limited; bumps generation when a product changed on disk
-        gen = self.library.generation
-        if self._matcher_cache is None or self._matcher_cache[0] != gen:
-            self._matcher_cache = (gen, self.library.matcher())
-        return self._matcher_cache[1]
 
     def _product_values(self, slug: str | None) -> dict:
         product = self.library.get(slug) if slug else None

@@ -65,6 +65,7 @@ class ProductLibrary:
         self._checked_at: float | None = None
         self._order: list[str] = []
         self.generation = 0  # bumped whenever something reloads; cheap change detection
+        self._matcher: tuple[int, KeywordMatcher] | None = None  # (generation, automaton)
 
     @classmethod
     def default(cls, **kw) -> ProductLibrary:
@@ -168,7 +169,13 @@ class ProductLibrary:
         return [r for p in self.products(enabled_only=True) for r in p.faq]
 
     def matcher(self) -> KeywordMatcher:
-        return KeywordMatcher(self.keyword_rules())
+        """The enabled products' FAQ rules as one automaton, rebuilt only when a product changed
+        on disk: building it per comment would cost more than the whole reply decision."""
+        self.refresh()  # rate-limited; bumps generation when something changed
+        with self._lock:
+            if self._matcher is None or self._matcher[0] != self.generation:
+                self._matcher = (self.generation, KeywordMatcher(self.keyword_rules()))
+            return self._matcher[1]
 
     # ---- writing ----------------------------------------------------------------------------
 
