@@ -24,7 +24,7 @@ class HealthBar(QWidget):
         self.lay.setContentsMargins(0, 0, 0, 0)
         self.lay.setSpacing(14)
         self.labels: dict[str, QLabel] = {}
-        self.status: dict[str, str] = {}
+        self.shown: dict[str, tuple[str, str]] = {}  # component -> (status, detail) on screen
         for c in ALWAYS:
             self.set_health(events.Health(component=c, status="unknown", detail="尚未报告"))
 
@@ -35,9 +35,9 @@ class HealthBar(QWidget):
             self.labels[h.component] = label
             names = sorted(self.labels, key=_order)
             self.lay.insertWidget(names.index(h.component), label)
-        if self.status.get(h.component) == h.status and label.toolTip().endswith(h.detail or ""):
+        if self.shown.get(h.component) == (h.status, h.detail):
             return
-        self.status[h.component] = h.status
+        self.shown[h.component] = (h.status, h.detail)
         color = HEALTH_COLOR.get(h.status, HEALTH_COLOR["unknown"])
         label.setText(f"<span style='color:{color}'>●</span> {component_label(h.component)} "
                       f"{HEALTH_ZH.get(h.status, h.status)}")

@@ -135,11 +135,14 @@ class MainWindow(QMainWindow):
         if self.bridge is not None:
             self.bridge.batch.disconnect()
             self.bridge.close()
+            self.bridge.deleteLater()
         keep_tab = self.tabs.currentIndex() if self.products is not None else \
             int(self.qsettings.value("window/tab", 0) or 0)
+        if self.products is not None:
+            self.products.shutdown()
         for view in (self.dashboard, self.products, self.settings_view):
-            if view is not None:
-                getattr(view, "shutdown", lambda: None)()
+            if view is not None:  # the previous runtime's views: their timers must stop too
+                view.deleteLater()
         self.runtime = runtime
         self.controls = Controls(runtime.bus, runtime)
         hz = _get(runtime.config, "ui", "dashboard_refresh_hz", 10.0)

@@ -7,6 +7,7 @@ redraws only what moved.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import deque
 from typing import Any
@@ -101,9 +102,7 @@ class QueueModel(_TableModel):
         row = self.row_of(item_id)
         if row is not None:
             old = self._rows[row]
-            self._rows[row] = events.QueueItemView(id=old.id, kind=old.kind, text=old.text,
-                                                   priority=old.priority, state="playing",
-                                                   waiting_s=old.waiting_s, deadline=old.deadline)
+            self._rows[row] = dataclasses.replace(old, state="playing")
             self._changed(item_id)
 
     def _remove(self, row: int) -> None:

@@ -49,6 +49,7 @@ class Field:
     widget: QWidget
     label: QLabel
     loaded_text: str = ""
+    tip: str = ""  # the label's tooltip without the "modified" note
 
     @property
     def name(self) -> str:
@@ -228,7 +229,7 @@ class SettingsView(QWidget):
                     widget.setToolTip(tip)
                     widget.setObjectName(f"opt:{section}.{opt.key}")
                     form.addRow(label, widget)
-                    field = Field(section, opt, widget, label)
+                    field = Field(section, opt, widget, label, tip=tip)
                     self.fields[(section, opt.key)] = field
                     _connect_change(widget, self._edited)
                 scroll = QScrollArea()
@@ -327,9 +328,8 @@ class SettingsView(QWidget):
         for field in self.fields.values():
             style = "color:#b45309;font-weight:bold" if field.name in pending else ""
             field.label.setStyleSheet(style)
-            if field.name in pending:
-                field.label.setToolTip(field.label.toolTip() + "<br>已修改，"
-                                       + _takes_effect(field.section, field.option.key)[1])
+            note = f"<br>已修改，{_takes_effect(field.section, field.option.key)[1]}" if field.name in pending else ""
+            field.label.setToolTip(field.tip + note)  # from the base tip: refreshes do not pile notes up
 
     def changed_values(self) -> dict[Key, str]:
         return {k: f.text() for k, f in self.fields.items() if f.dirty and not f.option.secret}

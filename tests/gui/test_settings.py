@@ -43,6 +43,11 @@ def test_save_round_trip_keeps_comments(qtbot, config_file):
     assert store.current.get("audio", "gap_ms") == gap.value()  # live option applied at once
     assert "bus.namespace" in store.pending_restart  # restart-only option waits
     assert not view.dirty
+    tip = view.fields[("bus", "namespace")].label.toolTip()
+    assert tip.count("已修改") == 1
+    view.reload_form()
+    view.reload_form()  # refreshes (each save, each outside edit) do not pile the note up
+    assert view.fields[("bus", "namespace")].label.toolTip() == tip
     fresh = SettingsView(ConfigStore(config_file))
     qtbot.addWidget(fresh)
     assert fresh.fields[("audio", "gap_ms")].widget.value() == gap.value()
