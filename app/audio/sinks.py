@@ -191,9 +191,14 @@ class PacedSink(Sink):
     def _settle(self) -> None:
         """Advance to the device cursor: silence where nothing was written, commit what was heard."""
         device = self._device()
-        if self._end < device:  # underrun: the device played silence
-            self._pending += bytes((device - self._end) * BYTES_PER_SAMPLE)
-            self._end = device
+        if self._end < device:  # underrun: all that was written was heard, then silence
+            if self._pending:
+                self._commit(bytes(self._pending))
+                self._pending.clear()
+            # counted, not built: after a 30-minute pause that silence would be 100+ MB of zeros
+            self._commit_silence(device - self._end)
+            self._end = self._committed = device
+            return
         heard = device - self._committed
         if heard > 0:
             self._commit(bytes(self._pending[: heard * BYTES_PER_SAMPLE]))
@@ -201,6 +206,9 @@ class PacedSink(Sink):
             self._committed = device
 
     def _commit(self, pcm: bytes) -> None:  # heard audio, final
+        pass
+
+    def _commit_silence(self, samples: int) -> None:  # heard silence, final
         pass
 
     def _accept(self, pcm: bytes) -> None:  # a real device gets the bytes here
@@ -247,6 +255,13 @@ class WavFileSink(PacedSink):
     def _commit(self, pcm: bytes) -> None:
         if self._wav is not None and pcm:
             self._wav.writeframesraw(pcm)
+
+    def _commit_silence(self, samples: int) -> None:
+        second = bytes(self.sample_rate * BYTES_PER_SAMPLE)
+        while samples > 0:  # a second at a time: a long pause never sits in memory whole
+            n = min(samples, self.sample_rate)
+            self._commit(second[: n * BYTES_PER_SAMPLE])
+            samples -= n
 
 
 class PygameSink(PacedSink):
