@@ -73,6 +73,8 @@ class User:
     level: int = 0
     pay_level: int = 0
     fans_club_level: int = 0
+    is_anchor: bool = False  # v2.7.9 User.IsAnchor: the room's own anchor (protocols §7.4)
+    is_admin: bool = False  # v2.7.9 User.IsAdmin: a room admin
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +84,14 @@ class GiftInfo:
     count: int  # the increase this message carries
     total: int  # running combo total
     diamonds: int  # per-unit value
+    to_user: str = ""  # nickname of the receiver when it is not the anchor (连麦 guest); "" = the anchor
+    group_id: str = ""  # the feed's GroupId (combo identity; "" or "0" when the feed gave none)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FansClubInfo:
+    action: Literal["join", "upgrade"]  # dy-barrage-grab Type 7 Data.Type: 2 join, 1 upgrade
+    level: int = 0  # the viewer's fans-club level after this message
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,7 +109,7 @@ class RoomStats:
 @dataclass(frozen=True, kw_only=True)
 class LiveEvent:
     TAGS: ClassVar[tuple[str, ...]] = LIVE_EVENT_TYPES
-    OMIT_IF_NONE: ClassVar[frozenset[str]] = frozenset({"gift", "like", "stats"})
+    OMIT_IF_NONE: ClassVar[frozenset[str]] = frozenset({"gift", "like", "stats", "fansclub"})
 
     type: LiveEventType
     msg_id: str
@@ -110,6 +120,7 @@ class LiveEvent:
     gift: GiftInfo | None = None
     like: LikeInfo | None = None
     stats: RoomStats | None = None
+    fansclub: FansClubInfo | None = None
 
     @property
     def durable(self) -> bool:
@@ -262,6 +273,52 @@ class QueueSnapshot:
     items: tuple[QueueItemView, ...] = ()
 
 
+@dataclass(frozen=True, kw_only=True)
+class SpeechNeeded:
+    """The player wants to play this utterance next and has no audio for it yet: from now
+    the TTS stage has ``[tts] need_deadline_s`` to deliver, else the fallback voice speaks."""
+
+    TAG: ClassVar[str] = "speech_needed"
+    id: str
+    ts: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrefetchSpeech:
+    """Synthesise these texts into the TTS cache ahead of need (the FAQ answers of the product
+    on air); nothing is played and no SpeechReady is published for them."""
+
+    TAG: ClassVar[str] = "prefetch_speech"
+    texts: tuple[str, ...]
+    product: str | None = None
+    priority: int = Priority.BACKGROUND
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductOnAir:
+    """The product being sold now: the product of the script sentence that started playing.
+    The script scheduler is its one owner; replies, the LLM's facts and the dashboard follow."""
+
+    TAG: ClassVar[str] = "product_on_air"
+    slug: str | None
+    name: str = ""
+    pinned: bool = False
+    ts: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class AirtimeReport:
+    """Spoken seconds by class (script, answer, thanks, other) as the player measured them:
+    ``total`` since the start, ``last_minute`` over the last 60 s, and how long the room has
+    gone without script speech."""
+
+    TAG: ClassVar[str] = "airtime"
+    total: dict[str, float] = field(default_factory=dict)
+    last_minute: dict[str, float] = field(default_factory=dict)
+    since_script_s: float = 0.0
+    ts: float = 0.0
+
+
 # --------------------------------------------------------------------------------------------
 # System (health, errors, config)
 
@@ -314,6 +371,50 @@ class ConfigError:
     errors: tuple[str, ...]
 
 
+@dataclass(frozen=True, kw_only=True)
+class QuestionSeen:
+    """The reply policy met a viewer's question: how it is answered (``rule``: a keyword FAQ
+    answer, ``llm``: a ReplyJob) or why not (``answer == "none"``, ``reason`` a drop code)."""
+
+    TAG: ClassVar[str] = "question_seen"
+    msg_id: str
+    ts: float
+    viewer: str
+    text: str
+    product: str | None = None
+    answer: Literal["rule", "llm", "none"] = "none"
+    answer_id: str | None = None  # the rule answer's utterance id, or the ReplyJob id
+    reason: str = ""
+
+
+QuestionState = Literal["waiting", "answered", "unanswered"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuestionStatus:
+    """One viewer question as the operator sees it (dashboard row, run report): published by
+    the run recorder whenever the question's state changes. ``reason`` is Chinese."""
+
+    TAG: ClassVar[str] = "question_status"
+    msg_id: str
+    ts: float
+    viewer: str
+    text: str
+    state: QuestionState
+    answer: str = ""
+    latency_s: float | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LiveEnded:
+    """Our room's live ended (dy-barrage-grab Type 9): the room has been silenced."""
+
+    TAG: ClassVar[str] = "live_ended"
+    room_id: str = ""
+    ts: float = 0.0
+
+
 # --------------------------------------------------------------------------------------------
 # Operator commands (channel control)
 
@@ -352,6 +453,14 @@ class SwitchProduct:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PinProduct:
+    """Stay on this product (no rotation) until unpinned (``slug=None``)."""
+
+    TAG: ClassVar[str] = "pin_product"
+    slug: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReloadConfig:
     TAG: ClassVar[str] = "reload_config"
 
@@ -369,8 +478,9 @@ Event = Union[  # noqa: UP007 - a long list reads better as Union[...]
     LiveEvent, SpeechRequest, SpeechReady, SpeechFailed, ReplyJob,
     PlayerStateChanged, PlaybackStarted, PlaybackProgress, PlaybackFinished, PlaybackInterrupted,
     PlaybackResumed, UtteranceDropped, QueueSnapshot,
-    Health, ErrorReport, Dropped, ConfigChanged, ConfigError,
-    Pause, Resume, Skip, ClearQueue, SayNow, SwitchProduct, ReloadConfig, CancelSpeech,
+    SpeechNeeded, PrefetchSpeech, ProductOnAir, AirtimeReport,
+    Health, ErrorReport, Dropped, ConfigChanged, ConfigError, QuestionSeen, QuestionStatus, LiveEnded,
+    Pause, Resume, Skip, ClearQueue, SayNow, SwitchProduct, PinProduct, ReloadConfig, CancelSpeech,
 ]
 EVENT_CLASSES: tuple[type, ...] = typing.get_args(Event)
 

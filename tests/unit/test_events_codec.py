@@ -31,8 +31,10 @@ def test_live_event_json_is_the_normalised_event_of_the_design():
                         text="小王 送出 小心心", gift=ev.GiftInfo(id="5655", name="小心心", count=2, total=3, diamonds=1))
     data = json.loads(ev.encode(gift))
     assert data["type"] == "gift"
-    assert data["gift"] == {"id": "5655", "name": "小心心", "count": 2, "total": 3, "diamonds": 1}
-    assert "like" not in data and "stats" not in data  # per-type parts only where they apply
+    # design §4's required gift keys, plus the receiver and combo group the design allows adding
+    assert data["gift"] == {"id": "5655", "name": "小心心", "count": 2, "total": 3, "diamonds": 1,
+                            "to_user": "", "group_id": ""}
+    assert "like" not in data and "stats" not in data and "fansclub" not in data  # only where they apply
     assert "小王" in ev.encode(gift).decode("utf-8")  # Chinese stays readable in logs
 
 
