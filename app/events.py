@@ -151,6 +151,9 @@ class SpeechRequest:
     segment: str | None = None  # script segment name
     sentence_index: int = 0  # position of this text within its segment rendering
     group: str | None = None  # utterances that belong together (one segment rendering, one reply)
+    original: str = ""  # the text before the compliance filter, when the filter changed it
+    viewer: str = ""  # who this answers or thanks (nickname as spoken), for the spoken record
+    comment: str = ""  # the viewer's comment this answers
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -461,6 +464,16 @@ class PinProduct:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PlayFile:
+    """插播音频: play this audio file (on the runtime's machine) as an urgent item."""
+
+    TAG: ClassVar[str] = "play_file"
+    path: str
+    label: str = ""
+    priority: int = Priority.EMERGENCY
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReloadConfig:
     TAG: ClassVar[str] = "reload_config"
 
@@ -480,7 +493,7 @@ Event = Union[  # noqa: UP007 - a long list reads better as Union[...]
     PlaybackResumed, UtteranceDropped, QueueSnapshot,
     SpeechNeeded, PrefetchSpeech, ProductOnAir, AirtimeReport,
     Health, ErrorReport, Dropped, ConfigChanged, ConfigError, QuestionSeen, QuestionStatus, LiveEnded,
-    Pause, Resume, Skip, ClearQueue, SayNow, SwitchProduct, PinProduct, ReloadConfig, CancelSpeech,
+    Pause, Resume, Skip, ClearQueue, SayNow, SwitchProduct, PinProduct, PlayFile, ReloadConfig, CancelSpeech,
 ]
 EVENT_CLASSES: tuple[type, ...] = typing.get_args(Event)
 
