@@ -319,6 +319,8 @@ class AirtimeReport:
     total: dict[str, float] = field(default_factory=dict)
     last_minute: dict[str, float] = field(default_factory=dict)
     since_script_s: float = 0.0
+    minute: int = 0  # minutes since the player started (0 = the first minute)
+    this_minute: dict[str, float] = field(default_factory=dict)  # spoken so far in ``minute``
     ts: float = 0.0
 
 

@@ -26,6 +26,7 @@ from app.audio.report import PlayLog
 from app.audio.sinks import BYTES_PER_SAMPLE, Sink
 from app.audio.wav import WavError, read_wav
 from app.bus.base import Bus
+from app.director import Airtime, Director, DirectorSettings, air_class
 from app.logs import get_logger
 
 log = get_logger("audio")
@@ -41,6 +42,7 @@ class _Playback:
     pos: int  # next sample of the item to write
     gap: int  # silent samples still to write before the item's next sample
     first_pos: int  # where this playback started (item samples)
+    stop_at: int | None = None  # a soft cut: stop once the item reaches this sample
     # Published with the first sample written, not before: an item stopped during its lead-in
     # gap was never heard, so it must not appear as played (the spoken log listens for this).
     started: events.PlaybackStarted | None = None
@@ -53,6 +55,7 @@ class AudioPlayer:
                  resume_within_s: float = 60.0, bridges: bool = True,
                  progress_interval_s: float = 0.2, snapshot_interval_s: float = 0.25,
                  health_interval_s: float = 1.0, silence_alarm_s: float = 3.0, pool_size: int = 20, bus_group: str = "audio",
+                 director: DirectorSettings | None = None, airtime_interval_s: float = 2.0,
                  clock: Callable[[], float] = time.monotonic,
                  wall_clock: Callable[[], float] = time.time):
         if chunk_bytes < BYTES_PER_SAMPLE or chunk_bytes % BYTES_PER_SAMPLE:
@@ -82,8 +85,11 @@ class AudioPlayer:
                                  resume_within_s=resume_within_s, clock=clock, wall_clock=wall_clock)
         self.fillers = ClipPool("filler", pool_size)
         self.bridge_clips = ClipPool("bridge", pool_size)
+        self.airtime_interval_s = airtime_interval_s
+        self.airtime = Airtime(clock())
+        self.director = Director(director, self.airtime, aging_step=aging_step, aging_interval_s=aging_interval_s)
         self.machine = sm.PlayerStateMachine(
-            self.queue, thresholds, bridges=bridges,
+            self.queue, thresholds, bridges=bridges, director=self.director,
             filler_source=lambda: self.fillers.take(self.clock()),
             bridge_source=lambda: self.bridge_clips.take(self.clock()))
         self.log = PlayLog(clock())
@@ -107,6 +113,7 @@ class AudioPlayer:
         self._last_tick = 0.0
         self._last_snapshot = 0.0
         self._last_health = 0.0
+        self._last_airtime = 0.0
         self._snapshot_dirty = True
         self._started_at: float | None = None
         self.error: BaseException | None = None
@@ -120,6 +127,7 @@ class AudioPlayer:
         now = self.clock()
         self._started_at = now
         self.log = PlayLog(now)
+        self.airtime.t0 = now
         self._idle_since = now
         C = events.Channel
         self._subs = [
@@ -160,9 +168,6 @@ class AudioPlayer:
     def play_now(self, item_id: str) -> None:
         self._post(("play_now", item_id))
 
-    def insert_next(self, item_id: str) -> None:
-        self._post(("insert_next", item_id))
-
     def pause(self) -> None:
         self._post(("control", events.Pause()))
 
@@ -178,12 +183,17 @@ class AudioPlayer:
     def cancel(self, ids: tuple[str, ...], reason: str = "cancelled") -> None:
         self._post(("control", events.CancelSpeech(ids=tuple(ids), reason=reason)))
 
+    def end_live(self) -> None:
+        """Our room's live ended: stop within a chunk, drop what waits, take nothing more."""
+        self._post(("end_live",))
+
     # ---- report ----------------------------------------------------------------------------
 
     def _silent_for(self, now: float) -> float:
-        """How long the room has been silent beyond the intended gap (0 while sounding, paused,
-        or before the first sound: the start-up silence is reported on its own)."""
-        if self._idle_since is None or self._first_sound is None or self.machine.paused:
+        """How long the room has been silent beyond the intended gap: every silence the
+        operator did not ask for, start-up included (0 while sounding, paused or after the live
+        ended)."""
+        if self._idle_since is None or self.machine.paused or self.machine.ended:
             return 0.0
         return max(0.0, now - self._idle_since - self.gap_s)
 
@@ -202,8 +212,12 @@ class AudioPlayer:
             "startup_silence_s": round(startup, 3),
             "interrupts": {"count": m.interrupts, "resumed": m.resumes,
                            "dropped_after_interrupt": m.dropped_after_interrupt,
-                           "filler_cuts": m.filler_cuts},
+                           "filler_cuts": m.filler_cuts,
+                           "script": {"broken": sum(m.script_breaks.values()), "soft": m.script_breaks["soft"],
+                                      "hard": m.script_breaks["hard"], "resumed": m.script_resumed,
+                                      "waiting": m.broken_segments, "not_resumed": list(m.script_not_resumed)}},
             "fillers_played": self._fillers_played,
+            "airtime": {"total_s": self.airtime.totals_now(now), "per_minute": self.airtime.per_minute(now)},
         }
 
     def set_thresholds(self, thresholds: sm.Thresholds) -> None:
@@ -211,7 +225,11 @@ class AudioPlayer:
         self.machine.thresholds = thresholds
 
     def snapshot(self) -> events.QueueSnapshot:
-        return self.queue.snapshot(playing=self.machine.current)
+        return self.queue.snapshot(playing=self.machine.current, key=self.machine.order_key)
+
+    def set_director(self, settings: DirectorSettings) -> None:
+        """Hot reload of the director's knobs ([director]); the next decision uses them."""
+        self.director.settings = settings
 
     # ---- bus handlers (subscription threads) -----------------------------------------------
 
@@ -266,7 +284,13 @@ class AudioPlayer:
             piece, tag = bytes(n * BYTES_PER_SAMPLE), None
         else:
             start = pb.pos * BYTES_PER_SAMPLE
-            piece, tag = pb.pcm[start:start + self.chunk_samples * BYTES_PER_SAMPLE], pb.item.id
+            end = start + self.chunk_samples * BYTES_PER_SAMPLE
+            if pb.stop_at is not None:  # a soft cut: write up to the end of the sentence, no further
+                end = min(end, pb.stop_at * BYTES_PER_SAMPLE)
+            piece, tag = pb.pcm[start:end], pb.item.id
+            if not piece:
+                self._soft_stop_reached(pb)
+                return
         wait = self.sink.room_in(len(piece))
         if wait > 0:
             self._wait(min(wait, 0.05))
@@ -291,6 +315,15 @@ class AudioPlayer:
         if pb.pos * BYTES_PER_SAMPLE >= len(pb.pcm):
             self._pb = None
             self._feed(sm.Finished())
+        elif pb.stop_at is not None and pb.pos >= pb.stop_at:
+            self._soft_stop_reached(pb)
+
+    def _soft_stop_reached(self, pb: _Playback) -> None:
+        """The sentence a soft cut waited for has been written: the item stops here, nothing
+        to flush (what is in the device buffer is the rest of that sentence)."""
+        self._pb = None
+        self._last_end_sample = self.sink.next_sample()
+        self._feed(sm.Stopped(pb.pos / self.sample_rate))
 
     def _idle_step(self) -> None:
         timeout = 0.05
@@ -323,13 +356,27 @@ class AudioPlayer:
         if now - self._last_health >= self.health_interval_s:
             self._last_health = now
             self._publish_health(now)
+        if now - self._last_airtime >= self.airtime_interval_s:
+            self._last_airtime = now
+            self._publish_airtime(now)
+
+    def _publish_airtime(self, now: float) -> None:
+        heard = now + self._ahead_s()
+        minutes = self.airtime.per_minute(heard)
+        self.bus.publish(events.Channel.PLAYER_STATE, events.AirtimeReport(
+            total=self.airtime.totals_now(heard),
+            last_minute={c: round(self.airtime.spoken(c, heard, 60.0), 2) for c in self.airtime.totals},
+            since_script_s=round(self.airtime.since("script", heard), 2),
+            minute=max(0, len(minutes) - 1), this_minute=minutes[-1] if minutes else {}, ts=time.time()))
 
     def _publish_health(self, now: float) -> None:
         """Dead air as the player measures it, for the dashboard (the GUI may be in another
         process and cannot see the audio): degraded while the room is silent right now."""
         silent = self._silent_for(now)
         status, detail = "ok", "播放中" if self._pb is not None else "待机"
-        if self.machine.paused:
+        if self.machine.ended:
+            detail = "已下播"
+        elif self.machine.paused:
             detail = "已暂停"
         elif silent >= self.silence_alarm_s:
             status, detail = "degraded", f"冷场 {silent:.0f} 秒：没有可播的语音"
@@ -353,6 +400,8 @@ class AudioPlayer:
             req = message[1]
             # The request and its audio travel on different channels: the audio may have come
             # (and even played) first, and must not leave a ghost "synthesising" entry behind.
+            if self.machine.ended:
+                return  # the live is over: nothing more is said
             if req.kind not in POOL_KINDS and req.id not in self._done_set and req.id not in self._readied_set:
                 self.queue.enqueue(req)
         elif kind == "ready":
@@ -360,6 +409,8 @@ class AudioPlayer:
             req = ready.request
             if req.id in self._done_set or (self.machine.current and self.machine.current.id == req.id):
                 return  # cancelled, dropped or already played: a late result is never applied
+            if self.machine.ended:
+                return
             if req.kind in POOL_KINDS:
                 pool = self.fillers if req.kind == "filler" else self.bridge_clips
                 pool.add(QueueItem(request=req, queued_at=self.clock(), seq=0, ready=ready, audio=pcm))
@@ -369,19 +420,21 @@ class AudioPlayer:
             self._feed(sm.ItemReady(req.id))
         elif kind == "bad":
             req, reason = message[1], message[2]
-            item = self.queue.remove(req.id)
-            if item is not None or req.id not in self._done_set:
+            if req.id in self.queue:
+                self._feed(sm.Cancel((req.id,), reason))  # the machine drops and reports it
+            elif req.id not in self._done_set:
                 self._record_drop(req.id, reason)
                 self._publish(events.UtteranceDropped(id=req.id, reason=reason))
         elif kind == "gone":
             ev = message[1]
-            if self.queue.remove(ev.id) is not None:
-                self._record_drop(ev.id, ev.reason)
+            if ev.id in self.queue:
+                self._feed(sm.Cancel((ev.id,), ev.reason))
         elif kind == "play_now":
             if self.queue.play_now(message[1]):
                 self._feed(sm.ItemReady(message[1]))
-        elif kind == "insert_next":
-            self.queue.insert_next(message[1])
+        elif kind == "end_live":
+            self._close_idle(self.clock())
+            self._feed(sm.EndLive())
         elif kind == "control":
             self._control(message[1])
 
@@ -397,9 +450,9 @@ class AudioPlayer:
         elif isinstance(cmd, events.Skip):
             self._feed(sm.SkipCurrent())
         elif isinstance(cmd, events.ClearQueue):
-            for item in self.queue.clear():
-                self._record_drop(item.id, "cleared by operator")
-                self._publish(events.UtteranceDropped(id=item.id, reason="cleared by operator"))
+            ids = tuple(i.id for i in self.queue.ordered())
+            if ids:
+                self._feed(sm.Cancel(ids, "cleared by operator"))
         elif isinstance(cmd, events.CancelSpeech):
             ids = set(cmd.ids)
             self.fillers.remove(ids)
@@ -424,10 +477,16 @@ class AudioPlayer:
         elif isinstance(action, sm.Play):
             self._start(action, now)
         elif isinstance(action, sm.StopCurrent):
-            self._stop_current()
+            if action.at_s is not None and self._pb is not None:
+                self._pb.stop_at = int(round(action.at_s * self.sample_rate))
+                if self._pb.pos >= self._pb.stop_at and self._pb.gap <= 0:
+                    self._soft_stop_reached(self._pb)
+            else:
+                self._stop_current()
         elif isinstance(action, sm.Ended):
             self._last_end_sample = self.sink.next_sample()
             self.log.ended(action.item, now + self._ahead_s(), interrupted=action.interrupted)
+            self.airtime.end(now + self._ahead_s())
             self._remember(action.item.id)
         elif isinstance(action, sm.Drop):
             self._record_drop(action.item.id, action.reason)
@@ -449,9 +508,11 @@ class AudioPlayer:
         held, self._held_start = self._held_start, None
         self._pb = _Playback(item=item, pcm=pcm, pos=first, gap=gap, first_pos=first,
                              started=held if held is not None and held.id == item.id else None)
+        heard_at = now + self._ahead_s() + gap / self.sample_rate
+        self.airtime.begin(air_class(item.request.kind), heard_at)
         if not action.continuation:
             self._close_idle(now)
-            self.log.started(item, now + self._ahead_s() + gap / self.sample_rate, resumed=action.resumed)
+            self.log.started(item, heard_at, resumed=action.resumed)
             if item.request.kind == "filler":
                 self._fillers_played += 1
         self._last_progress = 0.0
@@ -465,6 +526,7 @@ class AudioPlayer:
             played = pb.pos - min(discarded, written)
             position = played / self.sample_rate
         self._last_end_sample = self.sink.next_sample()
+        self.airtime.end(self.clock())  # a pause ends the stretch too; what was flushed was not heard
         self._feed(sm.Stopped(position))
 
     # ---- bookkeeping -----------------------------------------------------------------------
@@ -473,7 +535,7 @@ class AudioPlayer:
         return self.sink.ahead_s()
 
     def _close_idle(self, now: float) -> None:
-        if self._idle_since is not None and self._first_sound is not None:
+        if self._idle_since is not None:
             self._dead_air += max(0.0, now - self._idle_since - self.gap_s)
         self._idle_since = None
 

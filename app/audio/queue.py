@@ -1,31 +1,32 @@
 """The one speech queue: every utterance from the moment it is requested until it plays.
 
-Order (design §5): lower priority value first, FIFO among equals, and waiting items age so a
-low item is never starved. Aging is linear (``aging_step`` per ``aging_interval_s`` of
-waiting) and the same for every item, so comparing two items' effective priorities at any
-moment is the same as comparing ``priority + step * queued_at / interval``: that key never
-changes while an item waits, which is what lets a plain heap order an aging queue.
+The queue holds the items and their state; *which* ready item plays next is the director's
+decision (``app.director``), passed in as ``pick``. Without one, the order is design §5's:
+operator play-now first, then items cut by an interrupt, then lower priority value first, FIFO
+among equals, with waiting items aging (``aging_step`` per ``aging_interval_s``) so a low item
+is never starved.
 
-Above the aged order sit two tiers: items the operator or an interrupt put at the head
-(``play_now`` → tier 0; ``insert_next`` and parked, interrupted items → tier 1, most urgent
-first). Only ready items are handed out; an item waits for an earlier sentence of its own group
-so a reply or a script segment is never spoken out of order.
+Only ready items are handed out, and an item waits for an earlier sentence of its own group so
+a reply or a script segment is never spoken out of order. The queue is small (the script keeps
+at most a few dozen sentences ahead), so choosing is a scan, not a heap: the director's order
+changes with the air (a script that has been quiet too long moves up) and cannot be a fixed key.
 """
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from app import events
 
-TIER_NOW = 0
-TIER_NEXT = 1
-TIER_NORMAL = 2
+#: Kinds whose cut items wait to resume for as long as it takes (the director keeps the
+#: script on air); others are dropped when parked longer than ``resume_within_s``.
+RESUME_ALWAYS = frozenset({"script"})
+
+Pick = Callable[[Iterable["QueueItem"]], "QueueItem | None"]
 
 
 @dataclass(eq=False)
@@ -35,8 +36,6 @@ class QueueItem:
     seq: int
     ready: events.SpeechReady | None = None
     audio: object | None = None  # decoded samples, attached by the player (a wav.Pcm)
-    tier: int = TIER_NORMAL
-    version: int = 0  # bumped on re-tiering; older heap entries for the item are ignored
     force: bool = False  # play_now: interrupts whatever plays, thresholds aside
     interrupted: bool = False
     parked_at: float | None = None  # monotonic, when it was cut
@@ -88,9 +87,7 @@ class SpeechQueue:
         self.resume_within_s = resume_within_s
         self.clock = clock
         self.wall_clock = wall_clock
-        self._t0 = clock()
         self._items: dict[str, QueueItem] = {}
-        self._heap: list[tuple[int, float, int, int, str]] = []
         self._seq = itertools.count()
         self._lock = threading.RLock()
 
@@ -103,7 +100,6 @@ class SpeechQueue:
             if item is None:
                 item = QueueItem(request=request, queued_at=self.clock(), seq=next(self._seq))
                 self._items[request.id] = item
-                self._push(item)
             return item
 
     def mark_ready(self, ready: events.SpeechReady, audio: object | None = None) -> QueueItem:
@@ -116,11 +112,11 @@ class SpeechQueue:
 
     def play_now(self, item_id: str) -> bool:
         """Put the item at the very head; when ready it interrupts whatever plays."""
-        return self._retier(item_id, TIER_NOW, force=True)
-
-    def insert_next(self, item_id: str) -> bool:
-        """Put the item at the head (after play_now items), without interrupting."""
-        return self._retier(item_id, TIER_NEXT)
+        with self._lock:
+            item = self._items.get(item_id)
+            if item is not None:
+                item.force = True
+            return item is not None
 
     def park(self, item: QueueItem, resume_s: float, sentence_index: int, *,
              keep_age: bool = False) -> None:
@@ -133,16 +129,19 @@ class SpeechQueue:
                 item.parked_at = self.clock()
             item.resume_s = resume_s
             item.resume_index = sentence_index
-            item.tier = TIER_NEXT
-            item.version += 1
             self._items[item.id] = item
-            self._push(item)
+
+    def put_back(self, item: QueueItem) -> None:
+        """An item taken out to play that did not start (its bridge line was cut): back in line,
+        as it was."""
+        with self._lock:
+            self._items[item.id] = item
 
     # ---- removing ------------------------------------------------------------------------
 
     def remove(self, item_id: str) -> QueueItem | None:
         with self._lock:
-            return self._items.pop(item_id, None)  # its heap entries are skipped lazily
+            return self._items.pop(item_id, None)
 
     def skip(self, item_id: str) -> QueueItem | None:
         """Drop one waiting item without playing it."""
@@ -150,9 +149,8 @@ class SpeechQueue:
 
     def clear(self) -> list[QueueItem]:
         with self._lock:
-            items = sorted(self._items.values(), key=self._key)
+            items = sorted(self._items.values(), key=self.default_key)
             self._items.clear()
-            self._heap.clear()
             return items
 
     def stale_reason(self, item: QueueItem) -> str | None:
@@ -160,7 +158,8 @@ class SpeechQueue:
         if deadline is not None and self.wall_clock() > deadline:
             late = self.wall_clock() - deadline
             return f"stale: deadline passed {late:.1f}s ago"
-        if item.parked_at is not None and self.clock() - item.parked_at > self.resume_within_s:
+        if (item.parked_at is not None and item.request.kind not in RESUME_ALWAYS
+                and self.clock() - item.parked_at > self.resume_within_s):
             return f"stale: interrupted more than {self.resume_within_s:g}s ago"
         return None
 
@@ -176,40 +175,35 @@ class SpeechQueue:
 
     # ---- taking --------------------------------------------------------------------------
 
-    def pop_next(self) -> tuple[QueueItem | None, list[tuple[QueueItem, str]]]:
-        """The next playable item (removed from the queue) and the stale items dropped on the
-        way to it."""
+    def pop_next(self, pick: Pick | None = None) -> tuple[QueueItem | None, list[tuple[QueueItem, str]]]:
+        """The next playable item (removed from the queue), chosen by ``pick`` among the
+        playable ones, and the stale items dropped on the way to it."""
         with self._lock:
-            dropped: list[tuple[QueueItem, str]] = []
-            skipped: list[tuple] = []
-            found = None
-            while self._heap:
-                entry = heapq.heappop(self._heap)
-                item = self._items.get(entry[-1])
-                if item is None or item.version != entry[3]:
-                    continue
-                reason = self.stale_reason(item)
-                if reason:
-                    del self._items[item.id]
-                    dropped.append((item, reason))
-                    continue
-                if not self._playable(item):
-                    skipped.append(entry)
-                    continue
-                del self._items[item.id]
-                found = item
-                break
-            for entry in skipped:
-                heapq.heappush(self._heap, entry)
+            dropped = self.purge_stale()
+            found = self._choose(pick)
+            if found is not None:
+                del self._items[found.id]
             return found, dropped
 
-    def peek_next(self) -> QueueItem | None:
+    def peek_next(self, pick: Pick | None = None) -> QueueItem | None:
         """The item ``pop_next`` would return, left in place (stale items are not dropped)."""
         with self._lock:
-            for item in sorted(self._items.values(), key=self._key):
-                if self._playable(item) and not self.stale_reason(item):
-                    return item
+            return self._choose(pick)
+
+    def next_wanted(self, pick: Pick | None = None) -> QueueItem | None:
+        """The item that would play next if every item had its audio: when it has none, the
+        player is waiting for the TTS stage to deliver it."""
+        with self._lock:
+            heads = [i for i in self._in_turn() if not self.stale_reason(i)]
+            if not heads:
+                return None
+            return pick(heads) if pick is not None else min(heads, key=self.default_key)
+
+    def _choose(self, pick: Pick | None) -> QueueItem | None:
+        playable = [i for i in self._in_turn() if i.ready is not None and not self.stale_reason(i)]
+        if not playable:
             return None
+        return pick(playable) if pick is not None else min(playable, key=self.default_key)
 
     # ---- looking -------------------------------------------------------------------------
 
@@ -223,23 +217,31 @@ class SpeechQueue:
     def __len__(self) -> int:
         return len(self._items)
 
+    def items(self) -> list[QueueItem]:
+        with self._lock:
+            return list(self._items.values())
+
     def has_ready(self) -> bool:
         with self._lock:
-            return any(self._playable(i) for i in self._items.values())
+            return any(i.ready is not None for i in self._in_turn())
 
-    def ordered(self) -> list[QueueItem]:
+    def ordered(self, key: Callable[[QueueItem], tuple] | None = None) -> list[QueueItem]:
         """Every waiting item in the order it would play if all were ready."""
         with self._lock:
-            return sorted(self._items.values(), key=self._key)
+            return sorted(self._items.values(), key=key or self.default_key)
 
     def effective_priority(self, item: QueueItem) -> float:
         waited = self.clock() - item.queued_at
         return item.priority - self.aging_step * waited / self.aging_interval_s
 
-    def snapshot(self, playing: QueueItem | None = None) -> events.QueueSnapshot:
+    def default_key(self, item: QueueItem) -> tuple:
+        return (0 if item.force else 1, 0 if item.interrupted else 1, self.effective_priority(item), item.seq)
+
+    def snapshot(self, playing: QueueItem | None = None,
+                 key: Callable[[QueueItem], tuple] | None = None) -> events.QueueSnapshot:
         now = self.clock()
         views = []
-        items = ([playing] if playing is not None else []) + self.ordered()
+        items = ([playing] if playing is not None else []) + self.ordered(key)
         for item in items:
             views.append(events.QueueItemView(
                 id=item.id, kind=item.request.kind, text=item.request.text,
@@ -251,38 +253,15 @@ class SpeechQueue:
 
     # ---- internals -----------------------------------------------------------------------
 
-    def _key(self, item: QueueItem) -> tuple[int, float, int]:
-        if item.tier == TIER_NOW:
-            rank = 0.0
-        elif item.tier == TIER_NEXT:
-            rank = float(item.priority)
-        else:
-            rank = item.priority + self.aging_step * (item.queued_at - self._t0) / self.aging_interval_s
-        return (item.tier, rank, item.seq)
-
-    def _push(self, item: QueueItem) -> None:
-        tier, rank, seq = self._key(item)
-        heapq.heappush(self._heap, (tier, rank, seq, item.version, item.id))
-
-    def _retier(self, item_id: str, tier: int, force: bool = False) -> bool:
-        with self._lock:
-            item = self._items.get(item_id)
-            if item is None:
-                return False
-            if tier < item.tier or force:
-                item.tier = min(tier, item.tier)
-                item.force = item.force or force
-                item.version += 1
-                self._push(item)
-            return True
-
-    def _playable(self, item: QueueItem) -> bool:
-        if item.ready is None:
-            return False
-        group = item.request.group
-        if group is None or item.interrupted:
-            return True
-        # An earlier sentence of the same group still to come holds this one back.
-        return not any(other is not item and other.request.group == group
-                       and other.request.sentence_index < item.request.sentence_index
-                       for other in self._items.values())
+    def _in_turn(self) -> list[QueueItem]:
+        """Items with no earlier sentence of their own group still to come (a parked item is
+        always in turn: it was already playing)."""
+        first: dict[str, int] = {}
+        for item in self._items.values():
+            group = item.request.group
+            if group is not None:
+                index = item.request.sentence_index
+                if index < first.get(group, index + 1):
+                    first[group] = index
+        return [i for i in self._items.values()
+                if i.request.group is None or i.interrupted or i.request.sentence_index <= first[i.request.group]]

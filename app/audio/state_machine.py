@@ -2,17 +2,22 @@
 
 The player thread feeds what happened (an item became ready, a chunk was written, the item
 ended, the sink stopped) and executes the actions returned (play this from there, stop the
-current item, publish this event). Everything that decides what is heard — interrupt or not,
-where to resume, when a parked item has gone stale, when a filler plays — lives here, so each
-transition is a unit test away.
+current item now or at a sentence end, publish this event). *What* plays next and *where* a cut
+falls are the director's (``app.director``); this machine applies them and keeps the books:
+interrupt, park, bridge, resume, drop.
 
 States (design §5):
 - IDLE: nothing playing.
 - PLAYING: an item plays and no interrupted item is waiting.
 - INTERRUPT_DECISION: an item became ready while another plays; deciding (transient).
 - INTERRUPTED: an item was cut and waits; the interrupting items play.
-- POST_INTERRUPT: the interrupting items are done; a bridge line plays, then the cut item
-  resumes from the start of the sentence that was cut (or is dropped if it went stale).
+- POST_INTERRUPT: a bridge line plays before a script that was broken off continues.
+
+Cuts (design §5a): a "hard" cut (urgent items) stops within one chunk and the cut item resumes
+at the start of the cut sentence; a "soft" cut stops at the end of the playing sentence and the
+item resumes at the next one. A script segment broken off by interactions (cut, or left
+between two sentences) continues after them, led in by a bridge line; the machine counts every
+broken segment as resumed or not, and why.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from dataclasses import dataclass
 
 from app import events
 from app.audio.queue import QueueItem, SpeechQueue
+from app.director import SCRIPT, Airtime, Director, air_class
+from app.director.policy import FILLING
+from app.director.policy import should_interrupt as _gap_rule
 
 IDLE = "IDLE"
 PLAYING = "PLAYING"
@@ -31,7 +39,11 @@ INTERRUPTED = "INTERRUPTED"
 POST_INTERRUPT = "POST_INTERRUPT"
 
 #: Kinds that are never resumed after a cut: they only exist to fill a moment.
-NOT_RESUMABLE = frozenset({"filler", "bridge"})
+NOT_RESUMABLE = FILLING
+
+#: Why a broken script segment did not continue, in the operator's words (the report).
+NOT_RESUMED_ZH = {"switch": "换了商品", "skip": "运营跳过", "cleared": "运营清空队列",
+                  "live_end": "已下播", "stale": "等待过久", "failed": "语音合成失败"}
 
 
 @dataclass(frozen=True)
@@ -50,8 +62,8 @@ DEFAULT_THRESHOLDS = Thresholds()
 
 def should_interrupt(current_priority: int, new_priority: int, played_fraction: float,
                      thresholds: Thresholds = DEFAULT_THRESHOLDS) -> bool:
-    needed = thresholds.late_gap if played_fraction > thresholds.late_fraction else thresholds.gap
-    return current_priority - new_priority >= needed
+    return _gap_rule(current_priority, new_priority, played_fraction, gap=thresholds.gap,
+                     late_gap=thresholds.late_gap, late_fraction=thresholds.late_fraction)
 
 
 def cut_sentence(sentence_starts: Iterable[float], position_s: float) -> tuple[int, float]:
@@ -59,6 +71,14 @@ def cut_sentence(sentence_starts: Iterable[float], position_s: float) -> tuple[i
     starts = sorted(sentence_starts) or [0.0]
     index = max(0, bisect.bisect_right(starts, position_s + 1e-9) - 1)
     return index, starts[index]
+
+
+def next_sentence(sentence_starts: Iterable[float], position_s: float) -> float | None:
+    """Where the sentence after the one playing at ``position_s`` begins (None: it is the last)."""
+    for start in sorted(sentence_starts):
+        if start > position_s + 1e-6:
+            return start
+    return None
 
 
 # ---- inputs ---------------------------------------------------------------------------------
@@ -117,6 +137,11 @@ class ResumeCmd:
     pass
 
 
+@dataclass(frozen=True)
+class EndLive:
+    """Our room's live ended: silence now, drop everything, take nothing more."""
+
+
 # ---- actions --------------------------------------------------------------------------------
 
 
@@ -131,8 +156,9 @@ class Play:
 
 @dataclass(frozen=True)
 class StopCurrent:
-    reason: str  # interrupt | skip | cancel | pause
+    reason: str  # interrupt | skip | cancel | pause | live_end
     by_id: str | None = None
+    at_s: float | None = None  # a soft cut: stop when the audio reaches this position
 
 
 @dataclass(frozen=True)
@@ -161,11 +187,14 @@ class Idle:
 
 class PlayerStateMachine:
     def __init__(self, queue: SpeechQueue, thresholds: Thresholds = DEFAULT_THRESHOLDS, *,
+                 director: Director | None = None,
                  filler_source: Callable[[], QueueItem | None] = lambda: None,
                  bridge_source: Callable[[], QueueItem | None] = lambda: None,
                  bridges: bool = True):
         self.queue = queue
         self.thresholds = thresholds
+        self.director = director or Director(airtime=Airtime(queue.clock()), aging_step=queue.aging_step,
+                                             aging_interval_s=queue.aging_interval_s)
         self.filler_source = filler_source
         self.bridge_source = bridge_source
         self.bridges = bridges
@@ -173,12 +202,19 @@ class PlayerStateMachine:
         self.current: QueueItem | None = None
         self.position_s = 0.0
         self.paused = False
+        self.ended = False
         self._stop: StopCurrent | None = None
         self._after_bridge: QueueItem | None = None
+        self._last_script_group: str | None = None
+        self._broken: dict[str, str] = {}  # script group -> "soft" | "hard": broken off, to continue
+        self._announced: set[str] = set()  # ids the TTS stage was told the player needs now
         self.interrupts = 0  # cuts of resumable items
         self.filler_cuts = 0
         self.resumes = 0
         self.dropped_after_interrupt = 0
+        self.script_breaks = {"soft": 0, "hard": 0}
+        self.script_resumed = 0
+        self.script_not_resumed: list[dict[str, str]] = []
 
     # ---- entry point -----------------------------------------------------------------------
 
@@ -192,26 +228,56 @@ class PlayerStateMachine:
     def stopping(self) -> bool:
         return self._stop is not None
 
+    @property
+    def broken_segments(self) -> int:
+        """Script segments broken off that have not continued yet."""
+        return len(self._broken)
+
+    def now(self) -> float:
+        return self.queue.clock()
+
+    def order_key(self, item: QueueItem) -> tuple:
+        """The director's order, for showing the queue as it will play."""
+        return self.director.key(item, self.now(), open_group=self._open_group())
+
     # ---- handlers --------------------------------------------------------------------------
 
     def _on_ItemReady(self, ev: ItemReady) -> list:
         item = self.queue.get(ev.id)
-        if item is None or not item.is_ready or self.paused or self._stop is not None:
-            return []  # decided later: when the pause ends or the pending stop completes
+        if item is None or not item.is_ready or self.paused or self.ended:
+            return []  # decided later: when the pause ends
         if self.current is None:
+            if self._stop is not None:
+                return []
             return self._start_next(after_gap=True)
+        if self._stop is not None:
+            return self._maybe_harden(item)
         back_to = self.state
         out = self._set_state(INTERRUPT_DECISION)
-        current_priority = self._current_priority()
-        if item.force or should_interrupt(current_priority, item.priority, self._played_fraction(),
-                                          self.thresholds):
+        cut = self.director.cut(self.current, item, self._played_fraction(), self._current_priority_override(),
+                                gap=self.thresholds.gap, late_gap=self.thresholds.late_gap,
+                                late_fraction=self.thresholds.late_fraction)
+        if cut == "hard":
             self._stop = StopCurrent("interrupt", by_id=item.id)
             return out + self._set_state(INTERRUPTED) + [self._stop]
-        if item.priority < current_priority or self._would_cut_parked(item):
-            # More urgent, not enough to cut: it plays next, and before any parked item it
-            # would have cut (the parked item resumes after everything that outranks it).
-            self.queue.insert_next(item.id)
-        return out + self._set_state(back_to)
+        if cut == "soft":
+            boundary = self._next_boundary()
+            if boundary is not None:
+                self._stop = StopCurrent("interrupt", by_id=item.id, at_s=boundary)
+                return out + self._set_state(back_to) + [self._stop]
+        return out + self._set_state(back_to) + self._announce_needed()
+
+    def _maybe_harden(self, item: QueueItem) -> list:
+        """A soft stop is pending and something urgent arrived: stop now instead."""
+        stop = self._stop
+        if stop is None or stop.at_s is None or stop.reason != "interrupt" or self.current is None:
+            return []
+        if self.director.cut(self.current, item, self._played_fraction(), self._current_priority_override(),
+                             gap=self.thresholds.gap, late_gap=self.thresholds.late_gap,
+                             late_fraction=self.thresholds.late_fraction) != "hard":
+            return []
+        self._stop = StopCurrent("interrupt", by_id=item.id)
+        return self._set_state(INTERRUPTED) + [self._stop]
 
     def _on_Progress(self, ev: Progress) -> list:
         self.position_s = ev.position_s
@@ -222,6 +288,7 @@ class PlayerStateMachine:
         if item is None:
             return []
         self.current = None
+        self._stop = None  # a soft stop at the very end needs no stop
         out: list = [Ended(item, interrupted=False), Emit(events.PlaybackFinished(id=item.id))]
         if self._after_bridge is not None:
             return out + self._resume(self._pop_after_bridge())
@@ -238,41 +305,38 @@ class PlayerStateMachine:
         self.current = None
         out: list = [Ended(item, interrupted=True)]
         if stop.reason == "interrupt":
-            out += self._cut(item, ev.position_s, stop.by_id or "")
-            urgent = self.queue.get(stop.by_id or "")
-            if urgent is not None and urgent.is_ready:
-                self.queue.remove(urgent.id)
-                return out + self._play(urgent, after_gap=False)
-            return out + self._start_next(after_gap=False)
+            out += self._cut(item, ev.position_s, stop.by_id or "", soft=stop.at_s is not None)
+            return out + self._start_next(after_gap=stop.at_s is not None)
+        if stop.reason == "live_end":
+            out += self._drop(item, "live ended")
+            return out + self._set_state(IDLE)
         # skip / cancel: the item is not resumed
         reason = "skipped by operator" if stop.reason == "skip" else "cancelled"
         if item.request.kind not in NOT_RESUMABLE or stop.reason == "cancel":
-            out.append(Drop(item, reason))
-            out.append(Emit(events.UtteranceDropped(id=item.id, reason=reason)))
+            out += self._drop(item, reason)
         if self._after_bridge is not None:
             return out + self._resume(self._pop_after_bridge())
         return out + self._start_next(after_gap=True)
 
     def _on_Dry(self, ev: Dry) -> list:
-        if self.current is not None or self.paused or self._stop is not None:
+        if self.current is not None or self.paused or self.ended or self._stop is not None:
             return []
         if self.queue.has_ready():
             return self._start_next(after_gap=False)
         filler = self.filler_source()
         if filler is None:
-            return []
-        return self._play(filler, after_gap=False)
+            return self._announce_needed()
+        return self._announce_needed() + self._play(filler, after_gap=False)
 
     def _on_Tick(self, ev: Tick) -> list:
         return self._drops(self.queue.purge_stale())
 
     def _on_SkipCurrent(self, ev: SkipCurrent) -> list:
-        if self.current is None or self._stop is not None:
+        if self.current is None or (self._stop is not None and self._stop.at_s is None):
             return []
-        if self.paused:  # nothing is sounding: finish the bookkeeping at once
-            self._stop = StopCurrent("skip")
-            return self._on_Stopped(Stopped(self.position_s))
         self._stop = StopCurrent("skip")
+        if self.paused:  # nothing is sounding: finish the bookkeeping at once
+            return self._on_Stopped(Stopped(self.position_s))
         return [self._stop]
 
     def _on_Cancel(self, ev: Cancel) -> list:
@@ -283,7 +347,7 @@ class PlayerStateMachine:
                 out += self._drop(item, ev.reason)
         if self._after_bridge is not None and self._after_bridge.id in ev.ids:
             out += self._drop(self._pop_after_bridge(), ev.reason)
-        if self.current is not None and self.current.id in ev.ids and self._stop is None:
+        if self.current is not None and self.current.id in ev.ids and (self._stop is None or self._stop.at_s is not None):
             self._stop = StopCurrent("cancel")
             if self.paused:
                 return out + self._on_Stopped(Stopped(self.position_s))
@@ -294,7 +358,7 @@ class PlayerStateMachine:
         if self.paused:
             return []
         self.paused = True
-        if self.current is not None and self._stop is None:
+        if self.current is not None and (self._stop is None or self._stop.at_s is not None):
             self._stop = StopCurrent("pause")
             return [self._stop]
         return []
@@ -306,41 +370,92 @@ class PlayerStateMachine:
         item = self.current
         if item is None:
             return self._start_next(after_gap=False)
-        waiting = self.queue.peek_next()
-        if waiting is not None and (waiting.force or should_interrupt(
-                self._current_priority(), waiting.priority, self._played_fraction(), self.thresholds)):
+        waiting = self.queue.peek_next(self._pick)
+        if waiting is not None and self.director.cut(
+                item, waiting, self._played_fraction(), self._current_priority_override(),
+                gap=self.thresholds.gap, late_gap=self.thresholds.late_gap,
+                late_fraction=self.thresholds.late_fraction) is not None:
             self._stop = StopCurrent("interrupt", by_id=waiting.id)
             return self._set_state(INTERRUPTED) + self._on_Stopped(Stopped(self.position_s))
         return [Play(item, start_s=self.position_s, resumed=False, after_gap=False, continuation=True)]
 
-    # ---- helpers ---------------------------------------------------------------------------
+    def _on_EndLive(self, ev: EndLive) -> list:
+        if self.ended:
+            return []
+        self.ended = True
+        out: list = []
+        for item in self.queue.clear():
+            out += self._drop(item, "live ended")
+        if self._after_bridge is not None:
+            out += self._drop(self._pop_after_bridge(), "live ended")
+        if self.current is not None:
+            self._stop = StopCurrent("live_end")
+            out.append(self._stop)
+        else:
+            out += self._set_state(IDLE)
+        return out
+
+    # ---- choosing --------------------------------------------------------------------------
+
+    def _pick(self, candidates: Iterable[QueueItem]) -> QueueItem | None:
+        return self.director.pick(candidates, self.now(), open_group=self._open_group())
+
+    def _open_group(self) -> str | None:
+        """The script segment being read, while sentences of it are still to come."""
+        group = self._last_script_group
+        if group is None:
+            return None
+        if any(i.request.group == group for i in self.queue.items()) or (
+                self._after_bridge is not None and self._after_bridge.request.group == group):
+            return group
+        return None
 
     def _start_next(self, *, after_gap: bool) -> list:
-        if self.paused:
+        if self.paused or self.ended:
             return []
-        out: list = []
-        while True:
-            item, dropped = self.queue.pop_next()
-            out += self._drops(dropped)
-            if item is None:
-                self.current = None
-                return out + self._set_state(IDLE) + [Idle()]
-            if not item.interrupted:
-                return out + self._play(item, after_gap=after_gap)
+        out: list = self._drops(self.queue.purge_stale())
+        open_group = self._open_group()
+        item, dropped = self.queue.pop_next(self._pick)
+        out += self._drops(dropped)
+        if item is None:
+            self.current = None
+            return out + self._set_state(IDLE) + [Idle()] + self._announce_needed()
+        if open_group is not None and item.request.group != open_group and open_group not in self._broken:
+            self._broken[open_group] = "soft"  # interactions come between two of its sentences
+            self.script_breaks["soft"] += 1
+        segment = _segment(item)
+        if air_class(item.request.kind) == SCRIPT and segment in self._broken:
             out += self._set_state(POST_INTERRUPT)
             bridge = self.bridge_source() if self.bridges else None
             if bridge is not None:
                 self._after_bridge = item
                 return out + self._play(bridge, after_gap=after_gap, state=POST_INTERRUPT)
+        if item.interrupted or segment in self._broken:
             return out + self._resume(item, after_gap=after_gap)
+        return out + self._play(item, after_gap=after_gap) + self._announce_needed()
+
+    def _announce_needed(self) -> list:
+        """Tell the TTS stage which utterance the player is waiting for, once."""
+        wanted = self.queue.next_wanted(self._pick)
+        if wanted is None or wanted.is_ready or wanted.id in self._announced:
+            return []
+        self._announced.add(wanted.id)
+        if len(self._announced) > 1000:
+            self._announced = {i for i in self._announced if i in self.queue}
+        return [Emit(events.SpeechNeeded(id=wanted.id))]
 
     def _resume(self, item: QueueItem | None, after_gap: bool = True) -> list:
         if item is None:
             return self._start_next(after_gap=after_gap)
         reason = self.queue.stale_reason(item)
         if reason:
-            self.dropped_after_interrupt += 1
+            if item.interrupted:
+                self.dropped_after_interrupt += 1
             return self._drop(item, reason) + self._start_next(after_gap=after_gap)
+        if air_class(item.request.kind) == SCRIPT and self._broken.pop(_segment(item), None) is not None:
+            self.script_resumed += 1
+        if not item.interrupted:  # a broken segment continues at its next sentence
+            return self._play(item, after_gap=after_gap)
         self.resumes += 1
         out = [Emit(events.PlaybackResumed(id=item.id, sentence_index=item.resume_index,
                                            position_s=item.resume_s))]
@@ -350,6 +465,8 @@ class PlayerStateMachine:
               after_gap: bool = True, state: str | None = None) -> list:
         self.current = item
         self.position_s = start_s
+        if air_class(item.request.kind) == SCRIPT:
+            self._last_script_group = item.request.group
         ready = item.ready
         started = events.PlaybackStarted(
             id=item.id, kind=item.request.kind, text=item.request.text, priority=item.priority,
@@ -360,7 +477,7 @@ class PlayerStateMachine:
         return self._set_state(state) + [Emit(started),
                                          Play(item, start_s=start_s, resumed=resumed, after_gap=after_gap)]
 
-    def _cut(self, item: QueueItem, position_s: float, by_id: str) -> list:
+    def _cut(self, item: QueueItem, position_s: float, by_id: str, *, soft: bool) -> list:
         """Record the cut and park the item (or what the bridge was leading into)."""
         starts = item.ready.sentence_starts if item.ready else (0.0,)
         index, resume_at = cut_sentence(starts, position_s)
@@ -370,9 +487,15 @@ class PlayerStateMachine:
             self.filler_cuts += 1
             held = self._pop_after_bridge()
             if held is not None:  # the bridge was cut: its item goes back, as it was parked
-                self.queue.park(held, held.resume_s, held.resume_index, keep_age=True)
+                if held.interrupted:
+                    self.queue.park(held, held.resume_s, held.resume_index, keep_age=True)
+                else:
+                    self.queue.put_back(held)
             return out
         self.interrupts += 1
+        if air_class(item.request.kind) == SCRIPT and _segment(item) not in self._broken:
+            self._broken[_segment(item)] = "soft" if soft else "hard"
+            self.script_breaks["soft" if soft else "hard"] += 1
         reason = self.queue.stale_reason(item)
         if reason:
             self.dropped_after_interrupt += 1
@@ -385,7 +508,20 @@ class PlayerStateMachine:
         return item
 
     def _drop(self, item: QueueItem, reason: str) -> list:
+        self._announced.discard(item.id)
+        self._note_broken_gone(item, reason)
         return [Drop(item, reason), Emit(events.UtteranceDropped(id=item.id, reason=reason))]
+
+    def _note_broken_gone(self, item: QueueItem, reason: str) -> None:
+        """A broken script segment whose last waiting sentence was dropped did not resume."""
+        segment = _segment(item)
+        if segment not in self._broken:
+            return
+        if any(_segment(i) == segment for i in self.queue.items()) or (
+                self._after_bridge is not None and _segment(self._after_bridge) == segment):
+            return
+        del self._broken[segment]
+        self.script_not_resumed.append({"id": item.id, "reason": reason, "why": _why(reason)})
 
     def _drops(self, dropped: list[tuple[QueueItem, str]]) -> list:
         out: list = []
@@ -395,28 +531,50 @@ class PlayerStateMachine:
             out += self._drop(item, reason)
         return out
 
-    def _would_cut_parked(self, item: QueueItem) -> bool:
-        parked = [i for i in self.queue.ordered() if i.interrupted]
-        if self._after_bridge is not None:
-            parked.append(self._after_bridge)
-        return any(should_interrupt(p.priority, item.priority,
-                                    p.resume_s / p.duration_s if p.duration_s else 0.0, self.thresholds)
-                   for p in parked)
-
     def _has_parked(self) -> bool:
-        return self._after_bridge is not None or any(i.interrupted for i in self.queue.ordered())
+        return self._after_bridge is not None or any(i.interrupted for i in self.queue.items())
 
-    def _current_priority(self) -> int:
+    def _current_priority_override(self) -> int | None:
         if self._after_bridge is not None:  # a bridge stands for the item it leads into
             return self._after_bridge.priority
-        return self.current.priority if self.current is not None else 0
+        return None
 
     def _played_fraction(self) -> float:
         duration = self.current.duration_s if self.current is not None else 0.0
         return self.position_s / duration if duration > 0 else 0.0
+
+    def _next_boundary(self) -> float | None:
+        item = self.current
+        if item is None or item.ready is None:
+            return None
+        return next_sentence(item.ready.sentence_starts, self.position_s)
 
     def _set_state(self, state: str) -> list:
         if state == self.state:
             return []
         previous, self.state = self.state, state
         return [Emit(events.PlayerStateChanged(state=state, previous=previous))]
+
+
+def _segment(item: QueueItem) -> str:
+    """What a broken-off script reading is known by: its group (one segment rendering), or the
+    item itself when it has none."""
+    return item.request.group or item.id
+
+
+def _why(reason: str) -> str:
+    """The operator-facing cause of a drop that ended a broken script segment."""
+    text = reason.lower()
+    if text.startswith("switch") or "product" in text:
+        return NOT_RESUMED_ZH["switch"]
+    if text.startswith("skip"):
+        return NOT_RESUMED_ZH["skip"]
+    if "clear" in text:
+        return NOT_RESUMED_ZH["cleared"]
+    if reason == "live ended":
+        return NOT_RESUMED_ZH["live_end"]
+    if text.startswith("stale"):
+        return NOT_RESUMED_ZH["stale"]
+    if "synthesis" in text or "audio" in text:
+        return NOT_RESUMED_ZH["failed"]
+    return reason

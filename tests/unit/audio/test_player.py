@@ -262,3 +262,26 @@ def test_pygame_sink_plays_through_the_dummy_driver(rig, clips):
     r.stop()
     assert [s[0] for s in segments_of(r)] == ["a", "b"]
     assert segs_len(r, "a") == int(0.2 * RATE)
+
+
+def test_a_question_cuts_in_at_the_end_of_the_sentence_and_the_line_goes_on_at_the_next(rig, clips):
+    r = rig()
+    thanks = clips("thanks", [(300, 0.3), (500, 0.3), (700, 0.3)], priority=5, kind="welcome")
+    answer = clips("answer", [(1000, 0.2)], priority=0, kind="reply")
+    r.publish_ready(thanks)
+    r.wait_for(lambda: any(e.position_s >= 0.05 for e in r.events(events.PlaybackProgress)))
+    r.publish_ready(answer)
+    r.wait_for(lambda: r.finished("thanks", "answer"))
+    r.stop()
+
+    (cut,) = r.events(events.PlaybackInterrupted)
+    assert cut.id == "thanks" and cut.sentence_index in (1, 2)
+    segs = segments_of(r)
+    assert [s[0] for s in segs] == ["thanks", "answer", "thanks"]
+    audio, full = r.recording(), clip_samples(thanks)
+    (_, s0, e0), (_, s1, e1), (_, s2, e2) = segs
+    boundary = int(round(cut.position_s * RATE))
+    assert e0 - s0 == boundary and boundary in (int(0.3 * RATE), int(0.6 * RATE))  # a whole sentence, no word cut
+    assert np.array_equal(audio[s0:e0], full[:boundary])
+    assert np.array_equal(audio[s1:e1], clip_samples(answer))
+    assert np.array_equal(audio[s2:e2], full[boundary:])  # the rest, from the next sentence

@@ -105,12 +105,30 @@ def test_purge_stale_drops_waiting_items_past_their_deadline(queue, clocks):
     assert "keep" in queue and "pending" not in queue
 
 
-def test_play_now_and_insert_next_go_to_the_head(queue):
+def test_play_now_goes_to_the_head_and_a_parked_item_before_the_rest(queue):
     add_ready(queue, req("a", 0), req("b", 5), req("c", 10), req("d", 10))
-    assert queue.insert_next("d")
+    item, _ = queue.pop_next()
+    assert item.id == "a"
+    queue.park(item, 0.5, 1)  # "a" was cut: it resumes before anything waiting
     assert queue.play_now("c")
     assert not queue.play_now("missing")
-    assert drain(queue) == ["c", "d", "a", "b"]
+    assert drain(queue) == ["c", "a", "b", "d"]
+
+
+def test_a_picker_chooses_among_the_playable_items_only(queue):
+    queue.enqueue(req("r0", 0, group="g", sentence_index=0))
+    add_ready(queue, req("r1", 0, group="g", sentence_index=1), req("s", 10), req("t", 5))
+    seen = []
+
+    def pick(items):
+        items = list(items)
+        seen.append(sorted(i.id for i in items))
+        return max(items, key=lambda i: i.priority)  # the opposite of the default order
+
+    item, _ = queue.pop_next(pick)
+    assert item.id == "s"
+    assert seen == [["s", "t"]]  # r1 waits for r0, which has no audio
+    assert queue.next_wanted().id == "r0"  # what the player waits for
 
 
 def test_clear_and_skip(queue):

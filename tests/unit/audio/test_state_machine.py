@@ -7,6 +7,7 @@ import pytest
 from app import events
 from app.audio import state_machine as sm
 from app.audio.queue import SpeechQueue
+from app.director import Airtime, Director, DirectorSettings
 
 
 class Clocks:
@@ -69,9 +70,18 @@ def test_interrupt_thresholds(current, new, fraction, expected):
     assert sm.should_interrupt(current, new, fraction) is expected
 
 
+def everything_urgent(clocks, thresholds=sm.DEFAULT_THRESHOLDS):
+    """A machine whose director cuts at once whenever design §5's rule says to cut, so the rule
+    itself is what the test sees (where the cut falls is tested on its own below)."""
+    q = SpeechQueue(clock=lambda: clocks.mono, wall_clock=lambda: clocks.wall)
+    director = Director(DirectorSettings(urgent_priority=100), Airtime(clocks.mono))
+    return sm.PlayerStateMachine(q, thresholds, director=director)
+
+
 @pytest.mark.parametrize(("gap", "fraction", "cut"), [
     (4, 0.5, False), (5, 0.5, True), (7, 0.86, False), (8, 0.86, True)])
-def test_machine_interrupts_exactly_at_the_thresholds(machine, gap, fraction, cut):
+def test_machine_interrupts_exactly_at_the_thresholds(clocks, gap, fraction, cut):
+    machine = everything_urgent(clocks)
     arrive(machine, ready("script", 10))
     play_to(machine, fraction)
     actions = arrive(machine, ready("urgent", 10 - gap))
@@ -80,8 +90,7 @@ def test_machine_interrupts_exactly_at_the_thresholds(machine, gap, fraction, cu
 
 
 def test_configured_thresholds_are_used(clocks):
-    q = SpeechQueue(clock=lambda: clocks.mono, wall_clock=lambda: clocks.wall)
-    machine = sm.PlayerStateMachine(q, sm.Thresholds(gap=3, late_gap=4, late_fraction=0.5))
+    machine = everything_urgent(clocks, sm.Thresholds(gap=3, late_gap=4, late_fraction=0.5))
     arrive(machine, ready("script", 10))
     assert of(arrive(machine, ready("a", 7)), sm.StopCurrent)
 
@@ -117,9 +126,9 @@ def test_all_interrupting_items_play_before_the_resume(machine):
     play_to(machine, 0.2)
     arrive(machine, ready("gift", -5))
     machine.handle(sm.Stopped(0.6))
-    # while the gift plays a question (0) arrives: not enough to cut the gift, but it is more
-    # urgent than the parked script, so it goes before the resume
-    assert not of(arrive(machine, ready("question", 0)), sm.StopCurrent)
+    # while the gift plays a question (0) arrives: not enough to cut the gift, but a buyer's
+    # question goes before the parked script
+    assert not of(arrive(machine, ready("question", 0, kind="reply")), sm.StopCurrent)
     assert of(machine.handle(sm.Finished()), sm.Play)[0].item.id == "question"
     assert machine.state == sm.INTERRUPTED
     play = of(machine.handle(sm.Finished()), sm.Play)[0]
@@ -157,8 +166,8 @@ def test_interrupted_item_that_went_stale_is_dropped_not_resumed(machine, clocks
     assert machine.dropped_after_interrupt == 1
 
 
-def test_parked_item_goes_stale_after_resume_within(machine, clocks):
-    arrive(machine, ready("script", 10))
+def test_parked_answer_goes_stale_after_resume_within(machine, clocks):
+    arrive(machine, ready("answer", 0, kind="reply"))
     arrive(machine, ready("gift", -5))
     machine.handle(sm.Stopped(0.5))
     clocks.advance(31)  # resume_within_s=30
@@ -166,13 +175,25 @@ def test_parked_item_goes_stale_after_resume_within(machine, clocks):
     assert dropped.reason.startswith("stale: interrupted more than 30s ago")
 
 
-def test_more_urgent_item_that_does_not_interrupt_goes_to_the_front(machine, clocks):
-    arrive(machine, ready("welcome", 5, duration=500))
-    arrive(machine, ready("older", 6))  # less urgent than what plays: waits in the queue
-    clocks.advance(100)  # and ages: effective 6 - 10 = -4
-    assert not of(arrive(machine, ready("comment", 4)), sm.StopCurrent)  # gap 1: no cut
-    order = [of(machine.handle(sm.Finished()), sm.Play)[0].item.id for _ in range(2)]
-    assert order == ["comment", "older"]
+def test_parked_script_waits_as_long_as_it_takes(machine, clocks):
+    arrive(machine, ready("script", 10))
+    arrive(machine, ready("gift", -5))
+    machine.handle(sm.Stopped(0.5))
+    clocks.advance(300)  # far past resume_within_s: the script is the backbone, it resumes
+    actions = machine.handle(sm.Finished())
+    assert not emitted(actions, events.UtteranceDropped)
+    assert of(actions, sm.Play)[0].item.id == "script" and of(actions, sm.Play)[0].resumed
+    assert machine.script_resumed == 1
+
+
+def test_an_answer_that_does_not_cut_plays_next_before_thanks_and_script(machine, clocks):
+    arrive(machine, ready("long-thanks", 5, kind="welcome", duration=5))
+    arrive(machine, ready("script", 10))
+    arrive(machine, ready("gift-thanks", 3, kind="gift"))
+    clocks.advance(1)
+    assert not of(arrive(machine, ready("answer", 0, kind="reply")), sm.StopCurrent)  # gap 5 but one sentence
+    order = [of(machine.handle(sm.Finished()), sm.Play)[0].item.id for _ in range(3)]
+    assert order == ["answer", "gift-thanks", "script"]
 
 
 def test_play_now_interrupts_whatever_the_gap(machine):
@@ -258,3 +279,112 @@ def test_cut_sentence_picks_the_sentence_under_the_position():
     assert sm.cut_sentence((0.0, 1.0, 2.0), 0.99) == (0, 0.0)
     assert sm.cut_sentence((0.0, 1.0, 2.0), 5.0) == (2, 2.0)
     assert sm.cut_sentence((), 1.0) == (0, 0.0)
+
+
+# ---- the director's cuts: soft at the sentence end, hard at once ----------------------------
+
+
+def script_ready(item_id, group, index, *, duration=3.0, starts=(0.0,)):
+    req = events.SpeechRequest(id=item_id, text=item_id, kind="script", priority=10, group=group,
+                               sentence_index=index)
+    return events.SpeechReady(request=req, audio_path=f"/x/{item_id}.wav", sample_rate=8000,
+                              duration_s=duration, sentence_starts=starts)
+
+
+def with_bridges(clocks):
+    q = SpeechQueue(clock=lambda: clocks.mono, wall_clock=lambda: clocks.wall)
+    counter = iter(range(1000))
+
+    def bridge():
+        item = q.enqueue(ready(f"bridge-{next(counter)}", 20, kind="bridge", duration=0.5).request)
+        q.remove(item.id)
+        item.ready = ready(item.id, 20, kind="bridge", duration=0.5)
+        return item
+
+    return sm.PlayerStateMachine(q, bridge_source=bridge)
+
+
+def test_a_question_waits_for_the_end_of_the_sentence_then_the_item_continues_at_the_next(machine):
+    arrive(machine, ready("thanks", 5, kind="welcome", duration=3.0, starts=(0.0, 1.2, 2.0)))
+    play_to(machine, 0.2)  # 0.6 s: inside sentence 0
+    (stop,) = of(arrive(machine, ready("answer", 0, kind="reply")), sm.StopCurrent)
+    assert (stop.reason, stop.at_s, stop.by_id) == ("interrupt", 1.2, "answer")  # a soft cut
+    assert machine.current.id == "thanks"  # still playing until the sentence ends
+    actions = machine.handle(sm.Stopped(1.2))
+    (cut,) = emitted(actions, events.PlaybackInterrupted)
+    assert (cut.sentence_index, cut.position_s) == (1, 1.2)
+    assert of(actions, sm.Play)[0].item.id == "answer"
+    play = of(machine.handle(sm.Finished()), sm.Play)[0]
+    assert (play.item.id, play.start_s, play.resumed) == ("thanks", 1.2, True)  # no bridge for thanks
+
+
+def test_something_urgent_turns_a_pending_soft_cut_into_a_cut_at_once(machine):
+    arrive(machine, ready("thanks", 5, kind="welcome", duration=3.0, starts=(0.0, 1.2, 2.0)))
+    assert of(arrive(machine, ready("answer", 0, kind="reply")), sm.StopCurrent)[0].at_s == 1.2
+    (stop,) = of(arrive(machine, ready("big-gift", -5, kind="gift")), sm.StopCurrent)
+    assert stop.at_s is None and stop.by_id == "big-gift"
+    actions = machine.handle(sm.Stopped(0.4))
+    assert of(actions, sm.Play)[0].item.id == "big-gift"
+    assert of(machine.handle(sm.Finished()), sm.Play)[0].item.id == "answer"  # then the buyer
+
+
+def test_a_segment_broken_between_sentences_continues_after_a_bridge(clocks):
+    machine = with_bridges(clocks)
+    for i in range(3):
+        machine.queue.mark_ready(script_ready(f"s{i}", "seg", i))
+    machine.handle(sm.ItemReady("s0"))
+    assert machine.current.id == "s0"
+    arrive(machine, ready("answer", 0, kind="reply"))  # one sentence: no stop needed
+    assert of(machine.handle(sm.Finished()), sm.Play)[0].item.id == "answer"
+    actions = machine.handle(sm.Finished())
+    assert of(actions, sm.Play)[0].item.request.kind == "bridge"
+    assert machine.state == sm.POST_INTERRUPT
+    play = of(machine.handle(sm.Finished()), sm.Play)[0]
+    assert play.item.id == "s1" and not play.resumed  # the next sentence, from its start
+    assert machine.script_breaks == {"soft": 1, "hard": 0} and machine.script_resumed == 1
+    assert of(machine.handle(sm.Finished()), sm.Play)[0].item.id == "s2"  # no bridge inside the reading
+    assert machine.script_resumed == 1
+
+
+def test_a_hard_cut_script_rereads_the_cut_sentence_after_a_bridge(clocks):
+    machine = with_bridges(clocks)
+    arrive(machine, script_ready("s0", "seg", 0, starts=(0.0, 1.0, 2.0)))
+    play_to(machine, 0.5)
+    arrive(machine, ready("big-gift", -5, kind="gift"))
+    machine.handle(sm.Stopped(1.5))
+    assert of(machine.handle(sm.Finished()), sm.Play)[0].item.request.kind == "bridge"
+    actions = machine.handle(sm.Finished())
+    play = of(actions, sm.Play)[0]
+    assert (play.item.id, play.start_s, play.resumed) == ("s0", 1.0, True)
+    assert machine.script_breaks["hard"] == 1 and machine.script_resumed == 1
+
+
+def test_a_broken_segment_dropped_by_a_product_switch_is_reported_not_resumed(clocks):
+    machine = with_bridges(clocks)
+    for i in range(2):
+        machine.queue.mark_ready(script_ready(f"s{i}", "seg", i))
+    machine.handle(sm.ItemReady("s0"))
+    arrive(machine, ready("answer", 0, kind="reply"))
+    machine.handle(sm.Finished())  # the answer plays: the segment is broken off
+    machine.handle(sm.Cancel(("s1",), "switch to snack"))
+    assert machine.script_not_resumed == [{"id": "s1", "reason": "switch to snack", "why": "换了商品"}]
+    assert machine.broken_segments == 0
+
+
+def test_the_player_says_which_utterance_it_waits_for_once(machine):
+    machine.queue.enqueue(events.SpeechRequest(id="answer", text="a", kind="reply", priority=0))
+    actions = machine.handle(sm.Dry())
+    assert [e.id for e in emitted(actions, events.SpeechNeeded)] == ["answer"]
+    assert not emitted(machine.handle(sm.Dry()), events.SpeechNeeded)  # told once
+
+
+def test_live_end_silences_at_once_and_takes_nothing_more(machine):
+    arrive(machine, ready("script", 10))
+    machine.queue.mark_ready(ready("waiting", 10))
+    actions = machine.handle(sm.EndLive())
+    assert [d.item.id for d in of(actions, sm.Drop)] == ["waiting"]
+    (stop,) = of(actions, sm.StopCurrent)
+    assert stop.reason == "live_end" and stop.at_s is None
+    actions = machine.handle(sm.Stopped(0.5))
+    assert [d.item.id for d in of(actions, sm.Drop)] == ["script"] and not of(actions, sm.Play)
+    assert arrive(machine, ready("late", -5)) == [] and machine.handle(sm.Dry()) == []

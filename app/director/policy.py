@@ -1,0 +1,127 @@
+"""Which ready utterance plays next, and where a cut falls (design §5a).
+
+The order, most pressing first:
+
+1. urgent items: the operator's 插播/play-now, emergencies, large gifts (priority at or below
+   ``urgent_priority``);
+2. the script, when the room has gone almost ``script_max_gap_s`` without it;
+3. answers to viewers' questions (buyers first);
+4. the script, when its share of the recent air is below ``script_share_floor``;
+5. thanks and other interactions, fitted into the script's breaks: while a script segment is
+   half read they wait for its end, up to ``break_wait_s``;
+6. the script;
+7. interactions still waiting for a break; then low items ranked below the script.
+
+Within a rank: priority, made more urgent by waiting (aging), then first come first served;
+an item that was cut and parked goes first among its own kind.
+
+Where the cut falls: design §5's rule still says *whether* a newly ready item interrupts
+(priority gap ≥ ``gap``, ≥ ``late_gap`` once ``late_fraction`` is played). Urgent items (and
+anything over a filler) cut within one chunk ("hard"); everything else waits for the current
+sentence to end ("soft").
+
+Items are duck-typed (the player's queue items): ``request`` (kind, priority, group,
+sentence_index), ``priority``, ``force``, ``interrupted``, ``queued_at``, ``seq``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from app.director.airtime import ANSWER, SCRIPT, THANKS, Airtime, air_class
+from app.director.settings import DirectorSettings
+from app.events import Priority
+
+Cut = Literal["soft", "hard"]
+
+R_URGENT, R_SCRIPT_DUE, R_ANSWER, R_SCRIPT_FLOOR, R_INTERACTION, R_SCRIPT, R_WAITING, R_LOW = range(8)
+
+#: Seconds a non-script line typically takes: the script is due this long before the gap is up,
+#: so the line chosen instead of it cannot push the room past the gap.
+LINE_S = 8.0
+
+#: Kinds that only fill a moment: anything ready cuts them at once and they never resume.
+FILLING = frozenset({"filler", "bridge"})
+
+
+def should_interrupt(current_priority: int, new_priority: int, played_fraction: float, *,
+                     gap: int = 5, late_gap: int = 8, late_fraction: float = 0.85) -> bool:
+    """Design §5: interrupt when the gap is ≥ ``gap`` (≥ ``late_gap`` once more than
+    ``late_fraction`` of the current item has played)."""
+    needed = late_gap if played_fraction > late_fraction else gap
+    return current_priority - new_priority >= needed
+
+
+class Director:
+    def __init__(self, settings: DirectorSettings | None = None, airtime: Airtime | None = None, *,
+                 aging_step: float = 1.0, aging_interval_s: float = 30.0):
+        self.settings = settings or DirectorSettings()
+        self.airtime = airtime or Airtime(0.0)
+        self.aging_step = aging_step
+        self.aging_interval_s = aging_interval_s
+
+    # ---- what kind of item ---------------------------------------------------------------
+
+    def is_urgent(self, item: Any) -> bool:
+        return bool(getattr(item, "force", False)) or item.priority <= self.settings.urgent_priority
+
+    # ---- where the cut falls -------------------------------------------------------------
+
+    def cut(self, current: Any, new: Any, played_fraction: float, current_priority: int | None = None, *,
+            gap: int = 5, late_gap: int = 8, late_fraction: float = 0.85) -> Cut | None:
+        """None: ``new`` waits for ``current`` to end; "hard": stop within one chunk; "soft":
+        stop at the end of the sentence that is playing. ``current_priority`` stands in for
+        the current item's own (a bridge line stands for the item it leads into)."""
+        if getattr(new, "force", False):
+            return "hard"
+        priority = current.priority if current_priority is None else current_priority
+        if not should_interrupt(priority, new.priority, played_fraction,
+                                gap=gap, late_gap=late_gap, late_fraction=late_fraction):
+            return None
+        if self.is_urgent(new) or (current.request.kind in FILLING and current_priority is None):
+            return "hard"
+        return "soft"
+
+    # ---- what plays next -----------------------------------------------------------------
+
+    def script_due(self, now: float) -> bool:
+        return self.airtime.since(SCRIPT, now) >= max(0.0, self.settings.script_max_gap_s - LINE_S)
+
+    def script_below_floor(self, now: float) -> bool:
+        share = self.airtime.share(SCRIPT, now, self.settings.share_window_s)
+        return share is not None and share < self.settings.script_share_floor
+
+    def rank(self, item: Any, now: float, *, open_group: str | None = None,
+             script_due: bool | None = None, below_floor: bool | None = None) -> int:
+        if self.is_urgent(item):
+            return R_URGENT
+        cls = air_class(item.request.kind)
+        if cls == SCRIPT:
+            if self.script_due(now) if script_due is None else script_due:
+                return R_SCRIPT_DUE
+            if self.script_below_floor(now) if below_floor is None else below_floor:
+                return R_SCRIPT_FLOOR
+            return R_SCRIPT
+        if cls == ANSWER:
+            return R_ANSWER
+        if cls != THANKS and item.priority >= Priority.SCRIPT:
+            return R_LOW
+        if open_group is not None and now - item.queued_at < self.settings.break_wait_s:
+            return R_WAITING  # the segment is half read: wait for its end
+        return R_INTERACTION
+
+    def key(self, item: Any, now: float, **context) -> tuple:
+        aged = item.priority - self.aging_step * max(0.0, now - item.queued_at) / self.aging_interval_s
+        return (self.rank(item, now, **context), 0 if item.interrupted else 1, aged, item.seq)
+
+    def pick(self, candidates: Iterable[Any], now: float, *, open_group: str | None = None) -> Any | None:
+        """The candidate that plays next (None when there is none)."""
+        context = {"open_group": open_group, "script_due": self.script_due(now),
+                   "below_floor": self.script_below_floor(now)}
+        best, best_key = None, None
+        for item in candidates:
+            k = self.key(item, now, **context)
+            if best_key is None or k < best_key:
+                best, best_key = item, k
+        return best

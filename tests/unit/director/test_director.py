@@ -1,0 +1,188 @@
+"""The director's decisions on a hand-driven clock: where a cut falls, what plays next, the
+airtime it measures and the budgets it keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from app import events
+from app.director import Airtime, AirtimeBudget, Director, DirectorSettings, SpeechRate, air_class
+from app.director.policy import R_ANSWER, R_INTERACTION, R_LOW, R_SCRIPT, R_SCRIPT_DUE, R_SCRIPT_FLOOR, R_WAITING
+
+
+@dataclass
+class Item:
+    """What the director sees of a queue item."""
+
+    id: str
+    kind: str
+    priority: int
+    queued_at: float = 0.0
+    seq: int = 0
+    force: bool = False
+    interrupted: bool = False
+    group: str | None = None
+    request: events.SpeechRequest = field(init=False)
+
+    def __post_init__(self):
+        self.request = events.SpeechRequest(id=self.id, text=self.id, kind=self.kind, priority=self.priority,
+                                            group=self.group)
+
+
+def director(**settings) -> Director:
+    return Director(DirectorSettings(**settings), Airtime(0.0), aging_interval_s=30.0)
+
+
+# ---- where the cut falls ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("current", "new", "fraction", "cut"), [
+    (Item("script", "script", 10), Item("big-gift", "gift", -5), 0.5, "hard"),  # urgent: at once
+    (Item("script", "script", 10), Item("operator", "say_now", -10), 0.95, "hard"),
+    (Item("script", "script", 10), Item("answer", "reply", 0), 0.5, "soft"),  # buyers: at the sentence end
+    (Item("script", "script", 10), Item("thanks", "gift", 3), 0.5, "soft"),
+    (Item("script", "script", 10), Item("welcome", "welcome", 6), 0.5, None),  # gap 4: waits
+    (Item("script", "script", 10), Item("answer", "reply", 0), 0.9, "soft"),  # late: gap 10 ≥ 8
+    (Item("script", "script", 10), Item("thanks", "gift", 3), 0.9, None),  # late: gap 7 < 8
+    (Item("answer", "reply", 0), Item("big-gift", "gift", -5), 0.5, "hard"),
+    (Item("filler", "filler", 20), Item("script", "script", 10), 0.5, "hard"),  # a filler goes at once
+])
+def test_where_the_cut_falls(current, new, fraction, cut):
+    assert director().cut(current, new, fraction) == cut
+
+
+def test_play_now_always_cuts_at_once():
+    assert director().cut(Item("a", "reply", -2), Item("op", "say_now", 5, force=True), 0.99) == "hard"
+
+
+# ---- what plays next --------------------------------------------------------------------------
+
+
+def test_buyers_first_then_thanks_then_script():
+    d = director()
+    items = [Item("s", "script", 10, seq=0), Item("g", "gift", 3, seq=1), Item("w", "welcome", 5, seq=2),
+             Item("q", "reply", 0, seq=3)]
+    order = sorted(items, key=lambda i: d.key(i, 10.0))
+    assert [i.id for i in order] == ["q", "g", "w", "s"]
+
+
+def test_script_that_has_been_quiet_too_long_goes_before_answers():
+    d = director(script_max_gap_s=40)
+    answer, script = Item("q", "reply", 0), Item("s", "script", 10)
+    d.airtime.add("script", 0.0, 5.0)
+    d.airtime.add("answer", 5.0, 30.0)
+    assert d.pick([answer, script], now=30.0).id == "q"  # 25 s without script: fine
+    d.airtime.add("answer", 30.0, 38.0)
+    assert d.rank(script, 38.0) == R_SCRIPT_DUE  # 33 s: the next line would pass 40 s
+    assert d.pick([answer, script], now=38.0).id == "s"
+
+
+def test_script_below_its_floor_goes_before_thanks_not_before_answers():
+    d = director(script_share_floor=0.5)
+    d.airtime.add("script", 0.0, 10.0)
+    d.airtime.add("thanks", 10.0, 30.0)
+    d.airtime.add("script", 30.0, 31.0)  # script 11 s of 31 s spoken, and it just spoke
+    script, thanks, answer = Item("s", "script", 10), Item("t", "gift", 3), Item("q", "reply", 0)
+    assert d.rank(script, 31.0) == R_SCRIPT_FLOOR
+    assert d.pick([script, thanks], 31.0).id == "s"
+    assert d.pick([script, thanks, answer], 31.0).id == "q"
+
+
+def test_thanks_wait_for_the_end_of_a_half_read_segment_but_not_forever():
+    d = director(break_wait_s=8)
+    thanks = Item("t", "gift", 3, queued_at=100.0)
+    script = Item("s2", "script", 10, group="seg-1")
+    d.airtime.begin("script", 95.0)  # the segment is being read
+    assert d.rank(thanks, 101.0, open_group="seg-1") == R_WAITING
+    assert d.pick([thanks, script], 101.0, open_group="seg-1").id == "s2"
+    assert d.pick([thanks, script], 101.0, open_group=None).id == "t"  # a segment end: its turn
+    assert d.rank(thanks, 108.5, open_group="seg-1") == R_INTERACTION  # waited 8.5 s: it goes
+    answer = Item("q", "reply", 0, queued_at=100.0)
+    assert d.rank(answer, 101.0, open_group="seg-1") == R_ANSWER  # buyers never wait for a break
+
+
+def test_low_items_play_after_the_script_and_parked_items_first_in_their_rank():
+    d = director()
+    assert d.rank(Item("bg", "timed", 20), 0.0) == R_LOW
+    assert d.rank(Item("s", "script", 10), 0.0) == R_SCRIPT
+    fresh, parked = Item("a", "reply", -2, seq=0), Item("b", "reply", 0, seq=1, interrupted=True)
+    assert d.pick([fresh, parked], 0.0).id == "b"
+
+
+def test_waiting_ages_within_a_rank():
+    d = director()
+    old = Item("old", "timed", 5, queued_at=0.0, seq=0)
+    new = Item("new", "timed", 3, queued_at=100.0, seq=1)
+    assert d.pick([new, old], 100.0).id == "old"  # 5 - 100/30 < 3
+
+
+# ---- airtime ---------------------------------------------------------------------------------
+
+
+def test_airtime_shares_since_and_minutes():
+    a = Airtime(1000.0)
+    a.add("script", 1000.0, 1030.0)
+    a.add("thanks", 1030.0, 1040.0)
+    a.begin("answer", 1050.0)
+    assert a.sounding == "answer"
+    assert a.spoken(None, 1070.0, 60.0) == pytest.approx(30 + 10 + 20 - 10)  # window from 1010
+    assert a.share("script", 1040.0, 600.0) == pytest.approx(0.75)
+    assert a.since("script", 1070.0) == pytest.approx(40.0)
+    assert a.since("answer", 1070.0) == 0.0
+    a.end(1075.0)
+    minutes = a.per_minute()
+    assert minutes[0] == {"script": 30.0, "answer": 10.0, "thanks": 10.0, "other": 0.0}
+    assert minutes[1]["answer"] == 15.0
+    assert a.totals_now(1080.0)["answer"] == 25.0
+
+
+def test_share_says_nothing_before_enough_was_spoken():
+    a = Airtime(0.0)
+    a.add("thanks", 0.0, 5.0)
+    assert a.share("script", 6.0, 300.0) is None
+
+
+def test_kinds_map_to_the_four_classes():
+    assert [air_class(k) for k in ("script", "reply", "llm", "gift", "welcome", "fansclub", "timed", "filler")] == [
+        "script", "answer", "answer", "thanks", "thanks", "thanks", "other", "other"]
+
+
+# ---- budgets ---------------------------------------------------------------------------------
+
+
+def test_budget_refills_at_its_share_and_holds_a_minute_at_most():
+    b = AirtimeBudget(0.15, now=0.0)
+    assert b.capacity == pytest.approx(9.0)
+    assert b.allows(4.0, 0.0)
+    b.spend(4.0, 0.0)
+    b.spend(4.0, 0.0)
+    assert not b.allows(4.0, 0.0)  # 1 s left
+    assert b.wait_for(4.0, 0.0) == pytest.approx(20.0)  # 3 s more at 0.15 s/s
+    assert b.allows(4.0, 20.0)
+    assert b.level(10_000.0) == pytest.approx(9.0)  # a quiet hour is not saved up
+
+
+def test_a_forced_spend_goes_below_zero_and_delays_the_next_line():
+    b = AirtimeBudget(0.15, now=0.0)
+    b.spend(15.0, 0.0)  # a large gift's thanks must be said anyway
+    assert b.level(0.0) == pytest.approx(-6.0)
+    assert not b.allows(3.0, 30.0)
+    assert b.allows(3.0, 60.0)
+
+
+def test_a_line_longer_than_the_bucket_goes_when_it_is_full():
+    b = AirtimeBudget(0.05, now=0.0)  # 3 s a minute
+    assert b.allows(5.0, 0.0)
+    b.spend(5.0, 0.0)
+    assert not b.allows(5.0, 30.0)
+
+
+def test_speech_rate_learns_the_voice():
+    rate = SpeechRate(chars_per_s=4.5)
+    before = rate.seconds("感谢小明送的小心心")
+    for _ in range(30):
+        rate.observe("一二三四五六七八九十", 5.0)  # 2 characters a second
+    assert rate.seconds("一二三四五六七八九十") == pytest.approx(5.3, abs=0.2)
+    assert before < rate.seconds("感谢小明送的小心心")
