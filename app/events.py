@@ -42,13 +42,14 @@ LIVE_CHANNELS = (Channel.LIVE_EVENTS, Channel.LIVE_DURABLE)
 
 
 class Priority(enum.IntEnum):
-    """Lower is more urgent (design §5)."""
+    """Lower is more urgent (design §5). Small gifts rank below buyers' questions (design
+    §5a "Buyers first"; the original table had them at -1, above every question)."""
 
     EMERGENCY = -10
     GIFT_LARGE = -5
     USER_VIP = -2
-    GIFT_NORMAL = -1
     COMMENT_IMPORTANT = 0
+    GIFT_NORMAL = 3
     NORMAL = 5
     SCRIPT = 10
     BACKGROUND = 20
@@ -58,8 +59,8 @@ LiveEventType = Literal["comment", "gift", "like", "enter", "follow", "share", "
 LIVE_EVENT_TYPES: tuple[str, ...] = typing.get_args(LiveEventType)
 
 SpeechKind = Literal[
-    "script", "gift", "welcome", "follow", "like", "reply", "llm", "timed", "filler", "bridge",
-    "say_now", "system",
+    "script", "gift", "welcome", "follow", "like", "share", "fansclub", "reply", "llm", "timed",
+    "filler", "bridge", "say_now", "system", "disclosure",
 ]
 
 # --------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """What a run observed on the bus, for the headless report and the dashboard counters:
-event-to-first-audio latency, health per component, reply drops.
+event-to-first-audio latency, health per component, reply drops, every viewer question (its
+state is published as ``QuestionStatus`` for the dashboard) and the end of the live.
 
 It watches only bus events, so it works the same whether the stages run in this process or
 on other machines sharing one Redis.
@@ -14,6 +15,7 @@ from collections.abc import Callable
 
 from app import events
 from app.bus import Bus
+from app.questions import QuestionLedger
 
 #: Recent live events and speech requests remembered to match first audio to its cause: a reply
 #: is spoken within minutes of its event, and a stream runs for hours at up to 2,000 events/s.
@@ -51,6 +53,8 @@ class RunRecorder:
         self.health: dict[str, events.Health] = {}
         self.reply_dropped: Counter[str] = Counter()
         self.speech_failed: list[dict] = []
+        self.questions = QuestionLedger()
+        self.live_ended_at: float | None = None
         self._subs = []
 
     def start(self) -> None:
@@ -65,19 +69,33 @@ class RunRecorder:
 
     def handle(self, ev) -> None:
         now = self.clock()
+        changed: list[events.QuestionStatus] = []
         with self._lock:
             if isinstance(ev, events.LiveEvent):
                 self._event_ts[ev.msg_id] = ev.ts or now
             elif isinstance(ev, events.SpeechRequest):
                 self._request[ev.id] = ev
+                self.questions.request(ev)
             elif isinstance(ev, events.PlaybackStarted) and not ev.resumed:
                 self._first_audio(ev.id, now)
+                changed = self.questions.started(ev, now)
+            elif isinstance(ev, events.UtteranceDropped):
+                changed = self.questions.answer_gone(ev.id, ev.reason)
             elif isinstance(ev, events.SpeechFailed):
                 self.speech_failed.append({"id": ev.request.id, "reason": ev.reason})
+                changed = self.questions.answer_gone(ev.request.id, "synthesis failed: " + ev.reason)
             elif isinstance(ev, events.Health):
                 self.health[ev.component] = ev
+            elif isinstance(ev, events.QuestionSeen):
+                changed = [self.questions.seen(ev)]
             elif isinstance(ev, events.Dropped) and ev.stage == "reply":
                 self.reply_dropped[ev.reason.split(":")[0]] += 1
+            elif isinstance(ev, events.Dropped) and ev.stage == "llm":
+                changed = self.questions.job_dropped(ev.ref, ev.reason)
+            elif isinstance(ev, events.LiveEnded) and self.live_ended_at is None:
+                self.live_ended_at = ev.ts or now
+        for status in changed:  # for the dashboard (outside the lock: publishing may block)
+            self.bus.publish(events.Channel.SYSTEM, status)
 
     def _first_audio(self, utterance_id: str, now: float) -> None:
         req = self._request.pop(utterance_id, None)
@@ -87,6 +105,14 @@ class RunRecorder:
         if received is None:
             return
         self.latency_ms.setdefault(req.kind, []).append((now - received) * 1000.0)
+
+    def question_report(self) -> dict:
+        with self._lock:
+            rows = [{"msg_id": q.msg_id, "viewer": q.viewer, "text": q.text, "state": q.state,
+                     "latency_s": q.latency_s, "answer": q.answer, "reason": q.reason}
+                    for q in self.questions.statuses()]
+            latency = percentiles([v * 1000.0 for v in self.questions.latencies])
+            return {**self.questions.summary(), "answer_latency_ms": latency, "list": rows}
 
     def latency_report(self) -> dict:
         with self._lock:

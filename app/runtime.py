@@ -27,7 +27,7 @@ from app.live.listener import FeedListener
 from app.live.replay import ReplayServer
 from app.logs import get_logger
 from app.reply.policy import ReplyPolicy
-from app.reply.rules import keyword_rule_matcher
+from app.reply.rules import library_faq
 from app.run_report import RunRecorder
 from app.script.scheduler import ScriptScheduler
 from app.store import EventLog, EventLogRecorder, SpokenLog
@@ -83,6 +83,7 @@ class Runtime:
         self.replay_path = Path(replay) if replay else (paths.bundled_data_dir() / DEMO_FEED if demo else None)
         self.replay_speed = replay_speed
         self.recorder = RunRecorder(self.bus)
+        self._live_ended = False
         self._started_at: float | None = None
         self._stages: list = []  # in start order; stopped in reverse
         self._threads: list[threading.Thread] = []
@@ -137,6 +138,7 @@ class Runtime:
 
     def _start(self) -> None:
         snap = self.config.apply_restart_options(except_keys=BUILT_ONCE)
+        self._live_ended = False
         self.sink_spec = self._sink_arg or wiring.sink_spec(snap)
         self.feed_url = self._feed_arg or snap.get("douyin", "url")
         self._started_at = time.time()
@@ -166,8 +168,7 @@ class Runtime:
         product = self._first_product()
         self.reply = ReplyPolicy(
             self.bus, settings=wiring.reply_settings(snap, llm_enabled=llm_enabled),
-            render=self.templates.render,
-            match_rule=keyword_rule_matcher(self.library.matcher, self.templates.render_text, self._product_values),
+            render=self.templates.render, faq=library_faq(self.library, self.templates.render_text),
             mask_nickname=self.compliance.mask_nickname if snap.get("compliance", "mask_nicknames") else str,
             text_filter=self.compliance, product=product)
         self._start_stage(self.reply)
@@ -184,6 +185,7 @@ class Runtime:
         self.listener = FeedListener(self.feed_url, self.bus, wiring.listener_settings(snap))
         self._start_stage(self.listener)
 
+        self._subs.append(self.bus.subscribe(Channel.LIVE_EVENTS, self._on_live_event))
         self.config.start_watching()
         self._start_upkeep()
         log.info("runtime started (demo=%s, sink=%s, feed=%s)", self.demo, self.sink_spec, self.feed_url)
@@ -277,13 +279,37 @@ class Runtime:
     def switch_product(self, slug: str) -> None:
         self.bus.publish(Channel.CONTROL, events.SwitchProduct(slug=slug))
 
+    def pin_product(self, slug: str | None) -> None:
+        self.bus.publish(Channel.CONTROL, events.PinProduct(slug=slug))
+
+    # ---- the end of the live -------------------------------------------------------------------
+
+    @property
+    def live_ended(self) -> bool:
+        return self.recorder.live_ended_at is not None or self._live_ended
+
+    def _on_live_event(self, ev) -> None:
+        if isinstance(ev, events.LiveEvent) and ev.type == "live_end":
+            self.end_live(ev.room_id)
+
+    def end_live(self, room_id: str = "") -> None:
+        """Our room's live ended (dy-barrage-grab Type 9): the room goes silent at once and says
+        nothing more; the dashboard and the report are told."""
+        with self._lock:
+            if self._live_ended or not self.running:
+                return
+            self._live_ended = True
+            for stage in (self.player, self.scheduler, self.reply):
+                if stage is not None:
+                    stage.end_live()
+        log.warning("our room's live ended: the room is silent")
+        self.bus.publish(Channel.SYSTEM, events.LiveEnded(room_id=room_id, ts=time.time()))
+
     def _on_control(self, cmd) -> None:
         if isinstance(cmd, events.SayNow):
             self.bus.publish(Channel.SPEECH_REQUESTS, events.SpeechRequest(
                 id=f"say-{next(self._ids)}", text=cmd.text, kind="say_now", priority=cmd.priority,
                 created_at=time.time()))
-        elif isinstance(cmd, events.SwitchProduct) and self.reply is not None:
-            self.reply.set_product(cmd.slug)
         elif isinstance(cmd, events.ReloadConfig):
             self.config.reload(force=True)
 
@@ -297,8 +323,11 @@ class Runtime:
             self.reply.update_settings(wiring.reply_settings(snap, llm_enabled=self.llm_worker is not None))
         if self.player is not None:
             self.player.set_thresholds(wiring.player_kwargs(snap)["thresholds"])
+            self.player.set_director(wiring.director_settings(snap))
         if self.scheduler is not None:
             self.scheduler.lookahead_s = snap.get("audio", "lookahead_s")
+            for name, value in wiring.scheduler_live(snap).items():
+                setattr(self.scheduler, name, value)
         self.compliance.set_policies(wiring.compliance_policies(snap))
         log.info("config applied live: %s", ", ".join(update.changed) or "(nothing live)")
 
@@ -391,5 +420,19 @@ class Runtime:
                 "detail": feed},
             "reply": {"dropped_by_reason": dict(self.recorder.reply_dropped),
                       **(self.reply.counters() if self.reply else {})},
+            "director": self._director_report(player),
+            "questions": self.recorder.question_report(),
+            "live_end": {"at_s": round(self.recorder.live_ended_at - self._started_at, 3)}
+            if self.recorder.live_ended_at is not None and self._started_at is not None else None,
             "notes": list(self.notes),
         }
+
+    @staticmethod
+    def _director_report(player: dict) -> dict:
+        """Spoken time by class (script, answer, thanks, other), overall and per minute, and the
+        script segments broken off by interactions: resumed, or not and why."""
+        airtime = player.get("airtime", {"total_s": {}, "per_minute": []})
+        total = sum(airtime["total_s"].values())
+        shares = {cls: round(v / total, 3) if total else None for cls, v in airtime["total_s"].items()}
+        return {"spoken_s": airtime["total_s"], "share": shares, "per_minute": airtime["per_minute"],
+                "script_breaks": player.get("interrupts", {}).get("script", {})}

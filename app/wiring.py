@@ -13,6 +13,7 @@ from pathlib import Path
 from app import paths
 from app.audio.state_machine import Thresholds
 from app.config import Snapshot
+from app.director import DirectorSettings
 from app.live.listener import ListenerSettings
 from app.logs import get_logger
 from app.reply.settings import ReplySettings
@@ -50,9 +51,15 @@ def listener_settings(snap: Snapshot) -> ListenerSettings:
 def reply_settings(snap: Snapshot, *, llm_enabled: bool) -> ReplySettings:
     g = snap.get
     return ReplySettings(
+        gift_thanks=g("reply", "gift_thanks"),
         gift_window=g("reply", "gift_window_s"), gift_max_wait=g("reply", "gift_max_wait_s"),
+        large_gift_window=g("reply", "large_gift_window_s"),
         gift_thanks_per_minute=g("reply", "gift_thanks_per_minute"),
         gift_pool_window=g("reply", "gift_pool_window_s"),
+        guest_gift_thanks=g("reply", "guest_gift_thanks"), answer_admins=g("reply", "answer_admins"),
+        thanks_share_max=g("director", "thanks_share_max"), answer_share_max=g("director", "answer_share_max"),
+        faq_readings=g("director", "faq_readings"),
+        llm_answer_estimate_s=g("director", "llm_answer_estimate_s"),
         welcome_enabled=g("reply", "welcome"), welcome_window=g("reply", "welcome_batch_window_s"),
         welcome_max_names=g("reply", "welcome_max_names"),
         welcome_min_interval=g("reply", "welcome_min_interval_s"),
@@ -150,9 +157,18 @@ def sink_spec(snap: Snapshot) -> str:
     return {"pygame": "device"}.get(backend, backend)
 
 
+def director_settings(snap: Snapshot) -> DirectorSettings:
+    g = snap.get
+    return DirectorSettings(
+        script_max_gap_s=g("director", "script_max_gap_s"), script_share_floor=g("director", "script_share_floor"),
+        share_window_s=g("director", "share_window_s"), break_wait_s=g("director", "break_wait_s"),
+        thanks_share_max=g("director", "thanks_share_max"), answer_share_max=g("director", "answer_share_max"))
+
+
 def player_kwargs(snap: Snapshot) -> dict:
     g = snap.get
     return dict(
+        director=director_settings(snap),
         sample_rate=g("audio", "sample_rate"), chunk_bytes=g("audio", "chunk_bytes"), gap_ms=g("audio", "gap_ms"),
         thresholds=Thresholds(gap=g("priority", "interrupt_gap"), late_gap=g("priority", "late_interrupt_gap"),
                               late_fraction=g("priority", "late_fraction")),
@@ -165,7 +181,17 @@ def player_kwargs(snap: Snapshot) -> dict:
 
 def scheduler_kwargs(snap: Snapshot) -> dict:
     return dict(lookahead_s=snap.get("audio", "lookahead_s"),
-                order={"in_order": "sequential"}.get(snap.get("script", "order"), "shuffle"))
+                order={"in_order": "sequential"}.get(snap.get("script", "order"), "shuffle"),
+                **scheduler_live(snap))
+
+
+def scheduler_live(snap: Snapshot) -> dict:
+    """The scheduler's options that apply while it runs (set as attributes on reload)."""
+    g = snap.get
+    return dict(dwell_passes=g("director", "product_dwell_passes"),
+                dwell_minutes=g("director", "product_dwell_minutes"),
+                disclosure_text=g("compliance", "ai_label_text") if g("compliance", "ai_disclosure") else "",
+                disclosure_every_s=g("compliance", "ai_disclosure_every_min") * 60)
 
 
 def compliance_policies(snap: Snapshot) -> dict[str, str]:

@@ -42,24 +42,19 @@ def run(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
-    render = match_rule = None
+    render = faq = None
     if args.templates:
         from app.content import Templates
         render = Templates(args.templates).render
     if args.library:
         from app.content import ProductLibrary, Templates
-        from app.reply.rules import keyword_rule_matcher
+        from app.reply.rules import library_faq
 
         library = ProductLibrary(args.library)
         for problem in library.problems():
             print(problem, file=sys.stderr)
-        inline = Templates(args.templates or args.library)
-
-        def values(slug):
-            product = library.get(slug) if slug else None
-            return product.template_values() if product else {}
-        match_rule = keyword_rule_matcher(library.matcher(), inline.render_text, values)
-    policy = ReplyPolicy(settings=settings, render=render, match_rule=match_rule, product=args.product)
+        faq = library_faq(library, Templates(args.templates or args.library).render_text)
+    policy = ReplyPolicy(settings=settings, render=render, faq=faq, product=args.product)
     name = "<stdin>" if args.file == "-" else args.file
     try:
         source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")

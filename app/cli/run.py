@@ -77,9 +77,15 @@ def run(args: argparse.Namespace) -> int:
         if args.child:
             print("started", flush=True)
             threading.Thread(target=_stop_when_stdin_closes, args=(stop,), name="run-stdin", daemon=True).start()
+        ended_at = None
         while not stop.wait(0.2):
             if args.duration is not None and time.monotonic() - started >= args.duration:
                 break
+            if runtime.live_ended and not args.child:  # the app that runs a child decides itself
+                ended_at = ended_at or time.monotonic()
+                if time.monotonic() - ended_at >= LIVE_END_GRACE_S:
+                    print("run: the live ended (下播): stopping", file=sys.stderr)
+                    break
     except (ValueError, OSError) as exc:
         print(f"run: cannot start: {exc}", file=sys.stderr)
         runtime.close()
@@ -100,6 +106,10 @@ def run(args: argparse.Namespace) -> int:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     return 0
+
+
+#: After our room's live ends, a headless run stops this long later (the report settles).
+LIVE_END_GRACE_S = 2.0
 
 
 def _exit_after(seconds: float) -> None:

@@ -42,10 +42,17 @@ REPLY = SectionSpec("reply", "互动回复", "Replies to the room", (
     Option("reply", "gift_max_wait_s", Float(0.5, 120), 6.0,
            "连击中的礼物最迟多少秒内感谢", "a running combo is thanked by this many seconds at the latest"),
     Option("reply", "gift_thanks_per_minute", Int(0, 600), 12,
-           "小礼物逐个感谢的每分钟上限，超出后合并感谢（0=不限）", "small gifts thanked one by one per minute; "
-           "beyond it they are pooled (0 = no cap)"),
-    Option("reply", "gift_pool_window_s", Float(1, 600), 8.0,
-           "合并感谢小礼物的间隔秒数", "pooled small gifts are thanked together this often, seconds"),
+           "每分钟最多几句礼物感谢（超出的合并到下一句，0=只按感谢时长上限）", "most gift thank-you lines a minute; "
+           "more givers join the next line (0 = only the thanks airtime budget)"),
+    Option("reply", "gift_pool_window_s", Float(0, 600), 3.0,
+           "小礼物结束后再等多少秒，把这段时间的礼物合成一句感谢", "finished small gifts gather this many seconds "
+           "into one thank-you line"),
+    Option("reply", "large_gift_window_s", Float(0.2, 10), 1.0,
+           "大礼物连击静默多少秒算结束并立即感谢", "a large gift's combo ends after this much quiet and is "
+           "thanked at once"),
+    Option("reply", "guest_gift_thanks", Choice(("name", "off")), "name",
+           "送给连麦嘉宾的礼物：name=感谢时说出收礼人，off=不感谢", "gifts to a 连麦 guest: name the receiver, "
+           "or off"),
     # welcomes
     Option("reply", "welcome", Bool(), True, "欢迎进场观众", "welcome viewers who enter"),
     Option("reply", "welcome_batch_window_s", Float(0.5, 120), 3.0,
@@ -77,6 +84,9 @@ REPLY = SectionSpec("reply", "互动回复", "Replies to the room", (
            "两次分享（或粉丝团）感谢的最短间隔秒数", "shortest time between two share / fans-club thanks, seconds"),
     # comments
     Option("reply", "answer_comments", Bool(), True, "回答评论里的问题", "answer questions in comments"),
+    Option("reply", "answer_admins", Bool(), False,
+           "也回答房管的评论（主播自己的评论从不回答）", "answer the room admins' comments too (the anchor's "
+           "own: never)"),
     Option("reply", "user_cooldown_s", Float(0, 3600), 30.0,
            "同一观众两次回复的最短间隔秒数", "shortest time between two replies to one viewer, seconds"),
     Option("reply", "duplicate_window_s", Float(0, 3600), 60.0,
@@ -127,6 +137,43 @@ COMPLIANCE = SectionSpec("compliance", "合规过滤（广告法）", "Complianc
            "脏话的处理", "profanity"),
     Option("compliance", "mask_nicknames", Bool(), True,
            "念昵称前屏蔽其中的违禁词", "mask banned words in nicknames before reading them"),
+    Option("compliance", "ai_label_text", Str(non_empty=True, max_len=60), "本直播间部分内容由AI生成",
+           "AI 生成内容标识：口播提示、看板显示和保存的音频里都用这句（《人工智能生成合成内容标识办法》）",
+           "the AI-generated-content label: spoken, shown on the dashboard and written into saved audio"),
+    Option("compliance", "ai_disclosure", Bool(), True,
+           "开播时和每隔一段时间口播 AI 生成内容提示", "say the AI-content label at 开播 and at intervals"),
+    Option("compliance", "ai_disclosure_every_min", Float(1, 240), 10.0,
+           "口播 AI 提示的间隔分钟数", "minutes between two spoken AI-content labels"),
+))
+
+DIRECTOR = SectionSpec("director", "直播节奏（讲解、回答、感谢的分配）", "The director: the shape of the air", (
+    Option("director", "script_max_gap_s", Float(10, 600), 40.0,
+           "最多多少秒不讲商品话术（有话术可讲时）", "longest time without script speech while there is "
+           "script to say, seconds"),
+    Option("director", "script_share_floor", Float(0, 1), 0.5,
+           "商品话术至少占说话时间的比例", "the script's share of spoken time, at least"),
+    Option("director", "share_window_s", Float(60, 3600), 300.0,
+           "计算占比时看最近多少秒", "shares are measured over this many recent seconds"),
+    Option("director", "break_wait_s", Float(0, 60), 8.0,
+           "感谢最多等多少秒，等一段话术讲完再插入", "a thank-you waits up to this long for the end of a "
+           "script segment, seconds"),
+    Option("director", "thanks_share_max", Float(0, 1), 0.15,
+           "感谢（礼物、欢迎、关注、点赞）合计最多占多少时间（1=不限）", "thanks together: at most this share of "
+           "the air (1 = no limit)"),
+    Option("director", "answer_share_max", Float(0, 1), 0.4,
+           "回答观众提问最多占多少时间，超出的提问记录原因后不回答（1=不限）", "answers to questions: at most this "
+           "share of the air; beyond it a question is left with the reason (1 = no limit)"),
+    Option("director", "faq_readings", Int(0, 5), 2,
+           "当前商品每条常见问题提前合成几种说法", "readings of each FAQ answer of the product on air "
+           "synthesised ahead"),
+    Option("director", "llm_answer_estimate_s", Float(1, 60), 8.0,
+           "大模型回答预计时长（秒，用于时长上限）", "airtime booked for an LLM answer before its length is "
+           "known, seconds"),
+    Option("director", "product_dwell_passes", Int(1, 100), 1,
+           "每个商品讲几遍全部话术段再换下一个", "readings of all of a product's segments before the next "
+           "product"),
+    Option("director", "product_dwell_minutes", Float(0, 600), 0.0,
+           "每个商品至少讲多少分钟再换（0=按遍数）", "minutes on a product before the next (0 = by readings)"),
 ))
 
 SCRIPT = SectionSpec("script", "话术循环", "Script loop", (
@@ -154,4 +201,4 @@ STORE = SectionSpec("store", "数据存储", "Storage", (
            "直播事件最多保留条数", "most live events kept"),
 ))
 
-SECTIONS = (PRIORITY, REPLY, COMPLIANCE, SCRIPT, UI, STORE)
+SECTIONS = (PRIORITY, DIRECTOR, REPLY, COMPLIANCE, SCRIPT, UI, STORE)

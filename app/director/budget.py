@@ -2,7 +2,7 @@
 
 An ``AirtimeBudget`` is a token bucket measured in seconds of speech: it refills at ``share``
 seconds per second (15 % of the air = 9 s a minute) and holds at most one minute's worth, so a
-quiet spell cannot be saved up for a flood. Whoever makes a line asks ``allows(cost)`` first and
+quiet spell cannot be saved up for a flood. A share of 1 (all of the air) is no budget at all. Whoever makes a line asks ``allows(cost)`` first and
 ``spend``s what the line will take; a line that must be said anyway (a large gift) is spent too
 and may take the level below zero, which delays the next small one.
 
@@ -39,11 +39,11 @@ class SpeechRate:
 
 
 class AirtimeBudget:
-    def __init__(self, share: float, *, period_s: float = 60.0, now: float = 0.0):
+    def __init__(self, share: float, *, period_s: float = 60.0, now: float | None = None):
         self.period_s = period_s
         self.share = share
         self._level = self.capacity
-        self._at = now
+        self._at = now  # None: full until first asked (a replay runs on its events' clock)
 
     @property
     def capacity(self) -> float:
@@ -58,9 +58,15 @@ class AirtimeBudget:
         self._refill(now)
         return self._level
 
+    @property
+    def unlimited(self) -> bool:
+        return self.share >= 1.0  # all of the air: no budget
+
     def allows(self, cost: float, now: float) -> bool:
         """Room for a line of ``cost`` seconds now. A line longer than the whole bucket may go
         when the bucket is full (else it could never be said)."""
+        if self.unlimited:
+            return True
         level = self.level(now)
         return self.share > 0 and (level >= cost or level >= self.capacity - 1e-9)
 
@@ -75,9 +81,10 @@ class AirtimeBudget:
 
     def spend(self, cost: float, now: float) -> None:
         self._refill(now)
-        self._level -= cost
+        if not self.unlimited:
+            self._level -= cost
 
     def _refill(self, now: float) -> None:
-        if now > self._at:
+        if self._at is not None and now > self._at:
             self._level = min(self.capacity, self._level + (now - self._at) * self.share)
-        self._at = max(self._at, now)
+        self._at = now if self._at is None else max(self._at, now)

@@ -7,14 +7,9 @@ text about the same product: after a product switch "多少钱" asks something n
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 from app.reply.settings import ReplySettings
 from app.reply.text import is_question, normalise_comment
 from app.reply.windows import Expiring, RateLimit
-
-R = TypeVar("R")
 
 
 class CommentGate:
@@ -23,26 +18,24 @@ class CommentGate:
         self._users = Expiring()
         self._rate = RateLimit()
 
-    def screen(self, text: str, user_id: str, product: str | None, now: float, s: ReplySettings,
-               find_rule: Callable[[], R | None]) -> tuple[R | None, str | None]:
-        """(the matching rule or None, why the comment is not answered or None).
-
-        ``find_rule`` is only called for comments that passed the cheap filters."""
+    def screen(self, text: str, user_id: str, product: str | None, now: float, s: ReplySettings, *,
+               has_rule: bool) -> str | None:
+        """Why the comment is not answered, or None. A comment that is no question (no FAQ
+        rule, no question form) is ``not_a_question``; for a question the other reasons are
+        the operator's limits."""
         if not normalise_comment(text):
-            return None, "empty_comment"
+            return "empty_comment"
+        if not has_rule and not is_question(text, s.question_words, s.question_endings):
+            return "not_a_question"
         if self._texts.within(_text_key(text, product), now, s.duplicate_window):
-            return None, "duplicate"
+            return "duplicate"
         if user_id and self._users.within(user_id, now, s.user_cooldown):
-            return None, "user_cooldown"
-        rule = find_rule()
-        if rule is None:
-            if not is_question(text, s.question_words, s.question_endings):
-                return None, "not_a_question"
-            if not s.llm_enabled:
-                return None, "question_llm_disabled"
+            return "user_cooldown"
+        if not has_rule and not s.llm_enabled:
+            return "question_llm_disabled"
         if not self._rate.allows(now, s.replies_per_minute):
-            return rule, "rate_limited"
-        return rule, None
+            return "rate_limited"
+        return None
 
     def answered(self, text: str, user_id: str, product: str | None, now: float) -> None:
         self._rate.record(now)

@@ -1,16 +1,21 @@
-"""ReplyPolicy: decides what to say for each live event (design §1 "Reacts", §5 priorities).
+"""ReplyPolicy: decides what to say for each live event (design §1 "Reacts", §5a the director).
 
-In: LiveEvents from ``live.events`` and the durable ``live.events.durable`` (group "reply").
-Out: SpeechRequests (gift/welcome/follow/like thanks, keyword-rule answers) on
-``speech.requests``, ReplyJobs (questions for the LLM) on ``reply.jobs``, and a ``Dropped``
-on ``system`` for every event that will not be answered, with the reason.
+In: LiveEvents from ``live.events`` and the durable ``live.events.durable`` (group "reply");
+``player.state`` for the product on air (``ProductOnAir``), what is being heard (the voice's
+real speed, answers that started) and the end of the live.
+Out: SpeechRequests (thanks, keyword FAQ answers) and ``PrefetchSpeech`` (the FAQ answers of the
+product on air, synthesised ahead) on ``speech.requests``, ReplyJobs (questions for the LLM) on
+``reply.jobs``, ``QuestionSeen`` for every viewer question and a ``Dropped`` for every event
+that will not be answered, with the reason, on ``system``.
+
+Buyers first: a question is answered by its FAQ rule (or the LLM) unless an operator limit says
+no (reply rate, answer airtime budget, duplicate window, per-viewer cooldown). Thanks are pooled
+and paced by their own airtime budget (``thanks.py``). The anchor's own comments are never
+answered; admins' only if enabled.
 
 The logic is synchronous and clock-driven: ``handle(event, now)`` and ``tick(now)`` return what
 they published, so tests drive time by hand. ``start()`` adds the bus subscriptions and a small
 timer thread that calls ``tick()``; ``stop()`` removes both.
-
-``source_event`` of an aggregated line (a gift combo, a batched welcome) is the msg_id of the
-last event merged into it: the one that completed it.
 """
 
 from __future__ import annotations
@@ -23,37 +28,39 @@ from collections.abc import Callable
 from typing import Any
 
 from app.bus.base import Bus, Subscription
+from app.director import AirtimeBudget, SpeechRate
 from app.events import (
     LIVE_CHANNELS,
     Channel,
     Dropped,
     LiveEvent,
+    PlaybackStarted,
+    PrefetchSpeech,
     Priority,
+    ProductOnAir,
+    QuestionSeen,
     ReplyJob,
     SpeechRequest,
     User,
+    UtteranceDropped,
 )
 from app.logs import get_logger
+from app.reply.answers import NICKNAME_SLOT, AnswerDesk, Faq, FaqMatch
 from app.reply.comments import CommentGate
 from app.reply.lines import LineMaker, identity
 from app.reply.priority import ActivityTracker, dynamic_priority, is_vip
 from app.reply.settings import ReplySettings
 from app.reply.templates import Render, SafeRenderer
-from app.reply.windows import (
-    Expiring,
-    GiftAggregator,
-    GiftCombo,
-    GiftThanksPacer,
-    LikeMilestones,
-    NameBatcher,
-    Named,
-)
+from app.reply.thanks import Line, ThanksDesk, gift_line
+from app.reply.windows import Expiring, GiftAggregator, LikeMilestones, Named
 
 log = get_logger("reply")
 
-RuleMatcher = Callable[[str, "str | None"], "tuple[str, int] | None"]
-POOLED_NAMES = 3  # names spoken in one pooled gift thanks ("感谢A、B、C等8位家人送的礼物")
-_CHANNEL_OF = {SpeechRequest: Channel.SPEECH_REQUESTS, ReplyJob: Channel.REPLY_JOBS, Dropped: Channel.SYSTEM}
+_CHANNEL_OF = {SpeechRequest: Channel.SPEECH_REQUESTS, PrefetchSpeech: Channel.SPEECH_REQUESTS,
+               ReplyJob: Channel.REPLY_JOBS, Dropped: Channel.SYSTEM, QuestionSeen: Channel.SYSTEM}
+
+#: Lowest priority a small thank-you may reach with bonuses: never above a buyer's question.
+THANKS_FLOOR = Priority.COMMENT_IMPORTANT + 1
 
 
 class ReplyPolicy:
@@ -61,7 +68,7 @@ class ReplyPolicy:
     GROUP = "reply"
 
     def __init__(self, bus: Bus | None = None, *, settings: ReplySettings | None = None,
-                 render: Render | None = None, match_rule: RuleMatcher | None = None,
+                 render: Render | None = None, faq: Faq | None = None,
                  mask_nickname: Callable[[str], str] = identity,
                  text_filter: Callable[[str], str | None] = identity,
                  product: str | None = None, clock: Callable[[], float] = time.time,
@@ -69,20 +76,23 @@ class ReplyPolicy:
         self._bus = bus
         self._settings = settings or ReplySettings()
         self._lines = LineMaker(SafeRenderer(render), mask_nickname, text_filter)
-        self._match_rule = match_rule
+        self._filter = text_filter
         self._product = product
         self._clock = clock
         self._tick_interval = tick_interval
         self._lock = threading.RLock()
+        self._rate = SpeechRate()
         self._gifts = GiftAggregator()
-        self._gift_pace = GiftThanksPacer()
-        self._welcomes = NameBatcher()
-        self._follows = NameBatcher()
+        self._thanks = ThanksDesk(AirtimeBudget(self._settings.thanks_share_max), self._rate)
+        self._answers = AnswerDesk(faq, AirtimeBudget(self._settings.answer_share_max), self._rate,
+                                   readings=self._settings.faq_readings)
         self._likes = LikeMilestones(self._settings.like_milestones, self._settings.like_milestone_every)
         self._welcomed = Expiring()
         self._thanked_kinds = Expiring()
         self._comments = CommentGate()
         self._activity = ActivityTracker()
+        self._ended = False
+        self._prepared: str | None | bool = False  # product whose FAQ answers were prepared
         self.seen: Counter[str] = Counter()
         self.replies: Counter[str] = Counter()
         self.dropped: Counter[str] = Counter()
@@ -100,15 +110,33 @@ class ReplyPolicy:
     def product(self) -> str | None:
         return self._product
 
-    def set_product(self, slug: str | None) -> None:
+    def set_product(self, slug: str | None, now: float | None = None) -> list[Any]:
+        """The product on air changed: answers follow it, and its FAQ answers are prepared."""
+        now = self._clock() if now is None else now
+        out: list[Any] = []
         with self._lock:
+            if (slug or None) != self._product:
+                self._answers.forget_product(self._product)
             self._product = slug or None
+            self._prepare(out, now)
+        self._publish(out)
+        return out
 
     def update_settings(self, new: ReplySettings) -> None:
         """Apply new options live; pending batches and combos keep going under the new rules."""
         with self._lock:
+            now = self._clock()
             self._settings = new
             self._likes.configure(new.like_milestones, new.like_milestone_every)
+            self._thanks.budget.set_share(new.thanks_share_max, now)
+            self._answers.budget.set_share(new.answer_share_max, now)
+            self._answers.readings = new.faq_readings
+
+    def end_live(self) -> None:
+        """Our room's live ended: nothing more is said, what waits is dropped."""
+        with self._lock:
+            self._ended = True
+        self._drop_everything("live_ended")
 
     def counters(self) -> dict[str, Any]:
         with self._lock:
@@ -129,8 +157,10 @@ class ReplyPolicy:
         for channel in LIVE_CHANNELS:
             group = self.GROUP if channel == Channel.LIVE_DURABLE else None
             self._subs.append(self._bus.subscribe(channel, self._on_message, group=group))
+        self._subs.append(self._bus.subscribe(Channel.PLAYER_STATE, self._on_player))
         self._timer = threading.Thread(target=self._run_timer, name="reply-timer", daemon=True)
         self._timer.start()
+        self.set_product(self._product)
 
     def stop(self) -> None:
         """Unsubscribe and end the timer thread. What was still being collected is recorded as
@@ -145,14 +175,15 @@ class ReplyPolicy:
         if self._timer is not None:
             self._timer.join(timeout=2.0)
             self._timer = None
+        self._drop_everything("shutdown")
+
+    def _drop_everything(self, reason: str) -> None:
         now = self._clock()
         with self._lock:
             out: list[Any] = []
-            for combo in self._gifts.drain() + self._gift_pace.drain():
-                for ref in combo.msg_ids:
-                    self._drop(out, ref, "shutdown", now)
-            for named in self._welcomes.drain() + self._follows.drain():
-                self._drop(out, named.msg_id, "shutdown", now)
+            refs = [ref for combo in self._gifts.drain() for ref in combo.msg_ids] + self._thanks.drain()
+            for ref in refs:
+                self._drop(out, ref, reason, now)
         self._publish(out)
 
     def _run_timer(self) -> None:
@@ -166,11 +197,23 @@ class ReplyPolicy:
         if isinstance(event, LiveEvent):
             self.handle(event)
 
+    def _on_player(self, event: Any) -> None:
+        if isinstance(event, ProductOnAir):
+            self.set_product(event.slug)
+        elif isinstance(event, PlaybackStarted):
+            with self._lock:
+                if not event.resumed and event.start_s == 0:
+                    self._rate.observe(event.text, event.duration_s)
+                self._answers.started(event.id)
+        elif isinstance(event, UtteranceDropped):
+            with self._lock:
+                self._answers.started(event.id)  # gone: no longer waiting to be heard
+
     # ---- the decisions -------------------------------------------------------------------------
 
     def handle(self, event: LiveEvent, now: float | None = None) -> list[Any]:
         """Decide on one live event; returns (and publishes) what was decided, including the
-        lines of windows that closed by ``now``."""
+        lines that became due by ``now``."""
         now = self._clock() if now is None else now
         out: list[Any] = []
         with self._lock:
@@ -178,7 +221,9 @@ class ReplyPolicy:
             if event.user is not None:
                 self._activity.record(event.user.id)
             handler = getattr(self, f"_on_{event.type}", None)
-            if handler is None:  # stats, live_end: nothing to say; the runtime acts on them
+            if self._ended:
+                self._drop(out, event.msg_id, "live_ended", now)
+            elif handler is None:  # stats, live_end: nothing to say; the runtime acts on them
                 self._drop(out, event.msg_id, f"no_speech_for_{event.type}", now)
             else:
                 handler(event, now, out)
@@ -187,7 +232,7 @@ class ReplyPolicy:
         return out
 
     def tick(self, now: float | None = None) -> list[Any]:
-        """Close the windows that are due (gift combos, welcome/follow batches)."""
+        """Say the thanks that are due and the budget allows."""
         now = self._clock() if now is None else now
         out: list[Any] = []
         with self._lock:
@@ -199,52 +244,38 @@ class ReplyPolicy:
         return out
 
     def _flush_due(self, now: float, out: list) -> None:
+        if self._ended:
+            return
         s = self._settings
-        for combo in self._gifts.due(now, s.gift_window, s.gift_max_wait):
-            if self._is_large(combo) or self._gift_pace.individually(combo, now, s.gift_thanks_per_minute):
-                self._thank_gift(combo, now, out)
-        pooled = self._gift_pace.due(now, s.gift_pool_window)
-        if pooled:
-            self._thank_gifts_together(pooled, now, out)
-        batch = self._welcomes.due(now, s.welcome_window, s.welcome_min_interval)
-        if batch:
-            for named in batch:
-                self._welcomed.mark(named.user.id, now)
-            self._say_names("welcome", "welcome", batch, Priority.NORMAL, now, out)
-        batch = self._follows.due(now, s.follow_window, s.follow_min_interval)
-        if batch:
-            self._say_names("follow_thanks", "follow", batch, Priority.NORMAL, now, out)
+        small = []
+        for combo in self._gifts.due(now, s.gift_window, s.gift_max_wait, s.large_gift_diamonds,
+                                     s.large_gift_window):
+            if self._is_large(combo.value):
+                self._say_line(gift_line(combo, "gift_large", now), now, out, forced=True)
+            else:
+                small.append(combo)
+        self._thanks.add_gifts(small, now)
+        for ref, reason in self._thanks.expire(now, s):
+            self._drop(out, ref, reason, now)
+        for line in self._thanks.candidates(now, s):
+            if not self._say_line(line, now, out):
+                break  # the budget is spent: the rest wait (and gather more names)
 
     # gifts -----------------------------------------------------------------------------------
 
     def _on_gift(self, event: LiveEvent, now: float, out: list) -> None:
+        s = self._settings
         if event.gift is None or event.gift.count <= 0:
-            self._drop(out, event.msg_id, "malformed_gift", now)
-            return
-        large = self._gifts.add(event, now, self._settings.large_gift_diamonds)
-        if large is not None:  # a big gift is thanked now, not after the combo window
-            self._thank_gift(large, now, out)
+            return self._drop(out, event.msg_id, "malformed_gift", now)
+        if not s.gift_thanks:
+            return self._drop(out, event.msg_id, "gift_thanks_off", now)
+        if event.gift.to_user and s.guest_gift_thanks == "off":
+            return self._drop(out, event.msg_id, "gift_to_guest", now)
+        self._gifts.add(event, now)
 
-    def _is_large(self, combo: GiftCombo) -> bool:
+    def _is_large(self, value: int) -> bool:
         threshold = self._settings.large_gift_diamonds
-        return threshold > 0 and combo.value >= threshold
-
-    def _thank_gift(self, combo: GiftCombo, now: float, out: list) -> None:
-        base = Priority.GIFT_LARGE if self._is_large(combo) else Priority.GIFT_NORMAL
-        priority = dynamic_priority(base, [combo.user], self._activity, self._settings, gift=True)
-        values = {"gift": combo.gift_name, "count": combo.count, "total": combo.count}
-        text = self._render_line("gift_thanks", [combo.user], values, combo.msg_ids, now, out)
-        if text is not None:
-            self._speak(out, "gift", "gift", text, priority, combo.msg_ids[-1], now)
-
-    def _thank_gifts_together(self, combos: list[GiftCombo], now: float, out: list) -> None:
-        users = list({(c.user.id if c.user else ""): c.user for c in combos}.values())
-        refs = [ref for c in combos for ref in c.msg_ids]
-        text = self._render_line("gift_thanks_many", users[:POOLED_NAMES], {"count": len(users)},
-                                 refs, now, out)
-        if text is not None:
-            priority = dynamic_priority(Priority.GIFT_NORMAL, users, self._activity, self._settings, gift=True)
-            self._speak(out, "gift_pooled", "gift", text, priority, refs[-1], now)
+        return threshold > 0 and value >= threshold
 
     # viewers entering, following -------------------------------------------------------------
 
@@ -255,9 +286,9 @@ class ReplyPolicy:
         if event.user is None:
             return self._drop(out, event.msg_id, "no_user", now)
         uid = event.user.id
-        if self._welcomes.pending(uid) or self._welcomed.within(uid, now, s.welcome_repeat_after):
+        if self._thanks.welcomes.pending(uid) or self._welcomed.within(uid, now, s.welcome_repeat_after):
             return self._drop(out, event.msg_id, "welcome_repeat", now)
-        for evicted in self._welcomes.add(Named(event.user, event.msg_id), now, s.welcome_max_names):
+        for evicted in self._thanks.welcomes.add(Named(event.user, event.msg_id), now, s.welcome_max_names):
             self._drop(out, evicted.msg_id, "welcome_batch_full", now)
 
     def _on_follow(self, event: LiveEvent, now: float, out: list) -> None:
@@ -266,19 +297,10 @@ class ReplyPolicy:
             return self._drop(out, event.msg_id, "follow_disabled", now)
         if event.user is None:
             return self._drop(out, event.msg_id, "no_user", now)
-        if self._follows.pending(event.user.id):
+        if self._thanks.follows.pending(event.user.id):
             return self._drop(out, event.msg_id, "follow_repeat", now)
-        for evicted in self._follows.add(Named(event.user, event.msg_id), now, s.follow_max_names):
+        for evicted in self._thanks.follows.add(Named(event.user, event.msg_id), now, s.follow_max_names):
             self._drop(out, evicted.msg_id, "follow_batch_full", now)
-
-    def _say_names(self, template: str, kind: str, batch: list[Named], base: int, now: float,
-                   out: list) -> None:
-        users = [n.user for n in batch]
-        refs = [n.msg_id for n in batch]
-        text = self._render_line(template, users, {}, refs, now, out)
-        if text is not None:
-            priority = dynamic_priority(base, users, self._activity, self._settings)
-            self._speak(out, kind, kind, text, priority, refs[-1], now)
 
     # likes, shares, fans club ----------------------------------------------------------------
 
@@ -288,94 +310,173 @@ class ReplyPolicy:
         milestone = self._likes.observe(event.like.total, event.like.count)
         if milestone is None:
             return self._drop(out, event.msg_id, "like_no_milestone", now)
-        text = self._render_line("like_milestone", [event.user], {"likes": milestone},
-                                 [event.msg_id], now, out)
-        if text is not None:
-            priority = dynamic_priority(Priority.NORMAL, [event.user], self._activity, self._settings)
-            self._speak(out, "like", "like", text, priority, event.msg_id, now)
+        line = Line("like", "like", "like_milestone", [event.user], {"likes": milestone}, [event.msg_id],
+                    Priority.NORMAL, now)
+        self._thanks.add_single(line, self._settings.stale_like)
 
     def _on_share(self, event: LiveEvent, now: float, out: list) -> None:
-        self._thank_once_in_a_while(event, "share", self._settings.share_thanks, now, out)
+        self._thank_once_in_a_while(event, "share", "share_thanks", self._settings.share_thanks, {}, now, out)
 
     def _on_fansclub(self, event: LiveEvent, now: float, out: list) -> None:
-        self._thank_once_in_a_while(event, "fansclub", self._settings.fansclub_thanks, now, out)
+        club = event.fansclub
+        if club is not None and club.action == "upgrade":  # a level upgrade is not a join
+            self._thank_once_in_a_while(event, "fansclub", "fansclub_upgrade", self._settings.fansclub_thanks,
+                                        {"level": club.level}, now, out)
+        else:
+            self._thank_once_in_a_while(event, "fansclub", "fansclub_thanks", self._settings.fansclub_thanks,
+                                        {}, now, out)
 
-    def _thank_once_in_a_while(self, event: LiveEvent, what: str, enabled: bool, now: float,
-                               out: list) -> None:
-        # Spoken as kind "follow": SpeechKind has no share/fansclub; counters keep them apart.
+    def _thank_once_in_a_while(self, event: LiveEvent, what: str, template: str, enabled: bool, values: dict,
+                               now: float, out: list) -> None:
         if not enabled:
             return self._drop(out, event.msg_id, f"{what}_thanks_off", now)
         if self._thanked_kinds.within(what, now, self._settings.thanks_min_interval):
             return self._drop(out, event.msg_id, f"{what}_thanks_cooldown", now)
-        text = self._render_line(f"{what}_thanks", [event.user], {}, [event.msg_id], now, out)
-        if text is not None:
-            self._thanked_kinds.mark(what, now)
-            priority = dynamic_priority(Priority.NORMAL, [event.user], self._activity, self._settings)
-            self._speak(out, what, "follow", text, priority, event.msg_id, now)
+        self._thanked_kinds.mark(what, now)
+        line = Line(what, what, template, [event.user], values, [event.msg_id], Priority.NORMAL, now)
+        self._thanks.add_single(line, self._settings.stale_follow)
 
     # comments --------------------------------------------------------------------------------
 
     def _on_comment(self, event: LiveEvent, now: float, out: list) -> None:
         s = self._settings
+        u = event.user
+        if u is not None and u.is_anchor:
+            return self._drop(out, event.msg_id, "anchor_comment", now)
+        if u is not None and u.is_admin and not s.answer_admins:
+            return self._drop(out, event.msg_id, "admin_comment", now)
         text = event.text.strip()
-        uid = event.user.id if event.user else ""
-        rule, reason = self._comments.screen(text, uid, self._product, now, s,
-                                             lambda: self._find_rule(text))
-        if reason is not None:
+        uid = u.id if u else ""
+        match = self._find_rule(text)
+        question = match is not None
+        reason = self._comments.screen(text, uid, self._product, now, s, has_rule=question)
+        if reason == "not_a_question" or reason == "empty_comment":
             return self._drop(out, event.msg_id, reason, now)
-        nickname = self._lines.name(event.user, s.fallback_nickname)
-        if rule is not None:
-            reply, rule_priority = rule
-            spoken, reason = self._lines.check(reply.replace("${nickname}", nickname))
-            if spoken is None:
-                return self._drop(out, event.msg_id, reason, now)
-            priority = self._comment_priority(rule_priority, event.user)
-            self._speak(out, "rule", "reply", spoken, priority, event.msg_id, now, s.stale_reply)
-        else:
-            priority = self._comment_priority(Priority.COMMENT_IMPORTANT, event.user)
-            out.append(ReplyJob(id=self._new_id("llm"), question=text, nickname=nickname,
-                                product=self._product, priority=priority,
-                                deadline=now + s.stale_llm, source_event=event.msg_id))
-            self.replies["llm"] += 1
+        nickname = self._lines.name(u, s.fallback_nickname)
+        if reason is None and match is not None:
+            reason = self._answer_by_rule(event, match, nickname, now, out)
+        elif reason is None:
+            reason = self._answer_by_llm(event, nickname, now, out)
+        if reason is not None:
+            out.append(QuestionSeen(msg_id=event.msg_id, ts=event.ts or now, viewer=nickname, text=text,
+                                    product=self._product, reason=reason))
+            return self._drop(out, event.msg_id, reason, now)
         self._comments.answered(text, uid, self._product, now)
 
-    def _find_rule(self, text: str) -> tuple[str, int] | None:
-        if self._match_rule is None:
+    def _answer_by_rule(self, event: LiveEvent, match: FaqMatch, nickname: str, now: float,
+                        out: list) -> str | None:
+        """None when answered (or joined to an answer waiting to be heard), else why not."""
+        s = self._settings
+        text = event.text.strip()
+        waiting = self._answers.waiting_answer(match)
+        if waiting is not None:  # the same answer is about to be said: it answers this buyer too
+            self.replies["rule_joined"] += 1
+            out.append(QuestionSeen(msg_id=event.msg_id, ts=event.ts or now, viewer=nickname, text=text,
+                                    product=match.product, answer="rule", answer_id=waiting))
             return None
+        reading, ahead = self._answers.reading(match)
+        original = reading.replace(NICKNAME_SLOT, nickname)
+        spoken, why = self._lines.check(original)
+        if spoken is None:
+            return why
+        cost = self._answers.cost(spoken)
+        if not self._answers.budget.allows(cost, now):
+            return "answer_budget"
+        self._answers.budget.spend(cost, now)
+        priority = self._comment_priority(match.priority, event.user)
+        answer_id = self._speak(out, "rule", "reply", spoken, priority, event.msg_id, now, s.stale_reply,
+                                original=original, viewer=nickname, comment=text, product=match.product)
+        self._answers.answering(match, answer_id)
+        out.append(QuestionSeen(msg_id=event.msg_id, ts=event.ts or now, viewer=nickname, text=text,
+                                product=match.product, answer="rule", answer_id=answer_id))
+        self._prefetch(ahead, out)
+        return None
+
+    def _answer_by_llm(self, event: LiveEvent, nickname: str, now: float, out: list) -> str | None:
+        s = self._settings
+        if not self._answers.budget.allows(s.llm_answer_estimate_s, now):
+            return "answer_budget"
+        self._answers.budget.spend(s.llm_answer_estimate_s, now)
+        text = event.text.strip()
+        priority = self._comment_priority(Priority.COMMENT_IMPORTANT, event.user)
+        job = ReplyJob(id=self._new_id("llm"), question=text, nickname=nickname, product=self._product,
+                       priority=priority, deadline=now + s.stale_llm, source_event=event.msg_id)
+        out.append(job)
+        out.append(QuestionSeen(msg_id=event.msg_id, ts=event.ts or now, viewer=nickname, text=text,
+                                product=self._product, answer="llm", answer_id=job.id))
+        self.replies["llm"] += 1
+        return None
+
+    def _find_rule(self, text: str) -> FaqMatch | None:
         try:
-            found = self._match_rule(text, self._product)
+            return self._answers.match(text, self._product)
         except Exception:  # a broken rule set must not stop questions reaching the LLM
             log.exception("keyword rule matching failed for %r", text)
             self.dropped["rule_error"] += 1  # counted, the comment itself goes on
             return None
-        if found is None or not found[0] or not found[0].strip():
-            return None
-        return found[0], int(found[1])
 
     def _comment_priority(self, base: int, user: User | None) -> int:
-        priority = dynamic_priority(base, [user], self._activity, self._settings)
+        priority = dynamic_priority(base, [user], self._activity, self._settings, floor=Priority.USER_VIP)
         return min(priority, Priority.USER_VIP) if is_vip(user, self._settings) else priority
+
+    def _prepare(self, out: list, now: float) -> None:
+        """The FAQ answers of the product on air, rendered and sent to be synthesised ahead."""
+        if self._prepared == self._product:
+            return
+        self._prepared = self._product
+        try:
+            ahead = self._answers.prepare(self._product)
+        except Exception:  # a broken FAQ template must not stop the product going on air
+            log.exception("preparing the FAQ answers of %r failed", self._product)
+            return
+        self._prefetch(ahead, out)
+
+    def _prefetch(self, texts: list[str], out: list) -> None:
+        spoken = list(dict.fromkeys(t for t in (self._lines.check(text)[0] for text in texts) if t))
+        if spoken:
+            out.append(PrefetchSpeech(texts=tuple(spoken), product=self._product))
 
     # ---- shared helpers ----------------------------------------------------------------------
 
-    def _render_line(self, template: str, users: list[User | None], values: dict, refs: list[str],
-                     now: float, out: list) -> str | None:
-        """The line to speak, or None with a drop recorded for every event in ``refs``."""
-        spoken, reason = self._lines.line(template, users, self._settings.fallback_nickname,
-                                          product=self._product or "", **values)
+    def _say_line(self, line: Line, now: float, out: list, *, forced: bool = False) -> bool:
+        """Render and say a thank-you if the budget allows (or it is ``forced``); False when it
+        must wait."""
+        s = self._settings
+        spoken, reason = self._lines.line(line.template, line.users, s.fallback_nickname,
+                                          product=self._product or "", **line.values)
         if spoken is None:
-            for ref in refs:
+            if not forced:
+                self._thanks.take(line, now)
+            for ref in line.refs:
                 self._drop(out, ref, reason, now)
-        return spoken
+            return True
+        cost = self._thanks.cost(spoken)
+        if not forced and not self._thanks.budget.allows(cost, now):
+            return False
+        if not forced:
+            self._thanks.take(line, now)
+        self._thanks.budget.spend(cost, now)
+        if line.category == "welcome":
+            for u in line.users:
+                if u is not None:
+                    self._welcomed.mark(u.id, now)
+        floor = Priority.GIFT_LARGE if line.category == "gift_large" else THANKS_FLOOR
+        priority = dynamic_priority(line.base_priority, line.users, self._activity, s, floor=floor)
+        viewers = "、".join(self._lines.name(u, s.fallback_nickname) for u in line.users)
+        self._speak(out, line.category, line.kind, spoken, priority, line.refs[-1], now,
+                    s.stale_after(line.kind), viewer=viewers)
+        return True
 
     def _speak(self, out: list, counter: str, kind: str, text: str, priority: int, source: str,
-               now: float, stale_after: float | None = None) -> None:
-        if stale_after is None:
-            stale_after = self._settings.stale_after(kind)
-        out.append(SpeechRequest(id=self._new_id(counter), text=text, kind=kind, priority=int(priority),
-                                 source_event=source, deadline=now + stale_after, created_at=now,
-                                 product=self._product))
+               now: float, stale_after: float, *, original: str = "", viewer: str = "", comment: str = "",
+               product: str | None = None) -> str:
+        request = SpeechRequest(id=self._new_id(counter), text=text, kind=kind, priority=int(priority),
+                                source_event=source, deadline=now + stale_after, created_at=now,
+                                product=product or self._product, viewer=viewer, comment=comment,
+                                original=original if original != text else "")
+        out.append(request)
         self.replies[counter] += 1
+        return request.id
 
     def _drop(self, out: list, ref: str, reason: str, now: float) -> None:
         self.dropped[reason] += 1

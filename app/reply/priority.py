@@ -5,9 +5,9 @@ or their fans-club level, whichever is higher. ``user.level`` is not used: the f
 it as unknown and it is 0 in practice.
 
 Bonuses subtract from the base priority (lower is more urgent) but never push an item past
-its kind's floor: a gift never beyond GIFT_LARGE, anything else never beyond USER_VIP (a
-chatty viewer must not outrank a large gift). An idle bonus (nothing playing) belongs to the
-player, which knows that; it is not applied here.
+the floor its caller gives: a small thank-you never reaches a buyer's question, a comment never
+a large gift (a chatty viewer must not outrank either). An idle bonus (nothing playing) belongs
+to the player, which knows that; it is not applied here.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ def bonus(user: User | None, activity: int, settings: ReplySettings) -> int:
 
 
 def dynamic_priority(base: int, users: list[User | None], activity: ActivityTracker,
-                     settings: ReplySettings, *, gift: bool = False) -> int:
-    """``base`` made more urgent by the best bonus among ``users`` (one viewer, or a batch)."""
+                     settings: ReplySettings, *, floor: int = Priority.USER_VIP) -> int:
+    """``base`` made more urgent by the best bonus among ``users`` (one viewer, or a batch),
+    never past ``floor`` (nor past ``base`` itself when that is already lower)."""
     best = max((bonus(u, activity.get(u.id) if u else 0, settings) for u in users), default=0)
-    floor = min(base, Priority.GIFT_LARGE if gift else Priority.USER_VIP)
-    return int(max(floor, base - best))
+    return int(max(min(floor, base), base - best))

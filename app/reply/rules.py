@@ -1,9 +1,9 @@
-"""Adapter from the keyword FAQ rules (app.text.keywords) to the policy's ``match_rule``.
+"""The keyword FAQ rules of the product library, as the reply policy sees them.
 
-The runtime builds it from the product library and the template renderer, e.g.::
+The runtime and the ``reply-dry-run`` command build the policy's FAQ from the library and the
+template renderer::
 
-    match_rule = keyword_rule_matcher(library.matcher, templates.render_text,
-                                      lambda slug: library.get(slug).template_values())
+    faq = library_faq(library, templates.render_text)
 
 A rule's reply is a variant template; ``${nickname}`` is left in place (the policy fills it
 with the masked nickname of the viewer it answers). The rule's ``priority`` (lower = more
@@ -13,35 +13,18 @@ urgent, default 0 = COMMENT_IMPORTANT) becomes the answer's base priority.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
 
-NICKNAME_SLOT = "${nickname}"
-
-
-class _Rule(Protocol):
-    reply: str
-    priority: int
+from app.reply.answers import LibraryFaq
 
 
-class _Matcher(Protocol):
-    def match(self, text: str, product: str | None = None) -> _Rule | None: ...
+def library_faq(library, render_text: Callable[..., str]) -> LibraryFaq:
+    """``library`` is an ``app.content.ProductLibrary`` (its matcher follows edits on disk)."""
 
+    def values(slug: str | None) -> dict:
+        product = library.get(slug) if slug else None
+        return product.template_values() if product else {}
 
-def keyword_rule_matcher(
-    get_matcher: Callable[[], _Matcher] | _Matcher,
-    render_text: Callable[..., str],
-    product_values: Callable[[str | None], dict[str, object]] | None = None,
-) -> Callable[[str, str | None], tuple[str, int] | None]:
-    """``get_matcher`` may be a matcher or a callable returning the current one (rules are
-    hot-reloaded by building a new matcher)."""
+    def rules(slug: str | None) -> list:
+        return [r for r in library.keyword_rules() if r.product in (None, slug)]
 
-    def match_rule(text: str, product: str | None) -> tuple[str, int] | None:
-        matcher = get_matcher() if callable(get_matcher) else get_matcher
-        rule = matcher.match(text, product)
-        if rule is None:
-            return None
-        values = dict(product_values(product) if product_values else {})
-        values["nickname"] = NICKNAME_SLOT
-        return render_text(rule.reply, values), int(rule.priority)
-
-    return match_rule
+    return LibraryFaq(library.matcher, render_text, values, rules)

@@ -27,10 +27,13 @@ class SettingsError(ValueError):
 @dataclass(frozen=True, kw_only=True)
 class ReplySettings:
     # ---- gifts ([reply]) -------------------------------------------------------------------
+    gift_thanks: bool = True  # [reply] gift_thanks: thank gifts at all
     gift_window: float = 1.5  # [reply] gift_window: a combo closes after this much quiet
+    large_gift_window: float = 1.0  # a large gift's combo closes sooner: its thanks start at once
     gift_max_wait: float = 6.0  # [reply] gift_max_wait: a running combo is thanked by then
-    gift_thanks_per_minute: int = 12  # small-gift thanks one by one; past it, pooled (0 = no cap)
-    gift_pool_window: float = 8.0  # pooled small gifts are thanked together this often
+    gift_thanks_per_minute: int = 12  # at most this many gift thank-you lines a minute (0 = budget only)
+    gift_pool_window: float = 3.0  # finished small gifts gather this long into one line
+    guest_gift_thanks: str = "name"  # a gift to a 连麦 guest: "name" the receiver, or "off"
     # ---- welcomes ([reply]) ----------------------------------------------------------------
     welcome_enabled: bool = True
     welcome_window: float = 3.0  # entries collected this long before one welcome
@@ -48,7 +51,13 @@ class ReplySettings:
     share_thanks: bool = False
     fansclub_thanks: bool = True
     thanks_min_interval: float = 20.0  # between two share / two fans-club thanks
+    # ---- airtime budgets ([director]) ------------------------------------------------------
+    thanks_share_max: float = 0.15  # thanks together: at most this share of the air
+    answer_share_max: float = 0.40  # answers to questions: at most this share of the air
+    llm_answer_estimate_s: float = 8.0  # airtime booked for an LLM answer before its length is known
+    faq_readings: int = 2  # FAQ answer readings rendered and synthesised ahead per rule
     # ---- comments ([reply]) ----------------------------------------------------------------
+    answer_admins: bool = False  # answer the room admins' comments too (the anchor's: never)
     duplicate_window: float = 60.0  # the same (normalised) comment is answered once per this
     user_cooldown: float = 30.0  # one answered comment per viewer per this
     replies_per_minute: int = 6  # comment replies (rules + LLM jobs); 0 = no limit
@@ -96,6 +105,11 @@ class ReplySettings:
                 problems.append(f"{name}: expected non-empty words, got {words!r}")
         if not isinstance(self.fallback_nickname, str) or not self.fallback_nickname.strip():
             problems.append("fallback_nickname: must not be empty")
+        if self.guest_gift_thanks not in ("name", "off"):
+            problems.append(f"guest_gift_thanks: must be 'name' or 'off', got {self.guest_gift_thanks!r}")
+        for name in ("thanks_share_max", "answer_share_max"):
+            if isinstance(getattr(self, name), (int, float)) and getattr(self, name) > 1:
+                problems.append(f"{name}: a share of the air, at most 1, got {getattr(self, name)!r}")
         if problems:
             raise SettingsError("reply settings: " + "; ".join(problems))
 
@@ -104,4 +118,5 @@ class ReplySettings:
         return {
             "gift": self.stale_gift, "welcome": self.stale_welcome, "follow": self.stale_follow,
             "like": self.stale_like, "reply": self.stale_reply, "llm": self.stale_llm,
+            "share": self.stale_follow, "fansclub": self.stale_follow,
         }[kind]

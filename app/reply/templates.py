@@ -24,6 +24,8 @@ BUILTIN: dict[str, str] = {
     "like_milestone": "感谢大家的点赞，点赞已经突破${likes}啦",
     "share_thanks": "感谢${nickname}的分享",
     "fansclub_thanks": "欢迎${nickname}加入粉丝团",
+    "fansclub_upgrade": "恭喜${nickname}的粉丝团升到${level}级",
+    "gift_thanks_guest": "感谢${nickname}送给${receiver}的${count}个${gift}",
 }
 
 

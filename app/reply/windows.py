@@ -12,16 +12,18 @@ from app.events import LiveEvent, User
 
 @dataclass
 class GiftCombo:
-    """One viewer's run of one gift, summed until it is thanked."""
+    """One viewer's run of one gift (to one receiver), summed until it is thanked."""
 
     user: User | None
     gift_id: str
     gift_name: str
     diamonds: int  # per unit
+    to_user: str = ""  # the receiver when it is not the anchor (a 连麦 guest)
     count: int = 0
     first_at: float = 0.0
     last_at: float = 0.0
     msg_ids: list[str] = field(default_factory=list)
+    finished_at: float | None = None  # when the combo was over (quiet long enough, or max wait)
 
     @property
     def value(self) -> int:
@@ -29,30 +31,35 @@ class GiftCombo:
 
 
 class GiftAggregator:
-    def __init__(self):
-        self._combos: dict[tuple[str, str], GiftCombo] = {}
+    """Running combos. A combo is finished when it has been quiet for its window (a large one
+    sooner: its thanks must start within seconds of the last gift) or has run ``max_wait``."""
 
-    def add(self, event: LiveEvent, now: float, large_diamonds: int) -> GiftCombo | None:
-        """Add one gift message; returns the combo when it just became large (thank it now)."""
+    def __init__(self):
+        self._combos: dict[tuple[str, str, str], GiftCombo] = {}
+
+    def add(self, event: LiveEvent, now: float) -> GiftCombo:
         gift = event.gift
-        key = (event.user.id if event.user else "", gift.id)
+        key = (event.user.id if event.user else "", gift.id, gift.to_user)
         combo = self._combos.get(key)
         if combo is None:
             combo = self._combos[key] = GiftCombo(
                 user=event.user, gift_id=gift.id, gift_name=gift.name, diamonds=gift.diamonds,
-                first_at=now)
+                to_user=gift.to_user, first_at=now)
         combo.count += gift.count
         combo.diamonds = max(combo.diamonds, gift.diamonds)
         combo.last_at = now
         combo.msg_ids.append(event.msg_id)
-        if large_diamonds > 0 and combo.value >= large_diamonds:
-            return self._combos.pop(key)
-        return None
+        return combo
 
-    def due(self, now: float, window: float, max_wait: float) -> list[GiftCombo]:
-        """Combos that went quiet for ``window`` or have run for ``max_wait``."""
-        done = [k for k, c in self._combos.items()
-                if now - c.last_at >= window or now - c.first_at >= max_wait]
+    def due(self, now: float, window: float, max_wait: float, large_diamonds: int,
+            large_window: float) -> list[GiftCombo]:
+        """Combos that are finished now (removed from the running ones)."""
+        done = []
+        for key, c in self._combos.items():
+            quiet = large_window if large_diamonds > 0 and c.value >= large_diamonds else window
+            if now - c.last_at >= quiet or now - c.first_at >= max_wait:
+                c.finished_at = min(c.last_at + quiet, c.first_at + max_wait)
+                done.append(key)
         return [self._combos.pop(k) for k in done]
 
     def drain(self) -> list[GiftCombo]:
@@ -72,8 +79,8 @@ class Named:
 
 class NameBatcher:
     """Collects viewers for one spoken line ("欢迎A、B、C"): at most ``max_names`` (the newest
-    are kept, they are the likeliest still in the room), spoken once the batch is ``window``
-    old and at least ``min_interval`` after the previous line."""
+    are kept, they are the likeliest still in the room), ready once the batch is ``window`` old
+    and at least ``min_interval`` after the previous line; taken when the line is said."""
 
     def __init__(self):
         self._pending: OrderedDict[str, Named] = OrderedDict()
@@ -93,15 +100,21 @@ class NameBatcher:
             evicted.append(self._pending.popitem(last=False)[1])
         return evicted
 
-    def due(self, now: float, window: float, min_interval: float) -> list[Named]:
+    def ready(self, now: float, window: float, min_interval: float) -> bool:
         if not self._pending or now - self._opened_at < window:
-            return []
-        if self._last_spoken_at is not None and now - self._last_spoken_at < min_interval:
-            return []
-        batch = list(self._pending.values())
-        self._pending.clear()
+            return False
+        return self._last_spoken_at is None or now - self._last_spoken_at >= min_interval
+
+    def peek(self) -> list[Named]:
+        return list(self._pending.values())
+
+    def taken(self, now: float) -> list[Named]:
+        batch = self.drain()
         self._last_spoken_at = now
         return batch
+
+    def age(self, now: float) -> float:
+        return now - self._opened_at if self._pending else 0.0
 
     def drain(self) -> list[Named]:
         batch = list(self._pending.values())
@@ -183,34 +196,3 @@ class RateLimit:
 
     def record(self, now: float) -> None:
         self._times.append(now)
-
-
-class GiftThanksPacer:
-    """Keeps small-gift thanks to a speakable pace. Up to ``per_minute`` combos a minute are
-    thanked one by one; past that, finished combos wait in a pool that is thanked in one line
-    ("感谢A、B、C等5位家人送的礼物") once it is ``window`` old. Nothing is dropped: the pace
-    only changes how many viewers one line thanks."""
-
-    def __init__(self):
-        self._rate = RateLimit()
-        self._pool: list[GiftCombo] = []
-        self._opened_at = 0.0
-
-    def individually(self, combo: GiftCombo, now: float, per_minute: int) -> bool:
-        """True: thank this combo on its own now. False: it joined the pool."""
-        if self._rate.allows(now, per_minute):
-            self._rate.record(now)
-            return True
-        if not self._pool:
-            self._opened_at = now
-        self._pool.append(combo)
-        return False
-
-    def due(self, now: float, window: float) -> list[GiftCombo]:
-        if not self._pool or now - self._opened_at < window:
-            return []
-        return self.drain()
-
-    def drain(self) -> list[GiftCombo]:
-        pool, self._pool = self._pool, []
-        return pool

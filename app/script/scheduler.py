@@ -9,6 +9,15 @@ Interruptions are the player's business: it keeps the cut item and resumes it fr
 sentence. The scheduler keeps counting that item as outstanding and never re-sends it, so a
 sentence is neither lost nor said twice.
 
+One product on air (design §5a): the scheduler is the one owner of "the product being sold
+now". When a script sentence of another product starts playing it publishes ``ProductOnAir``;
+replies, the LLM's facts, the FAQ pre-synthesis and the dashboard follow it. A product stays on
+air for ``dwell_passes`` readings of its segments (or ``dwell_minutes``); the operator can switch
+(it takes effect at the next sentence end: the sentence playing is not cut) or pin a product.
+
+The AI-content disclosure (``disclosure_text``, every ``disclosure_every_s``) is said at the
+start and then at intervals, as a line of its own that never cuts a sentence.
+
 Testable without threads: ``tick(now)`` does the periodic work and ``handle(event)`` takes any
 bus event; ``start()``/``stop()`` add the bus subscriptions and a ticking thread.
 """
@@ -54,12 +63,17 @@ class ScriptScheduler:
         seed: int | str | None = None,
         chars_per_s: float = 4.5,
         max_sentence_len: int = 60,
+        clause_len: int = 24,  # long sentences are spoken as clauses of about this many characters
         max_outstanding: int = 40,
         timed_tasks: Iterable[TimedTask] = (),
         templates=None,  # app.content.Templates, for timed tasks naming a template
         timed_deadline_s: float = 180.0,
         text_filter: Callable[[str], str | None] | None = None,
         start_product: str | None = None,
+        dwell_passes: int = 1,
+        dwell_minutes: float = 0.0,
+        disclosure_text: str = "",
+        disclosure_every_s: float = 0.0,
         clock: Callable[[], float] = time.time,
         tick_interval_s: float = 0.5,
     ):
@@ -73,11 +87,16 @@ class ScriptScheduler:
         self.segment_order = segment_order
         self.rotate_products = rotate_products
         self.max_sentence_len = max_sentence_len
+        self.clause_len = clause_len
         self.max_outstanding = max_outstanding
         self.timed_tasks = list(timed_tasks)
         self.templates = templates
         self.timed_deadline_s = timed_deadline_s
         self.text_filter = text_filter
+        self.dwell_passes = max(1, dwell_passes)
+        self.dwell_minutes = dwell_minutes
+        self.disclosure_text = disclosure_text
+        self.disclosure_every_s = disclosure_every_s
         self.clock = clock
         self.tick_interval_s = tick_interval_s
         self._rng = random.Random(seed)
@@ -86,7 +105,13 @@ class ScriptScheduler:
         self._lock = threading.RLock()
         self._ahead = Lookahead(chars_per_s)
         self._pending: deque[events.SpeechRequest] = deque()  # rendered, not yet published
-        self._product: str | None = start_product
+        self._product: str | None = start_product  # the product being rendered
+        self._on_air: str | None = None  # the product of the script sentence heard last
+        self._pinned: str | None = None
+        self._passes = 0  # readings of the current product's segments finished
+        self._product_since: float | None = None
+        self._next_disclosure: float | None = None
+        self._ended = False
         self._started_product = False
         self._segments_left: list[str] = []
         self._products_left: list[str] = []
@@ -108,6 +133,21 @@ class ScriptScheduler:
     @property
     def current_product(self) -> str | None:
         return self._product
+
+    @property
+    def on_air(self) -> str | None:
+        return self._on_air
+
+    @property
+    def pinned(self) -> str | None:
+        return self._pinned
+
+    def end_live(self) -> None:
+        """Our room's live ended: nothing more is rendered; what waits is cancelled."""
+        with self._lock:
+            self._ended = True
+            self._cancel([i for i in self._ahead.ids() if i != self._playing], "live ended")
+            self._pending.clear()
 
     def ahead_s(self, now: float | None = None) -> float:
         with self._lock:
@@ -141,9 +181,10 @@ class ScriptScheduler:
         """Say due timed tasks and top the look-ahead up."""
         now = self.clock() if now is None else now
         with self._lock:
-            if self._paused:
+            if self._paused or self._ended:
                 return
             self._run_timed(now)
+            self._say_disclosure(now)
             self._top_up(now)
 
     def handle(self, event) -> None:
@@ -158,6 +199,7 @@ class ScriptScheduler:
             elif isinstance(event, events.PlaybackStarted):
                 self._playing = event.id
                 ahead.started(event.id, now, event.start_s, event.duration_s)
+                self._heard(event.id, now)
             elif isinstance(event, events.PlaybackResumed):
                 self._playing = event.id
                 ahead.started(event.id, now, event.position_s, 0.0)
@@ -189,9 +231,11 @@ class ScriptScheduler:
                 self._skip()
             elif isinstance(event, events.SwitchProduct):
                 self._switch(event.slug)
+            elif isinstance(event, events.PinProduct):
+                self._pin(event.slug, now)
             else:
                 return
-            if not self._paused:
+            if not self._paused and not self._ended:
                 self._top_up(now)
 
     # ---- control ----------------------------------------------------------------------------
@@ -220,9 +264,56 @@ class ScriptScheduler:
         self._pending.clear()
         self._product = slug
         self._started_product = True
+        self._passes = 0
+        self._product_since = self.clock()
         self._segments_left = self._segment_names(product)
         order = [p.slug for p in self._speakable_products()]
         self._products_left = order[order.index(slug) + 1:] if slug in order else []
+
+    def _pin(self, slug: str | None, now: float) -> None:
+        """Stay on ``slug`` (switching to it first) until unpinned; ``None`` unpins."""
+        if slug is None:
+            self._pinned = None
+            self._announce(now)
+            return
+        if self.library.get(slug) is None:
+            self._report(f"cannot pin product {slug!r}: no such product")
+            return
+        self._pinned = slug
+        if slug != self._product:
+            self._switch(slug)
+        self._announce(now)
+
+    def _heard(self, req_id: str, now: float) -> None:
+        """A sentence of ours started playing: its product is the one on air now."""
+        item = self._ahead.items.get(req_id)
+        if item is None or item.request.kind != "script":
+            return
+        if item.request.product != self._on_air:
+            self._on_air = item.request.product
+            self._announce(now)
+
+    def _announce(self, now: float) -> None:
+        product = self.library.get(self._on_air) if self._on_air else None
+        self.bus.publish(Channel.PLAYER_STATE, events.ProductOnAir(
+            slug=self._on_air, name=product.name if product else "", pinned=self._pinned is not None
+            and self._pinned == self._on_air, ts=now))
+
+    def _say_disclosure(self, now: float) -> None:
+        """The AI-content disclosure: at the start, then every ``disclosure_every_s``."""
+        if not self.disclosure_text or self.disclosure_every_s <= 0:
+            return
+        if self._next_disclosure is not None and now < self._next_disclosure:
+            return
+        self._next_disclosure = now + self.disclosure_every_s
+        text = self._filter(self.disclosure_text)
+        if not text:
+            return
+        self._renderings += 1
+        self.bus.publish(Channel.SPEECH_REQUESTS, events.SpeechRequest(
+            id=f"disclosure-{self._session}-{self._renderings}", text=text, kind="disclosure",
+            priority=events.Priority.NORMAL, created_at=now, deadline=now + self.timed_deadline_s,
+            product=self._product))
 
     def _cancel(self, ids: list[str], reason: str) -> None:
         for req_id in ids:
@@ -254,9 +345,13 @@ class ScriptScheduler:
             self._rng.shuffle(names)
         return names
 
-    def _next_product(self, products: dict[str, Product]) -> str | None:
+    def _next_product(self, products: dict[str, Product], now: float) -> str | None:
+        if self._pinned in products:
+            return self._pinned
         if not self.rotate_products and self._product in products:
             return self._product
+        if self._product in products and not self._dwelt(now):
+            return self._product  # another reading of the same product
         self._products_left = [s for s in self._products_left if s in products]
         if not self._products_left:
             order = list(products)
@@ -282,11 +377,18 @@ class ScriptScheduler:
             # The first rendering: begin with the start product (if any), then rotate on.
             self._started_product = True
             if self._product in products:
+                self._product_since = now
                 self._segments_left = self._segment_names(products[self._product])
                 order = list(products)
                 self._products_left = order[order.index(self._product) + 1:]
         if not self._segments_left:
-            self._product = self._next_product(products)
+            if self._product_since is not None:
+                self._passes += 1
+            previous = self._product
+            self._product = self._next_product(products, now)
+            if self._product != previous or self._product_since is None:
+                self._passes = 0
+                self._product_since = now
             self._segments_left = self._segment_names(products[self._product])
         product = products[self._product]
         segment = product.segment(self._segments_left.pop(0))
@@ -300,13 +402,20 @@ class ScriptScheduler:
             return False
         self._renderings += 1
         group = f"{self._session}-{self._renderings}"
-        sentences = [s for s in (self._filter(t) for t in split_sentences(text, self.max_sentence_len)) if s]
-        for i, sentence in enumerate(sentences):
+        sentences = [(said, t) for t in split_sentences(text, self.max_sentence_len, self.clause_len)
+                     if (said := self._filter(t))]
+        for i, (sentence, original) in enumerate(sentences):
             self._pending.append(events.SpeechRequest(
                 id=f"script-{group}.{i}", text=sentence, kind="script", priority=events.Priority.SCRIPT,
                 created_at=now, product=product.slug, segment=segment.name, sentence_index=i,
-                group=group))
+                group=group, original=original if original != sentence else ""))
         return bool(sentences)
+
+    def _dwelt(self, now: float) -> bool:
+        """The current product has been on long enough to rotate on."""
+        if self.dwell_minutes > 0:
+            return self._product_since is None or now - self._product_since >= self.dwell_minutes * 60
+        return self._passes >= self.dwell_passes
 
     def _filter(self, text: str) -> str | None:
         return self.text_filter(text) if self.text_filter is not None else text

@@ -16,15 +16,42 @@ _CLOSERS = "”’」』）)】》\"'"
 _SENTENCE = re.compile(rf"[^{re.escape(TERMINATORS)}]*(?:[{re.escape(TERMINATORS)}]+[{re.escape(_CLOSERS)}]*|$)")
 
 
-def split_sentences(text: str, max_len: int = 60) -> list[str]:
+def split_sentences(text: str, max_len: int = 60, clause_len: int | None = None) -> list[str]:
     """Sentences of ``text`` in order, each at most ``max_len`` characters where a soft break
-    (comma …) allows; whitespace-only pieces are dropped, the text itself is not altered."""
+    (comma …) allows; whitespace-only pieces are dropped, the text itself is not altered.
+
+    ``clause_len``: a sentence longer than this is also split at its soft breaks, into clauses
+    joined back up to ``clause_len`` characters (never cut inside a clause for it). These are the
+    natural breaks where the director lets an answer in (design §5a): a listener hears the host
+    finish the clause, not a 13-second sentence."""
     out: list[str] = []
     for m in _SENTENCE.finditer(text):
         piece = m.group(0).strip()
         if piece:
-            out.extend(_limit(piece, max_len))
+            for part in _limit(piece, max_len):
+                out.extend(_clauses(part, clause_len) if clause_len and len(part) > clause_len else [part])
     return out
+
+
+#: Where a clause ends: a comma or colon (not the enumeration comma 、, which lists names).
+CLAUSE_BREAKS = "，,：:"
+_CLAUSE = re.compile(rf"[^{re.escape(CLAUSE_BREAKS)}]*(?:[{re.escape(CLAUSE_BREAKS)}]+|$)")
+
+
+def _clauses(sentence: str, clause_len: int) -> list[str]:
+    parts: list[str] = []
+    for m in _CLAUSE.finditer(sentence):
+        clause = m.group(0)
+        if not clause.strip():
+            continue
+        if parts and len(parts[-1]) + len(clause) <= clause_len:
+            parts[-1] += clause
+        else:
+            parts.append(clause)
+    # a trailing scrap of a few characters (…，哦。) belongs to the clause before it
+    if len(parts) > 1 and len(parts[-1].strip()) <= 3:
+        parts[-2] += parts.pop()
+    return [p.strip() for p in parts if p.strip()]
 
 
 def _limit(sentence: str, max_len: int) -> list[str]:

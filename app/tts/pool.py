@@ -35,6 +35,7 @@ from app.tts.textnorm import normalize, speakable_length
 log = get_logger("tts")
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _CANCEL_MEMORY = 10_000
+PREFETCH_GROUP = "prefetch"
 
 
 class TtsPool:
@@ -105,6 +106,16 @@ class TtsPool:
     def _on_request(self, event) -> None:
         if isinstance(event, events.SpeechRequest):
             self.submit(event)
+        elif isinstance(event, events.PrefetchSpeech):
+            self.prefetch(event)
+
+    def prefetch(self, event: events.PrefetchSpeech) -> None:
+        """Synthesise texts into the cache ahead of need (the FAQ answers of the product on air):
+        queued behind everything more urgent, never published."""
+        for i, text in enumerate(event.texts):
+            self.submit(events.SpeechRequest(id=f"prefetch-{next(self._seq)}-{i}", text=text, kind="system",
+                                             priority=int(event.priority), product=event.product,
+                                             group=PREFETCH_GROUP))
 
     def _on_control(self, event) -> None:
         if isinstance(event, events.CancelSpeech):
@@ -117,7 +128,8 @@ class TtsPool:
         with self._cond:
             if req.id in self._cancelled:
                 return
-            self.stats.add("requests")
+            if req.group != PREFETCH_GROUP:
+                self.stats.add("requests")
             item = (int(req.priority), next(self._seq), req)
             if len(self._heap) >= self.settings.queue_size:
                 worst = max(self._heap)
@@ -194,7 +206,8 @@ class TtsPool:
         if filtered is None:
             return self._fail(req, "blocked by the text filter", "filtered")
         text = normalize(filtered)
-        sentences = [s for s in split_sentences(text, self.settings.max_sentence_chars) if speakable_length(s)]
+        sentences = [s for s in split_sentences(text, self.settings.max_sentence_chars, self.settings.clause_chars)
+                     if speakable_length(s)]
         if not sentences:
             return self._fail(req, f"nothing speakable in {req.text!r}", "empty")
         cancelled = lambda: self.is_cancelled(req.id) or self._stop.is_set()  # noqa: E731
@@ -224,6 +237,9 @@ class TtsPool:
             return
         except SentenceFailed as exc:
             return self._fail(req, f"synthesis failed: {exc}", "failed")
+        if req.group == PREFETCH_GROUP:  # in the cache now; nobody plays it
+            self.stats.add("prefetched")
+            return
         audio = np.concatenate(parts)
         path = self._write(req.id, audio, rate)
         if self.is_cancelled(req.id):  # cancelled while writing: never published

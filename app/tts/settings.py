@@ -80,6 +80,7 @@ class PoolSettings:
     max_bench_s: float = 600.0  # … up to this
     probe_text: str = "你好，欢迎来到直播间。"
     max_sentence_chars: int = 60
+    clause_chars: int = 24  # long sentences are synthesised clause by clause: each start is a place to cut softly
     sentence_gap_s: float = 0.25
     fallback: bool = True
     espeak_voice: str = "cmn"

@@ -44,7 +44,7 @@ class Stats:
     def __init__(self):
         self._lock = threading.Lock()
         self.requests = self.sentences = self.retries = self.rotations = 0
-        self.cache_hits = self.fallback_used = self.failed = self.published = 0
+        self.cache_hits = self.fallback_used = self.failed = self.published = self.prefetched = 0
         self.rejected: Counter[str] = Counter()  # by reason code
         self.dropped: Counter[str] = Counter()  # requests not synthesised, by reason
 
@@ -66,7 +66,7 @@ class Stats:
                     "rejected": sum(self.rejected.values()), "rejected_by_reason": dict(self.rejected),
                     "rotations": self.rotations, "cache_hits": self.cache_hits,
                     "fallback_used": self.fallback_used, "failed": self.failed,
-                    "published": self.published, "dropped": dict(self.dropped)}
+                    "published": self.published, "prefetched": self.prefetched, "dropped": dict(self.dropped)}
 
 
 class SentenceSynth:

@@ -70,6 +70,10 @@ lookahead_s = 12
 [reply]
 answer_comments = true
 user_cooldown_s = 0
+stale_welcome_s = 60
+[director]
+# this run checks each kind of line once; the budget that paces thanks is tested on its own
+thanks_share_max = 1
 [store]
 db_path = {db}
 """, encoding="utf-8")

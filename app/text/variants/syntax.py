@@ -21,7 +21,7 @@ from dataclasses import dataclass
 #: Variables every template may use; callers may allow more (``extra_variables``).
 KNOWN_VARIABLES: frozenset[str] = frozenset({
     "nickname", "names", "gift", "count", "total", "product", "price", "time", "date",
-    "online", "likes", "coupon", "shop", "brand", "anchor", "minutes", "segment",
+    "online", "likes", "coupon", "shop", "brand", "anchor", "minutes", "segment", "level", "receiver",
 })
 
 #: Marks a variable inside a raw rendering. NUL never survives parsing (it is an error in a

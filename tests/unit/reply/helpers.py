@@ -48,3 +48,38 @@ def jobs(out) -> list[ReplyJob]:
 
 def drops(out) -> list[Dropped]:
     return [e for e in out if isinstance(e, Dropped)]
+
+
+class Faq:
+    """A stand-in for the product library's FAQ: ``{product: [(rule_id, keyword, reply, priority)]}``;
+    a reply is rendered as written (no variants), ``${nickname}`` left in place."""
+
+    def __init__(self, rules: dict, *, broken: bool = False):
+        self._rules = rules
+        self.broken = broken
+        self.rendered = 0
+
+    def match(self, text, product):
+        from app.reply.answers import FaqMatch
+
+        if self.broken:
+            raise RuntimeError("bad rules file")
+        for rule_id, keyword, reply, priority in self._rules.get(product, []):
+            if keyword in text:
+                return FaqMatch(rule_id, reply, priority, product)
+        return None
+
+    def render(self, match):
+        self.rendered += 1
+        return match.template
+
+    def rules(self, product):
+        from app.reply.answers import FaqMatch
+
+        return [FaqMatch(r, reply, prio, product) for r, _k, reply, prio in self._rules.get(product, [])]
+
+
+def seen(out):
+    from app.events import QuestionSeen
+
+    return [e for e in out if isinstance(e, QuestionSeen)]

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from app.events import Priority
+from app.events import PrefetchSpeech, Priority, User
 from app.reply import ReplyPolicy, ReplySettings
-from tests.unit.reply.helpers import comment, drops, jobs, speech, user
+from tests.unit.reply.helpers import Faq, comment, drops, jobs, seen, speech, user
 
 T0 = 1_700_000_000.0
 
-
-def price_rule(text: str, product: str | None):
-    """A stand-in for the keyword matcher: one rule per product."""
-    if "多少钱" in text and product == "cup":
-        return ("这款杯子现在只要59元", 0)
-    return None
+PRICE = Faq({"cup": [("cup-price", "多少钱", "这款杯子现在只要59元", 0)]})
 
 
-def policy(match_rule=price_rule, product="cup", **settings) -> ReplyPolicy:
+def policy(faq=PRICE, product="cup", **settings) -> ReplyPolicy:
     settings.setdefault("llm_enabled", True)
-    return ReplyPolicy(settings=ReplySettings(**settings), match_rule=match_rule,
-                       product=product, clock=lambda: T0)
+    return ReplyPolicy(settings=ReplySettings(**settings), faq=faq, product=product, clock=lambda: T0)
 
 
 def reasons(out) -> list[str]:
@@ -35,6 +29,9 @@ def test_keyword_rule_answers_before_the_llm():
     assert s.text == "这款杯子现在只要59元" and s.kind == "reply"
     assert s.source_event == c.msg_id and s.product == "cup"
     assert s.deadline == T0 + p.settings.stale_reply
+    assert (s.viewer, s.comment) == ("小明", "这个多少钱？")  # for the spoken record
+    (q,) = seen(out)
+    assert (q.msg_id, q.answer, q.answer_id, q.viewer) == (c.msg_id, "rule", s.id, "小明")
 
 
 def test_rule_depends_on_the_current_product():
@@ -61,16 +58,19 @@ def test_question_is_ignored_with_a_reason_when_no_llm():
     assert jobs(out) == [] and speech(out) == []
     assert reasons(out) == ["question_llm_disabled"]
     assert p.counters()["dropped"] == {"question_llm_disabled": 1}
+    (q,) = seen(out)
+    assert (q.answer, q.reason) == ("none", "question_llm_disabled")  # the operator sees why
 
 
 def test_non_question_is_ignored_with_a_reason():
     p = policy()
     out = p.handle(comment(user(), "主播好漂亮"), now=T0)
     assert jobs(out) == [] and speech(out) == [] and reasons(out) == ["not_a_question"]
+    assert seen(out) == []  # not a question: not on the operator's question list
 
 
 def test_question_heuristics():
-    p = policy(replies_per_minute=0, duplicate_window=0, user_cooldown=0)
+    p = policy(replies_per_minute=0, duplicate_window=0, user_cooldown=0, answer_share_max=1.0)
     asked = ["发货快吗", "什么材质", "几天到", "哪里发货", "可以便宜点吗", "有优惠么", "尺码?", "包邮？"]
     said = ["好看", "买了买了", "666", "支持主播"]
     for text in asked:
@@ -108,7 +108,7 @@ def test_global_rate_limit_on_comment_replies_but_not_gifts():
         limited += reasons(out).count("rate_limited")
     assert (answered, limited) == (3, 3)
     p.handle(gift(user("g"), 1), now=T0 + 6)
-    assert len(speech(p.tick(now=T0 + 8))) == 1, "gifts are thanked whatever the reply rate"
+    assert len(speech(p.tick(now=T0 + 6 + 1.5 + 3.0))) == 1, "gifts are thanked whatever the reply rate"
     assert len(jobs(p.handle(comment(user("late"), "还有货吗"), now=T0 + 60.5)))  == 1, "window slid"
 
 
@@ -119,16 +119,14 @@ def test_vip_comment_priority():
 
 
 def test_rule_priority_and_nickname_placeholder():
-    p = policy(match_rule=lambda text, product: ("${nickname}，包邮的哦", -1))
+    p = policy(Faq({"cup": [("ship", "包邮", "${nickname}，包邮的哦", -1)]}))
     out = p.handle(comment(user(nickname="小美"), "包邮吗"), now=T0)
     (s,) = speech(out)
     assert s.text == "小美，包邮的哦" and s.priority == -1
 
 
 def test_broken_rule_matcher_still_lets_the_llm_answer():
-    def broken(text, product):
-        raise RuntimeError("bad rules file")
-    p = policy(match_rule=broken)
+    p = policy(Faq({}, broken=True))
     assert len(jobs(p.handle(comment(user(), "怎么用？"), now=T0))) == 1
 
 
@@ -137,22 +135,76 @@ def test_empty_comment():
     assert reasons(p.handle(comment(user(), " 。。！ "), now=T0)) == ["empty_comment"]
 
 
-def test_real_keyword_rules_through_the_adapter():
-    from app.reply.rules import keyword_rule_matcher
+def test_real_keyword_rules_through_the_library_adapter():
+    from app.reply.answers import LibraryFaq
     from app.text.keywords import KeywordMatcher, KeywordRule
     from app.text.variants import Renderer
 
-    rules = KeywordMatcher([
-        KeywordRule(id="price", any=("多少钱", "价格"), reply="${nickname}{你好|您好}，${product}只要${price}",
-                    product="cup"),
-        KeywordRule(id="ship", any=("发货",), reply="48小时内发货", priority=-1),
-    ])
+    rules = [KeywordRule(id="price", any=("多少钱", "价格"), reply="${nickname}{你好|您好}，${product}只要${price}",
+                         product="cup"),
+             KeywordRule(id="ship", any=("发货",), reply="48小时内发货", priority=-1)]
+    matcher = KeywordMatcher(rules)
     values = {"cup": {"product": "保温杯", "price": "59元"}}
-    match = keyword_rule_matcher(rules, Renderer(1).render, lambda slug: values.get(slug, {}))
-    p = policy(match_rule=match, user_cooldown=0)
+    faq = LibraryFaq(lambda: matcher, Renderer(1).render, lambda slug: values.get(slug, {}),
+                     lambda slug: [r for r in rules if r.product in (None, slug)])
+    p = policy(faq, user_cooldown=0)
     (s,) = speech(p.handle(comment(user(nickname="小美"), "价格多少"), now=T0))
     assert s.text in ("小美你好，保温杯只要59元", "小美您好，保温杯只要59元")
     (s,) = speech(p.handle(comment(user(), "什么时候发货"), now=T0 + 1))
     assert s.text == "48小时内发货" and s.priority == -1
-    p.set_product("shoes")
+    p.set_product("shoes", now=T0 + 2)
     assert jobs(p.handle(comment(user(), "价格多少"), now=T0 + 2)), "the cup's rule does not answer for shoes"
+
+
+# ---- buyers first: answers ready ahead, joined, budgeted ------------------------------------
+
+
+def test_the_faq_answers_of_the_product_on_air_are_synthesised_ahead():
+    faq = Faq({"cup": [("price", "多少钱", "这款杯子现在只要59元。", 0),
+                       ("ship", "发货", "${nickname}，48小时内发货。下单就送运费险。", 0)],
+               "tea": [("tea-price", "多少钱", "这盒茶叶128元。", 0)]})
+    p = policy(faq, product=None)
+    out = p.set_product("cup", now=T0)
+    (ahead,) = [e for e in out if isinstance(e, PrefetchSpeech)]
+    assert set(ahead.texts) == {"这款杯子现在只要59元。", "下单就送运费险。"}  # the viewer's name cannot be said ahead
+    (s,) = speech(p.handle(comment(user(), "多少钱"), now=T0 + 1))
+    assert s.text == "这款杯子现在只要59元。"  # one of the readings prepared ahead
+    out = p.set_product("tea", now=T0 + 2)
+    assert [e.texts for e in out if isinstance(e, PrefetchSpeech)] == [("这盒茶叶128元。",)]
+    assert speech(p.handle(comment(user("b"), "多少钱"), now=T0 + 3))[0].text == "这盒茶叶128元。"
+
+
+def test_a_second_buyer_asking_the_same_joins_the_answer_waiting_to_be_played():
+    p = policy(user_cooldown=0)
+    first = p.handle(comment(user("a", "甲"), "这个多少钱"), now=T0)
+    (answer,) = speech(first)
+    again = p.handle(comment(user("b", "乙"), "多少钱呀"), now=T0 + 2)
+    assert speech(again) == [] and drops(again) == []
+    (q,) = seen(again)
+    assert (q.answer, q.answer_id, q.viewer) == ("rule", answer.id, "乙")  # answered by the same line
+    from app.events import PlaybackStarted
+    p._on_player(PlaybackStarted(id=answer.id, kind="reply", text=answer.text, priority=0, duration_s=4.0))
+    later = p.handle(comment(user("c", "丙"), "多少钱"), now=T0 + 4)
+    assert len(speech(later)) == 1, "once it is being heard, a new asker gets an answer of their own"
+
+
+def test_answers_have_an_airtime_budget_that_the_operator_sets():
+    answered, limited = [], []
+    faq = Faq({"cup": [(f"r{i}", f"问题{i}", "这个问题的回答大概要说四五秒钟的样子", 0) for i in range(5)]})
+    p = policy(faq, answer_share_max=0.1, user_cooldown=0, duplicate_window=0, replies_per_minute=0)  # 6 s a minute
+    for i in range(5):
+        out = p.handle(comment(user(f"u{i}"), f"问题{i}"), now=T0 + i)
+        answered += speech(out)
+        limited += [q for q in seen(out) if q.reason == "answer_budget"]
+    assert len(answered) == 1 and len(limited) == 4
+    assert speech(p.handle(comment(user("x"), "问题1"), now=T0 + 60))  # the budget refilled
+
+
+def test_the_anchors_and_admins_own_comments_are_not_questions_from_viewers():
+    p = policy()
+    anchor = User(id="1", nickname="主播", is_anchor=True)
+    admin = User(id="2", nickname="场控", is_admin=True)
+    assert reasons(p.handle(comment(anchor, "这个多少钱"), now=T0)) == ["anchor_comment"]
+    assert reasons(p.handle(comment(admin, "这个多少钱"), now=T0)) == ["admin_comment"]
+    p = policy(answer_admins=True)
+    assert speech(p.handle(comment(admin, "这个多少钱"), now=T0))

@@ -31,7 +31,8 @@ def test_replay_uses_the_events_clock_and_closes_open_windows():
     assert bad == 1 and errors[0][0] == 5 and "not JSON" in errors[0][1]
     texts = {e.text: e.created_at for e in out if hasattr(e, "text")}
     assert texts.keys() == {"感谢阿A送的2个小心心", "欢迎阿B来到直播间"}
-    assert texts["感谢阿A送的2个小心心"] == pytest.approx(t0 + 2.5, abs=0.11), "1.5 s after the last increment"
+    # 1.5 s after the last increment the combo is over; small gifts then gather for 3 s
+    assert texts["感谢阿A送的2个小心心"] == pytest.approx(t0 + 2.5 + 3.0, abs=0.11)
 
 
 def test_settings_overrides_are_typed_and_errors_name_the_key():
@@ -49,6 +50,7 @@ def test_cli_prints_decisions_and_a_summary(tmp_path):
     run = subprocess.run([sys.executable, "main.py", "reply-dry-run", str(f), "--product", "cup",
                           "--set", "llm_enabled=true"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
-    (job,) = [json.loads(line) for line in run.stdout.splitlines()]
+    job, question = [json.loads(line) for line in run.stdout.splitlines()]
     assert job["type"] == "reply_job" and job["product"] == "cup" and job["question"] == "这个怎么用？"
+    assert question["type"] == "question_seen" and question["answer"] == "llm" and question["answer_id"] == job["id"]
     assert json.loads(run.stderr.strip().splitlines()[-1])["replies"] == {"llm": 1}

@@ -34,8 +34,8 @@ def test_stage_answers_live_events_from_both_channels_and_stops_cleanly():
         jobs, jobs_cond = collect(bus, Channel.REPLY_JOBS)
         system, system_cond = collect(bus, Channel.SYSTEM)
         before = set(threading.enumerate())
-        p = ReplyPolicy(bus, settings=ReplySettings(gift_window=0.1, llm_enabled=True,
-                                                    large_gift_diamonds=100),
+        p = ReplyPolicy(bus, settings=ReplySettings(gift_window=0.1, large_gift_window=0.1, gift_pool_window=0.1,
+                                                    llm_enabled=True, large_gift_diamonds=100),
                         product="cup", tick_interval=0.02)
         p.start()
         boss = user("b", "大哥")

@@ -6,7 +6,7 @@ import pytest
 
 from app.events import Priority
 from app.reply import ReplyPolicy, ReplySettings, SettingsError
-from tests.unit.reply.helpers import comment, drops, enter, gift, jobs, like, speech, user
+from tests.unit.reply.helpers import Faq, comment, drops, enter, gift, jobs, like, speech, user
 
 T0 = 1_700_000_000.0
 
@@ -22,16 +22,17 @@ def test_level_bonus_uses_the_higher_of_wealth_and_fans_club_level_capped_at_3()
     assert thanks_priority(ReplyPolicy(settings=s), user(pay_level=9)) == Priority.GIFT_NORMAL
     assert thanks_priority(ReplyPolicy(settings=s), user(pay_level=12)) == Priority.GIFT_NORMAL - 1
     assert thanks_priority(ReplyPolicy(settings=s), user(fans_club_level=25)) == Priority.GIFT_NORMAL - 2
-    assert thanks_priority(ReplyPolicy(settings=s), user(pay_level=60)) == Priority.GIFT_NORMAL - 3
+    # capped at 3 levels, and never as urgent as a buyer's question
+    assert thanks_priority(ReplyPolicy(settings=s), user(pay_level=60)) == Priority.COMMENT_IMPORTANT + 1
 
 
-def test_bonuses_never_make_a_small_gift_outrank_a_large_one():
+def test_bonuses_never_make_a_small_gift_outrank_a_question_or_a_large_gift():
     p = ReplyPolicy(settings=ReplySettings(activity_divisor=1, large_gift_diamonds=1000))
     rich = user(pay_level=60)  # level bonus 3
     p.handle(gift(rich, 1), now=T0)
-    p.handle(gift(rich, 1), now=T0 + 0.1)  # 2 events: activity bonus 2 → -1 - 5 = -6
+    p.handle(gift(rich, 1), now=T0 + 0.1)  # 2 events: activity bonus 2 → 3 - 5 = -2
     (s,) = speech(p.tick(now=T0 + 10))
-    assert s.priority == Priority.GIFT_LARGE
+    assert s.priority == Priority.COMMENT_IMPORTANT + 1
 
 
 def test_activity_bonus_counts_the_viewers_events_in_the_session():
@@ -57,7 +58,8 @@ def test_priority_settings_apply_live():
     assert speech(p.handle(gift(u, 1, diamonds=50), now=T0)) == []
     p.tick(now=T0 + 5)
     p.update_settings(ReplySettings(large_gift_diamonds=50))
-    (s,) = speech(p.handle(gift(u, 1, diamonds=50), now=T0 + 6))
+    p.handle(gift(u, 1, diamonds=50), now=T0 + 6)
+    (s,) = speech(p.tick(now=T0 + 8))
     assert s.priority == Priority.GIFT_LARGE
 
 
@@ -72,7 +74,7 @@ def test_nicknames_are_masked_before_being_spoken():
 def test_filter_applies_and_a_rejected_nickname_falls_back_to_the_generic_name():
     banned = "最好"
     p = ReplyPolicy(text_filter=lambda t: None if banned in t else t.replace("便宜", "实惠"),
-                    match_rule=lambda t, prod: ("这款最好", 0) if "好吗" in t else ("很便宜", 0),
+                    faq=Faq({"cup": [("good", "好吗", "这款最好", 0), ("cheap", "贵", "很便宜", 0)]}), product="cup",
                     settings=ReplySettings(fallback_nickname="家人", user_cooldown=0))
     p.handle(gift(user(nickname="最好的我"), 1), now=T0)
     assert [s.text for s in speech(p.tick(now=T0 + 5))] == ["感谢家人送的1个小心心"]
@@ -80,6 +82,7 @@ def test_filter_applies_and_a_rejected_nickname_falls_back_to_the_generic_name()
     assert speech(out) == [] and [d.reason for d in drops(out)] == ["filtered"]
     (s,) = speech(p.handle(comment(user(), "贵不贵"), now=T0 + 7))
     assert s.text == "很实惠", "the filter's rewrite is what is spoken"
+    assert s.original == "很便宜", "and the spoken record shows what it replaced"
 
 
 def test_injected_templates_are_used_and_a_missing_one_falls_back():
@@ -128,7 +131,8 @@ def test_the_bundled_reaction_templates_render_through_the_policy():
         pytest.skip("bundled templates not present")
     t = Templates(root, seed=3)
     p = ReplyPolicy(render=t.render, settings=ReplySettings(follow_window=1.0, welcome_window=1.0,
-                                                            like_milestones=(1000,)))
+                                                            like_milestones=(1000,), gift_pool_window=0,
+                                                            thanks_share_max=1.0))
     from tests.unit.reply.helpers import follow
     p.handle(gift(user("g", "小王"), 3, name="玫瑰"), now=T0)
     p.handle(follow(user("a", "阿甲")), now=T0)

@@ -265,3 +265,100 @@ def test_thread_mode_publishes_on_its_own(bus, tmp_path):
         assert got.wait(2.0)
     finally:
         s.stop()
+
+
+# ---- one product on air ----------------------------------------------------------------------
+
+
+def on_air(bus):
+    return [(e.slug, e.pinned) for ch, e in bus.log if isinstance(e, events.ProductOnAir)]
+
+
+def hear(s, req):
+    s.handle(events.PlaybackStarted(id=req.id, kind=req.kind, text=req.text, priority=req.priority, duration_s=2.0))
+
+
+def test_the_product_on_air_is_the_one_whose_sentence_is_heard_not_the_one_rendered_ahead(bus, tmp_path):
+    lib = make_library(tmp_path)
+    s = sched(bus, lib, lookahead_s=1e9, max_outstanding=15)  # renders into the second product already
+    s.tick()
+    reqs = bus.requests()
+    assert {r.product for r in reqs} == {"cream", "snack"}
+    assert on_air(bus) == []
+    hear(s, reqs[0])
+    assert on_air(bus) == [("cream", False)]
+    hear(s, reqs[1])
+    assert on_air(bus) == [("cream", False)], "announced once per change"
+    hear(s, next(r for r in reqs if r.product == "snack"))
+    assert on_air(bus)[-1] == ("snack", False) and s.on_air == "snack"
+
+
+def test_a_product_dwells_for_the_configured_passes(bus, tmp_path):
+    lib = make_library(tmp_path)
+    s = sched(bus, lib, lookahead_s=1e9, max_outstanding=36, dwell_passes=2)
+    s.tick()
+    firsts = [r.product for r in bus.requests() if r.sentence_index == 0]
+    assert firsts == ["cream"] * 4 + ["snack"] * 4 + ["cream"] * 4  # two readings of both segments each
+
+
+def test_a_product_dwells_for_the_configured_minutes(bus, tmp_path):
+    lib = make_library(tmp_path)
+    clock = Clock()
+    s = sched(bus, lib, clock, lookahead_s=1e9, max_outstanding=6, dwell_minutes=1.0)
+    s.tick()
+    reqs = bus.requests()
+    for _ in range(6):  # keep playing what was rendered, 12 s a segment
+        for r in reqs:
+            s.handle(events.PlaybackFinished(id=r.id))
+        clock.t += 12
+        s.tick()
+        reqs = bus.requests()[len(reqs):] or reqs
+    firsts = [(r.product) for r in bus.requests() if r.sentence_index == 0]
+    assert firsts[:4] == ["cream"] * 4  # a minute is more than one reading
+    assert "snack" in firsts
+
+
+def test_pinning_switches_and_stays_until_unpinned(bus, tmp_path):
+    lib = make_library(tmp_path)
+    s = sched(bus, lib, lookahead_s=1e9, max_outstanding=6)
+    s.tick()
+    s.handle(events.PinProduct(slug="snack"))
+    assert bus.cancels(), "what was queued for the other product is cancelled"
+    after = bus.requests()[6:]
+    assert {r.product for r in after} == {"snack"}
+    hear(s, after[0])
+    assert on_air(bus)[-1] == ("snack", True)
+    for r in after:  # play through: still snack, reading after reading
+        s.handle(events.PlaybackFinished(id=r.id))
+    assert {r.product for r in bus.requests()[6:]} == {"snack"}
+    s.handle(events.PinProduct(slug=None))
+    assert on_air(bus)[-1] == ("snack", False) and s.pinned is None
+
+
+def test_the_ai_disclosure_is_said_at_the_start_and_then_every_interval(bus, tmp_path):
+    lib = make_library(tmp_path)
+    clock = Clock()
+    s = sched(bus, lib, clock, lookahead_s=5, disclosure_text="本直播间部分内容由AI生成", disclosure_every_s=600)
+    s.tick()
+    said = [r for r in bus.requests() if r.kind == "disclosure"]
+    assert [r.text for r in said] == ["本直播间部分内容由AI生成"]
+    assert said[0].priority == events.Priority.NORMAL  # a line of its own: it never cuts a sentence
+    clock.t += 599
+    s.tick()
+    assert len([r for r in bus.requests() if r.kind == "disclosure"]) == 1
+    clock.t += 2
+    s.tick()
+    assert len([r for r in bus.requests() if r.kind == "disclosure"]) == 2
+
+
+def test_live_end_cancels_what_waits_and_renders_nothing_more(bus, tmp_path):
+    lib = make_library(tmp_path)
+    s = sched(bus, lib, lookahead_s=1e9, max_outstanding=6)
+    s.tick()
+    s.end_live()
+    (cancel,) = bus.cancels()
+    assert len(cancel.ids) == 6 and cancel.reason == "live ended"
+    before = len(bus.requests())
+    s.tick()
+    s.handle(events.PlaybackFinished(id=bus.requests()[0].id))
+    assert len(bus.requests()) == before
