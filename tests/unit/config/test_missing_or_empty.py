@@ -58,3 +58,12 @@ def test_a_runtime_on_an_empty_file_carries_the_notice(tmp_path):
         assert runtime.config.notices and "是空的" in runtime.config.notices[0]
     finally:
         runtime.close()
+
+
+def test_config_check_says_an_empty_file_is_empty(tmp_path, capsys):
+    from app.cli import main
+
+    path = tmp_path / "config.ini"
+    path.write_text("\n", encoding="utf-8")
+    assert main(["config", "check", str(path)]) == 0
+    assert "文件是空的" in capsys.readouterr().err
