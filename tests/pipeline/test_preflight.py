@@ -166,3 +166,16 @@ def test_demo_needs_no_service(tmp_path):
     config = write_config(tmp_path, feed=f"ws://127.0.0.1:{free_port()}", tts="http://127.0.0.1:9")
     checks = run_preflight(config, demo=True, timeout_s=2.0)
     assert all(c.status == "ok" for c in checks), [(c.key, c.status, c.detail) for c in checks]
+
+
+def test_the_room_comparison_knows_both_room_ids():
+    """The place for "our room is seen" ([douyin] room, not in the schema yet) compares the
+    configured value with the RoomId and the WebRoomId (the number in live.douyin.com/<id>)."""
+    from app.events import LiveEvent
+    from app.preflight.feed import _Probe, _room_seen
+
+    probe = _Probe("ws://x", 1.0)
+    probe.frames = [FRAMES[0]]
+    probe.events = [LiveEvent(type="stats", msg_id="1", room_id=ROOM.room_id, ts=0.0)]
+    assert _room_seen(ROOM.room_id, probe) and _room_seen(ROOM.web_room_id, probe)
+    assert not _room_seen("123", probe)
