@@ -19,7 +19,7 @@ from app.audio.player import AudioPlayer
 from app.audio.sinks import make_sink
 from app.bus import Bus, create_bus
 from app.compliance import ComplianceFilter
-from app.config import ConfigStore, ConfigUpdate, ensure_config
+from app.config import ConfigStore, ConfigUpdate
 from app.content.library import ProductLibrary
 from app.content.templates import Templates
 from app.content.timed import TimedTaskError
@@ -63,7 +63,9 @@ class Runtime:
         this runtime in a child process watches the same file and announces them itself, once."""
         self.demo = demo
         self.config_path = self.resolve_config_path(config_path)
-        self.config = ConfigStore(self.config_path)  # reads and validates the file, once
+        # reads and validates the file, once; a missing default or an empty file is written with
+        # the defaults and said so in config.notices (the app shows them)
+        self.config = ConfigStore(self.config_path, create=config_path is None)
         snap = self.config.current
         self._owns_bus = bus is None
         self.bus = bus or create_bus(bus_url or snap.get("bus", "url"), bus_namespace or snap.get("bus", "namespace"))
@@ -107,12 +109,10 @@ class Runtime:
     def resolve_config_path(config_path: Path | str | None) -> Path:
         """The config.ini a run uses; on first start the default one is written for the operator."""
         if config_path is None:
-            path = paths.default_config_path()
-            ensure_config(path)
-            return path
+            return paths.default_config_path()  # created with the defaults by ConfigStore
         path = Path(config_path)
         if not path.exists():
-            raise RuntimeSetupError(f"config file not found: {path}")
+            raise RuntimeSetupError(f"配置文件不存在：{path}（请检查 --config 后的路径）/ config file not found: {path}")
         return path
 
     @staticmethod

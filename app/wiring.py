@@ -77,6 +77,7 @@ def reply_settings(snap: Snapshot, *, llm_enabled: bool) -> ReplySettings:
         question_words=tuple(g("reply", "question_words")),
         question_endings=tuple(g("reply", "question_endings")),
         fallback_nickname=g("reply", "fallback_nickname"),
+        max_nickname_chars=g("reply", "max_nickname_chars"),
         stale_gift=g("reply", "stale_gift_s"), stale_welcome=g("reply", "stale_welcome_s"),
         stale_follow=g("reply", "stale_follow_s"), stale_like=g("reply", "stale_like_s"),
         stale_reply=g("reply", "stale_reply_s"), stale_llm=g("reply", "stale_llm_s"),

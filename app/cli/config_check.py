@@ -41,6 +41,13 @@ def _check(args) -> int:
 
     path = Path(args.file) if args.file else paths.default_config_path()
     try:
+        empty = not path.read_bytes().decode("utf-8-sig", "replace").strip()
+    except OSError:
+        empty = False  # the loader says what is wrong with the file
+    if empty:  # valid, but surely not what the operator meant (issue 18.4)
+        print(f"{path}: 文件是空的，全部使用默认设置；开播时会写入默认设置 / the file is empty: every option "
+              f"is at its default", file=sys.stderr)
+    try:
         snap = config.load(path)
     except config.ConfigErrors as exc:
         for line in exc.errors:

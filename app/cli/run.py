@@ -51,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
     from app.runtime import Runtime, RuntimeSetupError
     from app.runtime_process import BUS_URL_ENV
 
+    if problem := _input_problem(args):  # before anything starts: a clear message, no traceback
+        print(f"run: {problem}", file=sys.stderr)
+        return 2
     setup_logging(console=True, to_file=not args.child, console_json=args.child)
     # with --child the bus url may come from the environment: a Redis password stays off the command line
     bus_url = args.bus_url or (os.environ.get(BUS_URL_ENV) if args.child else None)
@@ -110,6 +113,28 @@ def run(args: argparse.Namespace) -> int:
 
 #: After our room's live ends, a headless run stops this long later (the report settles).
 LIVE_END_GRACE_S = 2.0
+
+
+def _input_problem(args: argparse.Namespace) -> str | None:
+    """Why the files named on the command line cannot be used (Chinese / English), or None.
+    A missing recording used to log a traceback, run with 0 events and exit 0 (issue 18.4)."""
+    if args.config is not None and not args.config.is_file():
+        what = "不是文件" if args.config.exists() else "不存在"
+        return f"配置文件{what}：{args.config} / config file not found: {args.config}"
+    if args.replay is None:
+        return None
+    path: Path = args.replay
+    if not path.exists():
+        return f"回放文件不存在：{path}（请检查 --replay 后的路径）/ replay file not found: {path}"
+    if not path.is_file():
+        return f"回放文件不是普通文件：{path} / replay path is not a file: {path}"
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        return (f"回放文件无法读取：{path}（{exc.strerror or exc}）/ cannot read the replay file: {path} "
+                f"({exc.strerror or exc})")
+    return None
 
 
 def _exit_after(seconds: float) -> None:

@@ -36,7 +36,7 @@ from app.config.secrets import (
 from app.config.snapshot import SectionView, Snapshot
 from app.config.store import ConfigStore, ConfigUpdate, ReloadResult
 from app.config.types import Secret
-from app.config.writer import atomic_write, ensure_config, render_default, write_values
+from app.config.writer import atomic_write, create_default_config, ensure_config, render_default, write_values
 
 schema = SCHEMA
 
@@ -53,5 +53,5 @@ __all__ = [
     "MissingSecret", "RedactingFilter", "SecretError", "SecretStoreUnavailable", "delete_secret",
     "get_secret", "keyring_available", "require_secret", "secret_source", "set_secret", "SectionView",
     "Snapshot", "ConfigStore", "ConfigUpdate", "ReloadResult", "Secret", "atomic_write",
-    "ensure_config", "render_default", "write_values", "defaults",
+    "create_default_config", "ensure_config", "render_default", "write_values", "defaults",
 ]

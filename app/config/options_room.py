@@ -102,6 +102,9 @@ REPLY = SectionSpec("reply", "互动回复", "Replies to the room", (
            "以这些字结尾的评论视为提问", "a comment ending with one of these is a question"),
     Option("reply", "fallback_nickname", Str(non_empty=True, max_len=20), "家人",
            "昵称为空或不宜念出时的称呼", "what to call a viewer whose nickname is empty or unspeakable"),
+    Option("reply", "max_nickname_chars", Int(1, 50), 12,
+           "昵称最多念多少个字，超长昵称只念前面这些字", "longest nickname spoken, in characters; longer ones "
+           "are cut"),
     # deadlines
     Option("reply", "stale_gift_s", Float(1, 600), 60.0,
            "礼物感谢多少秒没播出就作废", "seconds after which an unplayed gift thanks is dropped"),

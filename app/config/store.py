@@ -32,6 +32,7 @@ from app.config.catalog import SCHEMA
 from app.config.loader import ConfigErrors, load, loads_bytes
 from app.config.schema import Schema
 from app.config.snapshot import Snapshot
+from app.config.writer import create_default_config
 from app.logs import get_logger
 
 log = get_logger("config")
@@ -63,10 +64,14 @@ ErrorListener = Callable[[str, tuple[str, ...]], None]
 
 class ConfigStore:
     def __init__(self, path: str | Path, *, bus: Any | None = None, schema: Schema = SCHEMA,
-                 poll_s: float = 0.5, debounce_s: float = 0.3):
+                 poll_s: float = 0.5, debounce_s: float = 0.3, create: bool = False):
         """Load the file now (raises ``ConfigErrors`` if it is invalid: a run does not start
-        on settings it cannot read). ``bus`` is an ``app.bus.Bus`` or None."""
+        on settings it cannot read). ``bus`` is an ``app.bus.Bus`` or None. An empty file is
+        filled with the defaults, and with ``create`` a missing one is created; either is said
+        in ``notices`` (for the app to show) and in the log."""
         self.path = Path(path)
+        notice = create_default_config(self.path, schema, when_missing=create)
+        self.notices: tuple[str, ...] = (notice,) if notice else ()
         self.schema = schema
         self.bus = bus
         self.poll_s = poll_s

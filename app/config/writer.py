@@ -17,6 +17,9 @@ from app.config.loader import ConfigErrors, new_updater
 from app.config.schema import Option, Schema
 from app.config.types import Choice, Float, Int, IntChoice, num
 from app.fileio import write_text_atomic
+from app.logs import get_logger
+
+log = get_logger("config")
 
 BOM = "\ufeff"
 
@@ -153,9 +156,30 @@ def render_default(schema: Schema = SCHEMA) -> str:
 
 
 def ensure_config(path: str | Path, schema: Schema = SCHEMA) -> bool:
-    """Create config.ini with the defaults if it does not exist. True if it was created."""
+    """Create config.ini with the defaults if it does not exist or is empty. True if written."""
+    return create_default_config(path, schema) is not None
+
+
+def create_default_config(path: str | Path, schema: Schema = SCHEMA, *, when_missing: bool = True) -> str | None:
+    """Write the default config.ini when the file is missing (if ``when_missing``) or empty
+    (nothing but whitespace: nothing of the operator's is lost). Returns the notice that says
+    so — Chinese and English, for the log and for the app to show — or None when the file was
+    left alone. An empty file is never taken as "all defaults" without a word (issue 18.4)."""
     path = Path(path)
-    if path.exists():
-        return False
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        if not when_missing:
+            return None
+        what = ("不存在", "was missing")
+    except OSError:
+        return None  # unreadable: the loader reports it
+    else:
+        if raw.decode("utf-8-sig", "replace").strip():
+            return None
+        what = ("是空的", "was empty")
     atomic_write(path, render_default(schema))
-    return True
+    notice = (f"配置文件 {path} {what[0]}，已按默认设置新建，请在“设置”中检查。"
+              f" / {path} {what[1]}: written with the default settings.")
+    log.warning("%s", notice)
+    return notice

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from app import paths
-from app.content.atomic import read_text, write_text_atomic
+from app.content.atomic import write_text_atomic
 from app.content.product import (
     BASE_SUFFIX,
     SEGMENT_NAME,
@@ -29,11 +29,13 @@ from app.content.product import (
     load_segment,
     product_from_json,
 )
+from app.content.textfile import UnreadableFile, read_operator_text
 from app.logs import get_logger
 from app.text.keywords import KeywordMatcher, KeywordRule
 
 log = get_logger("content")
 SLUG = re.compile(r"^[\w-]+$")
+MAX_NOTICES = 50
 
 
 def _stamp(folder: Path) -> tuple:
@@ -66,6 +68,7 @@ class ProductLibrary:
         self._order: list[str] = []
         self.generation = 0  # bumped whenever something reloads; cheap change detection
         self._matcher: tuple[int, KeywordMatcher] | None = None  # (generation, automaton)
+        self._notices: list[str] = []
 
     @classmethod
     def default(cls, **kw) -> ProductLibrary:
@@ -104,28 +107,53 @@ class ProductLibrary:
             self._order = self._ordered(folders)
 
     def _load(self, slug: str, folder: Path) -> Product | ProductError:
+        """The product, or why it cannot be loaded (kept, so it shows as broken rather than
+        vanishing; every reason is logged)."""
         path = folder / "product.json"
         try:
-            product = product_from_json(slug, folder, read_text(path))
+            raw, notice = read_operator_text(path)
+            if notice:
+                self._note(notice)
+            product = product_from_json(slug, folder, raw)
         except ProductError as exc:
-            log.warning("product %s not loaded:\n%s", slug, exc)
+            log.warning("商品 %s 无法加载，修正后自动重新读取:\n%s", slug, exc)
             return exc
-        except (OSError, UnicodeDecodeError) as exc:
-            return ProductError(path, [f"cannot read: {exc}"])
+        except UnreadableFile as exc:
+            log.warning("商品 %s 无法加载: %s", slug, exc)
+            return ProductError(path, [str(exc)])
+        except OSError as exc:
+            log.warning("商品 %s 无法读取: %s: %s", slug, path, exc)
+            return ProductError(path, [f"{path}:1: 无法读取（{exc.strerror or exc}）"])
+        except Exception as exc:  # whatever a file holds, one product must not stop the library
+            log.exception("商品 %s 加载出错", slug)
+            return ProductError(path, [f"{path}:1: 加载出错（{type(exc).__name__}: {exc}）"])
+        for n in product.notices:
+            self._note(n)
         for seg in product.segments:
             for line in seg.error_lines():
-                log.warning("segment not speakable until fixed: %s", line)
+                log.warning("段落修正前不会播出: %s", line)
         return product
+
+    def _note(self, notice: str) -> None:
+        with self._lock:
+            self._notices.append(notice)
+            del self._notices[:-MAX_NOTICES]
+
+    def notices(self) -> list[str]:
+        """Files converted while reading (GBK → UTF-8, the original kept as a backup), newest
+        last, in Chinese: for the GUI to show once and the log (already written)."""
+        with self._lock:
+            return list(self._notices)
 
     def _ordered(self, folders: list[str]) -> list[str]:
         order: list[str] = []
         lib = self.root / "library.json"
         if lib.exists():
             try:
-                wanted = json.loads(read_text(lib)).get("order", [])
+                wanted = json.loads(read_operator_text(lib)[0]).get("order", [])
                 order = [s for s in wanted if isinstance(s, str) and s in folders]
-            except (ValueError, AttributeError, OSError) as exc:
-                log.warning("%s ignored: %s", lib, exc)
+            except (ValueError, AttributeError, TypeError, OSError, RecursionError) as exc:
+                log.warning("%s 未使用（商品按名称排序）: %s", lib, exc)
         return order + [s for s in folders if s not in order]
 
     def slugs(self) -> list[str]:
@@ -148,7 +176,8 @@ class ProductLibrary:
         return entry[1] if entry and isinstance(entry[1], Product) else None
 
     def errors(self) -> dict[str, ProductError]:
-        """Products that did not load, by slug."""
+        """Products that did not load, by slug (they stay in ``slugs()``: shown as broken, with
+        ``ProductError.problems`` as ``product.json:LINE: reason`` lines)."""
         self.refresh()
         with self._lock:
             return {s: e for s, (_, e) in self._cache.items() if isinstance(e, ProductError)}

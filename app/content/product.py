@@ -13,6 +13,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.content.textfile import (
+    UnreadableFile,
+    json_lines,
+    line_of,
+    read_operator_text,
+    without_final_newlines,
+)
 from app.content.timed import TimedTask, TimedTaskError, timed_from_dict
 from app.text.keywords import KeywordRule, RuleError, rule_from_dict
 from app.text.variants import Template, VariantError, check, literal, parse
@@ -40,13 +47,17 @@ class Segment:
     template: Template | None  # parsed, None when invalid or absent and base is empty
     errors: tuple[VariantError, ...] = ()
     template_path: Path | None = None
+    #: files of this segment that could not be read, as ``path:line: reason`` (not speakable)
+    read_problems: tuple[str, ...] = ()
+    #: files converted on reading (GBK → UTF-8), as Chinese notices
+    notices: tuple[str, ...] = ()
 
     @property
     def speakable(self) -> bool:
-        return self.template is not None and not self.errors
+        return self.template is not None and not self.errors and not self.read_problems
 
     def error_lines(self) -> list[str]:
-        return [f"{self.template_path}:{e}" for e in self.errors]
+        return list(self.read_problems) + [f"{self.template_path}:{e}" for e in self.errors]
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,7 @@ class Product:
     variables: dict[str, str] = field(default_factory=dict)  # extra ${…} values (brand, coupon …)
     enabled: bool = True
     extra: dict = field(default_factory=dict)  # keys of product.json this loader does not use
+    notices: tuple[str, ...] = ()  # files converted on reading (GBK → UTF-8)
 
     def segment(self, name: str) -> Segment | None:
         return next((s for s in self.segments if s.name == name), None)
@@ -83,19 +95,40 @@ class Product:
         return "\n".join(lines)
 
 
-def load_segment(folder: Path, name: str, extra_variables: frozenset[str]) -> Segment:
-    from app.content.atomic import read_text
+def _read_segment_file(path: Path, problems: list[str], notices: list[str]) -> str | None:
+    """The file's text, or None when it is absent or unreadable (then ``problems`` says why,
+    naming this file, never product.json)."""
+    if not path.exists():
+        return None
+    try:
+        text, notice = read_operator_text(path)
+    except UnreadableFile as exc:
+        problems.append(str(exc))
+        return None
+    except OSError as exc:
+        problems.append(f"{path}:1: 无法读取（{exc.strerror or exc}）")
+        return None
+    if notice:
+        notices.append(notice)
+    return text
 
+
+def load_segment(folder: Path, name: str, extra_variables: frozenset[str]) -> Segment:
     base_path = folder / f"{name}{BASE_SUFFIX}"
     tpl_path = folder / f"{name}{TEMPLATE_SUFFIX}"
-    base = read_text(base_path) if base_path.exists() else ""
-    text = read_text(tpl_path) if tpl_path.exists() else None
-    source = text if text is not None else literal(base)
+    problems: list[str] = []
+    notices: list[str] = []
+    base = _read_segment_file(base_path, problems, notices) or ""
+    text = _read_segment_file(tpl_path, problems, notices)
+    if problems:
+        return Segment(name, base, text, None, (), tpl_path, tuple(problems), tuple(notices))
+    # an editor's final newline is not spoken (issue 19.5); error positions are unchanged
+    source = without_final_newlines(text if text is not None else literal(base))
     if not source.strip():
-        return Segment(name, base, text, None, (), tpl_path)
+        return Segment(name, base, text, None, (), tpl_path, (), tuple(notices))
     errors = check(source, extra_variables)
     template = None if errors else parse(source, extra_variables)
-    return Segment(name, base, text, template, tuple(errors), tpl_path)
+    return Segment(name, base, text, template, tuple(errors), tpl_path, (), tuple(notices))
 
 
 def segment_names_on_disk(folder: Path) -> set[str]:
@@ -109,21 +142,26 @@ def segment_names_on_disk(folder: Path) -> set[str]:
 
 
 def product_from_json(slug: str, folder: Path, raw: str) -> Product:
-    """Validate product.json text and load the segments; ProductError lists every problem."""
+    """Validate product.json text and load the segments; ProductError lists every problem as
+    ``product.json:LINE: …`` (in Chinese, naming the key). A segment file that cannot be read
+    does not break the product: that segment is not speakable and names its own file."""
     path = folder / "product.json"
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise ProductError(path, [f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}"]) from None
+        raise ProductError(path, [f"{path}:{exc.lineno}:{exc.colno}: JSON 格式错误（{exc.msg}）："
+                                  f"检查这里附近的逗号、引号和括号"]) from None
+    except RecursionError:
+        raise ProductError(path, [f"{path}:1: JSON 嵌套层数过多，无法读取"]) from None
     if not isinstance(data, dict):
-        raise ProductError(path, [f"the top level must be an object, got {type(data).__name__}"])
-    problems: list[str] = []
+        raise ProductError(path, [f"{path}:1: 最外层必须是 {{…}} 对象，现在是 {_kind(data)}"])
+    problems: list[tuple[tuple, str]] = []  # (where in the JSON, what is wrong)
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
-        problems.append("'name' must be a non-empty string")
+        problems.append((("name",), "'name'（商品名）必须是非空的文字"))
     price = data.get("price")
     if isinstance(price, bool) or not isinstance(price, (int, float, str)) or str(price).strip() == "":
-        problems.append("'price' must be a number or a string such as \"99元\"")
+        problems.append((("price",), "'price'（价格）必须是数字，或 \"99元\" 这样的文字"))
     points = _str_list(data, "selling_points", problems)
     facts_raw = data.get("facts", [])
     facts: list[str] = []
@@ -132,17 +170,19 @@ def product_from_json(slug: str, folder: Path, raw: str) -> Product:
             if isinstance(v, (str, int, float)) and not isinstance(v, bool):
                 facts.append(f"{k}：{v}")
             else:
-                problems.append(f"'facts.{k}' must be a string or number")
+                problems.append((("facts", k), f"'facts.{k}' 必须是文字或数字，现在是 {_kind(v)}"))
     else:
         facts = _str_list(data, "facts", problems)
     variables_raw = data.get("variables", {})
     variables: dict[str, str] = {}
     if not isinstance(variables_raw, dict):
-        problems.append("'variables' must be an object of name → text")
+        problems.append((("variables",), f"'variables' 必须是 {{\"名称\": \"文字\"}} 对象，现在是 "
+                                         f"{_kind(variables_raw)}"))
     else:
         for k, v in variables_raw.items():
             if not k.isidentifier() or isinstance(v, bool) or not isinstance(v, (str, int, float)):
-                problems.append(f"'variables.{k}': names must be identifiers and values text or numbers")
+                problems.append((("variables", k), f"'variables.{k}'：名称只能用字母、数字和下划线，"
+                                                   f"值必须是文字或数字"))
             else:
                 variables[k] = str(v)
     faq: list[KeywordRule] = []
@@ -150,22 +190,23 @@ def product_from_json(slug: str, folder: Path, raw: str) -> Product:
         try:
             faq.append(rule_from_dict(item, where=f"faq[{i}]", product=slug, index=i))
         except RuleError as exc:
-            problems.append(str(exc))
+            problems.append((("faq", i), str(exc)))
     timed: list[TimedTask] = []
     for i, item in enumerate(_list(data, "timed", problems)):
         try:
             timed.append(timed_from_dict(item, where=f"timed[{i}]", product=slug))
         except TimedTaskError as exc:
-            problems.append(str(exc))
+            problems.append((("timed", i), str(exc)))
     order = _str_list(data, "segments", problems)
-    for s in order:
+    for i, s in enumerate(order):
         if not SEGMENT_NAME.match(s):
-            problems.append(f"segment name {s!r} may only contain letters, digits, '_' and '-'")
+            problems.append((("segments", i), f"段落名 {s!r} 只能包含字母、数字、'_' 和 '-'"))
     enabled = data.get("enabled", True)
     if not isinstance(enabled, bool):
-        problems.append("'enabled' must be true or false")
+        problems.append((("enabled",), "'enabled' 必须是 true 或 false"))
     if problems:
-        raise ProductError(path, problems)
+        lines = json_lines(raw)
+        raise ProductError(path, [f"{path}:{line_of(lines, where) or 1}: {what}" for where, what in problems])
     seg_folder = folder / "segments"
     on_disk = segment_names_on_disk(seg_folder)
     names = [s for s in dict.fromkeys(order)] + sorted(on_disk - set(order))
@@ -176,21 +217,26 @@ def product_from_json(slug: str, folder: Path, raw: str) -> Product:
     return Product(slug=slug, name=name.strip(), price=str(price), path=folder,
                    selling_points=tuple(points), facts=tuple(facts), faq=tuple(faq),
                    segments=segments, timed=tuple(timed), variables=variables, enabled=enabled,
-                   extra={k: v for k, v in data.items() if k not in known})
+                   extra={k: v for k, v in data.items() if k not in known},
+                   notices=tuple(n for seg in segments for n in seg.notices))
 
 
-def _list(data: dict, key: str, problems: list[str]) -> list:
+def _kind(value: object) -> str:
+    return {dict: "对象", list: "列表", str: "文字", bool: "true/false", type(None): "null"}.get(
+        type(value), "数字" if isinstance(value, (int, float)) else type(value).__name__)
+
+
+def _list(data: dict, key: str, problems: list[tuple[tuple, str]]) -> list:
     value = data.get(key, [])
     if not isinstance(value, list):
-        problems.append(f"'{key}' must be a list")
+        problems.append(((key,), f"'{key}' 必须是列表 [ … ]，现在是 {_kind(value)}"))
         return []
     return value
 
 
-def _str_list(data: dict, key: str, problems: list[str]) -> list[str]:
+def _str_list(data: dict, key: str, problems: list[tuple[tuple, str]]) -> list[str]:
     value = _list(data, key, problems)
     bad = [i for i, v in enumerate(value) if not isinstance(v, str) or not v.strip()]
-    if bad:
-        problems.append(f"'{key}[{bad[0]}]' must be a non-empty string")
-        return []
-    return value
+    for i in bad:
+        problems.append(((key, i), f"'{key}[{i}]' 必须是非空的文字"))
+    return [] if bad else value

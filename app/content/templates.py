@@ -16,9 +16,19 @@ import time
 from pathlib import Path
 
 from app import paths
-from app.content.atomic import read_text, write_text_atomic
+from app.content.atomic import write_text_atomic
+from app.content.textfile import (
+    UnreadableFile,
+    json_lines,
+    line_of,
+    read_operator_text,
+    without_final_newlines,
+)
 from app.content.timed import TimedTask, TimedTaskError, timed_from_dict
+from app.logs import get_logger
 from app.text.variants import Renderer, Template, VariantError, check, parse
+
+log = get_logger("content")
 
 NAME = re.compile(r"^[\w-]+$")
 SUFFIX = ".txt"
@@ -40,6 +50,7 @@ class Templates:
         self._renderer = Renderer(seed)
         self._cache: dict[str, tuple[tuple, Template | list[VariantError], str]] = {}
         self._checked_at: float | None = None
+        self._notices: list[str] = []
 
     def _refresh(self) -> None:
         now = self._clock()
@@ -52,17 +63,40 @@ class Templates:
                 name = p.name[: -len(SUFFIX)]
                 if not NAME.match(name):
                     continue
+                try:
+                    st = p.stat()
+                except OSError:  # removed or renamed since the listing
+                    continue
                 seen.add(name)
-                st = p.stat()
                 stamp = (st.st_mtime_ns, st.st_size)
                 cached = self._cache.get(name)
                 if cached and cached[0] == stamp:
                     continue
-                text = read_text(p)
-                errors = check(text)
-                self._cache[name] = (stamp, errors if errors else parse(text), text)
+                self._cache[name] = self._load(p, stamp)
         for name in set(self._cache) - seen:
             del self._cache[name]
+
+    def _load(self, path: Path, stamp: tuple) -> tuple[tuple, Template | list[VariantError], str]:
+        """One template file: parsed, or its errors. A file that cannot be read is an error at
+        its line (never an exception out of a render); its final newline is not spoken."""
+        try:
+            text, notice = read_operator_text(path)
+        except UnreadableFile as exc:
+            log.warning("%s", exc)
+            return stamp, [VariantError(exc.line, 1, exc.reason)], ""
+        except OSError as exc:
+            log.warning("%s: 无法读取（%s）", path, exc)
+            return stamp, [VariantError(1, 1, f"无法读取（{exc.strerror or exc}）")], ""
+        if notice:
+            self._notices.append(notice)
+        source = without_final_newlines(text)
+        errors = check(source)
+        return stamp, errors if errors else parse(source), text
+
+    def notices(self) -> list[str]:
+        """Template files converted while reading (GBK → UTF-8, original kept as a backup)."""
+        with self._lock:
+            return list(self._notices)
 
     def names(self) -> list[str]:
         with self._lock:
@@ -124,15 +158,25 @@ class Templates:
         if not path.exists():
             return []
         try:
-            data = json.loads(read_text(path))
+            raw, notice = read_operator_text(path)
+            data = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise TimedTaskError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+            raise TimedTaskError(f"{path}:{exc.lineno}:{exc.colno}: JSON 格式错误（{exc.msg}）："
+                                 f"检查这里附近的逗号、引号和括号") from None
+        except UnreadableFile as exc:
+            raise TimedTaskError(str(exc)) from None
+        except (OSError, RecursionError) as exc:
+            raise TimedTaskError(f"{path}:1: 无法读取（{exc}）") from None
+        if notice:
+            with self._lock:
+                self._notices.append(notice)
         if not isinstance(data, list):
-            raise TimedTaskError(f"{path}: must be a list of timed tasks")
+            raise TimedTaskError(f"{path}:1: 必须是定时任务的列表 [ … ]")
         tasks, problems = [], []
+        lines = json_lines(raw)
         for i, item in enumerate(data):
             try:
-                tasks.append(timed_from_dict(item, where=f"{path}: [{i}]"))
+                tasks.append(timed_from_dict(item, where=f"{path}:{line_of(lines, (i,)) or 1}: [{i}]"))
             except TimedTaskError as exc:
                 problems.append(str(exc))
         if problems:

@@ -1,9 +1,14 @@
 """Turning a template and the viewers it names into a line that may be spoken: nicknames
-masked (compliance), the text filtered (advertising-law words), with a generic name when a
-viewer's nickname is what the filter rejects (a thanks should not be lost over a nickname)."""
+masked (compliance) and cut to a speakable length, the text filtered (advertising-law words),
+with a generic name when a viewer's nickname is what the filter rejects (a thanks should not be
+lost over a nickname).
+
+Why the cut: a 2,000-character nickname made a 700 s thank-you at gift priority (issue 18.3);
+``[reply] max_nickname_chars`` (default 12) bounds every name before it reaches a template."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 
 from app.events import User
@@ -13,6 +18,21 @@ from app.reply.templates import SafeRenderer
 log = get_logger("reply")
 
 NAME_JOIN = "、"
+DEFAULT_MAX_NICKNAME_CHARS = 12
+
+
+def cut_nickname(name: str, max_chars: int) -> str:
+    """At most ``max_chars`` characters of ``name``: line breaks and other control characters
+    become spaces, runs of spaces one, and a cut never leaves a joiner, variation selector or
+    combining mark dangling at the end."""
+    cleaned = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in name)
+    cleaned = " ".join(cleaned.split())
+    if len(cleaned) <= max_chars:
+        return cleaned
+    cut = cleaned[:max(1, max_chars)]
+    while cut and unicodedata.category(cut[-1]) in ("Mn", "Me", "Cf"):
+        cut = cut[:-1]
+    return cut.rstrip()
 
 
 def identity(text: str) -> str:
@@ -21,13 +41,18 @@ def identity(text: str) -> str:
 
 class LineMaker:
     def __init__(self, render: SafeRenderer, mask_nickname: Callable[[str], str] = identity,
-                 text_filter: Callable[[str], str | None] = identity):
+                 text_filter: Callable[[str], str | None] = identity,
+                 max_nickname_chars: Callable[[], int] = lambda: DEFAULT_MAX_NICKNAME_CHARS):
+        """``max_nickname_chars`` is asked at each use, so a hot-reloaded setting applies at once."""
         self.render = render
         self._mask = mask_nickname
         self._filter = text_filter
+        self._max_chars = max_nickname_chars
 
     def name(self, user: User | None, fallback: str) -> str:
-        """The nickname as it may be spoken (masked), or ``fallback``."""
+        """The nickname as it may be spoken (masked, cut to ``max_nickname_chars``), or
+        ``fallback``. Masking sees the whole name (a banned word is found before a cut could
+        split it)."""
         if user is None or not user.nickname.strip():
             return fallback
         try:
@@ -35,7 +60,8 @@ class LineMaker:
         except Exception:  # masking failed: do not speak the raw nickname
             log.exception("nickname masking failed")
             return fallback
-        return masked.strip() if masked and masked.strip() else fallback
+        cut = cut_nickname(masked, self._max_chars()) if masked else ""
+        return cut if cut else fallback
 
     def line(self, template: str, users: list[User | None], fallback: str,
              **values: object) -> tuple[str | None, str]:

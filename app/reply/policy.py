@@ -75,7 +75,8 @@ class ReplyPolicy:
                  tick_interval: float = 0.1):
         self._bus = bus
         self._settings = settings or ReplySettings()
-        self._lines = LineMaker(SafeRenderer(render), mask_nickname, text_filter)
+        self._lines = LineMaker(SafeRenderer(render), mask_nickname, text_filter,
+                                lambda: self._settings.max_nickname_chars)
         self._filter = text_filter
         self._product = product
         self._clock = clock

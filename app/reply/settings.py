@@ -65,6 +65,7 @@ class ReplySettings:
     question_words: tuple[str, ...] = DEFAULT_QUESTION_WORDS
     question_endings: tuple[str, ...] = DEFAULT_QUESTION_ENDINGS
     fallback_nickname: str = "家人"  # spoken when a nickname is empty or cannot be spoken
+    max_nickname_chars: int = 12  # [reply] max_nickname_chars: longer nicknames are cut (issue 18.3)
     # ---- deadlines: how long a reply may wait before it is stale ([reply] stale_*) ----------
     stale_gift: float = 60.0
     stale_welcome: float = 15.0
@@ -90,7 +91,8 @@ class ReplySettings:
                 problems.append(f"{f.name}: must not be negative, got {value!r}")
             elif f.type == "bool" and not isinstance(value, bool):
                 problems.append(f"{f.name}: expected true/false, got {value!r}")
-        for name in ("level_divisor", "activity_divisor", "welcome_max_names", "follow_max_names"):
+        for name in ("level_divisor", "activity_divisor", "welcome_max_names", "follow_max_names",
+                     "max_nickname_chars"):
             value = getattr(self, name)
             if isinstance(value, int) and not isinstance(value, bool) and value < 1:
                 problems.append(f"{name}: must be at least 1, got {value!r}")

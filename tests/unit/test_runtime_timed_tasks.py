@@ -38,6 +38,6 @@ def test_a_broken_timed_json_is_reported_not_fatal(tmp_path):
         deadline = time.monotonic() + 2
         while not errors and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert errors and "timed.json" in errors[0].message and "invalid JSON" in errors[0].message
+        assert errors and "timed.json" in errors[0].message and "JSON 格式错误" in errors[0].message
     finally:
         rt.close()

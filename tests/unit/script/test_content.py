@@ -84,11 +84,15 @@ def test_bad_product_json_names_the_file_and_every_problem(lib, tmp_path):
     bad.mkdir()
     (bad / "product.json").write_text('{"name": "x",\n "price": }', "utf-8")
     err = lib.errors()["bad"]
-    assert re.match(rf"{re.escape(str(bad / 'product.json'))}:2:11: invalid JSON", str(err))
-    (bad / "product.json").write_text(json.dumps({"price": True, "faq": [{"any": [], "reply": "x"}]}), "utf-8")
+    assert re.match(rf"{re.escape(str(bad / 'product.json'))}:2:11: JSON 格式错误", str(err))
+    (bad / "product.json").write_text(json.dumps({"price": True, "faq": [{"any": [], "reply": "x"}]},
+                                                 indent=2), "utf-8")
     lib.refresh(force=True)
-    text = str(lib.errors()["bad"])
-    assert "'name' must be a non-empty string" in text and "'price'" in text and "faq[0]" in text
+    lines = lib.errors()["bad"].problems
+    path = bad / "product.json"
+    assert f"{path}:1: 'name'（商品名）必须是非空的文字" in lines  # absent: the file's first line
+    assert any(line.startswith(f"{path}:2: 'price'") for line in lines)
+    assert any(line.startswith(f"{path}:4: faq[0]") for line in lines)
     assert [p.slug for p in lib.products()] == ["cream"]  # the good product still loads
 
 
