@@ -12,6 +12,7 @@ REASON_ZH: dict[str, str] = {
     # the operator's limits on answers
     "rate_limited": "回复频率已达每分钟上限",
     "answer_budget": "回答占用的时间已达上限（直播节奏设置）",
+    "answer_queue": "前面排队的回答太多，等不及（直播节奏设置）",
     "duplicate": "同样的问题刚回答过",
     "user_cooldown": "这位观众刚被回答过",
     "question_llm_disabled": "没有匹配的关键词回答，且未启用大模型",

@@ -58,7 +58,7 @@ def reply_settings(snap: Snapshot, *, llm_enabled: bool) -> ReplySettings:
         gift_pool_window=g("reply", "gift_pool_window_s"),
         guest_gift_thanks=g("reply", "guest_gift_thanks"), answer_admins=g("reply", "answer_admins"),
         thanks_share_max=g("director", "thanks_share_max"), answer_share_max=g("director", "answer_share_max"),
-        faq_readings=g("director", "faq_readings"),
+        answer_wait_max_s=g("director", "answer_wait_max_s"), faq_readings=g("director", "faq_readings"),
         llm_answer_estimate_s=g("director", "llm_answer_estimate_s"),
         welcome_enabled=g("reply", "welcome"), welcome_window=g("reply", "welcome_batch_window_s"),
         welcome_max_names=g("reply", "welcome_max_names"),

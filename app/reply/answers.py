@@ -6,9 +6,11 @@ into its cache: an answer then starts as soon as the current sentence ends (desi
 first"). A reading that was used is replaced by a fresh one.
 
 A second buyer asking what an answer still waiting to be played already answers is not given a
-second answer: the question joins the waiting one. Answers have an airtime budget too (an
-explicit operator limit, ``[director] answer_share_max``), so a room full of questions cannot
-push the product script off the air.
+second answer: the question joins the waiting one. Answers have two explicit operator limits
+besides the reply rate: an airtime budget (``[director] answer_share_max``), so a room full of
+questions cannot push the product script off the air, and a longest wait
+(``[director] answer_wait_max_s``): a question whose answer would only start after the answers
+already queued is left, with that reason, rather than answered half a minute late.
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ class AnswerDesk:
         self._bank: dict[tuple[str | None, str], deque[str]] = {}
         self._waiting: dict[tuple[str | None, str], str] = {}  # rule -> answer id not yet started
         self._keys: dict[str, tuple[str | None, str]] = {}  # answer id -> rule
+        # answers on their way (keyword answer ids, LLM job ids): [seconds they take, heard since]
+        self._in_flight: dict[str, list] = {}
 
     # ---- FAQ -----------------------------------------------------------------------------
 
@@ -117,11 +121,44 @@ class AnswerDesk:
         self._waiting[key] = answer_id
         self._keys[answer_id] = key
 
-    def started(self, answer_id: str) -> None:
+    def started(self, answer_id: str, now: float | None = None) -> None:
         """The answer is being heard: a buyer asking now needs an answer of their own."""
         key = self._keys.pop(answer_id, None)
         if key is not None and self._waiting.get(key) == answer_id:
             del self._waiting[key]
+        flight = self._flight_of(answer_id)
+        if flight is not None and flight[1] is None and now is not None:
+            flight[1] = now
+
+    def gone(self, answer_id: str) -> None:
+        """Finished, or dropped before it was heard."""
+        self.started(answer_id)
+        if answer_id in self._in_flight:
+            del self._in_flight[answer_id]
+
+    # ---- how long a new answer would wait ------------------------------------------------
+
+    def on_the_way(self, key: str, cost: float) -> None:
+        self._in_flight[key] = [cost, None]
+
+    def queue_wait(self, now: float) -> float:
+        """Seconds of answers to be heard before a new one: those waiting, and what is left of
+        the one playing (from the estimate of their length)."""
+        total = 0.0
+        for key, (cost, since) in list(self._in_flight.items()):
+            left = cost if since is None else cost - (now - since)
+            if left <= 0:
+                del self._in_flight[key]
+            else:
+                total += left
+        return total
+
+    def _flight_of(self, utterance_id: str) -> list | None:
+        flight = self._in_flight.get(utterance_id)
+        if flight is None:  # an LLM answer's sentences are "<job id>-<n>"
+            job, _, n = utterance_id.rpartition("-")
+            flight = self._in_flight.get(job) if n.isdigit() else None
+        return flight
 
     # ---- the budget ----------------------------------------------------------------------
 

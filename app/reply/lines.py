@@ -68,7 +68,14 @@ class LineMaker:
         """(text, "") or (None, why not). ``nickname`` and ``names`` are both every viewer
         joined with "、" (one viewer: their name), so a template written with either thanks
         the whole batch."""
-        joined = NAME_JOIN.join([self.name(u, fallback) for u in users] or [fallback])
+        return self.line_naming(template, self.names(users, fallback), fallback, **values)
+
+    def names(self, users: list[User | None], fallback: str) -> str:
+        """Every viewer's spoken name joined with "、" (``fallback`` when there is none)."""
+        return NAME_JOIN.join([self.name(u, fallback) for u in users] or [fallback])
+
+    def line_naming(self, template: str, joined: str, fallback: str, **values: object) -> tuple[str | None, str]:
+        """``line`` with the names already made (``names``)."""
         spoken, reason = self.check(self.render(template, nickname=joined, names=joined, **values))
         if spoken is None and reason == "filtered" and joined != fallback:
             spoken, reason = self.check(self.render(template, nickname=fallback, names=fallback, **values))

@@ -34,6 +34,7 @@ from app.events import (
     Channel,
     Dropped,
     LiveEvent,
+    PlaybackFinished,
     PlaybackStarted,
     PrefetchSpeech,
     Priority,
@@ -77,7 +78,6 @@ class ReplyPolicy:
         self._settings = settings or ReplySettings()
         self._lines = LineMaker(SafeRenderer(render), mask_nickname, text_filter,
                                 lambda: self._settings.max_nickname_chars)
-        self._filter = text_filter
         self._product = product
         self._clock = clock
         self._tick_interval = tick_interval
@@ -205,10 +205,10 @@ class ReplyPolicy:
             with self._lock:
                 if not event.resumed and event.start_s == 0:
                     self._rate.observe(event.text, event.duration_s)
-                self._answers.started(event.id)
-        elif isinstance(event, UtteranceDropped):
+                self._answers.started(event.id, self._clock())
+        elif isinstance(event, (UtteranceDropped, PlaybackFinished)):
             with self._lock:
-                self._answers.started(event.id)  # gone: no longer waiting to be heard
+                self._answers.gone(event.id)  # no longer waiting to be heard
 
     # ---- the decisions -------------------------------------------------------------------------
 
@@ -381,6 +381,8 @@ class ReplyPolicy:
         if spoken is None:
             return why
         cost = self._answers.cost(spoken)
+        if self._answers.queue_wait(now) > s.answer_wait_max_s:
+            return "answer_queue"
         if not self._answers.budget.allows(cost, now):
             return "answer_budget"
         self._answers.budget.spend(cost, now)
@@ -388,6 +390,7 @@ class ReplyPolicy:
         answer_id = self._speak(out, "rule", "reply", spoken, priority, event.msg_id, now, s.stale_reply,
                                 original=original, viewer=nickname, comment=text, product=match.product)
         self._answers.answering(match, answer_id)
+        self._answers.on_the_way(answer_id, cost)
         out.append(QuestionSeen(msg_id=event.msg_id, ts=event.ts or now, viewer=nickname, text=text,
                                 product=match.product, answer="rule", answer_id=answer_id))
         self._prefetch(ahead, out)
@@ -395,6 +398,8 @@ class ReplyPolicy:
 
     def _answer_by_llm(self, event: LiveEvent, nickname: str, now: float, out: list) -> str | None:
         s = self._settings
+        if self._answers.queue_wait(now) > s.answer_wait_max_s:
+            return "answer_queue"
         if not self._answers.budget.allows(s.llm_answer_estimate_s, now):
             return "answer_budget"
         self._answers.budget.spend(s.llm_answer_estimate_s, now)
@@ -403,6 +408,7 @@ class ReplyPolicy:
         job = ReplyJob(id=self._new_id("llm"), question=text, nickname=nickname, product=self._product,
                        priority=priority, deadline=now + s.stale_llm, source_event=event.msg_id)
         out.append(job)
+        self._answers.on_the_way(job.id, s.llm_answer_estimate_s)
         out.append(QuestionSeen(msg_id=event.msg_id, ts=event.ts or now, viewer=nickname, text=text,
                                 product=self._product, answer="llm", answer_id=job.id))
         self.replies["llm"] += 1
@@ -443,8 +449,9 @@ class ReplyPolicy:
         """Render and say a thank-you if the budget allows (or it is ``forced``); False when it
         must wait."""
         s = self._settings
-        spoken, reason = self._lines.line(line.template, line.users, s.fallback_nickname,
-                                          product=self._product or "", **line.values)
+        viewers = self._lines.names(line.users, s.fallback_nickname)
+        spoken, reason = self._lines.line_naming(line.template, viewers, s.fallback_nickname,
+                                                 product=self._product or "", **line.values)
         if spoken is None:
             if not forced:
                 self._thanks.take(line, now)
@@ -463,7 +470,6 @@ class ReplyPolicy:
                     self._welcomed.mark(u.id, now)
         floor = Priority.GIFT_LARGE if line.category == "gift_large" else THANKS_FLOOR
         priority = dynamic_priority(line.base_priority, line.users, self._activity, s, floor=floor)
-        viewers = "、".join(self._lines.name(u, s.fallback_nickname) for u in line.users)
         self._speak(out, line.category, line.kind, spoken, priority, line.refs[-1], now,
                     s.stale_after(line.kind), viewer=viewers)
         return True

@@ -13,6 +13,7 @@ PRICE = Faq({"cup": [("cup-price", "多少钱", "这款杯子现在只要59元",
 
 def policy(faq=PRICE, product="cup", **settings) -> ReplyPolicy:
     settings.setdefault("llm_enabled", True)
+    settings.setdefault("answer_wait_max_s", 600.0)  # the answer queue limit has a test of its own
     return ReplyPolicy(settings=ReplySettings(**settings), faq=faq, product=product, clock=lambda: T0)
 
 
@@ -100,7 +101,7 @@ def test_per_user_cooldown():
 
 def test_global_rate_limit_on_comment_replies_but_not_gifts():
     from tests.unit.reply.helpers import gift
-    p = policy(replies_per_minute=3, user_cooldown=0)
+    p = policy(replies_per_minute=3, user_cooldown=0, answer_share_max=1.0)
     answered, limited = 0, 0
     for i in range(6):
         out = p.handle(comment(user(f"u{i}"), f"第{i}个问题怎么办"), now=T0 + i)
@@ -208,3 +209,15 @@ def test_the_anchors_and_admins_own_comments_are_not_questions_from_viewers():
     assert reasons(p.handle(comment(admin, "这个多少钱"), now=T0)) == ["admin_comment"]
     p = policy(answer_admins=True)
     assert speech(p.handle(comment(admin, "这个多少钱"), now=T0))
+
+
+def test_a_question_whose_answer_would_wait_too_long_behind_others_is_left_with_why():
+    faq = Faq({"cup": [(f"r{i}", f"问题{i}", "这个问题的回答大概要说四五秒钟的样子", 0) for i in range(3)]})
+    p = policy(faq, answer_wait_max_s=3.0, user_cooldown=0, replies_per_minute=0, answer_share_max=1.0)
+    (first,) = speech(p.handle(comment(user("a"), "问题0"), now=T0))
+    out = p.handle(comment(user("b"), "问题1"), now=T0 + 1)
+    assert speech(out) == [] and [q.reason for q in seen(out)] == ["answer_queue"]
+    from app.events import PlaybackFinished, PlaybackStarted
+    p._on_player(PlaybackStarted(id=first.id, kind="reply", text=first.text, priority=0, duration_s=4.0))
+    p._on_player(PlaybackFinished(id=first.id))
+    assert speech(p.handle(comment(user("c"), "问题2"), now=T0 + 2)), "nothing queued any more: answered"

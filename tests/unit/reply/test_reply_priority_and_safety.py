@@ -37,7 +37,8 @@ def test_bonuses_never_make_a_small_gift_outrank_a_question_or_a_large_gift():
 
 def test_activity_bonus_counts_the_viewers_events_in_the_session():
     s = ReplySettings(activity_divisor=10, activity_bonus_max=2, user_cooldown=0,
-                      duplicate_window=0, llm_enabled=True, replies_per_minute=0)
+                      duplicate_window=0, llm_enabled=True, replies_per_minute=0, answer_wait_max_s=600.0,
+                      answer_share_max=1.0)
     p = ReplyPolicy(settings=s)
     fan = user("fan")
     for i in range(9):
