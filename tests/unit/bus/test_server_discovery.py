@@ -14,8 +14,7 @@ import redis
 
 from app import events as ev
 from app import paths
-from app.bus import MemoryBus, create_bus
-from app.bus import embedded
+from app.bus import MemoryBus, create_bus, embedded
 from app.bus.embedded import EmbeddedRedis, EmbeddedRedisError
 from tests.processes import alive
 from tests.unit.bus.test_bus_contract import comment, wait_for
