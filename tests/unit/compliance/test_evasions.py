@@ -154,3 +154,11 @@ def test_shipped_lists_catch_numeral_and_sound_alike_spellings(shipped, text):
 ])
 def test_shipped_lists_leave_ordinary_talk_with_those_characters_alone(shipped, ordinary):
     assert shipped.check_text(ordinary) == []
+
+
+def test_a_contact_number_written_in_chinese_numerals_masks_the_nickname(flt):
+    assert flt.mask_nickname("加我一三八一二三四五六七八") == "这位朋友"
+    assert flt.mask_nickname("壹贰叁肆伍陆") == "这位朋友"
+    assert flt.mask_nickname("十一月的风") == "十一月的风"
+    assert flt.mask_nickname("醉美小花") == "这位朋友"  # a listed claim in sound-alike spelling
+    assert flt.mask_nickname("陶醉的猫") == "陶醉的猫"
