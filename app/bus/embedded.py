@@ -200,19 +200,28 @@ class EmbeddedRedis:
         return self
 
     def _keep(self) -> None:
-        try:
-            self._spawn()
-        except BaseException as exc:  # handed to start(), which raises it
-            self._start_error = exc
-            self._ready.set()
-            return
+        # a free TCP port can be taken between choosing it and the server binding it: try another
+        attempts = 3 if self.transport == "tcp" else 1
+        for attempt in range(attempts):
+            try:
+                self._spawn()
+                break
+            except BaseException as exc:  # handed to start(), which raises it
+                if attempt + 1 < attempts and isinstance(exc, EmbeddedRedisError):
+                    self.port = _free_port()
+                    continue
+                self._start_error = exc
+                self._ready.set()
+                return
         self._ready.set()
         backoff = 0.2
         while not self._stopping.wait(backoff):
             proc = self._proc
-            if not self._watch or proc is None or proc.poll() is None or self._stopping.is_set():
+            if not self._watch or self._stopping.is_set() or (proc is not None and proc.poll() is None):
                 continue
-            log.warning("embedded redis-server exited (code %s); starting it again", proc.returncode)
+            # proc is None after a restart that failed: try again
+            log.warning("embedded redis-server exited (code %s); starting it again",
+                        proc.returncode if proc is not None else "?")
             try:
                 self._spawn()
                 self.restarts += 1

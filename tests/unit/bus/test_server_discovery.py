@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 import redis
@@ -153,5 +154,25 @@ def test_a_server_older_than_6_is_spoken_to_in_resp2(real_binary, namespace, mon
             exercise(bus)
         finally:
             bus.close()
+    finally:
+        server.stop()
+
+
+def test_a_restart_that_fails_is_tried_again(real_binary, tmp_path, monkeypatch, caplog):
+    """The server died and, at that moment, would not start again (it exits at once: a broken
+    update of its program): the keeper keeps trying and the bus comes back once it can."""
+    monkeypatch.setenv("LIVE_PROCESS_RECORDS", str(tmp_path / "records"))
+    placed = place(real_binary, tmp_path / "redis", "redis-server")
+    server = EmbeddedRedis(server=embedded.ServerBinary(placed, "test")).start()
+    try:
+        os.rename(placed, placed + ".away")
+        Path(placed).write_text("#!/bin/sh\necho broken >&2\nexit 1\n")
+        os.chmod(placed, 0o755)
+        caplog.set_level("ERROR", logger="app.bus")
+        os.kill(server.pid, 9)
+        assert wait_for(lambda: "exited at start: broken" in caplog.text, 10)
+        os.replace(placed + ".away", placed)
+        assert wait_for(lambda: server.restarts == 1, 15)
+        assert redis.Redis.from_url(server.url).ping()
     finally:
         server.stop()
