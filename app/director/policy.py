@@ -41,6 +41,9 @@ R_URGENT, R_SCRIPT_DUE, R_ANSWER, R_SCRIPT_FLOOR, R_INTERACTION, R_SCRIPT, R_WAI
 #: so the line chosen instead of it cannot push the room past the gap.
 LINE_S = 8.0
 
+#: The script's floor is judged once this many seconds were spoken in the window.
+FLOOR_AFTER_S = 60.0
+
 #: Kinds that only fill a moment: anything ready cuts them at once and they never resume.
 FILLING = frozenset({"filler", "bridge"})
 
@@ -89,7 +92,8 @@ class Director:
         return self.airtime.since(SCRIPT, now) >= max(0.0, self.settings.script_max_gap_s - LINE_S)
 
     def script_below_floor(self, now: float) -> bool:
-        share = self.airtime.share(SCRIPT, now, self.settings.share_window_s)
+        # a share of the first minute says little (a welcome burst at 开播): judged after that
+        share = self.airtime.share(SCRIPT, now, self.settings.share_window_s, min_spoken=FLOOR_AFTER_S)
         return share is not None and share < self.settings.script_share_floor
 
     def rank(self, item: Any, now: float, *, open_group: str | None = None,

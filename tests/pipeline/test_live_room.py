@@ -72,8 +72,10 @@ answer_comments = true
 user_cooldown_s = 0
 stale_welcome_s = 60
 [director]
-# this run checks each kind of line once; the budget that paces thanks is tested on its own
+# this run checks each kind of line once; the limits that pace thanks and answers are tested on
+# their own
 thanks_share_max = 1
+answer_wait_max_s = 60
 [store]
 db_path = {db}
 """, encoding="utf-8")

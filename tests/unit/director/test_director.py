@@ -81,13 +81,20 @@ def test_script_that_has_been_quiet_too_long_goes_before_answers():
 
 def test_script_below_its_floor_goes_before_thanks_not_before_answers():
     d = director(script_share_floor=0.5)
-    d.airtime.add("script", 0.0, 10.0)
-    d.airtime.add("thanks", 10.0, 30.0)
-    d.airtime.add("script", 30.0, 31.0)  # script 11 s of 31 s spoken, and it just spoke
+    d.airtime.add("script", 0.0, 20.0)
+    d.airtime.add("thanks", 20.0, 60.0)
+    d.airtime.add("script", 60.0, 61.0)  # script 21 s of 61 s spoken, and it just spoke
     script, thanks, answer = Item("s", "script", 10), Item("t", "gift", 3), Item("q", "reply", 0)
-    assert d.rank(script, 31.0) == R_SCRIPT_FLOOR
-    assert d.pick([script, thanks], 31.0).id == "s"
-    assert d.pick([script, thanks, answer], 31.0).id == "q"
+    assert d.rank(script, 61.0) == R_SCRIPT_FLOOR
+    assert d.pick([script, thanks], 61.0).id == "s"
+    assert d.pick([script, thanks, answer], 61.0).id == "q"
+
+
+def test_the_floor_is_not_judged_on_the_first_minute_of_speech():
+    d = director(script_share_floor=0.5)
+    d.airtime.add("thanks", 0.0, 30.0)  # a welcome burst at 开播
+    d.airtime.add("script", 30.0, 31.0)
+    assert d.rank(Item("s", "script", 10), 31.0) == R_SCRIPT
 
 
 def test_thanks_wait_for_the_end_of_a_half_read_segment_but_not_forever():
