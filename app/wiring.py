@@ -42,6 +42,7 @@ def listener_settings(snap: Snapshot) -> ListenerSettings:
         health_interval_s=snap.get("douyin", "health_interval_s"),
         buffer_size=snap.get("douyin", "max_buffered_events"),
         dedupe_window=snap.get("douyin", "dedup_window"),
+        room=snap.get("douyin", "room"),
     )
 
 

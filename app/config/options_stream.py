@@ -24,6 +24,12 @@ _GPT_LANGS = ("zh", "en", "ja", "ko", "yue", "auto", "auto_yue", "all_zh", "all_
 DOUYIN = SectionSpec("douyin", "抖音弹幕源（dy-barrage-grab）", "Douyin live feed (dy-barrage-grab)", (
     Option("douyin", "url", Url(("ws", "wss")), "ws://127.0.0.1:8888",
            "弹幕抓取程序的 WebSocket 地址", "WebSocket address of dy-barrage-grab", live=False),
+    Option("douyin", "room", Str(max_len=300), "",
+           "只听我们的直播间：填主播的 SecUid、UserId 或直播间号（live.douyin.com/后面的数字，也可粘贴整个链接）；"
+           "留空则锁定开播后出现的第一个直播间。弹幕抓取程序会转发电脑上所有打开的直播间",
+           "our room only: the anchor's SecUid, UserId or WebRoomId (the number after live.douyin.com/, or "
+           "the whole link); empty = lock onto the first room seen after start. dy-barrage-grab forwards "
+           "every room open on the PC", live=False),
     Option("douyin", "reconnect_initial_s", Float(0.05, 1.0), 0.5,
            "断线后第一次重连等待秒数（不超过 1 秒）", "seconds before the first reconnect attempt (at most 1)",
            live=False),
