@@ -94,9 +94,21 @@ LLM = SectionSpec("llm", "大模型回答", "LLM answers", (
            "生成温度", "sampling temperature"),
     Option("llm", "max_tokens", Int(16, 8192), 300,
            "单次回答最多 token 数", "most tokens the model may generate per answer"),
-    Option("llm", "thinking", Choice(("default", "enabled", "disabled", "auto")), "default",
-           "方舟深度思考：default=模型默认（建议 disabled 以加快首字）", "Ark deep thinking: default = the model's "
-           "own setting (disabled answers faster)"),
+    Option("llm", "thinking", Choice(("default", "enabled", "disabled", "auto")), "disabled",
+           "深度思考（方舟 thinking、Ollama think）：disabled=不思考，回答最快，直播用；default=模型默认，推理模型会先"
+           "思考很久，首字容易超时", "deep thinking (Ark thinking, Ollama think): disabled = no reasoning, fastest "
+           "answers, for live rooms; default = the model's own setting (reasoning models think first and the "
+           "first token can time out)"),
+    Option("llm", "keep_alive", Str(pattern=r"-?\d+(\.\d+)?(ms|s|m|h)?",
+                                    pattern_text="a duration such as 30m, 1h, 600 (seconds) or -1 (forever)"),
+           "30m", "Ollama 模型在两次提问之间保持加载的时长（如 30m、1h，-1 为一直保持）；Ollama 默认 5 分钟后卸载，"
+           "再提问要重新加载，首字会超时", "how long Ollama keeps the model loaded between questions (30m, 1h, "
+           "-1 = always); Ollama's own default unloads it after 5 minutes and the next answer pays a cold load",
+           live=False),
+    Option("llm", "warm_up_timeout_s", Float(0, 900), 120.0,
+           "开播时预先加载模型最多等待的秒数（0=不预热）；预热期间的提问在加载完成后回答",
+           "seconds the model may take to load at start (0 = no warm-up); questions asked meanwhile are "
+           "answered once it is loaded", live=False),
     Option("llm", "answer_sentences", Int(1, 10), 2,
            "要求模型回答的句数", "how many sentences the model is asked for"),
     Option("llm", "max_answer_chars", Int(10, 2000), 80,
