@@ -268,7 +268,7 @@ def _build(kind: str, d: dict, ts: float, r: FieldReader) -> Decoded:
     event = LiveEvent(type=kind, msg_id=msg_id, room_id=room.room_id, ts=ts, user=user, text=content,
                       gift=gift, like=like, stats=stats, fansclub=fansclub)
     sec_uid = raw_user.get("SecUid") if isinstance(raw_user, dict) else None
-    return Decoded(event, room, to_id, to_nick, sec_uid if isinstance(sec_uid, str) else "")
+    return Decoded(event, room, to_id, to_nick, sec_uid[:200] if isinstance(sec_uid, str) else "")
 
 
 def _gift(d: dict, room: RoomRef, r: FieldReader) -> tuple[GiftInfo, str, str]:

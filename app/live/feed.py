@@ -120,6 +120,9 @@ class FeedPipeline:
         who = room.anchor or (f"直播间号 {room.web_room_id}" if room.web_room_id else f"房间 {room.room_id}")
         message = (f"弹幕源还在转发另一个直播间（{who}）的消息，已收到 {room.frames} 条并全部忽略，不会播报或回答。"
                    f"这通常是电脑上还开着别的直播间页面（浏览器标签页、抖音客户端或直播伴侣）：请关闭它。")
+        if self.gate.ours is None and self.matcher.configured:
+            message += (f"另外，还没有收到 [douyin] room 设置的直播间（{self.matcher.target}）的任何消息："
+                        f"如果这就是您的直播间，请检查这项设置。")
         self.notices.append(events.ErrorReport(component=self.component, message=message, ts=ts))
         log.warning("%s", message)
 

@@ -140,7 +140,7 @@ class FeedListener:
         if self._pub_thread is not None:
             self._pub_thread.join(timeout)
         self._connected.clear()
-        self._publish_health("down", "stopped")
+        self._publish_health("down", "已停止 / stopped")
         self._loop_thread = self._pub_thread = None
 
     @property
@@ -204,7 +204,7 @@ class FeedListener:
                 delay = self._backoff(attempt)
                 attempt += 1
                 self.reconnects += 1
-                self._publish_health("down", f"reconnecting in {delay:.1f} s: {self.last_error}")
+                self._publish_health("down", f"{delay:.1f} 秒后重连 / reconnecting in {delay:.1f} s: {self.last_error}")
                 await asyncio.sleep(delay)
         finally:
             health.cancel()
@@ -221,11 +221,12 @@ class FeedListener:
                                close_timeout=1, max_size=_WS_MAX_SIZE, compression=None,
                                max_queue=64)
         except InvalidURI as exc:
-            self.last_error = f"bad feed url {self.url!r}: {exc}"
+            self.last_error = f"弹幕源地址写错了，请检查 [douyin] url / bad feed url {self.url!r}: {exc}"
             log.error("%s", self.last_error)
             return
         except Exception as exc:  # refused, timed out, handshake rejected …: all mean "retry later"
-            self.last_error = f"cannot connect to {self.url}: {exc or type(exc).__name__}"
+            self.last_error = (f"连不上弹幕抓取程序，请确认它已启动 / cannot connect to {self.url}: "
+                               f"{exc or type(exc).__name__}")
             log.info("%s", self.last_error)
             return
         self.connects += 1
@@ -289,7 +290,7 @@ class FeedListener:
                 await asyncio.wait_for(pong, s.ping_timeout_s)
             except TimeoutError:
                 self.ping_timeouts += 1
-                raise _DeadLink(f"no pong within {s.ping_timeout_s:g} s") from None
+                raise _DeadLink(f"{s.ping_timeout_s:g} 秒内没有回应心跳 / no pong within {s.ping_timeout_s:g} s") from None
 
     async def _watch_stall(self) -> None:
         limit = self.settings.stall_timeout_s
@@ -297,7 +298,7 @@ class FeedListener:
             age = time.monotonic() - self._watch_from
             if age >= limit:
                 self.stalls += 1
-                raise _DeadLink(f"no frame for {limit:g} s")
+                raise _DeadLink(f"{limit:g} 秒没有收到任何消息 / no frame for {limit:g} s")
             await asyncio.sleep(max(0.01, limit - age))
 
     async def _health_loop(self) -> None:
@@ -307,7 +308,7 @@ class FeedListener:
             if self.connected:
                 self._publish_health("ok", self._ok_detail())
             else:
-                self._publish_health("down", self.last_error or "not connected")
+                self._publish_health("down", self.last_error or "未连接 / not connected")
 
     # ---- health ---------------------------------------------------------------------------------
 

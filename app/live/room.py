@@ -142,6 +142,9 @@ class RoomMatcher:
         return None
 
     def matches(self, item: RoomRef | str | bytes | dict) -> bool:
+        if not isinstance(item, (RoomRef, str, bytes, bytearray, dict)):
+            raise TypeError(f"RoomMatcher.matches takes a frame or a RoomRef, not {type(item).__name__} "
+                            f"(a LiveEvent does not carry the anchor; FeedRoom on 'system' says which room is ours)")
         ref = item if isinstance(item, RoomRef) else frame_room(item)
         return ref is not None and self.which(ref) is not None
 
@@ -315,5 +318,5 @@ class RoomGate:
             "other_room_frames": self.other_frames,
             "other_rooms": {r.room_id: {"frames": r.frames, "anchor": r.anchor,
                                         "web_room_id": r.web_room_id, "by_type": dict(r.by_type)}
-                            for r in self.others.values()},
+                            for r in list(self.others.values())},
         }

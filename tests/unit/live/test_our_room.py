@@ -162,3 +162,18 @@ def test_live_end_of_another_room_is_not_ours():
     pipe = FeedPipeline("100000001")
     out = run(pipe, [OURS.comment(ids(), V, "hi"), OTHER.live_end(ids()), OURS.live_end(ids(), web_room_id="未知")])
     assert [r.type for r in out if isinstance(r, LiveEvent)] == ["comment", "live_end"]
+
+
+def test_a_setting_that_matches_no_room_says_so_when_only_others_arrive():
+    ids = Ids()
+    pipe = FeedPipeline("123456789012")  # a typo: no room has it
+    out = run(pipe, [OURS.comment(ids(), V, "hi") for _ in range(OTHER_ROOM_WARN_FRAMES)])
+    assert texts(out) == []
+    (warning,) = [n for n in pipe.take_notices() if isinstance(n, ErrorReport)]
+    assert "123456789012" in warning.message and "检查这项设置" in warning.message
+
+
+def test_the_matcher_refuses_a_live_event_which_cannot_say_whose_room_it_is():
+    event = FeedPipeline().process(OURS.comment(1, V, "hi"), ts=1.0)
+    with pytest.raises(TypeError, match="FeedRoom"):
+        RoomMatcher("100000001").matches(event)
