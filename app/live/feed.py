@@ -21,7 +21,7 @@ from typing import Any
 from app import events
 from app.events import LiveEvent
 from app.live.decoder import MAX_FRAME_BYTES, Decoded, FrameDecoder, Rejection
-from app.live.fields import GIFT_REPEAT, OTHER_ROOM
+from app.live.fields import BAD_DATA, GIFT_REPEAT, OTHER_ROOM
 from app.live.gifts import GiftCounter
 from app.live.room import HOW_ZH, OtherRoom, RoomGate, RoomMatcher
 from app.logs import get_logger
@@ -53,6 +53,14 @@ class FeedPipeline:
         decoded = self.decoder.decode_frame(raw, ts=ts)
         if isinstance(decoded, Rejection):
             return decoded
+        try:
+            return self._place(decoded, ts)
+        except Exception as exc:  # never raise: an unforeseen case is counted as a bad frame
+            log.exception("feed frame %s could not be placed", decoded.event.msg_id)
+            self.decoder.stats.decoded -= 1  # it is counted as bad instead
+            return self.decoder.reject(BAD_DATA, f"unexpected {type(exc).__name__}: {exc}"[:160])
+
+    def _place(self, decoded: Decoded, ts: float) -> LiveEvent | Rejection:
         event = decoded.event
         verdict = self.gate.admit(decoded.room, event.type, ts)
         if verdict.changed:

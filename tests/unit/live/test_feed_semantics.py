@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.events import LiveEvent, encode
 from app.live.decoder import FrameDecoder, Rejection
@@ -192,3 +194,30 @@ def test_huge_nicknames_and_texts_are_bounded_at_decode():
                               increment=1, repeat=1))
     assert len(gift.user.nickname) == MAX_NICKNAME_CHARS and len(gift.gift.name) <= 64
     encode(gift)
+
+
+# ---- the pipeline never raises ---------------------------------------------------------------
+
+_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=12),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=4), max_leaves=12)
+_ROOM_FIELDS = ["Owner", "Onwer", "WebRoomId", "RoomId", "ToUser", "GroupId", "RepeatCount", "GiftCount",
+                "IsAnchor", "IsAdmin", "Type", "Level", "UserId", "SecUid", "Nickname", "Id"]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 9), st.dictionaries(st.sampled_from(_ROOM_FIELDS), _values, max_size=8),
+       st.dictionaries(st.sampled_from(_ROOM_FIELDS), _values, max_size=5))
+def test_odd_room_anchor_and_gift_fields_never_raise_and_every_frame_is_counted(kind, fields, owner):
+    data = {"MsgId": 1, "User": {"Id": 5, "Nickname": "x"}, "RoomId": "7", **fields}
+    if owner:
+        data["Owner"] = owner
+    pipe = FeedPipeline("MS4wLjABAAAA_anchor")
+    frames = [json.dumps({"Type": kind, "Data": json.dumps(data)}), ROOM.comment(2, FAN, "hi")]
+    for frame in frames:
+        result = pipe.process(frame, ts=1.0)
+        assert isinstance(result, (LiveEvent, Rejection))
+        if isinstance(result, LiveEvent):
+            encode(result)
+    s = pipe.decoder.stats
+    assert s.frames == 2 == s.decoded + s.bad_frames + s.duplicates + s.unknown_types

@@ -14,7 +14,7 @@ import pytest
 from websockets.asyncio.server import serve
 
 from app.bus.memory import MemoryBus
-from app.events import Channel, ErrorReport, FeedRoom
+from app.events import ErrorReport, FeedRoom
 from app.live.feed import OTHER_ROOM_WARN_FRAMES
 from app.live.listener import FeedListener
 from app.live.recording import RecordedFrame
