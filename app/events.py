@@ -421,6 +421,24 @@ class LiveEnded:
     ts: float = 0.0
 
 
+@dataclass(frozen=True, kw_only=True)
+class FeedRoom:
+    """The live room the feed listens to (issue 20.1), published on ``system`` when it is chosen,
+    confirmed, re-chosen, learned more about, or withdrawn (``room_id == ""``). ``how`` says why
+    it is ours: "SecUid" | "UserId" | "WebRoomId" (matched ``[douyin] room``), "first" (setting
+    empty: the first room seen), "only_room" (the anchor is not known to dy-barrage-grab: taken
+    as ours because it is the only such room; ``confirmed`` False). ``detail`` is Chinese."""
+
+    TAG: ClassVar[str] = "feed_room"
+    room_id: str = ""
+    web_room_id: str = ""
+    anchor: str = ""  # the anchor's nickname, when the feed gave it
+    how: str = ""
+    confirmed: bool = True
+    detail: str = ""
+    ts: float = 0.0
+
+
 # --------------------------------------------------------------------------------------------
 # Operator commands (channel control)
 
@@ -496,6 +514,7 @@ Event = Union[  # noqa: UP007 - a long list reads better as Union[...]
     PlaybackResumed, UtteranceDropped, QueueSnapshot,
     SpeechNeeded, PrefetchSpeech, ProductOnAir, AirtimeReport,
     Health, ErrorReport, Dropped, ConfigChanged, ConfigError, QuestionSeen, QuestionStatus, LiveEnded,
+    FeedRoom,
     Pause, Resume, Skip, ClearQueue, SayNow, SwitchProduct, PinProduct, PlayFile, ReloadConfig, CancelSpeech,
 ]
 EVENT_CLASSES: tuple[type, ...] = typing.get_args(Event)

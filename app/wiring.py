@@ -43,6 +43,7 @@ def listener_settings(snap: Snapshot) -> ListenerSettings:
         health_interval_s=snap.get("douyin", "health_interval_s"),
         buffer_size=snap.get("douyin", "max_buffered_events"),
         dedupe_window=snap.get("douyin", "dedup_window"),
+        room=snap.get("douyin", "room"),
     )
 
 
@@ -219,7 +220,8 @@ def llm_settings(snap: Snapshot):
         total_timeout=g("llm", "total_timeout_s"), max_retries=g("llm", "max_retries"),
         backoff_base=g("llm", "backoff_base_s"), requests_per_minute=g("llm", "requests_per_minute"),
         max_concurrency=g("llm", "max_concurrency"), temperature=g("llm", "temperature"),
-        max_tokens=g("llm", "max_tokens"))
+        max_tokens=g("llm", "max_tokens"), keep_alive=g("llm", "keep_alive"),
+        warm_up_timeout=g("llm", "warm_up_timeout_s"))
 
 
 def prompt_settings(snap: Snapshot):

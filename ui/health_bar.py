@@ -39,8 +39,10 @@ class HealthBar(QWidget):
             return
         self.shown[h.component] = (h.status, h.detail)
         color = HEALTH_COLOR.get(h.status, HEALTH_COLOR["unknown"])
+        # the feed names the room it listens to (only our room is spoken to): show it, not just a dot
+        room = f" · {h.detail}" if h.component == "feed" and h.detail.startswith("正在监听") else ""
         label.setText(f"<span style='color:{color}'>●</span> {component_label(h.component)} "
-                      f"{HEALTH_ZH.get(h.status, h.status)}")
+                      f"{HEALTH_ZH.get(h.status, h.status)}{room}")
         label.setToolTip(f"{h.component}: {h.status}\n{h.detail}")
 
     def on_batch(self, batch: list) -> None:

@@ -24,6 +24,12 @@ _GPT_LANGS = ("zh", "en", "ja", "ko", "yue", "auto", "auto_yue", "all_zh", "all_
 DOUYIN = SectionSpec("douyin", "抖音弹幕源（dy-barrage-grab）", "Douyin live feed (dy-barrage-grab)", (
     Option("douyin", "url", Url(("ws", "wss")), "ws://127.0.0.1:8888",
            "弹幕抓取程序的 WebSocket 地址", "WebSocket address of dy-barrage-grab", live=False),
+    Option("douyin", "room", Str(max_len=300), "",
+           "只听我们的直播间：填主播的 SecUid、UserId 或直播间号（live.douyin.com/后面的数字，也可粘贴整个链接）；"
+           "留空则锁定开播后出现的第一个直播间。弹幕抓取程序会转发电脑上所有打开的直播间",
+           "our room only: the anchor's SecUid, UserId or WebRoomId (the number after live.douyin.com/, or "
+           "the whole link); empty = lock onto the first room seen after start. dy-barrage-grab forwards "
+           "every room open on the PC", live=False),
     Option("douyin", "reconnect_initial_s", Float(0.05, 1.0), 0.5,
            "断线后第一次重连等待秒数（不超过 1 秒）", "seconds before the first reconnect attempt (at most 1)",
            live=False),
@@ -88,9 +94,21 @@ LLM = SectionSpec("llm", "大模型回答", "LLM answers", (
            "生成温度", "sampling temperature"),
     Option("llm", "max_tokens", Int(16, 8192), 300,
            "单次回答最多 token 数", "most tokens the model may generate per answer"),
-    Option("llm", "thinking", Choice(("default", "enabled", "disabled", "auto")), "default",
-           "方舟深度思考：default=模型默认（建议 disabled 以加快首字）", "Ark deep thinking: default = the model's "
-           "own setting (disabled answers faster)"),
+    Option("llm", "thinking", Choice(("default", "enabled", "disabled", "auto")), "disabled",
+           "深度思考（方舟 thinking、Ollama think）：disabled=不思考，回答最快，直播用；default=模型默认，推理模型会先"
+           "思考很久，首字容易超时", "deep thinking (Ark thinking, Ollama think): disabled = no reasoning, fastest "
+           "answers, for live rooms; default = the model's own setting (reasoning models think first and the "
+           "first token can time out)"),
+    Option("llm", "keep_alive", Str(pattern=r"-?\d+(\.\d+)?(ms|s|m|h)?",
+                                    pattern_text="a duration such as 30m, 1h, 600 (seconds) or -1 (forever)"),
+           "30m", "Ollama 模型在两次提问之间保持加载的时长（如 30m、1h，-1 为一直保持）；Ollama 默认 5 分钟后卸载，"
+           "再提问要重新加载，首字会超时", "how long Ollama keeps the model loaded between questions (30m, 1h, "
+           "-1 = always); Ollama's own default unloads it after 5 minutes and the next answer pays a cold load",
+           live=False),
+    Option("llm", "warm_up_timeout_s", Float(0, 900), 120.0,
+           "开播时预先加载模型最多等待的秒数（0=不预热）；预热期间的提问在加载完成后回答",
+           "seconds the model may take to load at start (0 = no warm-up); questions asked meanwhile are "
+           "answered once it is loaded", live=False),
     Option("llm", "answer_sentences", Int(1, 10), 2,
            "要求模型回答的句数", "how many sentences the model is asked for"),
     Option("llm", "max_answer_chars", Int(10, 2000), 80,

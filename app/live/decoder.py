@@ -3,8 +3,15 @@
 A frame is ``{"Type": int, "ProcessName": str, "Data": "<JSON object as a string>"}``. The
 decoder never raises: every frame gives either a ``LiveEvent`` or a ``Rejection`` that says
 what was wrong, and both are counted in ``DecodeStats``. Both feed shapes decode: v2.7.6 (anchor
-under the misspelt ``Onwer``) and v2.7.9 (``Owner``); the anchor is not used, so the only
-difference that matters is which extra fields are present.
+under the misspelt ``Onwer``) and v2.7.9 (``Owner``, plus ``IsAnchor``/``IsAdmin`` on users).
+
+Every number is range-checked and every text bounded at decode (``fields``). The feed's own
+semantics are filled in here as far as one frame tells them (protocols §7.2–7.5): the viewer
+is the anchor (``IsAnchor``, or ``Id`` = the anchor's ``UserId``) or an admin; a gift's receiver
+when it is not the anchor (``ToUser``, a 连麦 guest); the gift's ``GroupId``; a fans-club
+message's join/upgrade. What needs more than one frame (which room is ours, a gift's true
+increase) is ``FeedPipeline``'s job; ``decode_frame`` hands it the room identity and the gift
+receiver's id for that.
 
 Python's ``json`` keeps 19-digit ``MsgId``/``Id`` values as exact ints (no float rounding), and
 they are turned into strings for the event.
@@ -19,7 +26,38 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.events import GiftInfo, LikeInfo, LiveEvent, RoomStats, User
+from app.events import FansClubInfo, GiftInfo, LikeInfo, LiveEvent, RoomStats, User
+from app.live.fields import (
+    BAD_DATA,
+    BAD_ENVELOPE,
+    DUPLICATE,
+    MAX_DIAMONDS,
+    MAX_GIFT_COUNT,
+    MAX_LIKE_COUNT,
+    MAX_LIKE_TOTAL,
+    MAX_NAME_CHARS,
+    MAX_NICKNAME_CHARS,
+    MAX_VIEWERS,
+    NOT_JSON,
+    NOT_UTF8,
+    OUT_OF_RANGE,
+    SKIPPED,
+    TOO_LARGE,
+    UNKNOWN_TYPE,
+    Bad,
+    FieldReader,
+    is_int,
+    jtype,
+    short,
+    show,
+)
+from app.live.room import RoomRef, room_ref
+
+__all__ = [
+    "BAD_DATA", "BAD_ENVELOPE", "DUPLICATE", "MAX_FRAME_BYTES", "NOT_JSON", "NOT_UTF8", "OUT_OF_RANGE",
+    "TOO_LARGE", "TYPE_NAMES", "UNKNOWN_TYPE", "DecodeStats", "Decoded", "DuplicateWindow",
+    "FrameDecoder", "Rejection",
+]
 
 #: Frames above this many bytes are refused before parsing (dy-barrage-grab frames are ~1.5 kB).
 MAX_FRAME_BYTES = 1024 * 1024
@@ -28,20 +66,14 @@ TYPE_NAMES: dict[int, str] = {
     1: "comment", 2: "like", 3: "enter", 4: "follow", 5: "gift",
     6: "stats", 7: "fansclub", 8: "share", 9: "live_end",
 }
-
-# Rejection categories (keys of DecodeStats.bad_by_category)
-TOO_LARGE = "too_large"
-NOT_UTF8 = "not_utf8"
-NOT_JSON = "not_json"
-BAD_ENVELOPE = "bad_envelope"  # not an object, Type/Data missing or of the wrong type
-BAD_DATA = "bad_data"  # Data not a JSON object, or a field of the wrong type
-UNKNOWN_TYPE = "unknown_type"
-DUPLICATE = "duplicate"
+#: dy-barrage-grab Type 7 ``Data.Type`` (protocols §1.5, §7.2).
+FANSCLUB_ACTIONS = {1: "upgrade", 2: "join"}
 
 
 @dataclass(frozen=True)
 class Rejection:
-    """A frame that produced no event. ``category`` is one of the constants above."""
+    """A frame that produced no event. ``category`` is one of the constants in ``fields`` (or
+    one of ``FeedPipeline``'s skip categories)."""
 
     category: str
     reason: str
@@ -50,7 +82,18 @@ class Rejection:
     @property
     def is_bad(self) -> bool:
         """True for malformed frames; False for well-formed frames skipped on purpose."""
-        return self.category not in (UNKNOWN_TYPE, DUPLICATE)
+        return self.category not in SKIPPED
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A decoded frame with what only the frame knows beyond the event."""
+
+    event: LiveEvent
+    room: RoomRef
+    to_user_id: str = ""  # a gift's ToUser.Id ("" = none)
+    to_user_nickname: str = ""
+    user_sec_uid: str = ""
 
 
 @dataclass
@@ -60,26 +103,20 @@ class DecodeStats:
     bad_frames: int = 0
     duplicates: int = 0
     unknown_types: int = 0
+    clamped: int = 0  # frames with a field cut or read as unknown (they were still decoded)
     bad_by_category: dict[str, int] = field(default_factory=dict)
     unknown_by_type: dict[str, int] = field(default_factory=dict)
+    clamped_by_field: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "frames": self.frames, "decoded": self.decoded, "bad_frames": self.bad_frames,
             "duplicates": self.duplicates, "unknown_types": self.unknown_types,
+            "out_of_range": self.bad_by_category.get(OUT_OF_RANGE, 0), "clamped": self.clamped,
             "bad_by_category": dict(self.bad_by_category),
             "unknown_by_type": dict(self.unknown_by_type),
+            "clamped_by_field": dict(self.clamped_by_field),
         }
-
-
-class _Bad(Exception):
-    """Internal: a field check failed; carries the category and a path-qualified reason."""
-
-    def __init__(self, category: str, reason: str, code: int | None = None):
-        super().__init__(reason)
-        self.category = category
-        self.reason = reason
-        self.code = code  # the frame's Type, for unknown types
 
 
 class DuplicateWindow:
@@ -119,11 +156,16 @@ class FrameDecoder:
         self._clock = clock
 
     def decode(self, raw: str | bytes | bytearray, *, ts: float | None = None) -> LiveEvent | Rejection:
+        result = self.decode_frame(raw, ts=ts)
+        return result.event if isinstance(result, Decoded) else result
+
+    def decode_frame(self, raw: str | bytes | bytearray, *, ts: float | None = None) -> Decoded | Rejection:
         st = self.stats
         st.frames += 1
+        reader = FieldReader()
         try:
-            event = _decode_frame(raw, self._max, self._clock() if ts is None else ts)
-        except _Bad as bad:
+            decoded = _decode_frame(raw, self._max, self._clock() if ts is None else ts, reader)
+        except Bad as bad:
             if bad.category == UNKNOWN_TYPE:
                 st.unknown_types += 1
                 key = str(bad.code)
@@ -131,12 +173,17 @@ class FrameDecoder:
                 return Rejection(UNKNOWN_TYPE, bad.reason)
             return self.reject(bad.category, bad.reason)
         except Exception as exc:  # the decoder must never raise; an unforeseen case is still a bad frame
-            return self.reject(BAD_DATA, f"unexpected {type(exc).__name__}: {_short(exc)}")
+            return self.reject(BAD_DATA, f"unexpected {type(exc).__name__}: {short(exc)}")
+        event = decoded.event
         if self._window.seen_before((event.type, event.msg_id)):
             st.duplicates += 1
             return Rejection(DUPLICATE, f"duplicate MsgId {event.msg_id} ({event.type})", event.msg_id)
         st.decoded += 1
-        return event
+        if reader.clamped:
+            st.clamped += 1
+            for name in reader.clamped:
+                st.clamped_by_field[name] = st.clamped_by_field.get(name, 0) + 1
+        return decoded
 
     def reject(self, category: str, reason: str) -> Rejection:
         """Count a bad frame found outside ``decode`` (e.g. one the transport refused)."""
@@ -150,173 +197,133 @@ class FrameDecoder:
 # The stateless part
 
 
-def _decode_frame(raw: str | bytes | bytearray, limit: int, ts: float) -> LiveEvent:
+def _decode_frame(raw: str | bytes | bytearray, limit: int, ts: float, r: FieldReader) -> Decoded:
     if isinstance(raw, (bytes, bytearray)):
         if len(raw) > limit:
-            raise _Bad(TOO_LARGE, f"frame is {len(raw)} bytes, more than the {limit}-byte limit")
+            raise Bad(TOO_LARGE, f"frame is {len(raw)} bytes, more than the {limit}-byte limit")
         try:
             text = bytes(raw).decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise _Bad(NOT_UTF8, f"not valid UTF-8 at byte {exc.start}") from None
+            raise Bad(NOT_UTF8, f"not valid UTF-8 at byte {exc.start}") from None
     elif isinstance(raw, str):
         text = raw
         # A character is at most 4 bytes, so only long strings need the exact byte count.
         if len(text) * 4 > limit:
             size = len(text.encode("utf-8", "surrogatepass"))
             if size > limit:
-                raise _Bad(TOO_LARGE, f"frame is {size} bytes, more than the {limit}-byte limit")
+                raise Bad(TOO_LARGE, f"frame is {size} bytes, more than the {limit}-byte limit")
     else:
-        raise _Bad(BAD_ENVELOPE, f"a frame must be text, got {type(raw).__name__}")
+        raise Bad(BAD_ENVELOPE, f"a frame must be text, got {type(raw).__name__}")
 
     try:
         env = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise _Bad(NOT_JSON, f"frame is not JSON: {_short(exc)}") from None
+        raise Bad(NOT_JSON, f"frame is not JSON: {short(exc)}") from None
     if not isinstance(env, dict):
-        raise _Bad(BAD_ENVELOPE, f"frame must be a JSON object, got {_jtype(env)}")
+        raise Bad(BAD_ENVELOPE, f"frame must be a JSON object, got {jtype(env)}")
     if "Type" not in env:
-        raise _Bad(BAD_ENVELOPE, "frame has no 'Type'")
+        raise Bad(BAD_ENVELOPE, "frame has no 'Type'")
     kind = env["Type"]
-    if not _is_int(kind):
-        raise _Bad(BAD_ENVELOPE, f"'Type' must be an integer, got {_show(kind)}")
+    if not is_int(kind):
+        raise Bad(BAD_ENVELOPE, f"'Type' must be an integer, got {show(kind)}")
     if "Data" not in env:
-        raise _Bad(BAD_ENVELOPE, "frame has no 'Data'")
+        raise Bad(BAD_ENVELOPE, "frame has no 'Data'")
     data = env["Data"]
     if isinstance(data, str):
         try:
             data = json.loads(data)
         except (ValueError, RecursionError) as exc:
-            raise _Bad(BAD_DATA, f"'Data' is not JSON: {_short(exc)}") from None
+            raise Bad(BAD_DATA, f"'Data' is not JSON: {short(exc)}") from None
     elif not isinstance(data, dict):  # an already-parsed object is tolerated; anything else is not
-        raise _Bad(BAD_ENVELOPE, f"'Data' must be a JSON string, got {_jtype(data)}")
+        raise Bad(BAD_ENVELOPE, f"'Data' must be a JSON string, got {jtype(data)}")
     if not isinstance(data, dict):
-        raise _Bad(BAD_DATA, f"'Data' must hold a JSON object, got {_jtype(data)}")
+        raise Bad(BAD_DATA, f"'Data' must hold a JSON object, got {jtype(data)}")
 
     name = TYPE_NAMES.get(kind)
     if name is None:
-        raise _Bad(UNKNOWN_TYPE, f"unknown Type {kind} (known: 1-9)", kind)
-    return _build(name, data, ts)
+        raise Bad(UNKNOWN_TYPE, f"unknown Type {kind} (known: 1-9)", str(kind))
+    return _build(name, data, ts, r)
 
 
-def _build(kind: str, d: dict, ts: float) -> LiveEvent:
-    msg_id = _id(d, "MsgId", required=True)
-    room_id = _id(d, "RoomId", required=False)
+def _build(kind: str, d: dict, ts: float, r: FieldReader) -> Decoded:
+    msg_id = r.id(d, "MsgId", required=True)
+    room = room_ref(d)
     raw_user = d.get("User")
-    user = None if raw_user is None else _user(raw_user, "Data.User")
-    content = _str(d, "Content", "Data")
-    gift = like = stats = None
+    user = None if raw_user is None else _user(raw_user, "Data.User", room, r)
+    content = r.str(d, "Content", "Data")
+    gift = like = stats = fansclub = None
+    to_id = to_nick = ""
     if kind == "gift":
-        gift = GiftInfo(
-            id=_id(d, "GiftId", required=False), name=_str(d, "GiftName", "Data"),
-            count=_int(d, "GiftCount", "Data"), total=_int(d, "RepeatCount", "Data"),
-            diamonds=_int(d, "DiamondCount", "Data"))
+        gift, to_id, to_nick = _gift(d, room, r)
     elif kind == "like":
-        like = LikeInfo(count=_int(d, "Count", "Data"), total=_int(d, "Total", "Data"))
+        like = LikeInfo(count=r.count(d, "Count", "Data", MAX_LIKE_COUNT),
+                        total=r.count(d, "Total", "Data", MAX_LIKE_TOTAL))
     elif kind == "stats":
-        stats = RoomStats(online=_int(d, "OnlineUserCount", "Data"), total=_int(d, "TotalUserCount", "Data"))
+        stats = RoomStats(online=r.count(d, "OnlineUserCount", "Data", MAX_VIEWERS),
+                          total=r.count(d, "TotalUserCount", "Data", MAX_VIEWERS))
     elif kind == "live_end":
         user = None  # the end-of-live message has no viewer attached
-    elif kind == "fansclub" and user is not None and user.fans_club_level == 0:
-        level = _int(d, "Level", "Data")  # the join message's own level, when User.FansClub lacks it
-        if level > 0:
-            user = User(id=user.id, nickname=user.nickname, level=user.level,
-                        pay_level=user.pay_level, fans_club_level=level)
-    return LiveEvent(type=kind, msg_id=msg_id, room_id=room_id, ts=ts, user=user, text=content,
-                     gift=gift, like=like, stats=stats)
+    elif kind == "fansclub":
+        fansclub, user = _fansclub(d, user, r)
+    event = LiveEvent(type=kind, msg_id=msg_id, room_id=room.room_id, ts=ts, user=user, text=content,
+                      gift=gift, like=like, stats=stats, fansclub=fansclub)
+    sec_uid = raw_user.get("SecUid") if isinstance(raw_user, dict) else None
+    return Decoded(event, room, to_id, to_nick, sec_uid[:200] if isinstance(sec_uid, str) else "")
 
 
-def _user(u: Any, where: str) -> User:
+def _gift(d: dict, room: RoomRef, r: FieldReader) -> tuple[GiftInfo, str, str]:
+    count = r.count(d, "GiftCount", "Data", MAX_GIFT_COUNT)
+    total = r.count(d, "RepeatCount", "Data", MAX_GIFT_COUNT)
+    diamonds = r.count(d, "DiamondCount", "Data", MAX_DIAMONDS)
+    group = r.id(d, "GroupId", required=False)
+    to_id = to_nick = ""
+    to_user = ""
+    raw_to = d.get("ToUser")
+    if raw_to is not None:
+        receiver = _user(raw_to, "Data.ToUser", room, r)
+        to_id, to_nick = receiver.id, receiver.nickname
+        # A gift to a 连麦 guest is not a gift to the anchor (protocols §7.5). Only when the
+        # frame names the anchor can it say which; otherwise FeedPipeline decides with the
+        # anchor it knows, and without one the gift reads as the anchor's (as before).
+        if room.anchor_id and not receiver.is_anchor:
+            to_user = receiver.nickname
+    gift = GiftInfo(id=r.id(d, "GiftId", required=False), name=r.str(d, "GiftName", "Data", MAX_NAME_CHARS),
+                    count=count, total=total, diamonds=diamonds, to_user=to_user,
+                    group_id="" if group in ("", "0") else group)
+    return gift, to_id, to_nick
+
+
+def _fansclub(d: dict, user: User | None, r: FieldReader) -> tuple[FansClubInfo, User | None]:
+    sub = d.get("Type")
+    if not is_int(sub):
+        raise Bad(BAD_DATA, f"Data.Type of a fans-club message must be 1 (upgrade) or 2 (join), got {show(sub)}")
+    action = FANSCLUB_ACTIONS.get(sub)
+    if action is None:
+        raise Bad(UNKNOWN_TYPE, f"unknown fans-club Data.Type {sub} (known: 1 upgrade, 2 join)", f"7.{sub}")
+    level = r.level(d, "Level", "Data")  # the level after this message (= User.FansClub.Level)
+    if user is not None and level > 0 and user.fans_club_level != level:
+        user = User(id=user.id, nickname=user.nickname, level=user.level, pay_level=user.pay_level,
+                    fans_club_level=level, is_anchor=user.is_anchor, is_admin=user.is_admin)
+    return FansClubInfo(action=action, level=level or (user.fans_club_level if user else 0)), user
+
+
+def _user(u: Any, where: str, room: RoomRef, r: FieldReader) -> User:
     if not isinstance(u, dict):
-        raise _Bad(BAD_DATA, f"{where} must be an object or null, got {_jtype(u)}")
+        raise Bad(BAD_DATA, f"{where} must be an object or null, got {jtype(u)}")
     club = u.get("FansClub")
     if club is None:
         club_level = 0
     elif isinstance(club, dict):
-        club_level = _int(club, "Level", f"{where}.FansClub")
+        club_level = r.level(club, "Level", f"{where}.FansClub")
     else:
-        raise _Bad(BAD_DATA, f"{where}.FansClub must be an object, got {_jtype(club)}")
-    nickname = _str(u, "Nickname", where)
+        raise Bad(BAD_DATA, f"{where}.FansClub must be an object, got {jtype(club)}")
+    nickname = r.str(u, "Nickname", where, MAX_NICKNAME_CHARS)
     if not nickname:  # dy-barrage-grab's own fallback when Douyin sends no nickname
         display = u.get("DisplayId")
-        nickname = f"用户{display}" if isinstance(display, str) and display else "用户"
-    return User(id=_id(u, "Id", required=True, where=where), nickname=nickname,
-                level=_int(u, "Level", where), pay_level=_int(u, "PayLevel", where),
-                fans_club_level=club_level)
-
-
-# ---- field readers: each names the field on failure ------------------------------------------
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _int(d: dict, key: str, where: str) -> int:
-    """An integer field; absent or ``-1`` (dy-barrage-grab's "unknown") reads as 0."""
-    v = d.get(key)
-    if v is None:
-        return 0
-    if not _is_int(v):
-        raise _Bad(BAD_DATA, f"{where}.{key} must be an integer, got {_show(v)}")
-    return v if v >= 0 else 0
-
-
-def _id(d: dict, key: str, *, required: bool, where: str = "Data") -> str:
-    """An id: int64 on the wire for MsgId/Id, a string for RoomId; always a string here."""
-    v = d.get(key)
-    if v is None:
-        if required:
-            raise _Bad(BAD_DATA, f"{where}.{key} is missing")
-        return ""
-    if _is_int(v):
-        return str(v)
-    if isinstance(v, str) and (v.isdigit() or not required):
-        return _clean(v)
-    raise _Bad(BAD_DATA, f"{where}.{key} must be an integer id, got {_show(v)}")
-
-
-def _str(d: dict, key: str, where: str) -> str:
-    v = d.get(key)
-    if v is None:
-        return ""
-    if not isinstance(v, str):
-        raise _Bad(BAD_DATA, f"{where}.{key} must be a string, got {_show(v)}")
-    return _clean(v)
-
-
-def _clean(s: str) -> str:
-    """Lone surrogates (from ``\\ud83d``-style escapes cut in half) cannot be written as UTF-8
-    downstream; replace them rather than let them crash a later encoder."""
-    if s.isascii():
-        return s
-    try:
-        s.encode("utf-8")
-        return s
-    except UnicodeEncodeError:
-        return s.encode("utf-8", "replace").decode("utf-8")
-
-
-def _jtype(v: Any) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "a boolean"
-    if isinstance(v, (int, float)):
-        return "a number"
-    if isinstance(v, str):
-        return "a string"
-    if isinstance(v, list):
-        return "an array"
-    return "an object"
-
-
-def _show(v: Any) -> str:
-    text = json.dumps(v, ensure_ascii=False) if isinstance(v, (str, int, float, bool)) else _jtype(v)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _short(exc: Exception) -> str:
-    if isinstance(exc, json.JSONDecodeError):  # its own "line 1 column 5" would read as a file position
-        return f"{exc.msg} (character {exc.pos + 1})"
-    text = str(exc)
-    return text if len(text) <= 120 else text[:117] + "..."
+        nickname = f"用户{display[:MAX_NICKNAME_CHARS]}" if isinstance(display, str) and display else "用户"
+    uid = r.id(u, "Id", required=True, where=where)
+    # v2.7.9 sets IsAnchor as Id == Owner.UserId; v2.7.6 has no flag but the same anchor object.
+    is_anchor = r.bool(u, "IsAnchor") or bool(room.anchor_id and uid == room.anchor_id)
+    return User(id=uid, nickname=nickname, level=r.level(u, "Level", where),
+                pay_level=r.level(u, "PayLevel", where), fans_club_level=club_level,
+                is_anchor=is_anchor, is_admin=r.bool(u, "IsAdmin"))

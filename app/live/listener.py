@@ -1,4 +1,4 @@
-"""The live-room listener: dy-barrage-grab WebSocket → decoder → bus.
+"""The live-room listener: dy-barrage-grab WebSocket → ``FeedPipeline`` → bus.
 
 One asyncio loop thread owns the socket; one publisher thread calls ``bus.publish`` (a Redis
 publish is a blocking network call and must not stall reading). Between them sits a bounded
@@ -11,6 +11,10 @@ keepalive is off and the listener pings with the payload ``pong`` itself: the re
 reply matches, and so does an echoing server's. No pong within ``ping_timeout``, or no frame
 at all for ``stall_timeout``, counts as a dead link: the socket is aborted and the listener
 reconnects with jittered exponential backoff.
+
+Only our room reaches the bus (issue 20.1): ``FeedPipeline`` decides each frame (``[douyin]
+room``, see ``app.live.room``); the room chosen is announced on ``system`` (``FeedRoom``, and the
+feed's Health detail "正在监听 ＜主播＞"), another room that keeps sending gets an ``ErrorReport``.
 """
 
 from __future__ import annotations
@@ -28,13 +32,16 @@ from websockets.exceptions import ConnectionClosed, InvalidURI
 from app import events
 from app.events import Channel, LiveEvent
 from app.live.buffer import SheddingBuffer
-from app.live.decoder import MAX_FRAME_BYTES, TOO_LARGE, FrameDecoder
+from app.live.decoder import MAX_FRAME_BYTES, TOO_LARGE
+from app.live.feed import FeedPipeline
 from app.logs import get_logger
 
 log = get_logger("live")
 
-#: websockets refuses messages above this; the decoder's own limit (1 MB) is lower, so an
-#: oversized frame is normally counted with its reason instead of costing the connection.
+#: websockets refuses messages above this from the frame header, before reading the payload
+#: (a 10 MB frame is never held in memory), and closes the link with 1009: counted as
+#: ``too_large`` and reconnected. Below it, the decoder's own limit (1 MB) counts an oversized
+#: frame without costing the connection (frames broadcast while reconnecting would be lost).
 _WS_MAX_SIZE = 8 * MAX_FRAME_BYTES
 
 
@@ -55,6 +62,7 @@ class ListenerSettings:
     health_interval_s: float = 5.0
     buffer_size: int = 10_000
     dedupe_window: int = 4096
+    room: str = ""  # our room: the anchor's SecUid / UserId / WebRoomId; "" = the first room seen
 
     def __post_init__(self) -> None:
         for name in ("reconnect_initial_s", "reconnect_max_s", "ping_interval_s", "ping_timeout_s",
@@ -80,7 +88,9 @@ class FeedListener:
         if settings is not None and overrides:
             raise TypeError("pass either settings or keyword overrides, not both")
         self.component = health_component
-        self.decoder = FrameDecoder(dedupe_window=self.settings.dedupe_window)
+        self.feed = FeedPipeline(self.settings.room, dedupe_window=self.settings.dedupe_window,
+                                 component=health_component)
+        self.decoder = self.feed.decoder
         self.buffer = SheddingBuffer(self.settings.buffer_size)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._main_task: asyncio.Task | None = None
@@ -130,7 +140,7 @@ class FeedListener:
         if self._pub_thread is not None:
             self._pub_thread.join(timeout)
         self._connected.clear()
-        self._publish_health("down", "stopped")
+        self._publish_health("down", "已停止 / stopped")
         self._loop_thread = self._pub_thread = None
 
     @property
@@ -141,7 +151,7 @@ class FeedListener:
         return self._connected.wait(timeout)
 
     def stats(self) -> dict[str, Any]:
-        d = self.decoder.stats.as_dict()
+        d = self.feed.stats()
         now = time.monotonic()
         d.update(
             connected=self.connected, connects=self.connects, reconnects=self.reconnects,
@@ -194,7 +204,7 @@ class FeedListener:
                 delay = self._backoff(attempt)
                 attempt += 1
                 self.reconnects += 1
-                self._publish_health("down", f"reconnecting in {delay:.1f} s: {self.last_error}")
+                self._publish_health("down", f"{delay:.1f} 秒后重连 / reconnecting in {delay:.1f} s: {self.last_error}")
                 await asyncio.sleep(delay)
         finally:
             health.cancel()
@@ -211,18 +221,19 @@ class FeedListener:
                                close_timeout=1, max_size=_WS_MAX_SIZE, compression=None,
                                max_queue=64)
         except InvalidURI as exc:
-            self.last_error = f"bad feed url {self.url!r}: {exc}"
+            self.last_error = f"弹幕源地址写错了，请检查 [douyin] url / bad feed url {self.url!r}: {exc}"
             log.error("%s", self.last_error)
             return
         except Exception as exc:  # refused, timed out, handshake rejected …: all mean "retry later"
-            self.last_error = f"cannot connect to {self.url}: {exc or type(exc).__name__}"
+            self.last_error = (f"连不上弹幕抓取程序，请确认它已启动 / cannot connect to {self.url}: "
+                               f"{exc or type(exc).__name__}")
             log.info("%s", self.last_error)
             return
         self.connects += 1
         self._watch_from = time.monotonic()
         self._connected.set()
         log.info("connected to %s", self.url)
-        self._publish_health("ok", f"connected to {self.url}")
+        self._publish_health("ok", self._ok_detail())
         tasks = [asyncio.create_task(coro) for coro in
                  (self._read(ws), self._ping(ws), self._watch_stall())]
         try:
@@ -243,18 +254,25 @@ class FeedListener:
         if isinstance(exc, _DeadLink):
             return str(exc)
         if isinstance(exc, ConnectionClosed) or exc is None:
-            rcvd = ws.close_code
-            if rcvd == 1009:
+            # 1009 "message too big": sent by us when websockets refused a frame from its header
+            # (max_size), or received from a server that refused one of ours.
+            sent = exc.sent if isinstance(exc, ConnectionClosed) else ws.protocol.close_sent
+            if (sent is not None and sent.code == 1009) or ws.close_code == 1009:
                 self.oversized_closes += 1
-                self.decoder.reject(TOO_LARGE, f"frame larger than {_WS_MAX_SIZE} bytes closed the connection")
+                self.decoder.reject(TOO_LARGE, f"a frame larger than {_WS_MAX_SIZE} bytes was refused "
+                                               f"from its header; reconnecting")
+                return f"refused a frame larger than {_WS_MAX_SIZE} bytes (code 1009)"
+            rcvd = ws.close_code
             return f"connection closed by the server (code {rcvd})" if rcvd else "connection dropped"
         return f"{type(exc).__name__}: {exc}"
 
     async def _read(self, ws: ClientConnection) -> None:
-        decoder, buffer = self.decoder, self.buffer
+        feed, buffer = self.feed, self.buffer
         async for message in ws:
             self._last_frame_at = self._watch_from = time.monotonic()
-            result = decoder.decode(message)
+            result = feed.process(message)
+            if feed.notices:
+                self._publish_notices(feed.take_notices())
             if not isinstance(result, LiveEvent):
                 if result.is_bad:
                     log.debug("bad frame: %s", result.reason)
@@ -272,7 +290,7 @@ class FeedListener:
                 await asyncio.wait_for(pong, s.ping_timeout_s)
             except TimeoutError:
                 self.ping_timeouts += 1
-                raise _DeadLink(f"no pong within {s.ping_timeout_s:g} s") from None
+                raise _DeadLink(f"{s.ping_timeout_s:g} 秒内没有回应心跳 / no pong within {s.ping_timeout_s:g} s") from None
 
     async def _watch_stall(self) -> None:
         limit = self.settings.stall_timeout_s
@@ -280,7 +298,7 @@ class FeedListener:
             age = time.monotonic() - self._watch_from
             if age >= limit:
                 self.stalls += 1
-                raise _DeadLink(f"no frame for {limit:g} s")
+                raise _DeadLink(f"{limit:g} 秒没有收到任何消息 / no frame for {limit:g} s")
             await asyncio.sleep(max(0.01, limit - age))
 
     async def _health_loop(self) -> None:
@@ -288,9 +306,9 @@ class FeedListener:
             await asyncio.sleep(self.settings.health_interval_s)
             self._update_rate()
             if self.connected:
-                self._publish_health("ok", f"connected to {self.url}")
+                self._publish_health("ok", self._ok_detail())
             else:
-                self._publish_health("down", self.last_error or "not connected")
+                self._publish_health("down", self.last_error or "未连接 / not connected")
 
     # ---- health ---------------------------------------------------------------------------------
 
@@ -301,6 +319,24 @@ class FeedListener:
             self._frames_per_s = (frames - before) / (now - then)
         self._rate_mark = (now, frames)
 
+    def _ok_detail(self) -> str:
+        """What the operator sees while the link is up: which room, or that none is seen yet."""
+        label = self.feed.room_label()
+        if not label:
+            return f"已连接 {self.url}，等待直播间消息"
+        ours = self.feed.gate.ours
+        note = "" if ours is None or ours.confirmed else "（未能核对主播）"
+        return f"正在监听 {label}{note}"
+
+    def _publish_notices(self, notices: list) -> None:
+        for notice in notices:
+            try:
+                self.bus.publish(Channel.SYSTEM, notice)
+            except Exception:  # the bus reports its own failures; a notice must never kill the feed
+                log.debug("feed notice publish failed", exc_info=True)
+        if self.connected:
+            self._publish_health("ok", self._ok_detail())
+
     def _publish_health(self, status: str, detail: str) -> None:
         st = self.decoder.stats
         age = -1.0 if self._last_frame_at is None else time.monotonic() - self._last_frame_at
@@ -310,6 +346,8 @@ class FeedListener:
             "decoded": float(st.decoded), "bad_frames": float(st.bad_frames),
             "duplicates": float(st.duplicates), "unknown_types": float(st.unknown_types),
             "reconnects": float(self.reconnects), "shed": float(self.buffer.shed_total),
+            "out_of_range": float(st.bad_by_category.get("out_of_range", 0)),
+            "other_room_frames": float(self.feed.gate.other_frames),
             "buffered": float(len(self.buffer)), "published": float(self.published)})
         try:
             self.bus.publish(Channel.SYSTEM, health)

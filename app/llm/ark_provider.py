@@ -1,4 +1,12 @@
-"""Volcengine Ark through the real ``volcenginesdkarkruntime.Ark`` client (protocols §3)."""
+"""Volcengine Ark through the real ``volcenginesdkarkruntime.Ark`` client (protocols §3).
+
+Reasoning models think silently before the first content token when ``thinking`` is left to
+the model's default, and a first-token timeout sized for chat answers fires (protocols §7.13):
+``thinking`` is ``{"type": "disabled"}`` unless ``[llm] thinking`` says otherwise. A model that
+can only think answers that with 400 ``InvalidParameter`` "The current model does not support
+disabling thinking"; then the request is sent again without ``thinking`` and it is not sent to
+that model again. Its ``reasoning_content`` deltas are never read as answer text.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +16,27 @@ import httpx
 
 from app.llm import errors
 from app.llm.provider import DEFAULT_TIMEOUTS, Generation, Message, Timeouts, classify_transport
+from app.logs import get_logger
+
+log = get_logger("llm")
 
 DEFAULT_BASE_URL = "https://ark.cn-beijing.volces.com/api/v3"
+DEFAULT_THINKING = "disabled"
+#: Part of Ark's 400 message for a thinking-only model asked not to think.
+THINKING_REFUSED = "does not support disabling thinking"
 
 
 class ArkProvider:
     """``model`` is a model id (``doubao-seed-1-6-250615``) or an endpoint id (``ep-…``).
 
-    ``thinking`` ("enabled"/"disabled"/"auto") is sent when set: reasoning models think first
-    by default, which delays the first spoken word.
+    ``thinking`` ("enabled"/"disabled"/"auto"; None = the model's default) is sent when set:
+    reasoning models think first by default, which delays the first spoken word.
     """
 
     name = "ark"
 
     def __init__(self, *, model: str, api_key: str, base_url: str = DEFAULT_BASE_URL,
-                 timeouts: Timeouts = DEFAULT_TIMEOUTS, thinking: str | None = None):
+                 timeouts: Timeouts = DEFAULT_TIMEOUTS, thinking: str | None = DEFAULT_THINKING):
         if not model or not model.strip():
             raise errors.ModelNotFound("no model or endpoint id configured", provider=self.name)
         if not api_key:
@@ -40,10 +54,22 @@ class ArkProvider:
                         max_retries=0, http_client=self._http)
 
     def open_stream(self, messages: list[Message], gen: Generation) -> Iterator[str]:
-        extra = {"thinking": {"type": self.thinking}} if self.thinking else {}
-        stream = self._ark.chat.completions.create(
-            model=self.model, messages=messages, stream=True, max_tokens=gen.max_tokens,
-            temperature=gen.temperature, **extra)
+        from volcenginesdkarkruntime._exceptions import ArkBadRequestError
+
+        while True:
+            thinking = self.thinking
+            extra = {"thinking": {"type": thinking}} if thinking else {}
+            try:
+                stream = self._ark.chat.completions.create(
+                    model=self.model, messages=messages, stream=True, max_tokens=gen.max_tokens,
+                    temperature=gen.temperature, **extra)
+                break
+            except ArkBadRequestError as exc:
+                if not thinking or THINKING_REFUSED not in _describe(exc):
+                    raise
+                self.thinking = None
+                log.warning("ark: %s refuses thinking=%s (%s); sending requests without it",
+                            self.model, thinking, _describe(exc))
         finished = False
         try:
             for chunk in stream:

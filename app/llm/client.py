@@ -10,6 +10,8 @@
 - A requests-per-minute limiter and a concurrency limit apply to every attempt.
 - ``cancel`` (a threading.Event) stops the call at once: the consumer returns immediately and
   the reader thread closes the HTTP response.
+- Reasoning never reaches the caller: ``<think>…</think>`` is dropped from every provider's
+  stream (``thinking.ThinkStripper``); "first token" means the first speakable one.
 
 The SDK stream is read on a short-lived daemon thread so a stalled socket can never block the
 caller past its deadline or a cancel.
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from app.llm import errors
 from app.llm.limits import ConcurrencyLimit, RateLimiter, RetryPolicy, WaitAborted, sleep_until
 from app.llm.provider import DEFAULT_GENERATION, ChatProvider, Generation, Message, Timeouts
+from app.llm.thinking import ThinkStripper
 from app.logs import get_logger
 
 log = get_logger("llm")
@@ -50,13 +53,17 @@ class LlmStats:
     last_error: str = ""
     last_first_token_s: float = 0.0
     attempts_by_kind: dict[str, int] = field(default_factory=dict)
+    think_blocks_dropped: int = 0  # <think>…</think> blocks removed from answers
+    think_chars_dropped: int = 0
+    last_warm_up_s: float | None = None
 
 
 class LlmClient:
     def __init__(self, provider: ChatProvider, limits: LlmLimits = LlmLimits(), *,
                  generation: Generation = DEFAULT_GENERATION, clock=time.monotonic,
-                 rng: Callable[[], float] | None = None):
+                 rng: Callable[[], float] | None = None, warm_up_timeout: float = 0.0):
         self.provider = provider
+        self.warm_up_timeout = warm_up_timeout  # what LlmWorker allows for warm_up (0 = none)
         self.limits = limits
         self.generation = generation
         self.stats = LlmStats()
@@ -131,6 +138,7 @@ class LlmClient:
         with self._lock:
             self.stats.requests += 1
         reader = _StreamReader(self.provider, messages, gen)
+        think = ThinkStripper()
         got_first = False
         try:
             while True:
@@ -148,17 +156,22 @@ class LlmClient:
                     kind, value = reader.items.get(timeout=min(_POLL, limit - now))
                 except queue.Empty:
                     continue
-                if kind == "delta":
+                if kind == "error":
+                    raise value
+                value = think.feed(value) if kind == "delta" else think.flush()
+                if value:
                     if not got_first:
                         got_first = True
                         self.stats.last_first_token_s = self._clock() - started
                     yield value
-                elif kind == "error":
-                    raise value
-                else:
+                if kind == "end":
                     return
         finally:
             reader.stop()
+            if think.blocks or think.dropped_chars:
+                with self._lock:
+                    self.stats.think_blocks_dropped += think.blocks
+                    self.stats.think_chars_dropped += think.dropped_chars
 
     def _aborted(self, w: WaitAborted, what: str) -> errors.LlmError:
         if w.reason == "cancelled":
@@ -173,6 +186,47 @@ class LlmClient:
                 self.stats.last_error = str(e)
                 self.stats.attempts_by_kind[e.kind] = self.stats.attempts_by_kind.get(e.kind, 0) + 1
         return e
+
+    @property
+    def can_warm_up(self) -> bool:
+        return getattr(self.provider, "warm_up", None) is not None
+
+    @property
+    def keep_warm_every(self) -> float | None:
+        """Seconds of idleness after which the model should be loaded again before it unloads
+        (half its ``keep_alive``), or None when it never unloads or cannot be warmed."""
+        seconds = getattr(self.provider, "keep_alive_s", None)
+        return seconds / 2 if self.can_warm_up and seconds else None
+
+    def warm_up(self, timeout: float) -> float | None:
+        """Load the model now (Ollama: an empty chat with ``keep_alive``), so the first viewer
+        question does not pay a cold load past the first-token timeout (protocols §7.12).
+        Returns the seconds it took, or None for a provider with nothing to load (Ark); raises
+        an ``errors.LlmError`` (``LlmTimeout`` after ``timeout``)."""
+        warm = getattr(self.provider, "warm_up", None)
+        started = self._clock()
+        if warm is None:
+            return None
+        done: queue.SimpleQueue = queue.SimpleQueue()
+
+        def run() -> None:
+            try:
+                warm(timeout)
+                done.put(None)
+            except BaseException as exc:  # classified below, on the caller's thread
+                done.put(exc)
+
+        threading.Thread(target=run, name=f"llm-{self.provider.name}-warm-up", daemon=True).start()
+        try:
+            exc = done.get(timeout=timeout)
+        except queue.Empty:
+            raise self._fail(errors.LlmTimeout(f"model not loaded within {timeout:g}s",
+                                               provider=self.provider.name)) from None
+        if exc is not None:
+            raise self._fail(self.provider.classify(exc)) from None
+        took = self._clock() - started
+        self.stats.last_warm_up_s = took
+        return took
 
     def close(self) -> None:
         self.provider.close()

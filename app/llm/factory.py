@@ -18,7 +18,11 @@ class LlmSettings:
     api_key: str = ""  # Ark only; from the secret store, never from config.ini
     base_url: str = "https://ark.cn-beijing.volces.com/api/v3"  # Ark
     host: str = "http://127.0.0.1:11434"  # Ollama
-    thinking: str | None = None  # Ark: "enabled" | "disabled" | "auto"; None = model default
+    # "enabled" | "disabled" | "auto"; None = the model's default. Ark: the thinking parameter;
+    # Ollama: think = True / False / left out ("auto"). Reasoning delays the first spoken word.
+    thinking: str | None = "disabled"
+    keep_alive: str = "30m"  # Ollama: how long the model stays loaded after a request
+    warm_up_timeout: float = 120.0  # seconds the model may take to load at start; 0 = no warm-up
     connect_timeout: float = 5.0
     first_token_timeout: float = 15.0
     total_timeout: float = 60.0
@@ -43,7 +47,9 @@ def make_client(s: LlmSettings) -> LlmClient:
     elif s.provider == "ollama":
         from app.llm.ollama_provider import OllamaProvider
 
-        provider = OllamaProvider(model=s.model, host=s.host, timeouts=timeouts)
+        think = {"disabled": False, "enabled": True}.get(s.thinking or "")  # auto / default: left out
+        provider = OllamaProvider(model=s.model, host=s.host, timeouts=timeouts,
+                                  keep_alive=s.keep_alive or None, think=think)
     elif s.provider == "none":
         provider = NoneProvider()
     else:
@@ -52,4 +58,5 @@ def make_client(s: LlmSettings) -> LlmClient:
                        retry=RetryPolicy(max_retries=s.max_retries, base_delay=s.backoff_base),
                        requests_per_minute=s.requests_per_minute, max_concurrency=s.max_concurrency)
     return LlmClient(provider, limits,
-                     generation=Generation(max_tokens=s.max_tokens, temperature=s.temperature))
+                     generation=Generation(max_tokens=s.max_tokens, temperature=s.temperature),
+                     warm_up_timeout=s.warm_up_timeout)

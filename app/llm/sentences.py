@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 from app.llm import errors
 from app.llm.client import LlmClient
@@ -22,16 +23,29 @@ from app.text.sentences import SentenceStream
 TextFilter = Callable[[str], "str | None"]
 
 
+class Spoken(NamedTuple):
+    text: str  # what will be said
+    original: str = ""  # the sentence before the compliance filter, when the filter changed it
+
+
 def _speakable(text: str) -> bool:
     return any(not unicodedata.category(c).startswith(("P", "Z", "S")) for c in text)
 
 
-def stream_sentences(client: LlmClient, messages: list[Message], *,
-                     cancel: threading.Event | None = None, text_filter: TextFilter | None = None,
-                     max_chars: int | None = None, long_clause: int = 24, max_len: int = 60,
-                     generation: Generation | None = None,
-                     on_filtered: Callable[[str], None] | None = None) -> Iterator[str]:
-    """Sentences of the answer, filtered and capped, yielded as each completes.
+def stream_sentences(client: LlmClient, messages: list[Message], **kw) -> Iterator[str]:
+    """Sentences of the answer, filtered and capped, yielded as each completes (the text of
+    ``stream_spoken``; see there)."""
+    for spoken in stream_spoken(client, messages, **kw):
+        yield spoken.text
+
+
+def stream_spoken(client: LlmClient, messages: list[Message], *,
+                  cancel: threading.Event | None = None, text_filter: TextFilter | None = None,
+                  max_chars: int | None = None, long_clause: int = 24, max_len: int = 60,
+                  generation: Generation | None = None,
+                  on_filtered: Callable[[str], None] | None = None) -> Iterator[Spoken]:
+    """Sentences of the answer, filtered and capped, yielded as each completes, each with the
+    sentence as the model wrote it when the filter changed it.
 
     Raises ``errors.Cancelled`` on cancel and other ``LlmError``s on failure; a sentence still
     being written when the stream stops is dropped, never spoken half-finished.
@@ -63,7 +77,7 @@ def stream_sentences(client: LlmClient, messages: list[Message], *,
 
 
 def _admit(sentence: str, cap: LengthCap | None, text_filter: TextFilter | None,
-           on_filtered: Callable[[str], None] | None) -> str | None:
+           on_filtered: Callable[[str], None] | None) -> Spoken | None:
     sentence = sentence.strip()
     if not _speakable(sentence):
         return None
@@ -71,11 +85,12 @@ def _admit(sentence: str, cap: LengthCap | None, text_filter: TextFilter | None,
         sentence = cap.admit(sentence)
         if sentence is None:
             return None
-    if text_filter is not None:
-        filtered = text_filter(sentence)
-        if filtered is None or not filtered.strip():
-            if on_filtered is not None:
-                on_filtered(sentence)
-            return None
-        sentence = filtered.strip()
-    return sentence
+    if text_filter is None:
+        return Spoken(sentence)
+    filtered = text_filter(sentence)
+    if filtered is None or not filtered.strip():
+        if on_filtered is not None:
+            on_filtered(sentence)
+        return None
+    filtered = filtered.strip()
+    return Spoken(filtered, sentence if filtered != sentence else "")

@@ -11,6 +11,12 @@ missed; jobs wait in a local queue until ``run()`` takes them, one at a time.
 - A job past its deadline is not started: ``Dropped`` on ``system``.
 - Failures are classified (``errors``) and reported as ``Health(component="llm")`` plus a
   ``Dropped`` for the job; the first success after a failure reports recovery.
+- Each request carries, for the spoken record, the sentence before the compliance filter
+  (``original``, when the filter changed it), the viewer's nickname and their comment.
+- The model is loaded when ``run()`` starts (``client.warm_up``, at most
+  ``client.warm_up_timeout`` seconds; jobs wait meanwhile, so the first question does not
+  time out behind a cold load), and again whenever the worker has been idle for half the
+  model's ``keep_alive`` (a quiet room would otherwise let it unload; protocols §7.12).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from app.bus.base import Bus
 from app.llm import errors
 from app.llm.client import LlmClient
 from app.llm.prompting import DEFAULT_PROMPT, PromptSettings, reply_messages
-from app.llm.sentences import TextFilter, stream_sentences
+from app.llm.sentences import TextFilter, stream_spoken
 from app.logs import get_logger
 
 log = get_logger("llm")
@@ -86,8 +92,15 @@ class LlmWorker:
 
     def run(self) -> None:
         """Answer jobs until ``stop()``."""
+        if self.client.warm_up_timeout > 0:
+            self._warm_up(at_start=True)
         while not self._stop.is_set():
-            job = self._jobs.get()
+            try:
+                job = self._jobs.get(timeout=self.client.keep_warm_every if self.client.warm_up_timeout > 0
+                                     else None)
+            except queue.Empty:  # idle for half the keep_alive: load the model again
+                self._warm_up(at_start=False)
+                continue
             if job is None or self._stop.is_set():
                 break
             try:
@@ -146,17 +159,50 @@ class LlmWorker:
         messages = reply_messages(job.question, nickname=job.nickname, product=product,
                                   settings=self.prompt)
         sent = 0
-        for text in stream_sentences(
+        for spoken in stream_spoken(
                 self.client, messages, cancel=cancel, text_filter=self.text_filter,
                 max_chars=self.prompt.max_chars, long_clause=self.long_clause,
                 max_len=self.max_len,
                 on_filtered=lambda s: self._dropped(job.id, f"compliance filter dropped: {s}")):
             self.bus.publish(events.Channel.SPEECH_REQUESTS, events.SpeechRequest(
-                id=f"{job.id}-{sent}", text=text, kind="llm", priority=job.priority,
+                id=f"{job.id}-{sent}", text=spoken.text, kind="llm", priority=job.priority,
                 source_event=job.source_event, deadline=job.deadline, created_at=self._clock(),
-                product=job.product, sentence_index=sent, group=job.id))
+                product=job.product, sentence_index=sent, group=job.id, original=spoken.original,
+                viewer=job.nickname, comment=job.question))
             sent += 1
         return sent
+
+    # ---- keeping the model loaded -------------------------------------------------------------
+
+    def _warm_up(self, *, at_start: bool) -> None:
+        """Load the model, waiting at most ``client.warm_up_timeout`` (a stop ends the wait)."""
+        result: list = []
+
+        def run() -> None:
+            try:
+                result.append(self.client.warm_up(self.client.warm_up_timeout or 60.0))
+            except errors.LlmError as e:
+                result.append(e)
+
+        t = threading.Thread(target=run, name="llm-warm-up", daemon=True)
+        t.start()
+        while t.is_alive() and not self._stop.is_set():
+            t.join(0.05)
+        if not result or result[0] is None:
+            return  # stopped meanwhile, or nothing to load (Ark)
+        outcome = result[0]
+        if isinstance(outcome, errors.LlmError):
+            log.warning("warming up %s failed: %s", self.client.name, outcome)
+            self._healthy = False
+            self.bus.publish(events.Channel.SYSTEM, events.Health(
+                component="llm", status="down" if outcome.kind in _DOWN_KINDS else "degraded",
+                detail=f"模型预加载失败，提问时会再试：{outcome}", ts=self._clock()))
+        elif at_start or self._healthy is False:
+            log.info("%s loaded in %.1f s", self.client.name, outcome)
+            self._healthy = True
+            self.bus.publish(events.Channel.SYSTEM, events.Health(
+                component="llm", status="ok", detail=f"{self.client.name}：模型已加载（{outcome:.1f} 秒）",
+                metrics={"warm_up_s": round(outcome, 3)}, ts=self._clock()))
 
     # ---- reporting --------------------------------------------------------------------------
 

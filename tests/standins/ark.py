@@ -6,6 +6,12 @@ client with ``base_url=standin.base_url``.
     with ArkStandin(Behaviour(first_token_s=0.3, tokens_per_s=30), api_key="k") as ark:
         Ark(base_url=ark.base_url, api_key="k") ...
 
+Reasoning models (protocols §7.13): a model in ``thinking_models`` thinks unless the request
+says ``thinking: {"type": "disabled"}``: its reasoning streams as ``delta.reasoning_content``
+(paced like tokens) before the first content token. A model in ``thinking_only_models`` refuses
+``disabled`` with 400 ``InvalidParameter`` "The current model does not support disabling
+thinking" (as Ark answers for models that can only think).
+
 Run alone: ``python -m tests.standins.ark --port 8765 --ttft 0.3 --tps 30``.
 """
 
@@ -54,24 +60,33 @@ class _ArkHandler(StreamingHandler):
             failure = "404"
         if failure and failure.isdigit():
             return self.error(int(failure), model)
+        thinking = ((body or {}).get("thinking") or {}).get("type")
+        if thinking == "disabled" and model in st.thinking_only_models:
+            return self.error(400, model, "The current model does not support disabling thinking")
         if failure == "hang":
             self.start_chunked("text/event-stream")
             time.sleep(st.behaviour.hang_s)
             return
-        self.stream_answer(req, model, st.next_answer(), failure)
+        thinks = model in (st.thinking_models | st.thinking_only_models) and thinking != "disabled"
+        self.stream_answer(req, model, st.next_answer(), failure, thinks)
 
-    def error(self, status: int, model: str) -> None:
-        etype, code, message = _ERRORS.get(status, _ERRORS[500])
+    def error(self, status: int, model: str, message: str | None = None) -> None:
+        etype, code, default = _ERRORS.get(status, _ERRORS[500])
+        message = message or default
         self.send_json(status, {"error": {"code": code, "message": message.format(model=model)
                                           + f" Request id: {_request_id()}", "param": "", "type": etype}})
 
-    def stream_answer(self, req, model: str, answer: str, failure: str | None) -> None:
+    def stream_answer(self, req, model: str, answer: str, failure: str | None, thinks: bool = False) -> None:
         st = self.standin
+        reasoning = st.behaviour.tokens(st.behaviour.thinking_text) if thinks else []
         tokens = st.behaviour.tokens(answer)
         rid, created = _request_id(), int(time.time())
 
-        def event(content: str, finish: str | None = None) -> bytes:
-            choice = {"delta": {"content": content, "role": "assistant"}, "index": 0}
+        def event(content: str, finish: str | None = None, reasoning: str | None = None) -> bytes:
+            delta = {"content": content, "role": "assistant"}
+            if reasoning is not None:
+                delta["reasoning_content"] = reasoning
+            choice = {"delta": delta, "index": 0}
             if finish:
                 choice["finish_reason"] = finish
             payload = {"choices": [choice], "created": created, "id": rid, "model": model,
@@ -80,7 +95,10 @@ class _ArkHandler(StreamingHandler):
 
         self.start_chunked("text/event-stream")
         try:
-            for i, tok in enumerate(tokens):
+            for i, tok in enumerate(reasoning):
+                self.pace(req, i)
+                self.chunk(event("", reasoning=tok))
+            for i, tok in enumerate(tokens, len(reasoning)):
                 self.pace(req, i)
                 if failure == "cut" and i == len(tokens) // 2:
                     return self.cut_connection(b"data: {\"choices\":[{\"delta\":{\"content\":\"")
@@ -106,12 +124,16 @@ class ArkStandin(LlmStandin):
     handler_class = _ArkHandler
 
     def __init__(self, behaviour: Behaviour | None = None, *, api_key: str | None = None,
-                 models: set[str] | None = None, host: str = "127.0.0.1", port: int = 0):
+                 models: set[str] | None = None, host: str = "127.0.0.1", port: int = 0,
+                 thinking_models: set[str] = frozenset(), thinking_only_models: set[str] = frozenset()):
         """``api_key``: if set, any other Bearer key gets 401. ``models``: if set, other model
-        or endpoint ids get 404."""
+        or endpoint ids get 404. ``thinking_models`` think unless told ``disabled``;
+        ``thinking_only_models`` refuse ``disabled``."""
         super().__init__(behaviour, host, port)
         self.api_key = api_key
         self.models = models
+        self.thinking_models = set(thinking_models)
+        self.thinking_only_models = set(thinking_only_models)
 
     @property
     def base_url(self) -> str:

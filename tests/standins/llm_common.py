@@ -31,6 +31,9 @@ class Behaviour:
     tokens_per_s: float = 0.0  # 0 = as fast as possible
     chars_per_token: int = 1
     hang_s: float = 5.0
+    # what a reasoning model thinks before it answers (stand-ins that model thinking)
+    thinking_text: str = "用户在问这件衣服的价格和材质。我先看看商品资料里写了什么，再用主播的口吻简短回答。"
+    load_s: float = 0.0  # Ollama: how long loading the model takes (the first request, or a warm-up)
 
     def tokens(self, answer: str) -> list[str]:
         n = max(1, self.chars_per_token)

@@ -6,7 +6,7 @@ import threading
 import time
 
 from app.bus.memory import MemoryBus
-from app.events import LIVE_CHANNELS, Channel
+from app.events import LIVE_CHANNELS, Channel, Health
 from app.live.recording import RecordedFrame
 from tests.standins.dybarrage import Room, Viewer
 
@@ -39,11 +39,18 @@ class Collector:
 
     def __init__(self, bus: MemoryBus):
         self.events: list = []
-        self.health: list = []
+        self.system: list = []  # everything on the system channel, in order
         self._lock = threading.Lock()
         for ch in LIVE_CHANNELS:
             bus.subscribe(ch, self._add)
-        bus.subscribe(Channel.SYSTEM, self.health.append)
+        bus.subscribe(Channel.SYSTEM, self.system.append)
+
+    @property
+    def health(self) -> list:
+        return [e for e in self.system if isinstance(e, Health)]
+
+    def of(self, cls) -> list:
+        return [e for e in self.system if isinstance(e, cls)]
 
     def _add(self, event) -> None:
         with self._lock:

@@ -182,3 +182,19 @@ def test_adversarial_comment_stays_quoted_data(bus, rig_factory, attack):
     assert user_text.startswith(QUESTION_INTRO)
     data = json.loads(user_text[len(QUESTION_INTRO):])
     assert data == {"nickname": "小王", "comment": attack}
+
+
+def test_requests_carry_the_pre_filter_sentence_the_viewer_and_the_comment_for_the_spoken_record(bus, rig_factory):
+    rig = rig_factory(Behaviour(default_answer="这是最好的面料。支持七天无理由退换！"))
+    speech = Collector(bus, events.Channel.SPEECH_REQUESTS)
+
+    def compliance(text):  # changes one sentence, leaves the other alone
+        return text.replace("最好的", "很好的")
+
+    worker, _ = start_worker(bus, rig.client(), text_filter=compliance)
+    bus.publish(events.Channel.REPLY_JOBS, job(question="面料怎么样？"))
+    items = speech.wait_for(lambda xs: len(xs) == 2)
+    assert [(r.text, r.original) for r in items] == [("这是很好的面料。", "这是最好的面料。"),
+                                                     ("支持七天无理由退换！", "")]
+    assert {(r.viewer, r.comment) for r in items} == {("小王", "面料怎么样？")}
+    worker.stop()
