@@ -56,6 +56,7 @@ class AudioPlayer:
                  progress_interval_s: float = 0.2, snapshot_interval_s: float = 0.25,
                  health_interval_s: float = 1.0, silence_alarm_s: float = 3.0, pool_size: int = 20, bus_group: str = "audio",
                  director: DirectorSettings | None = None, airtime_interval_s: float = 2.0,
+                 clause_gap_ms: float = 150.0,
                  clock: Callable[[], float] = time.monotonic,
                  wall_clock: Callable[[], float] = time.time):
         if chunk_bytes < BYTES_PER_SAMPLE or chunk_bytes % BYTES_PER_SAMPLE:
@@ -75,6 +76,7 @@ class AudioPlayer:
         self.sample_rate = sample_rate
         self.chunk_samples = chunk_bytes // BYTES_PER_SAMPLE
         self.gap_s = gap_ms / 1000.0
+        self.clause_gap_s = min(clause_gap_ms, gap_ms) / 1000.0
         self.progress_interval_s = progress_interval_s
         self.snapshot_interval_s = snapshot_interval_s
         self.health_interval_s = health_interval_s
@@ -504,7 +506,8 @@ class AudioPlayer:
         first = min(int(round(action.start_s * self.sample_rate)), len(pcm) // BYTES_PER_SAMPLE)
         gap = 0
         if action.after_gap and not action.continuation and self._last_end_sample is not None:
-            gap = max(0, self._last_end_sample + int(self.gap_s * self.sample_rate) - self.sink.next_sample())
+            pause = self.clause_gap_s if action.clause else self.gap_s
+            gap = max(0, self._last_end_sample + int(pause * self.sample_rate) - self.sink.next_sample())
         held, self._held_start = self._held_start, None
         self._pb = _Playback(item=item, pcm=pcm, pos=first, gap=gap, first_pos=first,
                              started=held if held is not None and held.id == item.id else None)

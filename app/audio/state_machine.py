@@ -31,6 +31,7 @@ from app.audio.queue import QueueItem, SpeechQueue
 from app.director import SCRIPT, Airtime, Director, air_class
 from app.director.policy import FILLING
 from app.director.policy import should_interrupt as _gap_rule
+from app.text.sentences import CLAUSE_BREAKS
 
 IDLE = "IDLE"
 PLAYING = "PLAYING"
@@ -152,6 +153,7 @@ class Play:
     resumed: bool = False
     after_gap: bool = True  # False on an interrupt: the urgent item starts at once
     continuation: bool = False  # after a pause: same playback, no new "started"
+    clause: bool = False  # the next clause of the same sentence: a comma's pause, not a sentence's
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,7 @@ class PlayerStateMachine:
         self._stop: StopCurrent | None = None
         self._after_bridge: QueueItem | None = None
         self._last_script_group: str | None = None
+        self._previous: QueueItem | None = None  # what finished last
         self._broken: dict[str, str] = {}  # script group -> "soft" | "hard": broken off, to continue
         self._announced: set[str] = set()  # ids the TTS stage was told the player needs now
         self.interrupts = 0  # cuts of resumable items
@@ -289,6 +292,7 @@ class PlayerStateMachine:
             return []
         self.current = None
         self._stop = None  # a soft stop at the very end needs no stop
+        self._previous = item
         out: list = [Ended(item, interrupted=False), Emit(events.PlaybackFinished(id=item.id))]
         if self._after_bridge is not None:
             return out + self._resume(self._pop_after_bridge())
@@ -474,8 +478,12 @@ class PlayerStateMachine:
             resumed=resumed, start_s=start_s)
         if state is None:
             state = INTERRUPTED if self._has_parked() else PLAYING
-        return self._set_state(state) + [Emit(started),
-                                         Play(item, start_s=start_s, resumed=resumed, after_gap=after_gap)]
+        previous, self._previous = self._previous, None
+        clause = (previous is not None and previous.request.group is not None and not resumed
+                  and previous.request.group == item.request.group
+                  and previous.request.text.rstrip()[-1:] in CLAUSE_BREAKS)
+        return self._set_state(state) + [Emit(started), Play(item, start_s=start_s, resumed=resumed,
+                                                             after_gap=after_gap, clause=clause)]
 
     def _cut(self, item: QueueItem, position_s: float, by_id: str, *, soft: bool) -> list:
         """Record the cut and park the item (or what the bridge was leading into)."""

@@ -6,11 +6,14 @@ The order, most pressing first:
    ``urgent_priority``);
 2. the script, when the room has gone almost ``script_max_gap_s`` without it;
 3. answers to viewers' questions (buyers first);
-4. the script, when its share of the recent air is below ``script_share_floor``;
-5. thanks and other interactions, fitted into the script's breaks: while a script segment is
+4. thanks and other interactions, fitted into the script's breaks: while a script segment is
    half read they wait for its end, up to ``break_wait_s``;
-6. the script;
-7. interactions still waiting for a break; then low items ranked below the script.
+5. the script;
+6. interactions still waiting for a break, and those that must yield to the script's floor:
+   while the script's share of the recent air is below ``script_share_floor``, reminders and
+   other lines wait behind it, and so do thanks once they have had their own share
+   (``thanks_share_max``: within it they are never starved by the floor; the reply policy keeps
+   them to it); then low items ranked below the script.
 
 Within a rank: priority, made more urgent by waiting (aging), then first come first served;
 an item that was cut and parked goes first among its own kind.
@@ -35,7 +38,7 @@ from app.events import Priority
 
 Cut = Literal["soft", "hard"]
 
-R_URGENT, R_SCRIPT_DUE, R_ANSWER, R_SCRIPT_FLOOR, R_INTERACTION, R_SCRIPT, R_WAITING, R_LOW = range(8)
+R_URGENT, R_SCRIPT_DUE, R_ANSWER, R_INTERACTION, R_SCRIPT, R_WAITING, R_LOW = range(7)
 
 #: Seconds a non-script line typically takes: the script is due this long before the gap is up,
 #: so the line chosen instead of it cannot push the room past the gap.
@@ -96,23 +99,26 @@ class Director:
         share = self.airtime.share(SCRIPT, now, self.settings.share_window_s, min_spoken=FLOOR_AFTER_S)
         return share is not None and share < self.settings.script_share_floor
 
+    def thanks_had_their_share(self, now: float) -> bool:
+        share = self.airtime.share(THANKS, now, self.settings.share_window_s, min_spoken=FLOOR_AFTER_S)
+        return share is not None and share >= self.settings.thanks_share_max
+
     def rank(self, item: Any, now: float, *, open_group: str | None = None,
              script_due: bool | None = None, below_floor: bool | None = None) -> int:
         if self.is_urgent(item):
             return R_URGENT
         cls = air_class(item.request.kind)
         if cls == SCRIPT:
-            if self.script_due(now) if script_due is None else script_due:
-                return R_SCRIPT_DUE
-            if self.script_below_floor(now) if below_floor is None else below_floor:
-                return R_SCRIPT_FLOOR
-            return R_SCRIPT
+            return R_SCRIPT_DUE if (self.script_due(now) if script_due is None else script_due) else R_SCRIPT
         if cls == ANSWER:
             return R_ANSWER
         if cls != THANKS and item.priority >= Priority.SCRIPT:
             return R_LOW
         if open_group is not None and now - item.queued_at < self.settings.break_wait_s:
             return R_WAITING  # the segment is half read: wait for its end
+        if self.script_below_floor(now) if below_floor is None else below_floor:
+            if cls != THANKS or self.thanks_had_their_share(now):
+                return R_WAITING  # the script is short of its floor: it goes first
         return R_INTERACTION
 
     def key(self, item: Any, now: float, **context) -> tuple:

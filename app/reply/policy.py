@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -93,6 +93,7 @@ class ReplyPolicy:
         self._comments = CommentGate()
         self._activity = ActivityTracker()
         self._ended = False
+        self._unheard: OrderedDict[str, tuple[AirtimeBudget, float]] = OrderedDict()  # paid, not yet heard
         self._prepared: str | None | bool = False  # product whose FAQ answers were prepared
         self.seen: Counter[str] = Counter()
         self.replies: Counter[str] = Counter()
@@ -206,9 +207,16 @@ class ReplyPolicy:
                 if not event.resumed and event.start_s == 0:
                     self._rate.observe(event.text, event.duration_s)
                 self._answers.started(event.id, self._clock())
-        elif isinstance(event, (UtteranceDropped, PlaybackFinished)):
+                self._unheard.pop(event.id, None)  # heard: the air it took is spent
+        elif isinstance(event, PlaybackFinished):
+            with self._lock:
+                self._answers.gone(event.id)
+        elif isinstance(event, UtteranceDropped):
             with self._lock:
                 self._answers.gone(event.id)  # no longer waiting to be heard
+                paid = self._unheard.pop(event.id, None)
+                if paid is not None:  # dropped before anyone heard it: the air was not used
+                    paid[0].spend(-paid[1], self._clock())
 
     # ---- the decisions -------------------------------------------------------------------------
 
@@ -389,6 +397,7 @@ class ReplyPolicy:
         priority = self._comment_priority(match.priority, event.user)
         answer_id = self._speak(out, "rule", "reply", spoken, priority, event.msg_id, now, s.stale_reply,
                                 original=original, viewer=nickname, comment=text, product=match.product)
+        self._paid(answer_id, self._answers.budget, cost)
         self._answers.answering(match, answer_id)
         self._answers.on_the_way(answer_id, cost)
         out.append(QuestionSeen(msg_id=event.msg_id, ts=event.ts or now, viewer=nickname, text=text,
@@ -470,9 +479,15 @@ class ReplyPolicy:
                     self._welcomed.mark(u.id, now)
         floor = Priority.GIFT_LARGE if line.category == "gift_large" else THANKS_FLOOR
         priority = dynamic_priority(line.base_priority, line.users, self._activity, s, floor=floor)
-        self._speak(out, line.category, line.kind, spoken, priority, line.refs[-1], now,
-                    s.stale_after(line.kind), viewer=viewers)
+        said = self._speak(out, line.category, line.kind, spoken, priority, line.refs[-1], now,
+                           s.stale_after(line.kind), viewer=viewers)
+        self._paid(said, self._thanks.budget, cost)
         return True
+
+    def _paid(self, utterance_id: str, budget: AirtimeBudget, cost: float) -> None:
+        self._unheard[utterance_id] = (budget, cost)
+        while len(self._unheard) > 2000:
+            self._unheard.popitem(last=False)
 
     def _speak(self, out: list, counter: str, kind: str, text: str, priority: int, source: str,
                now: float, stale_after: float, *, original: str = "", viewer: str = "", comment: str = "",

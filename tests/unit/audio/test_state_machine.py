@@ -388,3 +388,17 @@ def test_live_end_silences_at_once_and_takes_nothing_more(machine):
     actions = machine.handle(sm.Stopped(0.5))
     assert [d.item.id for d in of(actions, sm.Drop)] == ["script"] and not of(actions, sm.Play)
     assert arrive(machine, ready("late", -5)) == [] and machine.handle(sm.Dry()) == []
+
+
+def test_the_next_clause_of_a_sentence_follows_with_a_comma_pause_not_a_full_gap(machine):
+    first = events.SpeechRequest(id="c0", text="热烈欢迎进入直播间的朋友们，", kind="script", priority=10,
+                                 group="g", sentence_index=0)
+    second = events.SpeechRequest(id="c1", text="今天给大家带来一款面霜。", kind="script", priority=10,
+                                  group="g", sentence_index=1)
+    third = events.SpeechRequest(id="c2", text="推得很开。", kind="script", priority=10, group="g", sentence_index=2)
+    for req in (first, second, third):
+        machine.queue.mark_ready(events.SpeechReady(request=req, audio_path="/x.wav", sample_rate=8000,
+                                                    duration_s=1.0))
+    assert of(machine.handle(sm.ItemReady("c0")), sm.Play)[0].clause is False
+    assert of(machine.handle(sm.Finished()), sm.Play)[0].clause is True  # after a comma
+    assert of(machine.handle(sm.Finished()), sm.Play)[0].clause is False  # after a full stop

@@ -9,7 +9,7 @@ import pytest
 
 from app import events
 from app.director import Airtime, AirtimeBudget, Director, DirectorSettings, SpeechRate, air_class
-from app.director.policy import R_ANSWER, R_INTERACTION, R_LOW, R_SCRIPT, R_SCRIPT_DUE, R_SCRIPT_FLOOR, R_WAITING
+from app.director.policy import R_ANSWER, R_INTERACTION, R_LOW, R_SCRIPT, R_SCRIPT_DUE, R_WAITING
 
 
 @dataclass
@@ -79,22 +79,35 @@ def test_script_that_has_been_quiet_too_long_goes_before_answers():
     assert d.pick([answer, script], now=38.0).id == "s"
 
 
-def test_script_below_its_floor_goes_before_thanks_not_before_answers():
-    d = director(script_share_floor=0.5)
+def test_below_its_floor_the_script_goes_before_reminders_and_thanks_that_had_their_share():
+    d = director(script_share_floor=0.5, thanks_share_max=0.15)
     d.airtime.add("script", 0.0, 20.0)
     d.airtime.add("thanks", 20.0, 60.0)
-    d.airtime.add("script", 60.0, 61.0)  # script 21 s of 61 s spoken, and it just spoke
+    d.airtime.add("script", 60.0, 61.0)  # script 21 s of 61 s spoken; thanks 40 s, far over their 15 %
     script, thanks, answer = Item("s", "script", 10), Item("t", "gift", 3), Item("q", "reply", 0)
-    assert d.rank(script, 61.0) == R_SCRIPT_FLOOR
+    reminder = Item("r", "timed", 5)
+    assert d.script_below_floor(61.0)
     assert d.pick([script, thanks], 61.0).id == "s"
-    assert d.pick([script, thanks, answer], 61.0).id == "q"
+    assert d.pick([script, reminder], 61.0).id == "s"
+    assert d.pick([script, thanks, answer], 61.0).id == "q", "buyers first, floor or not"
+
+
+def test_below_its_floor_the_script_does_not_starve_thanks_within_their_share():
+    d = director(script_share_floor=0.5, thanks_share_max=0.15)
+    d.airtime.add("answer", 0.0, 30.0)  # the answers took the air, not the thanks
+    d.airtime.add("script", 30.0, 50.0)
+    d.airtime.add("answer", 50.0, 60.0)
+    d.airtime.add("thanks", 60.0, 62.0)
+    assert d.script_below_floor(62.0)
+    assert d.pick([Item("s", "script", 10), Item("t", "gift", 3)], 62.0).id == "t"
 
 
 def test_the_floor_is_not_judged_on_the_first_minute_of_speech():
     d = director(script_share_floor=0.5)
     d.airtime.add("thanks", 0.0, 30.0)  # a welcome burst at 开播
     d.airtime.add("script", 30.0, 31.0)
-    assert d.rank(Item("s", "script", 10), 31.0) == R_SCRIPT
+    assert not d.script_below_floor(31.0)
+    assert d.rank(Item("r", "timed", 5), 31.0) == R_INTERACTION
 
 
 def test_thanks_wait_for_the_end_of_a_half_read_segment_but_not_forever():

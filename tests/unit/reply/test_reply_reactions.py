@@ -252,3 +252,14 @@ def test_every_spoken_kind_carries_its_stale_deadline():
     out = p.handle(like(user("d"), 5, 12), now=T0) + p.tick(now=T0 + 2)
     deadlines = {s.kind: s.deadline - s.created_at for s in speech(out)}
     assert deadlines == {"welcome": 15.0, "follow": 30.0, "like": 20.0, "gift": 60.0}
+
+
+def test_a_thanks_line_dropped_before_it_was_heard_gives_its_air_back():
+    from app.events import UtteranceDropped
+    p = policy(welcome_window=1.0, welcome_min_interval=0, thanks_share_max=0.02, stale_welcome=60.0)
+    p.handle(enter(user("a", "甲")), now=T0)
+    (first,) = speech(p.tick(now=T0 + 1))
+    p.handle(enter(user("b", "乙")), now=T0 + 2)
+    assert speech(p.tick(now=T0 + 3)) == [], "the budget went to the first welcome"
+    p._on_player(UtteranceDropped(id=first.id, reason="stale: deadline passed"))  # never heard
+    assert [s.text for s in speech(p.tick(now=T0 + 4))] == ["欢迎乙来到直播间"]
