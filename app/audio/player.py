@@ -32,6 +32,8 @@ from app.logs import get_logger
 log = get_logger("audio")
 
 POOL_KINDS = {"filler", "bridge"}
+#: Before the first sound, a pause this long is the first line being synthesised, not dead air.
+STARTUP_GRACE_S = 1.0
 _REMEMBER_IDS = 5000  # finished/cancelled ids kept to ignore late duplicates
 
 
@@ -197,7 +199,10 @@ class AudioPlayer:
         ended)."""
         if self._idle_since is None or self.machine.paused or self.machine.ended:
             return 0.0
-        return max(0.0, now - self._idle_since - self.gap_s)
+        return max(0.0, now - self._idle_since - self._intended_pause())
+
+    def _intended_pause(self) -> float:
+        return self.gap_s if self._first_sound is not None else max(self.gap_s, STARTUP_GRACE_S)
 
     def _dead_air_s(self, now: float) -> float:
         return round(self._dead_air + self._silent_for(now), 3)
@@ -539,7 +544,7 @@ class AudioPlayer:
 
     def _close_idle(self, now: float) -> None:
         if self._idle_since is not None:
-            self._dead_air += max(0.0, now - self._idle_since - self.gap_s)
+            self._dead_air += max(0.0, now - self._idle_since - self._intended_pause())
         self._idle_since = None
 
     def _record_drop(self, item_id: str, reason: str) -> None:

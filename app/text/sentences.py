@@ -50,7 +50,8 @@ def _clauses(sentence: str, clause_len: int) -> list[str]:
             parts.append(clause)
     # a trailing scrap of a few characters (…，哦。) belongs to the clause before it
     if len(parts) > 1 and len(parts[-1].strip()) <= 3:
-        parts[-2] += parts.pop()
+        scrap = parts.pop()
+        parts[-1] += scrap
     return [p.strip() for p in parts if p.strip()]
 
 

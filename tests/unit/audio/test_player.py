@@ -285,3 +285,14 @@ def test_a_question_cuts_in_at_the_end_of_the_sentence_and_the_line_goes_on_at_t
     assert np.array_equal(audio[s0:e0], full[:boundary])
     assert np.array_equal(audio[s1:e1], clip_samples(answer))
     assert np.array_equal(audio[s2:e2], full[boundary:])  # the rest, from the next sentence
+
+
+def test_silence_at_start_up_is_dead_air_beyond_the_time_to_make_the_first_line(rig, clips):
+    r = rig()
+    time.sleep(2.5)  # nothing to say for 2.5 s after the start (a hung voice, say)
+    r.publish_ready(clips("first", [(300, 0.1)]))
+    r.wait_for(lambda: r.finished("first"))
+    report = r.player.report()
+    r.stop()
+    assert report["startup_silence_s"] >= 2.4
+    assert 1.2 <= report["dead_air_s"] <= 2.3  # all of it but the first second of synthesis

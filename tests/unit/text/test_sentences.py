@@ -1,3 +1,6 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
 from app.text.sentences import SentenceStream, split_sentences
 
 
@@ -47,3 +50,22 @@ def test_lazy_stream_waits_for_a_possible_closing_quote():
     s = SentenceStream()
     assert s.feed("他说“好。") == []
     assert s.feed("”然后") == ["他说“好。”"]
+
+
+def test_long_sentences_become_clauses_at_commas_not_inside_a_name_list():
+    text = "热烈欢迎进入直播间的朋友们，今天给大家带来一款面霜，推得很开，不黏腻哦。欢迎小明、小红、小刚来到直播间，点个关注。"
+    assert split_sentences(text, 60, 16) == [
+        "热烈欢迎进入直播间的朋友们，", "今天给大家带来一款面霜，", "推得很开，不黏腻哦。", "欢迎小明、小红、小刚来到直播间，",
+        "点个关注。"]
+    assert split_sentences("短句，很短。", 60, 16) == ["短句，很短。"]  # not longer than a clause: left whole
+
+
+def test_a_trailing_scrap_joins_the_clause_before_it():
+    assert split_sentences("感谢小王送的一个小心心，比心，爱你！", 60, 12) == ["感谢小王送的一个小心心，", "比心，爱你！"]
+    assert split_sentences("感谢小王送的一个小心心呀，哦。", 60, 8) == ["感谢小王送的一个小心心呀，哦。"]
+
+
+@given(st.text(alphabet="好的，。！、:,a1 ", max_size=80), st.integers(4, 30))
+def test_clauses_keep_every_character_in_order(text, clause_len):
+    parts = split_sentences(text, 60, clause_len)
+    assert "".join("".join(parts).split()) == "".join(text.split())  # nothing lost or reordered but spaces
