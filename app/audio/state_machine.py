@@ -42,6 +42,10 @@ POST_INTERRUPT = "POST_INTERRUPT"
 #: Kinds that are never resumed after a cut: they only exist to fill a moment.
 NOT_RESUMABLE = FILLING
 
+#: A bridge line leads back into the script after an interruption this long, at most this often.
+BRIDGE_AFTER_S = 6.0
+BRIDGE_EVERY_S = 45.0
+
 #: Why a broken script segment did not continue, in the operator's words (the report).
 NOT_RESUMED_ZH = {"switch": "换了商品", "skip": "运营跳过", "cleared": "运营清空队列",
                   "live_end": "已下播", "stale": "等待过久", "failed": "语音合成失败"}
@@ -209,7 +213,8 @@ class PlayerStateMachine:
         self._after_bridge: QueueItem | None = None
         self._last_script_group: str | None = None
         self._previous: QueueItem | None = None  # what finished last
-        self._broken: dict[str, str] = {}  # script group -> "soft" | "hard": broken off, to continue
+        self._broken: dict[str, float] = {}  # script segment broken off, to continue -> when
+        self._last_bridge_at: float | None = None
         self._announced: set[str] = set()  # ids the TTS stage was told the player needs now
         self.interrupts = 0  # cuts of resumable items
         self.filler_cuts = 0
@@ -425,18 +430,27 @@ class PlayerStateMachine:
             self.current = None
             return out + self._set_state(IDLE) + [Idle()] + self._announce_needed()
         if open_group is not None and item.request.group != open_group and open_group not in self._broken:
-            self._broken[open_group] = "soft"  # interactions come between two of its sentences
+            self._broken[open_group] = self.now()  # interactions come between two of its sentences
             self.script_breaks["soft"] += 1
         segment = _segment(item)
         if air_class(item.request.kind) == SCRIPT and segment in self._broken:
             out += self._set_state(POST_INTERRUPT)
-            bridge = self.bridge_source() if self.bridges else None
+            bridge = self.bridge_source() if self._bridge_fits(self._broken[segment]) else None
             if bridge is not None:
                 self._after_bridge = item
+                self._last_bridge_at = self.now()
                 return out + self._play(bridge, after_gap=after_gap, state=POST_INTERRUPT)
         if item.interrupted or segment in self._broken:
             return out + self._resume(item, after_gap=after_gap)
         return out + self._play(item, after_gap=after_gap) + self._announce_needed()
+
+    def _bridge_fits(self, broken_at: float) -> bool:
+        """A bridge line ("好，我们接着说") after a real digression, not after every quick answer,
+        and not again within ``BRIDGE_EVERY_S`` (a room that keeps saying it sounds canned)."""
+        now = self.now()
+        if not self.bridges or now - broken_at < BRIDGE_AFTER_S:
+            return False
+        return self._last_bridge_at is None or now - self._last_bridge_at >= BRIDGE_EVERY_S
 
     def _announce_needed(self) -> list:
         """Tell the TTS stage which utterance the player is waiting for, once."""
@@ -502,7 +516,7 @@ class PlayerStateMachine:
             return out
         self.interrupts += 1
         if air_class(item.request.kind) == SCRIPT and _segment(item) not in self._broken:
-            self._broken[_segment(item)] = "soft" if soft else "hard"
+            self._broken[_segment(item)] = self.now()
             self.script_breaks["soft" if soft else "hard"] += 1
         reason = self.queue.stale_reason(item)
         if reason:

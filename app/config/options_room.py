@@ -163,7 +163,7 @@ DIRECTOR = SectionSpec("director", "直播节奏（讲解、回答、感谢的�
     Option("director", "thanks_share_max", Float(0, 1), 0.15,
            "感谢（礼物、欢迎、关注、点赞）合计最多占多少时间（1=不限）", "thanks together: at most this share of "
            "the air (1 = no limit)"),
-    Option("director", "answer_share_max", Float(0, 1), 0.35,
+    Option("director", "answer_share_max", Float(0, 1), 0.3,
            "回答观众提问最多占多少时间，超出的提问记录原因后不回答（1=不限）", "answers to questions: at most this "
            "share of the air; beyond it a question is left with the reason (1 = no limit)"),
     Option("director", "answer_wait_max_s", Float(0, 120), 3.0,

@@ -17,7 +17,7 @@ class DirectorSettings:
     break_wait_s: float = 8.0  # a thank-you waits up to this long for the end of a script segment
     # budgets (fractions of the air, i.e. of each minute)
     thanks_share_max: float = 0.15  # gift thanks, welcomes, follows, likes together
-    answer_share_max: float = 0.35  # answers to viewers' questions (with the floor and thanks: 100 %)
+    answer_share_max: float = 0.30  # answers to viewers' questions (floor + budgets + bridges, reminders: 100 %)
     # where a cut falls: at or below this priority an item cuts within one chunk (large gifts,
     # operator 插播, emergencies); anything else waits for the current sentence to end
     urgent_priority: int = int(Priority.GIFT_LARGE)

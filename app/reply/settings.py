@@ -53,7 +53,7 @@ class ReplySettings:
     thanks_min_interval: float = 20.0  # between two share / two fans-club thanks
     # ---- airtime budgets ([director]) ------------------------------------------------------
     thanks_share_max: float = 0.15  # thanks together: at most this share of the air
-    answer_share_max: float = 0.35  # answers to questions: at most this share of the air
+    answer_share_max: float = 0.30  # answers to questions: at most this share of the air
     answer_wait_max_s: float = 3.0  # a new answer may wait at most this long behind queued answers
     llm_answer_estimate_s: float = 8.0  # airtime booked for an LLM answer before its length is known
     faq_readings: int = 2  # FAQ answer readings rendered and synthesised ahead per rule

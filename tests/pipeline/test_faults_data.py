@@ -73,15 +73,17 @@ def test_bad_data_does_not_break_the_record_and_the_spoken_log_equals_what_playe
     feed = report["feed"]
     assert feed["detail"]["published"] >= 6, feed
     kinds = {p["kind"] for p in report["played"]}
-    assert "script" in kinds and "gift" in kinds, kinds
+    assert {"gift", "reply"} <= kinds, kinds  # (buyers first: the script may not have had its turn yet)
+    # the absurd gift is counted as a bad frame at decode and skipped, not thanked for 2^80 diamonds
+    assert feed["detail"]["out_of_range"] == 1, feed
+    assert not any("1099511627776" in p["text"] for p in report["played"])
 
     # the spoken log equals what was played, row for row
     with SpokenLog(db) as spoken:
         rows = spoken.query()
     logged = [r.utterance_id for r in rows]
     played = sorted(report["played"], key=lambda p: p["started_at"])
-    big = next(p["id"] for p in played if "1099511627776" in p["text"])  # the absurd gift was thanked …
-    assert len(logged) - logged.index(big) >= 3, f"… and the log stopped there: {logged}"  # … and more followed
+    assert len(logged) >= 3 and played[-1]["started_at"] > 3.0, f"the log stopped early: {logged}"  # past the 10 MB frame
     assert list(dict.fromkeys(logged)) == [p["id"] for p in played]
     assert logged == merged([s.id for s in sink.segments if s.id])
     assert [r.text for r in rows if not r.resumed] == [p["text"] for p in played]
