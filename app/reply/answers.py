@@ -76,7 +76,8 @@ class AnswerDesk:
         self._bank: dict[tuple[str | None, str], deque[str]] = {}
         self._waiting: dict[tuple[str | None, str], str] = {}  # rule -> answer id not yet started
         self._keys: dict[str, tuple[str | None, str]] = {}  # answer id -> rule
-        # answers on their way (keyword answer ids, LLM job ids): [seconds they take, heard since]
+        # answers on their way (keyword answer ids, LLM job ids): [seconds they take, heard since,
+        # forgotten after] (past its deadline an answer not heard is gone, whether we heard so or not)
         self._in_flight: dict[str, list] = {}
 
     # ---- FAQ -----------------------------------------------------------------------------
@@ -138,16 +139,16 @@ class AnswerDesk:
 
     # ---- how long a new answer would wait ------------------------------------------------
 
-    def on_the_way(self, key: str, cost: float) -> None:
-        self._in_flight[key] = [cost, None]
+    def on_the_way(self, key: str, cost: float, deadline: float) -> None:
+        self._in_flight[key] = [cost, None, deadline]
 
     def queue_wait(self, now: float) -> float:
         """Seconds of answers to be heard before a new one: those waiting, and what is left of
         the one playing (from the estimate of their length)."""
         total = 0.0
-        for key, (cost, since) in list(self._in_flight.items()):
+        for key, (cost, since, deadline) in list(self._in_flight.items()):
             left = cost if since is None else cost - (now - since)
-            if left <= 0:
+            if left <= 0 or (since is None and now > deadline):
                 del self._in_flight[key]
             else:
                 total += left

@@ -399,7 +399,7 @@ class ReplyPolicy:
                                 original=original, viewer=nickname, comment=text, product=match.product)
         self._paid(answer_id, self._answers.budget, cost)
         self._answers.answering(match, answer_id)
-        self._answers.on_the_way(answer_id, cost)
+        self._answers.on_the_way(answer_id, cost, now + s.stale_reply)
         out.append(QuestionSeen(msg_id=event.msg_id, ts=event.ts or now, viewer=nickname, text=text,
                                 product=match.product, answer="rule", answer_id=answer_id))
         self._prefetch(ahead, out)
@@ -417,7 +417,7 @@ class ReplyPolicy:
         job = ReplyJob(id=self._new_id("llm"), question=text, nickname=nickname, product=self._product,
                        priority=priority, deadline=now + s.stale_llm, source_event=event.msg_id)
         out.append(job)
-        self._answers.on_the_way(job.id, s.llm_answer_estimate_s)
+        self._answers.on_the_way(job.id, s.llm_answer_estimate_s, job.deadline)
         out.append(QuestionSeen(msg_id=event.msg_id, ts=event.ts or now, viewer=nickname, text=text,
                                 product=self._product, answer="llm", answer_id=job.id))
         self.replies["llm"] += 1

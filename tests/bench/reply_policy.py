@@ -20,7 +20,7 @@ from collections import Counter
 
 from app.events import GiftInfo, LikeInfo, LiveEvent, ReplyJob, SpeechRequest, User
 from app.reply import ReplyPolicy, ReplySettings
-from app.reply.rules import keyword_rule_matcher
+from app.reply.answers import LibraryFaq
 from app.text.keywords import KeywordMatcher, KeywordRule
 from app.text.variants import Renderer
 from tests.bench.common import percentile, print_table, write_json
@@ -29,11 +29,11 @@ CHATTER = ["主播好", "好看", "666", "来了来了", "支持一下", "哈哈
 QUESTIONS = ["这个多少钱", "怎么洗", "有没有大码", "发货快吗", "什么材质的", "能便宜点吗", "包邮吗", "几天到"]
 
 
-def rules(n: int) -> KeywordMatcher:
+def rules(n: int) -> list[KeywordRule]:
     out = [KeywordRule(id="price", any=("多少钱", "价格"), reply="{亲|宝宝}，现在只要${price}", product="p0"),
            KeywordRule(id="ship", any=("包邮", "发货"), reply="{全国包邮|包邮哦}，48小时内发货")]
     out += [KeywordRule(id=f"r{i}", any=(f"关键词{i}",), reply=f"回答{i}") for i in range(n - 2)]
-    return KeywordMatcher(out)
+    return out
 
 
 def synthetic_room(n: int, rate: float, seed: int = 7) -> list[tuple[float, LiveEvent]]:
@@ -67,8 +67,11 @@ def synthetic_room(n: int, rate: float, seed: int = 7) -> list[tuple[float, Live
 
 def run(n: int, rate: float) -> dict:
     render = Renderer(1).render
-    match = keyword_rule_matcher(rules(60), render, lambda slug: {"price": "59元"})
-    p = ReplyPolicy(settings=ReplySettings(llm_enabled=True), match_rule=match, product="p0")
+    every = rules(60)
+    matcher = KeywordMatcher(every)
+    faq = LibraryFaq(lambda: matcher, render, lambda slug: {"price": "59元"},
+                     lambda slug: [r for r in every if r.product in (None, slug)])
+    p = ReplyPolicy(settings=ReplySettings(llm_enabled=True), faq=faq, product="p0")
     room = synthetic_room(n, rate)
     costs, outputs = [], Counter()
     next_tick = room[0][0]

@@ -221,3 +221,11 @@ def test_a_question_whose_answer_would_wait_too_long_behind_others_is_left_with_
     p._on_player(PlaybackStarted(id=first.id, kind="reply", text=first.text, priority=0, duration_s=4.0))
     p._on_player(PlaybackFinished(id=first.id))
     assert speech(p.handle(comment(user("c"), "问题2"), now=T0 + 2)), "nothing queued any more: answered"
+
+
+def test_an_answer_never_heard_of_again_stops_holding_the_queue_at_its_deadline():
+    faq = Faq({"cup": [(f"r{i}", f"问题{i}", "这个问题的回答大概要说四五秒钟的样子", 0) for i in range(2)]})
+    p = policy(faq, answer_wait_max_s=3.0, user_cooldown=0, answer_share_max=1.0, stale_reply=30.0)
+    assert speech(p.handle(comment(user("a"), "问题0"), now=T0))  # then nothing: lost on the way
+    assert [q.reason for q in seen(p.handle(comment(user("b"), "问题1"), now=T0 + 10))] == ["answer_queue"]
+    assert speech(p.handle(comment(user("c"), "问题1"), now=T0 + 31)), "past its deadline it is gone"
