@@ -145,7 +145,8 @@ class Runtime:
 
         db_path = wiring.resolve(snap, "store", "db_path")
         self.spoken_log = SpokenLog(db_path)
-        self._stages.append(SpokenLogRecorder(self.bus, self.spoken_log))
+        self._stages.append(SpokenLogRecorder(self.bus, self.spoken_log, demo=self.demo,
+                                              product_name=self._product_name))
         self.event_log = EventLog(db_path, retention_days=snap.get("store", "event_retention_days"),
                                   max_events=snap.get("store", "max_events"))
         self._start_stage(EventLogRecorder(self.bus, self.event_log))
@@ -327,6 +328,10 @@ class Runtime:
     def _first_product(self) -> str | None:
         products = self.library.products(enabled_only=True)
         return products[0].slug if products else None
+
+    def _product_name(self, slug: str) -> str | None:
+        product = self.library.get(slug)
+        return product.name if product else None
 
     def _product_values(self, slug: str | None) -> dict:
         product = self.library.get(slug) if slug else None
