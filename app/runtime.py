@@ -26,6 +26,7 @@ from app.content.timed import TimedTaskError
 from app.live.listener import FeedListener
 from app.live.replay import ReplayServer
 from app.logs import get_logger
+from app.playfile import PlayFileError, prepare_play_file
 from app.reply.policy import ReplyPolicy
 from app.reply.rules import keyword_rule_matcher
 from app.run_report import RunRecorder
@@ -100,6 +101,7 @@ class Runtime:
         self._llm_client = None
         self.spoken_log: SpokenLog | None = None
         self.event_log: EventLog | None = None
+        self._speech_dir: Path | None = None  # where utterances' WAVs are written during a run
         self.notes: list[str] = []
 
     @staticmethod
@@ -154,7 +156,7 @@ class Runtime:
         rate = snap.get("audio", "sample_rate")
         setup = wiring.tts_setup(snap, output_rate=rate, espeak_only=self.demo)
         self.notes += setup.notes
-        out_dir = paths.data_dir() / "cache" / "speech"
+        out_dir = self._speech_dir = paths.data_dir() / "cache" / "speech"
         shutil.rmtree(out_dir, ignore_errors=True)  # utterances of an earlier run are never replayed
         self.tts = TtsPool(self.bus, servers=setup.servers, voices=setup.voices, out_dir=out_dir,
                            cache_dir=setup.cache_dir, settings=setup.settings, text_filter=self.compliance)
@@ -287,6 +289,33 @@ class Runtime:
             self.reply.set_product(cmd.slug)
         elif isinstance(cmd, events.ReloadConfig):
             self.config.reload(force=True)
+        elif isinstance(cmd, events.PlayFile):  # decoding may take a moment: not on the bus thread
+            threading.Thread(target=self._play_file, args=(cmd, f"file-{next(self._ids)}"),
+                             name="play-file", daemon=True).start()
+
+    def _play_file(self, cmd: events.PlayFile, utterance_id: str) -> None:
+        """插播音频: the file goes to the player as a ready say_now item; a file that cannot be
+        played is reported to the operator, and the room goes on."""
+        tts, out_dir = self.tts, self._speech_dir
+        if tts is None or out_dir is None:
+            return
+        try:
+            ready = prepare_play_file(cmd, utterance_id=utterance_id, out_dir=out_dir,
+                                      sample_rate=tts.settings.post.output_rate,
+                                      target_dbfs=tts.settings.post.target_dbfs,
+                                      peak_dbfs=tts.settings.post.peak_dbfs)
+        except PlayFileError as exc:
+            log.warning("%s", exc)
+            self.bus.publish(Channel.SYSTEM, events.ErrorReport(component="插播音频", message=str(exc),
+                                                                 ts=time.time()))
+            return
+        except Exception as exc:  # bad data from outside never kills a thread silently
+            log.exception("play file %s failed", cmd.path)
+            self.bus.publish(Channel.SYSTEM, events.ErrorReport(
+                component="插播音频", message=f"插播音频失败：{type(exc).__name__}: {exc}", ts=time.time()))
+            return
+        log.info("play file %s as %s (%.1f s)", cmd.path, utterance_id, ready.duration_s)
+        self.bus.publish(Channel.SPEECH_READY, ready)
 
     # ---- hot reload ----------------------------------------------------------------------------
 
