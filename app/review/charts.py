@@ -87,7 +87,7 @@ def airtime_chart(data: ReviewData) -> Chart:
     for c in AIR_CLASSES:
         values = data.airtime[c]
         ax.bar(xs, values, bottom=bottom, label=AIR_CLASS_ZH[c], color=AIR_COLORS[c], width=0.8)
-        bottom = [b + v for b, v in zip(bottom, values)]
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_ylabel("秒")
     ax.set_ylim(0, 60)
     ax.legend(loc="upper right", ncols=4, frameon=False, fontsize=9)
@@ -111,7 +111,7 @@ def answers_chart(data: ReviewData) -> Chart:
     for label, values, color in (("已回答", data.answered, "#16a34a"), ("未回答", data.unanswered, "#dc2626"),
                                  ("未处理完", data.waiting, "#9ca3af")):
         ax.bar(xs, values, bottom=bottom, label=label, color=color, width=0.8)
-        bottom = [b + v for b, v in zip(bottom, values)]
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_ylabel("个问题")
     ax.legend(loc="upper right", ncols=3, frameon=False, fontsize=9)
     return Chart("answers", "提问的回答情况（按提问时间，每分钟）", fig)

@@ -87,7 +87,7 @@ class ReviewData:
 
 def latency_bin_labels() -> list[str]:
     out = []
-    for lo, hi in zip(LATENCY_BINS, LATENCY_BINS[1:]):
+    for lo, hi in zip(LATENCY_BINS, LATENCY_BINS[1:], strict=False):
         out.append(f"{lo:g} 秒以上" if math.isinf(hi) else f"{lo:g}–{hi:g} 秒")
     return out
 

@@ -152,5 +152,5 @@ def write_review(data: ReviewData, out_dir: str | Path | None = None, charts: li
     _write_csv(folder / "replacements.csv", ["时间", "过滤前原文", "播出内容", "改动"],
                [[_t(r.at), r.original, r.spoken, "；".join(r.changes)] for r in data.replacements])
     _write_csv(folder / "latency.csv", ["回答用时", "问题数"],
-               [[label, n] for label, n in zip(latency_bin_labels(), data.latency_histogram())])
+               [[label, n] for label, n in zip(latency_bin_labels(), data.latency_histogram(), strict=True)])
     return page

@@ -135,5 +135,7 @@ class SpokenLogRecorder:
         for sub in self._subs:
             self._bus.unsubscribe(sub)
         self._subs = []
-        self._guard(self.sessions.end_session, self.session_id, self._clock(), "stopped")
+        now = self._clock()
+        self._guard(self._log.close_session_rows, self.session_id, now)
+        self._guard(self.sessions.end_session, self.session_id, now, "stopped")
         self.sessions.close()

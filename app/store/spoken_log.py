@@ -194,6 +194,13 @@ class SpokenLog:
                 self._db.execute("DELETE FROM pending_hits WHERE utterance_id=?", (utterance_id,))
             return cur.rowcount > 0
 
+    def close_session_rows(self, session_id: int, at: float) -> int:
+        """The run stopped: what was still playing was cut there (interrupted, ended at ``at``)."""
+        with self._lock:
+            cur = self._db.execute("UPDATE spoken SET ended_at = ?, interrupted = 1 "
+                                   "WHERE session_id = ? AND ended_at IS NULL", (at, session_id))
+            return cur.rowcount
+
     def mark_finished(self, utterance_id: str, at: float | None = None) -> bool:
         return self._close_row(utterance_id, at, interrupted=False)
 

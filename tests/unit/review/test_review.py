@@ -79,7 +79,7 @@ def test_every_chart_draws_the_numbers_in_the_database(run_db):
         latencies = [r[0] for r in con.execute(
             "SELECT latency_s FROM questions WHERE session_id = ? AND state = 'answered'", (s1,))]
     bins = [0, 3, 5, 10, 20, 30, float("inf")]
-    hist = [sum(1 for v in latencies if lo <= v < hi) for lo, hi in zip(bins, bins[1:])]
+    hist = [sum(1 for v in latencies if lo <= v < hi) for lo, hi in zip(bins, bins[1:], strict=False)]
     assert _series(charts["latency"], "已回答的问题") == hist == [1, 1, 1, 1, 0, 0]
 
     diamonds = _per_minute_sql(db, "SELECT CAST((ts - ?) / 60 AS INT), SUM(json_extract(event, '$.gift.count') "
@@ -93,7 +93,7 @@ def test_every_chart_draws_the_numbers_in_the_database(run_db):
             "FROM live_events WHERE type = 'gift' AND ts BETWEEN ? AND ? GROUP BY nickname ORDER BY d DESC",
             (t0, run["end"])).fetchall()
     ax = charts["gifters"].figure.axes[0]
-    ticks = sorted(zip(ax.get_yticks(), (t.get_text() for t in ax.get_yticklabels())), reverse=True)
+    ticks = sorted(zip(ax.get_yticks(), (t.get_text() for t in ax.get_yticklabels()), strict=True), reverse=True)
     names_top_down = [name for _, name in ticks]
     assert names_top_down == [g[0] for g in gifters] == ["榜一大哥", "阿花", "小美"]
     assert _series(charts["gifters"], "钻石") == [g[1] for g in gifters]

@@ -40,7 +40,7 @@ def test_export_log_reads_the_db_path_of_the_config(tmp_path):
     assert run.returncode == 0, run.stderr
     rows = list(csv.reader(io.StringIO(run.stdout)))
     assert tuple(rows[0]) == CSV_COLUMNS
-    row = dict(zip(CSV_COLUMNS, rows[1]))
+    row = dict(zip(CSV_COLUMNS, rows[1], strict=True))
     assert len(rows) == 2 and row["编号"] == "new"
     assert (row["商品"], row["观众"], row["观众弹幕"], row["过滤前原文"], row["播出内容"], row["场次"]) == (
         "保温杯", "小美", "好用吗", "最好用的哦", "很好用的哦", "3")

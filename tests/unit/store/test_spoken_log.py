@@ -216,7 +216,12 @@ def test_one_recorder_is_one_session_and_keeps_the_questions(tmp_path):
         first = rec.session_id
         rec.close()
         rec2 = SpokenLogRecorder(bus, log, clock=clock)
+        bus.publish(events.Channel.PLAYER_STATE, events.PlaybackStarted(
+            id="cut", kind="script", text="停止时正在说", priority=10, duration_s=5.0))
+        assert _wait(lambda: len(log.query(session_id=rec2.session_id)) == 1)
         rec2.close()
+        cut = log.query(session_id=rec2.session_id)[0]
+        assert (cut.interrupted, cut.ended_at) == (True, 1040.0), "what played at 停止 was cut there"
     with SessionLog(tmp_path / "log.sqlite3") as sessions:
         newest, oldest = sessions.sessions()
         assert (oldest.session_id, oldest.started_at, oldest.ended_at, oldest.end_reason, oldest.demo) == (
