@@ -199,6 +199,7 @@ class DashboardView(QWidget):
         self.right_split.setStretchFactor(0, 3)
         self.right_split.setStretchFactor(1, 3)
         self.right_split.setStretchFactor(2, 1)
+        self.right_split.setSizes([260, 200, 90])  # the questions first: they are what sells
 
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(queue_box)

@@ -64,6 +64,7 @@ class DashboardState:
             return
         self.stopped = True
         self.now = None
+        self.on_air = None  # nothing is being sold once the room is stopped
         self.health.pop("audio", None)  # its "播放中" was the stopped player's last word
 
     def feed(self, batch: list) -> None:

@@ -356,7 +356,7 @@ class SpokenRecordModel(_TableModel):
         if col == 7:
             return _route_zh(e.route)
         if e.ended_at is None:
-            return "播放中或未结束"
+            return "进行中"
         state = "被打断" if e.interrupted else "播完"
         return f"{state}（续播）" if e.resumed else state
 

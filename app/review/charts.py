@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from matplotlib import font_manager, rcParams
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from app.review.data import ReviewData, latency_bin_labels
 from app.store.labels import AIR_CLASS_ZH, AIR_CLASSES
@@ -88,7 +89,7 @@ def airtime_chart(data: ReviewData) -> Chart:
         values = data.airtime[c]
         ax.bar(xs, values, bottom=bottom, label=AIR_CLASS_ZH[c], color=AIR_COLORS[c], width=0.8)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    ax.set_ylabel("秒")
+    ax.set_ylabel("秒", rotation=0, labelpad=10)
     ax.set_ylim(0, 60)
     ax.legend(loc="upper right", ncols=4, frameon=False, fontsize=9)
     return Chart("airtime", "播出时长构成（每分钟）", fig)
@@ -99,7 +100,8 @@ def activity_chart(data: ReviewData) -> Chart:
     xs = _minutes_axis(ax, data)
     ax.bar(xs, data.comments, label="弹幕", color="#93c5fd", width=0.8)
     ax.plot(xs, data.questions_asked, label="提问", color="#dc2626", marker="o", markersize=3, linewidth=1.5)
-    ax.set_ylabel("条")
+    ax.set_ylabel("条", rotation=0, labelpad=10)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="upper right", ncols=2, frameon=False, fontsize=9)
     return Chart("activity", "弹幕与提问（每分钟）", fig)
 
@@ -112,7 +114,8 @@ def answers_chart(data: ReviewData) -> Chart:
                                  ("未处理完", data.waiting, "#9ca3af")):
         ax.bar(xs, values, bottom=bottom, label=label, color=color, width=0.8)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    ax.set_ylabel("个问题")
+    ax.set_ylabel("问题数")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="upper right", ncols=3, frameon=False, fontsize=9)
     return Chart("answers", "提问的回答情况（按提问时间，每分钟）", fig)
 
@@ -124,7 +127,8 @@ def latency_chart(data: ReviewData) -> Chart:
     else:
         labels = latency_bin_labels()
         ax.bar(labels, data.latency_histogram(), label="已回答的问题", color="#16a34a", width=0.7)
-        ax.set_ylabel("个问题")
+        ax.set_ylabel("问题数")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("从提问到回答开始播出的时间")
     return Chart("latency", "回答用时分布", fig)
 
@@ -133,7 +137,7 @@ def gifts_chart(data: ReviewData) -> Chart:
     fig, ax = _figure()
     xs = _minutes_axis(ax, data)
     ax.bar(xs, data.diamonds, label="钻石", color="#f59e0b", width=0.8)
-    ax.set_ylabel("钻石")
+    ax.set_ylabel("钻石", rotation=0, labelpad=14)
     return Chart("gifts", "礼物价值（每分钟，钻石）", fig)
 
 
@@ -150,6 +154,7 @@ def _ranking(key: str, title: str, names: list[str], values: list[float], label:
     ax.bar_label(bars, padding=3, fontsize=9)
     ax.set_yticks(ys, [n if len(n) <= 24 else n[:23] + "…" for n in names])
     ax.set_xlabel(unit)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return Chart(key, title, fig)
 
 
