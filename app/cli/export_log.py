@@ -98,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
     filters = {"text": args.text, "viewer": args.viewer, "session_id": args.session}
     with SpokenLog(db) as spoken:
         if args.out == "-":
+            if hasattr(sys.stdout, "reconfigure"):  # a redirected stdout on Windows is not UTF-8 by itself
+                sys.stdout.reconfigure(encoding="utf-8")
             count = spoken.export_csv(sys.stdout, args.since, args.until, **filters)
         else:
             with open(args.out, "w", encoding="utf-8-sig", newline="") as f:  # BOM: Excel reads UTF-8

@@ -129,7 +129,7 @@ def load_review(db: str | Path, session_id: int | None = None) -> ReviewData:
 def _live_events(db: Path, start: float, end: float | None) -> list[tuple[float, str, str, dict]]:
     """(ts, type, nickname, event) of the event log inside the session; [] when the file has
     no event log (runs before it existed)."""
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)  # as_uri: Windows paths, 中文 names
     try:
         rows = con.execute("SELECT ts, type, nickname, event FROM live_events WHERE ts >= ? AND ts <= ? "
                            "AND type IN ('comment', 'gift') ORDER BY ts",

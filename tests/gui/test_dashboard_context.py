@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 import wave
+from pathlib import Path
 
 from PyQt6.QtCore import Qt
 
@@ -176,3 +177,71 @@ def test_mic_problem_names_a_missing_microphone_and_a_missing_portaudio():
 
     msg = mic_problem(no_portaudio)
     assert "PortAudio library not found" in msg and "缺少录音组件" in msg
+
+
+class _StandinMic:
+    """sounddevice's surface as the dialog uses it, for a machine with no microphone: a default
+    input device at 16 kHz whose stream delivers a 440 Hz tone in 100 ms blocks while started."""
+
+    def __init__(self):
+        self.streams = []
+
+    def query_devices(self, kind=None):
+        return {"name": "测试麦克风", "max_input_channels": 1, "default_samplerate": 16000.0}
+
+    def InputStream(self, *, samplerate, channels, dtype, callback):  # noqa: N802 - sounddevice's name
+        import numpy as np
+
+        mic = self
+
+        class Stream:
+            def __init__(self):
+                self.t = 0
+
+            def start(self):
+                mic.streams.append(self)
+
+            def feed(self, blocks):
+                for _ in range(blocks):
+                    n = samplerate // 10
+                    t = (self.t + np.arange(n)) / samplerate
+                    self.t += n
+                    callback((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[:, None], n, None, None)
+
+            def stop(self):
+                pass
+
+            def close(self):
+                pass
+
+        return Stream()
+
+
+def test_record_dialog_records_saves_and_hands_the_file_over(qtbot, tmp_path, monkeypatch):
+    import numpy as np
+
+    from app import paths
+    from app.audio.wav import read_wav
+    from ui.mic_record import RecordDialog
+
+    monkeypatch.setattr(paths, "_chosen", paths.UserRoot(tmp_path, per_user=False, app_dir=tmp_path))
+    mic = _StandinMic()
+    dialog = RecordDialog(loader=lambda: mic)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    got = []
+    dialog.recorded.connect(got.append)
+    assert not dialog.play_button.isEnabled()
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    mic.streams[0].feed(15)  # 1.5 s spoken into the microphone
+    qtbot.waitUntil(lambda: "1.5 / 60 秒" in dialog.meter.text(), timeout=2000)
+    qtbot.mouseClick(dialog.stop_button, Qt.MouseButton.LeftButton)
+    assert dialog.play_button.isEnabled() and "已录 1.5 秒" in dialog.meter.text()
+    qtbot.mouseClick(dialog.play_button, Qt.MouseButton.LeftButton)
+    assert len(got) == 1
+    saved = Path(got[0])
+    assert saved.parent == tmp_path / "data" / "recordings" and saved.suffix == ".wav"
+    pcm = read_wav(saved)
+    assert pcm.rate == 16000 and len(pcm.samples) == 24000
+    spectrum = np.abs(np.fft.rfft(pcm.samples.astype(np.float32)))
+    assert abs(np.fft.rfftfreq(len(pcm.samples), 1 / 16000)[int(np.argmax(spectrum))] - 440) < 2
