@@ -28,6 +28,7 @@ from PyQt6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -67,6 +68,7 @@ class DashboardView(QWidget):
         self._products = products or (lambda: [])
         self._ai_label = ai_label
         self._last_dir = ""
+        self._sized = False
         self._build()
         # Waiting times, dead air and events/s move even when no event arrives.
         self._tick = QTimer(self)
@@ -157,7 +159,7 @@ class DashboardView(QWidget):
         ql.setContentsMargins(4, 4, 4, 4)
         ql.addWidget(self.queue_view)
 
-        events_box = QGroupBox("最近事件")
+        events_box = QWidget()
         el = QVBoxLayout(events_box)
         el.setContentsMargins(4, 4, 4, 4)
         filters = QHBoxLayout()
@@ -174,7 +176,7 @@ class DashboardView(QWidget):
         el.addLayout(filters)
         el.addWidget(self.feed_view)
 
-        tts_box = QGroupBox("语音服务器")
+        tts_box = QWidget()
         tl2 = QVBoxLayout(tts_box)
         tl2.setContentsMargins(4, 4, 4, 4)
         self.tts_table = QTableWidget(0, 3)
@@ -192,14 +194,18 @@ class DashboardView(QWidget):
         self.question_view.setObjectName("questionView")
         qbl.addWidget(self.question_view)
 
+        # Recent events and the TTS servers share one pane (the status bar shows voice health
+        # too): at 1366×768 three panes left each too short to read.
+        self.side_tabs = QTabWidget()
+        self.side_tabs.setDocumentMode(True)
+        self.side_tabs.addTab(events_box, "最近事件")
+        self.side_tabs.addTab(tts_box, "语音服务器")
+
         self.right_split = QSplitter(Qt.Orientation.Vertical)
         self.right_split.addWidget(questions_box)
-        self.right_split.addWidget(events_box)
-        self.right_split.addWidget(tts_box)
-        self.right_split.setStretchFactor(0, 3)
-        self.right_split.setStretchFactor(1, 3)
-        self.right_split.setStretchFactor(2, 1)
-        self.right_split.setSizes([260, 200, 90])  # the questions first: they are what sells
+        self.right_split.addWidget(self.side_tabs)
+        self.right_split.setStretchFactor(0, 1)
+        self.right_split.setStretchFactor(1, 1)
 
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(queue_box)
@@ -222,14 +228,22 @@ class DashboardView(QWidget):
 
     def save_layout(self, settings: QSettings) -> None:
         settings.setValue("dashboard/split", self.split.saveState())
-        settings.setValue("dashboard/right_split3", self.right_split.saveState())
+        settings.setValue("dashboard/right_split_q", self.right_split.saveState())
 
     def restore_layout(self, settings: QSettings) -> None:
-        # right_split3: the right side gained the questions pane; an older two-pane state is not reused
-        for key, splitter in (("dashboard/split", self.split), ("dashboard/right_split3", self.right_split)):
+        # right_split_q: the right side is now questions | events+servers; the older state is not reused
+        for key, splitter in (("dashboard/split", self.split), ("dashboard/right_split_q", self.right_split)):
             state = settings.value(key)
             if state is not None:
                 splitter.restoreState(state)
+                self._sized = True
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._sized:  # first show, nothing remembered: the questions get the most room
+            self._sized = True
+            h = max(300, self.right_split.height())
+            self.right_split.setSizes([int(h * 0.5), int(h * 0.5)])
 
     # ---- input ---------------------------------------------------------------------------------
 

@@ -182,7 +182,7 @@ class ReviewView(QWidget):
         self.data, self.charts = data, charts
         s = data.session
         self.title.setText(f"直播复盘 · 第 {s.session_id} 场" + ("（演示模式）" if s.demo else ""))
-        self.subtitle.setText(session_title(s))
+        self.subtitle.setText("\n".join([session_title(s), *data.notes]))
         while self.cards.count():
             w = self.cards.takeAt(0).widget()
             if w is not None:

@@ -66,6 +66,7 @@ class ReviewData:
     questions: list[QuestionRow] = field(default_factory=list)
     utterances: int = 0
     interrupted: int = 0
+    notes: list[str] = field(default_factory=list)  # what the operator should know about the numbers
 
     @property
     def airtime_total(self) -> dict[str, float]:
@@ -119,23 +120,28 @@ def load_review(db: str | Path, session_id: int | None = None) -> ReviewData:
     # A session whose process died has no end: it cannot have lasted past the next one's start.
     later = [s.started_at for s in all_sessions if s.started_at > chosen.started_at]
     limit = chosen.ended_at if chosen.ended_at is not None else (min(later) if later else None)
-    live = _live_events(db, chosen.started_at, limit)
+    live, oldest = _live_events(db, chosen.started_at, limit)
     end = chosen.ended_at or max([chosen.started_at]
                                  + [e.ended_at or e.started_at for e in spoken]
                                  + [ts for ts, *_ in live] + [q.ts for q in questions])
-    return _build(chosen, chosen.started_at, end, spoken, live, questions)
+    data = _build(chosen, chosen.started_at, end, spoken, live, questions)
+    if not live and oldest is not None and oldest > chosen.started_at:
+        data.notes.append("这一场的弹幕和礼物记录已超过保留期被清理（config.ini 的 [store] event_retention_days），"
+                          "图中弹幕、礼物为 0；停止或下播时自动保存的复盘网页里仍有当时的数字。")
+    return data
 
 
-def _live_events(db: Path, start: float, end: float | None) -> list[tuple[float, str, str, dict]]:
-    """(ts, type, nickname, event) of the event log inside the session; [] when the file has
-    no event log (runs before it existed)."""
+def _live_events(db: Path, start: float, end: float | None) -> tuple[list[tuple[float, str, str, dict]], float | None]:
+    """(ts, type, nickname, event) of the event log inside the session, and the oldest event
+    still kept (older ones went with the retention); [] when the file has no event log."""
     con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)  # as_uri: Windows paths, 中文 names
     try:
         rows = con.execute("SELECT ts, type, nickname, event FROM live_events WHERE ts >= ? AND ts <= ? "
                            "AND type IN ('comment', 'gift') ORDER BY ts",
                            (start, end if end is not None else math.inf)).fetchall()
+        oldest = con.execute("SELECT MIN(ts) FROM live_events").fetchone()[0]
     except sqlite3.OperationalError:  # no such table
-        return []
+        return [], None
     finally:
         con.close()
     out = []
@@ -145,7 +151,7 @@ def _live_events(db: Path, start: float, end: float | None) -> list[tuple[float,
         except ValueError:  # a damaged row is skipped, never fatal
             continue
         out.append((ts, type_, nickname, event if isinstance(event, dict) else {}))
-    return out
+    return out, oldest
 
 
 def _build(session: Session, start: float, end: float, spoken: list[SpokenEntry],

@@ -81,7 +81,7 @@ _CSS = """
 body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC","Noto Sans SC",sans-serif;margin:24px auto;
 max-width:980px;color:#111827;background:#f9fafb}
 h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-left:4px solid #2563eb;padding-left:8px}
-.muted{color:#6b7280}.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:8px;margin-top:14px}
+.muted{color:#6b7280}.note{background:#fffbeb;border:1px solid #fde68a;padding:6px 10px;border-radius:6px}.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:8px;margin-top:14px}
 .card{background:#fff;border:1px solid #e5e7eb;border-radius:6px;padding:8px 10px}
 .card b{display:block;font-size:18px}.card span{font-size:12px;color:#6b7280}
 .chart{background:#fff;border:1px solid #e5e7eb;border-radius:6px;padding:6px;margin:8px 0}
@@ -103,6 +103,7 @@ def render_html(data: ReviewData, charts: list[Chart] | None = None) -> str:
              f"<style>{_CSS}</style></head><body>",
              f"<h1>{html.escape(title)}{mode}</h1>",
              f"<div class='muted'>{_t(data.start)} — {_t(data.end)} · 结束方式：{html.escape(ended)}</div>",
+             *[f"<p class='note'>{html.escape(n)}</p>" for n in data.notes],
              f"<div class='cards'>{cards}</div>"]
     for chart in charts:
         parts.append(f"<h2>{html.escape(chart.title)}</h2><div class='chart' id='chart-{chart.key}'>{_svg(chart)}</div>")

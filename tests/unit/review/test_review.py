@@ -49,7 +49,7 @@ def test_every_chart_draws_the_numbers_in_the_database(run_db):
     db, run = run_db
     t0, s1 = run["start"], run["s1"]
     data = load_review(db, s1)
-    assert data.minutes == 4  # 190 s
+    assert data.minutes == 4 and data.notes == []  # 190 s, every event still kept
     charts = {c.key: c for c in make_charts(data)}
 
     # spoken seconds by class per minute: each second of the session sampled from the raw rows
@@ -168,3 +168,20 @@ def test_review_command_writes_the_page_and_lists_sessions(run_db, tmp_path):
     missing = main_py("review", "--db", str(db), "--session", "42")
     assert missing.returncode == 2 and "没有第 42 场" in missing.stderr
     json.dumps(str(page))
+
+
+def test_a_session_whose_events_went_with_the_retention_says_so(tmp_path):
+    from collections import Counter
+
+    from app import events
+    from app.store.event_log import EventLog
+
+    db = tmp_path / "live.sqlite3"
+    run = make_run_db(db)
+    elog = EventLog(db, retention_days=1)  # a later run prunes what is older than a day
+    elog.write([events.LiveEvent(type="comment", msg_id="new", room_id="r", ts=run["start"] + 10 * 86400)],
+               Counter(), now=run["start"] + 10 * 86400)
+    elog.close()
+    data = load_review(db, run["s1"])
+    assert sum(data.comments) == 0 and data.notes and "保留期" in data.notes[0]
+    assert "保留期" in render_html(data)
