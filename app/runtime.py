@@ -26,6 +26,7 @@ from app.content.timed import TimedTaskError
 from app.live.listener import FeedListener
 from app.live.replay import ReplayServer
 from app.logs import get_logger
+from app.playfile import PlayFileError, prepare_play_file
 from app.reply.policy import ReplyPolicy
 from app.reply.rules import library_faq
 from app.run_report import RunRecorder
@@ -103,6 +104,7 @@ class Runtime:
         self._llm_client = None
         self.spoken_log: SpokenLog | None = None
         self.event_log: EventLog | None = None
+        self._speech_dir: Path | None = None  # where utterances' WAVs are written during a run
         self.notes: list[str] = []
 
     @staticmethod
@@ -147,7 +149,8 @@ class Runtime:
 
         db_path = wiring.resolve(snap, "store", "db_path")
         self.spoken_log = SpokenLog(db_path)
-        self._stages.append(SpokenLogRecorder(self.bus, self.spoken_log))
+        self._stages.append(SpokenLogRecorder(self.bus, self.spoken_log, demo=self.demo,
+                                              product_name=self._product_name))
         self.event_log = EventLog(db_path, retention_days=snap.get("store", "event_retention_days"),
                                   max_events=snap.get("store", "max_events"))
         self._start_stage(EventLogRecorder(self.bus, self.event_log))
@@ -155,7 +158,7 @@ class Runtime:
         rate = snap.get("audio", "sample_rate")
         setup = wiring.tts_setup(snap, output_rate=rate, espeak_only=self.demo)
         self.notes += setup.notes
-        out_dir = paths.data_dir() / "cache" / "speech"
+        out_dir = self._speech_dir = paths.data_dir() / "cache" / "speech"
         shutil.rmtree(out_dir, ignore_errors=True)  # utterances of an earlier run are never replayed
         self.tts = TtsPool(self.bus, servers=setup.servers, voices=setup.voices, out_dir=out_dir,
                            cache_dir=setup.cache_dir, settings=setup.settings, text_filter=self.compliance)
@@ -312,6 +315,33 @@ class Runtime:
                 created_at=time.time()))
         elif isinstance(cmd, events.ReloadConfig):
             self.config.reload(force=True)
+        elif isinstance(cmd, events.PlayFile):  # decoding may take a moment: not on the bus thread
+            threading.Thread(target=self._play_file, args=(cmd, f"file-{next(self._ids)}"),
+                             name="play-file", daemon=True).start()
+
+    def _play_file(self, cmd: events.PlayFile, utterance_id: str) -> None:
+        """插播音频: the file goes to the player as a ready say_now item; a file that cannot be
+        played is reported to the operator, and the room goes on."""
+        tts, out_dir = self.tts, self._speech_dir
+        if tts is None or out_dir is None:
+            return
+        try:
+            ready = prepare_play_file(cmd, utterance_id=utterance_id, out_dir=out_dir,
+                                      sample_rate=tts.settings.post.output_rate,
+                                      target_dbfs=tts.settings.post.target_dbfs,
+                                      peak_dbfs=tts.settings.post.peak_dbfs)
+        except PlayFileError as exc:
+            log.warning("%s", exc)
+            self.bus.publish(Channel.SYSTEM, events.ErrorReport(component="插播音频", message=str(exc),
+                                                                 ts=time.time()))
+            return
+        except Exception as exc:  # bad data from outside never kills a thread silently
+            log.exception("play file %s failed", cmd.path)
+            self.bus.publish(Channel.SYSTEM, events.ErrorReport(
+                component="插播音频", message=f"插播音频失败：{type(exc).__name__}: {exc}", ts=time.time()))
+            return
+        log.info("play file %s as %s (%.1f s)", cmd.path, utterance_id, ready.duration_s)
+        self.bus.publish(Channel.SPEECH_READY, ready)
 
     # ---- hot reload ----------------------------------------------------------------------------
 
@@ -356,6 +386,10 @@ class Runtime:
     def _first_product(self) -> str | None:
         products = self.library.products(enabled_only=True)
         return products[0].slug if products else None
+
+    def _product_name(self, slug: str) -> str | None:
+        product = self.library.get(slug)
+        return product.name if product else None
 
     def _product_values(self, slug: str | None) -> dict:
         product = self.library.get(slug) if slug else None

@@ -40,3 +40,9 @@ class Controls:
 
     def switch_product(self, slug: str) -> None:
         self._send("switch_product", events.SwitchProduct(slug=slug), slug)
+
+    def pin_product(self, slug: str | None) -> None:
+        self._send("pin_product", events.PinProduct(slug=slug), slug)
+
+    def play_file(self, path: str, label: str = "", priority: int = int(events.Priority.EMERGENCY)) -> None:
+        self._send("play_file", events.PlayFile(path=path, label=label, priority=priority), path, label, priority)

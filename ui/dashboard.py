@@ -1,17 +1,23 @@
-"""The live dashboard: now playing, the queue, recent events, counters, TTS health, say-now.
+"""The live dashboard: now playing, the product on air (当前讲解), the airtime split, the queue,
+the viewers' questions with their answers, recent events, counters, TTS health, 插播 (text, an
+audio file or a microphone recording), and the AI-content label.
 
 Fed only by ``Bridge.batch`` (already batched to ~10/s on the GUI thread); the views redraw
-once per batch. Commands go through ``Controls`` and return at once.
+once per batch. Commands go through ``Controls`` and return at once. ``set_running(False)``
+after 停止 clears what was playing, so nothing reads 播放中 once the room is stopped.
 """
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QSettings, Qt, QTimer
+from collections.abc import Callable
+from pathlib import Path
+
+from PyQt6.QtCore import QSettings, Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QFrame,
+    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -20,9 +26,9 @@ from PyQt6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -30,10 +36,14 @@ from PyQt6.QtWidgets import (
 from app import events
 from app.events import Priority
 from ui.controls import Controls
+from ui.dashboard_panels import DEFAULT_AI_LABEL, AirtimePanel, Counter, ProductPanel, data_table
 from ui.dashboard_state import DashboardState
-from ui.models import EventFeedModel, QueueModel
+from ui.mic_record import RecordDialog, mic_problem
+from ui.models import EventFeedModel, QuestionModel, QueueModel
 from ui.progress_strip import ProgressStrip
-from ui.texts import EVENT_TYPE_ZH, HEALTH_COLOR, HEALTH_ZH, KIND_ZH, component_label, reason_label
+from ui.texts import EVENT_TYPE_ZH, HEALTH_COLOR, HEALTH_ZH, KIND_ZH, component_label
+
+AUDIO_FILTER = "音频文件 (*.wav *.mp3 *.flac *.ogg *.oga *.aiff *.aif);;所有文件 (*)"
 
 SAY_NOW_PRIORITIES = (
     ("紧急（立即打断）", int(Priority.EMERGENCY)),
@@ -43,56 +53,27 @@ SAY_NOW_PRIORITIES = (
 )
 
 
-def _table(model, stretch_col: int, widths: dict[int, int]) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(24)
-    view.setAlternatingRowColors(True)
-    view.setWordWrap(False)
-    header = view.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    for col, width in widths.items():
-        view.setColumnWidth(col, width)
-    header.setSectionResizeMode(stretch_col, QHeaderView.ResizeMode.Stretch)
-    return view
-
-
-class Counter(QFrame):
-    def __init__(self, title: str):
-        super().__init__()
-        self.setObjectName("counter")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(10, 6, 10, 6)
-        lay.setSpacing(0)
-        self.value = QLabel("0")
-        self.value.setObjectName("counterValue")
-        self.value.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label = QLabel(title)
-        label.setObjectName("counterTitle")
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        lay.addWidget(self.value)
-        lay.addWidget(label)
-
-    def set(self, text: str, tip: str = "") -> None:
-        self.value.setText(text)
-        self.setToolTip(tip)
-
-
 class DashboardView(QWidget):
-    def __init__(self, controls: Controls, *, feed_max: int = 2000, parent=None):
+    notice = pyqtSignal(str, str)  # level, Chinese message (the window's notice bar)
+
+    def __init__(self, controls: Controls, *, feed_max: int = 2000,
+                 products: Callable[[], list[tuple[str, str]]] | None = None,
+                 ai_label: str = DEFAULT_AI_LABEL, parent=None):
         super().__init__(parent)
         self.controls = controls
         self.state = DashboardState()
         self.queue_model = QueueModel(self)
         self.feed_model = EventFeedModel(self, max_rows=feed_max)
+        self.question_model = QuestionModel(self)
+        self._products = products or (lambda: [])
+        self._ai_label = ai_label
+        self._last_dir = ""
+        self._sized = False
         self._build()
         # Waiting times, dead air and events/s move even when no event arrives.
         self._tick = QTimer(self)
-        self._tick.timeout.connect(self._refresh_counters)
+        self._tick.timeout.connect(self._on_tick)
+        self._ticks = 0
         self._tick.start(1000)
 
     # ---- layout --------------------------------------------------------------------------------
@@ -111,10 +92,21 @@ class DashboardView(QWidget):
         self.now_meta = QLabel("")
         self.now_meta.setObjectName("muted")
         self.now_progress = ProgressStrip()
-        tl.addWidget(self.now_text, 0, 0, 1, 3)
+        self.ai_label = QLabel()
+        self.ai_label.setObjectName("aiLabel")
+        self.ai_label.setStyleSheet("QLabel#aiLabel { background: #eef2ff; color: #3730a3; "
+                                    "border: 1px solid #c7d2fe; border-radius: 4px; padding: 1px 6px; }")
+        self.ai_label.setToolTip("观众可见的 AI 内容标识（config.ini 的 [compliance] ai_label_text）；"
+                                 "请同时放在直播画面上")
+        self.set_ai_label(self._ai_label)
+        tl.addWidget(self.now_text, 0, 0, 1, 2)
+        tl.addWidget(self.ai_label, 0, 2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         tl.addWidget(self.now_meta, 1, 0)
         tl.addWidget(self.now_progress, 1, 1, 1, 2)
         tl.setColumnStretch(1, 1)
+        self.product_panel = ProductPanel(self._products, switch=self.controls.switch_product,
+                                          pin=self.controls.pin_product)
+        self.airtime_panel = AirtimePanel()
 
         say = QGroupBox("插播")
         sl = QHBoxLayout(say)
@@ -125,16 +117,24 @@ class DashboardView(QWidget):
             self.say_priority.addItem(label, value)
         self.say_button = QPushButton("插播")
         self.say_button.setObjectName("primary")
+        self.file_button = QPushButton("插播音频文件…")
+        self.file_button.setToolTip("选择一个音频文件（WAV、MP3、FLAC、OGG），按左边选的优先级插播")
+        self.mic_button = QPushButton("录音插播…")
+        self.mic_button.setToolTip("用麦克风录一段话（最长 60 秒）再插播")
         self.skip_button = QPushButton("跳过当前")
         self.clear_button = QPushButton("清空队列")
         sl.addWidget(self.say_text, 1)
         sl.addWidget(self.say_priority)
         sl.addWidget(self.say_button)
+        sl.addWidget(self.file_button)
+        sl.addWidget(self.mic_button)
         sl.addSpacing(12)
         sl.addWidget(self.skip_button)
         sl.addWidget(self.clear_button)
         self.say_button.clicked.connect(self._say_now)
         self.say_text.returnPressed.connect(self._say_now)
+        self.file_button.clicked.connect(self._play_file)
+        self.mic_button.clicked.connect(self._record)
         self.skip_button.clicked.connect(self.controls.skip)
         self.clear_button.clicked.connect(self.controls.clear_queue)
 
@@ -143,21 +143,23 @@ class DashboardView(QWidget):
         self.c_rate = Counter("事件/秒")
         self.c_gifts = Counter("礼物")
         self.c_replies = Counter("回复")
+        self.c_questions = Counter("提问 已答/总数")
         self.c_dropped = Counter("丢弃")
         self.c_interrupts = Counter("打断")
         self.c_dead = Counter("冷场")
-        for c in (self.c_rate, self.c_gifts, self.c_replies, self.c_dropped, self.c_interrupts, self.c_dead):
+        for c in (self.c_rate, self.c_gifts, self.c_replies, self.c_questions, self.c_dropped,
+                  self.c_interrupts, self.c_dead):
             counters.addWidget(c)
 
         # Queue | events, TTS health below events
-        self.queue_view = _table(self.queue_model, 2, {0: 48, 1: 76, 3: 48, 4: 96, 5: 58, 6: 62})
+        self.queue_view = data_table(self.queue_model, 2, {0: 48, 1: 76, 3: 48, 4: 96, 5: 58, 6: 62})
         self.queue_view.setObjectName("queueView")
         queue_box = QGroupBox("播放队列")
         ql = QVBoxLayout(queue_box)
         ql.setContentsMargins(4, 4, 4, 4)
         ql.addWidget(self.queue_view)
 
-        events_box = QGroupBox("最近事件")
+        events_box = QWidget()
         el = QVBoxLayout(events_box)
         el.setContentsMargins(4, 4, 4, 4)
         filters = QHBoxLayout()
@@ -170,11 +172,11 @@ class DashboardView(QWidget):
             self.type_filters[t] = cb
             filters.addWidget(cb)
         filters.addStretch(1)
-        self.feed_view = _table(self.feed_model, 3, {0: 68, 1: 56, 2: 96})
+        self.feed_view = data_table(self.feed_model, 3, {0: 68, 1: 56, 2: 96})
         el.addLayout(filters)
         el.addWidget(self.feed_view)
 
-        tts_box = QGroupBox("语音服务器")
+        tts_box = QWidget()
         tl2 = QVBoxLayout(tts_box)
         tl2.setContentsMargins(4, 4, 4, 4)
         self.tts_table = QTableWidget(0, 3)
@@ -185,10 +187,24 @@ class DashboardView(QWidget):
         self.tts_table.horizontalHeader().setStretchLastSection(True)
         tl2.addWidget(self.tts_table)
 
+        questions_box = QGroupBox("观众提问")
+        qbl = QVBoxLayout(questions_box)
+        qbl.setContentsMargins(4, 4, 4, 4)
+        self.question_view = data_table(self.question_model, 4, {0: 64, 1: 80, 2: 150, 3: 64, 5: 56})
+        self.question_view.setObjectName("questionView")
+        qbl.addWidget(self.question_view)
+
+        # Recent events and the TTS servers share one pane (the status bar shows voice health
+        # too): at 1366×768 three panes left each too short to read.
+        self.side_tabs = QTabWidget()
+        self.side_tabs.setDocumentMode(True)
+        self.side_tabs.addTab(events_box, "最近事件")
+        self.side_tabs.addTab(tts_box, "语音服务器")
+
         self.right_split = QSplitter(Qt.Orientation.Vertical)
-        self.right_split.addWidget(events_box)
-        self.right_split.addWidget(tts_box)
-        self.right_split.setStretchFactor(0, 3)
+        self.right_split.addWidget(questions_box)
+        self.right_split.addWidget(self.side_tabs)
+        self.right_split.setStretchFactor(0, 1)
         self.right_split.setStretchFactor(1, 1)
 
         self.split = QSplitter(Qt.Orientation.Horizontal)
@@ -198,7 +214,13 @@ class DashboardView(QWidget):
         self.split.setStretchFactor(1, 2)
         self.split.setSizes([620, 560])
 
-        root.addWidget(top)
+        head = QHBoxLayout()
+        head.addWidget(top, 3)
+        side = QVBoxLayout()
+        side.addWidget(self.product_panel)
+        side.addWidget(self.airtime_panel)
+        head.addLayout(side, 2)
+        root.addLayout(head)
         root.addLayout(counters)
         root.addWidget(say)
         root.addWidget(self.split, 1)
@@ -206,13 +228,22 @@ class DashboardView(QWidget):
 
     def save_layout(self, settings: QSettings) -> None:
         settings.setValue("dashboard/split", self.split.saveState())
-        settings.setValue("dashboard/right_split", self.right_split.saveState())
+        settings.setValue("dashboard/right_split_q", self.right_split.saveState())
 
     def restore_layout(self, settings: QSettings) -> None:
-        for key, splitter in (("dashboard/split", self.split), ("dashboard/right_split", self.right_split)):
+        # right_split_q: the right side is now questions | events+servers; the older state is not reused
+        for key, splitter in (("dashboard/split", self.split), ("dashboard/right_split_q", self.right_split)):
             state = settings.value(key)
             if state is not None:
                 splitter.restoreState(state)
+                self._sized = True
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._sized:  # first show, nothing remembered: the questions get the most room
+            self._sized = True
+            h = max(300, self.right_split.height())
+            self.right_split.setSizes([int(h * 0.5), int(h * 0.5)])
 
     # ---- input ---------------------------------------------------------------------------------
 
@@ -223,6 +254,41 @@ class DashboardView(QWidget):
         self.controls.say_now(text, int(self.say_priority.currentData()))
         self.say_text.clear()
 
+    def _play_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "选择要插播的音频文件", self._last_dir, AUDIO_FILTER)
+        if not path:
+            return
+        self._last_dir = str(Path(path).parent)
+        self.controls.play_file(path, Path(path).stem, int(self.say_priority.currentData()))
+        self.notice.emit("info", f"已提交插播音频：{Path(path).name}")
+
+    def _record(self) -> None:
+        problem = mic_problem()
+        if problem:
+            self.notice.emit("warning", problem)
+            return
+        dialog = RecordDialog(self)
+        dialog.recorded.connect(lambda path: self.controls.play_file(
+            path, "录音", int(self.say_priority.currentData())))
+        dialog.open()
+
+    def set_ai_label(self, text: str) -> None:
+        self._ai_label = (text or "").strip() or DEFAULT_AI_LABEL
+        self.ai_label.setText(f"AI 标识：{self._ai_label}")
+
+    def set_running(self, running: bool) -> None:
+        """开播 / 停止. After 停止 nothing plays: the queue and now-playing are cleared (the
+        stopped player says no more), and the questions of the run stay until the next 开播."""
+        was_stopped = self.state.stopped
+        self.state.set_running(running)
+        if running and was_stopped:
+            self.question_model.clear()
+        if not running:
+            self.queue_model.apply_snapshot([])
+        self._refresh_now()
+        self._refresh_context()
+        self._refresh_counters()
+
     def _filters_changed(self) -> None:
         hidden = {t for t, cb in self.type_filters.items() if not cb.isChecked()}
         self.feed_model.set_hidden(hidden)
@@ -232,11 +298,19 @@ class DashboardView(QWidget):
     def on_batch(self, batch: list) -> None:
         self.state.feed(batch)
         live: list[events.LiveEvent] = []
+        questions: list[events.QuestionStatus] = []
         snapshot = None
-        tts_changed = False
+        tts_changed = context_changed = False
+        stopped = self.state.stopped
         for ev in batch:
             if isinstance(ev, events.LiveEvent):
                 live.append(ev)
+            elif isinstance(ev, events.QuestionStatus):
+                questions.append(ev)
+            elif isinstance(ev, (events.ProductOnAir, events.AirtimeReport, events.LiveEnded)):
+                context_changed = True
+            elif stopped:
+                continue  # the stopped run's last queue and playback events: nothing plays now
             elif isinstance(ev, events.QueueSnapshot):
                 snapshot = ev  # only the newest one matters
             elif isinstance(ev, (events.PlaybackFinished, events.PlaybackInterrupted,
@@ -256,15 +330,33 @@ class DashboardView(QWidget):
             self.queue_model.apply_snapshot(snapshot.items)
         if live:
             self.feed_model.add(live)
+        if questions:
+            self.question_model.update(questions)
         if tts_changed:
             self._refresh_tts()
+        if context_changed:
+            self._refresh_context()
         self._refresh_now()
         self._refresh_counters()
+
+    def _on_tick(self) -> None:
+        self._refresh_counters()
+        self._ticks += 1
+        if self._ticks % 5 == 0:  # products edited on the products page appear in the list
+            self.product_panel.refresh_products()
+
+    def _refresh_context(self) -> None:
+        self.product_panel.refresh_products()
+        self.product_panel.set_on_air(self.state.on_air)
+        self.airtime_panel.set_report(self.state.airtime)
 
     def _refresh_now(self) -> None:
         now = self.state.now
         if now is None:
-            self.now_text.setText("（空闲）")
+            if self.state.live_ended is not None:
+                self.now_text.setText("直播间已下播，已停止说话")
+            else:
+                self.now_text.setText("（已停止）" if self.state.stopped else "（空闲）")
             self.now_meta.setText("")
             self.now_progress.set_progress(0.0, "")
             return
@@ -279,8 +371,12 @@ class DashboardView(QWidget):
         self.c_rate.set(f"{s.events_per_s():.0f}", f"共 {s.live_events} 条直播事件")
         self.c_gifts.set(str(s.gifts), f"礼物价值 {s.gift_diamonds} 钻")
         self.c_replies.set(str(s.replies), "已播出的关键词回复和 AI 回复")
-        reasons = "\n".join(f"{reason_label(r)}：{n}" for r, n in s.dropped.most_common(8)) or "暂无"
+        reasons = "\n".join(f"{r}：{n}" for r, n in s.dropped.most_common(8)) or "暂无"
         self.c_dropped.set(str(s.dropped_total), "丢弃原因：\n" + reasons)
+        q = s.question_counts()
+        total = sum(q.values())
+        self.c_questions.set(f"{q['answered']}/{total}",
+                             f"已回答 {q['answered']}，未回答 {q['unanswered']}，等待中 {q['waiting']}")
         self.c_interrupts.set(str(s.interruptions), "高优先级内容打断播放的次数")
         dead = s.dead_air_s()
         audio = s.health.get("audio")

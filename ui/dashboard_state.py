@@ -1,20 +1,28 @@
 """What the dashboard counts, kept apart from the widgets so it is cheap and easy to test.
 
 ``feed(batch)`` takes one bridge batch (any events, in order) and updates counters, the
-now-playing item and the latest health per component. Dead air is the player's own figure
-(``dead_air_s`` in its ``audio`` Health, once a second): only the player can hear the gaps, and
-it may run in another process.
+now-playing item, the latest health per component, the viewers' questions, the product on air
+and the airtime split. Dead air is the player's own figure (``dead_air_s`` in its ``audio``
+Health, once a second): only the player can hear the gaps, and it may run in another process.
+
+After 停止 (``set_running(False)``) nothing plays: the now-playing item is cleared and late
+player events of the stopped run (still in the bridge) are ignored until the next 开播.
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 
 from app import events
+from app.store.labels import drop_reason_zh
 
 REPLY_KINDS = frozenset({"reply", "llm"})
+QUESTIONS_KEPT = 500
+#: Events of the player that say something is playing; ignored once the run is stopped.
+_PLAYING_EVENTS = (events.PlaybackStarted, events.PlaybackProgress, events.QueueSnapshot, events.ProductOnAir,
+                   events.AirtimeReport)
 
 
 @dataclass
@@ -36,15 +44,36 @@ class DashboardState:
     gift_diamonds: int = 0
     replies: int = 0
     interruptions: int = 0
-    dropped: Counter = field(default_factory=Counter)  # reason -> count
+    dropped: Counter = field(default_factory=Counter)  # Chinese reason -> count
     health: dict[str, events.Health] = field(default_factory=dict)
     now: NowPlaying | None = None
+    questions: OrderedDict = field(default_factory=OrderedDict)  # msg_id -> QuestionStatus, oldest first
+    on_air: events.ProductOnAir | None = None
+    airtime: events.AirtimeReport | None = None
+    live_ended: events.LiveEnded | None = None
+    stopped: bool = False  # 停止 was pressed: nothing plays until the next 开播
     _recent: deque = field(default_factory=deque)  # (t, n) live events per batch, for events/s
+
+    def set_running(self, running: bool) -> None:
+        if running:
+            if self.stopped:  # a new run: what the last one asked and aired is not this one's
+                self.questions.clear()
+                self.airtime = None
+                self.live_ended = None
+            self.stopped = False
+            return
+        self.stopped = True
+        self.now = None
+        self.on_air = None  # nothing is being sold once the room is stopped
+        self.health.pop("audio", None)  # its "播放中" was the stopped player's last word
 
     def feed(self, batch: list) -> None:
         now = self.clock()
         n_live = 0
         for ev in batch:
+            if self.stopped and (isinstance(ev, _PLAYING_EVENTS)
+                                 or isinstance(ev, events.Health) and ev.component == "audio"):
+                continue
             if isinstance(ev, events.LiveEvent):
                 n_live += 1
                 if ev.type == "gift" and ev.gift:
@@ -64,12 +93,22 @@ class DashboardState:
                     self.interruptions += 1
                 if self.now and self.now.id == ev.id:
                     self.now = None
-            elif isinstance(ev, events.UtteranceDropped):
-                self.dropped[ev.reason] += 1
-            elif isinstance(ev, events.Dropped):
-                self.dropped[ev.reason] += 1
+            elif isinstance(ev, (events.UtteranceDropped, events.Dropped)):
+                self.dropped[drop_reason_zh(ev.reason)] += 1
             elif isinstance(ev, events.Health):
                 self.health[ev.component] = ev
+            elif isinstance(ev, events.QuestionStatus):
+                self.questions[ev.msg_id] = ev
+                self.questions.move_to_end(ev.msg_id)
+                while len(self.questions) > QUESTIONS_KEPT:
+                    self.questions.popitem(last=False)
+            elif isinstance(ev, events.ProductOnAir):
+                self.on_air = ev
+            elif isinstance(ev, events.AirtimeReport):
+                self.airtime = ev
+            elif isinstance(ev, events.LiveEnded):
+                self.live_ended = ev
+                self.now = None
         self.live_events += n_live
         self._recent.append((now, n_live))
         while self._recent and now - self._recent[0][0] > 5.0:
@@ -90,3 +129,6 @@ class DashboardState:
     @property
     def dropped_total(self) -> int:
         return sum(self.dropped.values())
+
+    def question_counts(self) -> Counter:
+        return Counter(q.state for q in self.questions.values())

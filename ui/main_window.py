@@ -1,5 +1,6 @@
 """The main window: toolbar (开播/停止/暂停/跳过, demo switch), tabs (dashboard, products &
-scripts, settings, logs), a notice bar for non-blocking errors, live health in the status bar.
+scripts, spoken record, post-live review, settings, logs), a notice bar for non-blocking
+errors, live health in the status bar.
 
 The window appears at once; the runtime is built on a worker thread and the views are attached
 when it is ready (``attach``). Window size, the current tab and the splitters are remembered
@@ -31,6 +32,8 @@ from ui.dashboard import DashboardView
 from ui.health_bar import HealthBar
 from ui.logs_view import LogsView, NoticeBar, QtLogHandler
 from ui.products.view import ProductsView
+from ui.record_view import RecordView
+from ui.review_view import ReviewView
 from ui.session import RuntimeHost
 from ui.settings import SettingsView
 
@@ -53,12 +56,15 @@ class MainWindow(QMainWindow):
         self.dashboard: DashboardView | None = None
         self.products: ProductsView | None = None
         self.settings_view: SettingsView | None = None
+        self.record_view: RecordView | None = None
+        self.review_view: ReviewView | None = None
         self._closing = False
         self._build(demo)
         self.host.built.connect(self.attach)
         self.host.build_failed.connect(self._build_failed)
         self.host.started.connect(lambda: self._set_running(True))
         self.host.stopped.connect(lambda: self._set_running(False))
+        self.host.stopped.connect(self._run_ended)
         self.host.failed.connect(lambda msg: self.notify("error", msg))
         self.host.busy.connect(self._busy)
         self._restore_geometry()
@@ -140,17 +146,23 @@ class MainWindow(QMainWindow):
             int(self.qsettings.value("window/tab", 0) or 0)
         if self.products is not None:
             self.products.shutdown()
-        for view in (self.dashboard, self.products, self.settings_view):
+        for view in (self.dashboard, self.products, self.settings_view, self.record_view, self.review_view):
             if view is not None:  # the previous runtime's views: their timers must stop too
                 view.deleteLater()
         self.runtime = runtime
         self.controls = Controls(runtime.bus, runtime)
         hz = _get(runtime.config, "ui", "dashboard_refresh_hz", 10.0)
         self.bridge = Bridge(runtime.bus, hz=hz, parent=self)
-        self.dashboard = DashboardView(self.controls, feed_max=int(_get(runtime.config, "ui", "events_feed_max", 2000)))
+        self.dashboard = DashboardView(self.controls, feed_max=int(_get(runtime.config, "ui", "events_feed_max", 2000)),
+                                       products=lambda: [(p.slug, p.name) for p in runtime.library.products(enabled_only=True)],
+                                       ai_label=str(_get(runtime.config, "compliance", "ai_label_text", "")))
         self.products = ProductsView(runtime.library, runtime.compliance, runtime.llm_client)
         self.settings_view = SettingsView(runtime.config)
+        self.record_view = RecordView(lambda: _db_path(runtime))
+        self.review_view = ReviewView(lambda: _db_path(runtime))
         self.bridge.batch.connect(self.dashboard.on_batch)
+        self.bridge.batch.connect(self.record_view.on_batch)
+        self.bridge.batch.connect(self._live_ended)
         self.bridge.batch.connect(self.health_bar.on_batch)
         self.bridge.config_changed.connect(self.settings_view.on_config_changed)
         self.bridge.config_changed.connect(self._config_changed)
@@ -158,11 +170,13 @@ class MainWindow(QMainWindow):
         self.bridge.config_error.connect(
             lambda e: self.notify("error", "config.ini 有错误，继续使用上次正确的设置（详见设置页）"))
         self.bridge.error.connect(lambda e: self.notify("error", f"{e.component}：{e.message}"))
-        for view in (self.products, self.settings_view):
+        for view in (self.products, self.settings_view, self.dashboard, self.record_view, self.review_view):
             view.notice.connect(self.notify)
         self.tabs.clear()
         self.tabs.addTab(self.dashboard, "直播看板")
         self.tabs.addTab(self.products, "商品与话术")
+        self.tabs.addTab(self.record_view, "播出记录")
+        self.tabs.addTab(self.review_view, "直播复盘")
         self.tabs.addTab(self.settings_view, "设置")
         self.tabs.addTab(self.logs_view, "日志")
         self.tabs.setCurrentIndex(min(max(0, keep_tab), self.tabs.count() - 1))
@@ -189,12 +203,29 @@ class MainWindow(QMainWindow):
             self.notify("info", f"设置已生效：{', '.join(event.changed[:6])}")
         if self.bridge is not None and self.runtime is not None:
             self.bridge.set_rate(_get(self.runtime.config, "ui", "dashboard_refresh_hz", 10.0))
+        if self.dashboard is not None and self.runtime is not None:
+            self.dashboard.set_ai_label(str(_get(self.runtime.config, "compliance", "ai_label_text", "")))
 
     # ---- commands ------------------------------------------------------------------------------
 
     def start_stream(self) -> None:
         if self.runtime is not None and self.host.start():
             self.state_label.setText("正在开播…")
+            if self.dashboard is not None:
+                self.dashboard.set_running(True)
+
+    def _run_ended(self) -> None:
+        """停止 (or the run's process ended): nothing plays any more, and the run is reviewed."""
+        if self.dashboard is not None:
+            self.dashboard.set_running(False)
+        self.health_bar.set_health(events.Health(component="audio", status="off", detail="未开播"))
+        if self.review_view is not None:
+            self.review_view.review_newest(save=True)
+
+    def _live_ended(self, batch: list) -> None:
+        if self.review_view is not None and any(isinstance(e, events.LiveEnded) for e in batch):
+            self.notify("warning", "直播间已下播，已停止说话；本场复盘见“直播复盘”页")
+            self.review_view.review_newest(save=True)
 
     def stop_stream(self) -> None:
         if self.runtime is not None and self.host.stop():
@@ -271,6 +302,13 @@ class MainWindow(QMainWindow):
             self.bridge.close()
         self.host.shutdown()
         event.accept()
+
+
+def _db_path(runtime: Any) -> Path:
+    """The database runs write ([store] db_path), as the runtime resolves it."""
+    from app import wiring
+
+    return wiring.resolve(runtime.config.current, "store", "db_path")
 
 
 def _get(store: Any, section: str, key: str, default: Any) -> Any:

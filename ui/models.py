@@ -232,3 +232,165 @@ def describe_event(ev: events.LiveEvent) -> str:
     if ev.type == "stats" and ev.stats:
         return f"在线 {ev.stats.online}，累计观看 {ev.stats.total}"
     return ev.text
+
+
+QUESTION_STATE_ZH = {"waiting": "等待回答", "answered": "已回答", "unanswered": "未回答"}
+_QUESTION_COLOR = {"waiting": "#b45309", "answered": "#047857", "unanswered": "#b91c1c"}
+
+
+class QuestionModel(_TableModel):
+    """The viewers' questions, newest first: who asked what, and the answer with its latency or
+    why it was not answered. A question changes state in place (one row per question)."""
+
+    HEADERS = ("时间", "观众", "提问", "状态", "回答 / 未回答原因", "用时")
+
+    def __init__(self, parent=None, *, max_rows: int = 500):
+        super().__init__(parent)
+        self.max_rows = max_rows
+        self._rows: list[events.QuestionStatus] = []  # newest first
+        self._row_of: dict[str, events.QuestionStatus] = {}
+
+    def update(self, statuses: list[events.QuestionStatus]) -> None:
+        for q in statuses:
+            old = self._row_of.get(q.msg_id)
+            self._row_of[q.msg_id] = q
+            if old is not None:
+                row = self._rows.index(old)
+                self._rows[row] = q
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.HEADERS) - 1))
+                continue
+            self.beginInsertRows(_ROOT, 0, 0)
+            self._rows.insert(0, q)
+            self.endInsertRows()
+        if len(self._rows) > self.max_rows:
+            self.beginRemoveRows(_ROOT, self.max_rows, len(self._rows) - 1)
+            for q in self._rows[self.max_rows:]:
+                self._row_of.pop(q.msg_id, None)
+            del self._rows[self.max_rows:]
+            self.endRemoveRows()
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._rows.clear()
+        self._row_of.clear()
+        self.endResetModel()
+
+    def question(self, row: int) -> events.QuestionStatus:
+        return self._rows[row]
+
+    def _visible(self) -> list:
+        return self._rows
+
+    def cell_text(self, row: int, col: int) -> str:
+        q = self._rows[row]
+        if col == 0:
+            return time.strftime("%H:%M:%S", time.localtime(q.ts)) if q.ts else ""
+        if col == 1:
+            return q.viewer
+        if col == 2:
+            return q.text
+        if col == 3:
+            return QUESTION_STATE_ZH.get(q.state, q.state)
+        if col == 4:
+            if q.state == "answered":
+                return q.answer
+            if q.state == "unanswered":
+                return q.reason or "未说明原因"
+            return q.answer or "排队中…"
+        if q.latency_s is not None:
+            return f"{q.latency_s:.1f} 秒"
+        return ""
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row, col = index.row(), index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.cell_text(row, col)
+        if role == Qt.ItemDataRole.ToolTipRole and col in (2, 4):
+            q = self._rows[row]
+            return f"{q.viewer}：{q.text}\n{self.cell_text(row, 3)}：{self.cell_text(row, 4)}"
+        if role == Qt.ItemDataRole.ForegroundRole and col in (3, 4, 5):
+            return QBrush(QColor(_QUESTION_COLOR.get(self._rows[row].state, "#111827")))
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == 5:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class SpokenRecordModel(_TableModel):
+    """Rows of the spoken record (``SpokenEntry``), oldest first, replaced as a whole per search."""
+
+    HEADERS = ("时间", "类型", "商品", "观众", "观众弹幕", "播出内容", "合规改写（原文 → 播出）", "语音", "状态")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._rows: list = []
+
+    def set_rows(self, rows: list) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def entry(self, row: int):
+        return self._rows[row]
+
+    def _visible(self) -> list:
+        return self._rows
+
+    def cell_text(self, row: int, col: int) -> str:
+        e = self._rows[row]
+        if col == 0:
+            return time.strftime("%m-%d %H:%M:%S", time.localtime(e.started_at))
+        if col == 1:
+            return KIND_ZH.get(e.kind, e.kind)
+        if col == 2:
+            return e.product
+        if col == 3:
+            return e.viewer
+        if col == 4:
+            return e.comment
+        if col == 5:
+            return e.text
+        if col == 6:
+            return f"{e.original} → {e.text}" if e.original else ""
+        if col == 7:
+            return _route_zh(e.route)
+        if e.ended_at is None:
+            return "进行中"
+        state = "被打断" if e.interrupted else "播完"
+        return f"{state}（续播）" if e.resumed else state
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row, col = index.row(), index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.cell_text(row, col)
+        e = self._rows[row]
+        if role == Qt.ItemDataRole.ToolTipRole and col in (4, 5, 6):
+            tip = e.text
+            if e.original:
+                tip = f"过滤前：{e.original}\n播出：{e.text}"
+            if e.comment:
+                tip = f"{e.viewer}：{e.comment}\n{tip}"
+            return tip
+        if role == Qt.ItemDataRole.ForegroundRole and col == 6 and e.original:
+            return QBrush(QColor("#7c3aed"))
+        return None
+
+
+def _route_zh(route: str) -> str:
+    """The voice a row was spoken with, readable: the built-in voice, a file, or a GPT-SoVITS voice."""
+    if not route:
+        return ""
+    parts = []
+    for r in route.split(","):
+        if r == "espeak":
+            parts.append("离线语音")
+        elif r == "file":
+            parts.append("音频文件")
+        elif "#" in r:
+            parts.append(r.rsplit("#", 1)[1])
+        else:
+            parts.append(r)
+    return "、".join(parts)

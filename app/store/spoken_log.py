@@ -4,6 +4,11 @@ SQLite in WAL mode, so the dashboard or `export-log` can read while the player w
 per playback start; a resumed utterance gets a row of its own (``resumed`` = 1) and an
 interrupted one has ``interrupted`` = 1 on the row that was cut. Filter hits are stored as JSON.
 
+Each row also says why it was said: the run (``session_id``), the product, the viewer and the
+comment it answered, and the text before the compliance filter changed it (``original``; empty
+when the filter changed nothing). Files written before these columns existed are migrated in
+place (columns added, rows kept).
+
 The writer is shared by threads (the player thread writes, the GUI reads); one connection with
 a lock keeps it simple and SQLite's own locking handles other processes.
 """
@@ -22,9 +27,22 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from app import paths
+from app.store.labels import kind_zh
 
-CSV_COLUMNS = ("started_at", "ended_at", "id", "kind", "priority", "route", "interrupted",
-               "resumed", "text", "filter_hits")
+#: The CSV of `export-log` and of the spoken-record view (one writer: ``write_csv``). The first
+#: ten columns keep their order from the first version, so older scripts still find them.
+CSV_COLUMNS = ("开始时间", "结束时间", "编号", "类型", "优先级", "语音线路", "被打断", "续播",
+               "播出内容", "合规命中", "商品", "观众", "观众弹幕", "过滤前原文", "场次")
+
+#: Columns added after the first version: (name, declaration), added to older files on open.
+_ADDED_COLUMNS = (
+    ("session_id", "INTEGER"),
+    ("product", "TEXT NOT NULL DEFAULT ''"),
+    ("viewer", "TEXT NOT NULL DEFAULT ''"),
+    ("comment", "TEXT NOT NULL DEFAULT ''"),
+    ("original", "TEXT NOT NULL DEFAULT ''"),
+    ("source_event", "TEXT NOT NULL DEFAULT ''"),
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS spoken (
@@ -52,7 +70,8 @@ CREATE TABLE IF NOT EXISTS pending_hits (
 
 
 def default_db_path() -> Path:
-    return paths.data_dir() / "spoken_log.sqlite3"
+    """Where runs write when ``[store] db_path`` is at its default (``data/live.sqlite3``)."""
+    return paths.data_dir() / "live.sqlite3"
 
 
 @dataclass(frozen=True)
@@ -68,6 +87,16 @@ class SpokenEntry:
     filter_hits: tuple[dict[str, Any], ...] = ()
     ended_at: float | None = None
     row_id: int | None = None
+    session_id: int | None = None
+    product: str = ""
+    viewer: str = ""
+    comment: str = ""
+    original: str = ""  # the text before the compliance filter; "" when it changed nothing
+    source_event: str = ""
+
+    @property
+    def duration_s(self) -> float:
+        return max(0.0, self.ended_at - self.started_at) if self.ended_at is not None else 0.0
 
 
 def _hits_json(hits: Iterable[Any]) -> str:
@@ -93,6 +122,14 @@ class SpokenLog:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives app crashes
             self._db.executescript(_SCHEMA)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(spoken)")}
+        for name, decl in _ADDED_COLUMNS:
+            if name not in have:
+                self._db.execute(f"ALTER TABLE spoken ADD COLUMN {name} {decl}")
+        self._db.execute("CREATE INDEX IF NOT EXISTS spoken_session ON spoken(session_id)")
 
     # ---------------------------------------------------------------- writing
 
@@ -107,7 +144,9 @@ class SpokenLog:
 
     def record_played(self, *, utterance_id: str, text: str, kind: str, priority: int,
                       route: str = "", resumed: bool = False, filter_hits: Iterable[Any] | None = None,
-                      started_at: float | None = None) -> int:
+                      started_at: float | None = None, session_id: int | None = None,
+                      product: str = "", viewer: str = "", comment: str = "", original: str = "",
+                      source_event: str = "") -> int:
         """A playback started. Returns the row id. Hits default to those noted earlier."""
         started = time.time() if started_at is None else started_at
         with self._lock:
@@ -119,9 +158,29 @@ class SpokenLog:
                 hits_json = _hits_json(filter_hits)
             cur = self._db.execute(
                 "INSERT INTO spoken (started_at, utterance_id, text, kind, priority, route, "
-                "resumed, filter_hits) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (started, utterance_id, text, kind, int(priority), route, int(resumed), hits_json))
+                "resumed, filter_hits, session_id, product, viewer, comment, original, source_event) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (started, utterance_id, text, kind, int(priority), route, int(resumed), hits_json,
+                 session_id, product or "", viewer or "", comment or "",
+                 original if original and original != text else "", source_event or ""))
             return int(cur.lastrowid)
+
+    def fill_context(self, utterance_id: str, *, product: str = "", viewer: str = "", comment: str = "",
+                     original: str = "", source_event: str = "") -> int:
+        """Add why-it-was-said to rows of an utterance recorded before its request was seen
+        (the request and the playback travel on different channels). Only empty fields are
+        filled. Returns the number of rows changed."""
+        with self._lock:
+            cur = self._db.execute(
+                "UPDATE spoken SET product = CASE WHEN product = '' THEN ? ELSE product END, "
+                "viewer = CASE WHEN viewer = '' THEN ? ELSE viewer END, "
+                "comment = CASE WHEN comment = '' THEN ? ELSE comment END, "
+                "original = CASE WHEN original = '' AND ? <> text THEN ? ELSE original END, "
+                "source_event = CASE WHEN source_event = '' THEN ? ELSE source_event END "
+                "WHERE utterance_id = ?",
+                (product or "", viewer or "", comment or "", original or "", original or "",
+                 source_event or "", utterance_id))
+            return cur.rowcount
 
     def _close_row(self, utterance_id: str, at: float | None, interrupted: bool) -> bool:
         ended = time.time() if at is None else at
@@ -135,6 +194,13 @@ class SpokenLog:
                 self._db.execute("DELETE FROM pending_hits WHERE utterance_id=?", (utterance_id,))
             return cur.rowcount > 0
 
+    def close_session_rows(self, session_id: int, at: float) -> int:
+        """The run stopped: what was still playing was cut there (interrupted, ended at ``at``)."""
+        with self._lock:
+            cur = self._db.execute("UPDATE spoken SET ended_at = ?, interrupted = 1 "
+                                   "WHERE session_id = ? AND ended_at IS NULL", (at, session_id))
+            return cur.rowcount
+
     def mark_finished(self, utterance_id: str, at: float | None = None) -> bool:
         return self._close_row(utterance_id, at, interrupted=False)
 
@@ -143,32 +209,34 @@ class SpokenLog:
 
     # ---------------------------------------------------------------- reading
 
-    def query(self, since: float | None = None, until: float | None = None) -> list[SpokenEntry]:
-        """Rows whose playback started in [since, until), oldest first."""
-        sql = "SELECT * FROM spoken WHERE started_at >= ? AND started_at < ? ORDER BY started_at, row_id"
-        args = (since if since is not None else float("-inf"),
-                until if until is not None else float("inf"))
+    def query(self, since: float | None = None, until: float | None = None, *, text: str = "",
+              viewer: str = "", session_id: int | None = None, limit: int | None = None) -> list[SpokenEntry]:
+        """Rows whose playback started in [since, until), oldest first. ``text`` matches the
+        spoken text or the original before the filter, ``viewer`` the viewer's nickname (both
+        contain, case-insensitive); ``limit`` keeps the newest rows."""
+        where = ["started_at >= ?", "started_at < ?"]
+        args: list[Any] = [since if since is not None else float("-inf"),
+                           until if until is not None else float("inf")]
+        if text:
+            where.append("(text LIKE ? ESCAPE '\\' OR original LIKE ? ESCAPE '\\')")
+            args += [_like(text)] * 2
+        if viewer:
+            where.append("viewer LIKE ? ESCAPE '\\'")
+            args.append(_like(viewer))
+        if session_id is not None:
+            where.append("session_id = ?")
+            args.append(session_id)
+        sql = f"SELECT * FROM spoken WHERE {' AND '.join(where)} ORDER BY started_at DESC, row_id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
-        return [SpokenEntry(
-            started_at=r["started_at"], utterance_id=r["utterance_id"], text=r["text"],
-            kind=r["kind"], priority=r["priority"], route=r["route"],
-            interrupted=bool(r["interrupted"]), resumed=bool(r["resumed"]),
-            filter_hits=tuple(json.loads(r["filter_hits"])), ended_at=r["ended_at"],
-            row_id=r["row_id"]) for r in rows]
+        return [_entry(r) for r in reversed(rows)]
 
-    def export_csv(self, out: TextIO, since: float | None = None, until: float | None = None) -> int:
-        """Write rows as CSV (UTF-8, times as ISO 8601 local time). Returns the row count."""
-        writer = csv.writer(out)
-        writer.writerow(CSV_COLUMNS)
-        entries = self.query(since, until)
-        for e in entries:
-            writer.writerow([
-                _iso(e.started_at), _iso(e.ended_at) if e.ended_at is not None else "",
-                e.utterance_id, e.kind, e.priority, e.route, int(e.interrupted), int(e.resumed),
-                e.text, json.dumps(list(e.filter_hits), ensure_ascii=False) if e.filter_hits else "",
-            ])
-        return len(entries)
+    def export_csv(self, out: TextIO, since: float | None = None, until: float | None = None, **filters) -> int:
+        """Write rows as CSV (``write_csv``). Returns the row count."""
+        return write_csv(out, self.query(since, until, **filters))
 
     def journal_mode(self) -> str:
         with self._lock:
@@ -183,6 +251,38 @@ class SpokenLog:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _entry(r: sqlite3.Row) -> SpokenEntry:
+    return SpokenEntry(
+        started_at=r["started_at"], utterance_id=r["utterance_id"], text=r["text"],
+        kind=r["kind"], priority=r["priority"], route=r["route"],
+        interrupted=bool(r["interrupted"]), resumed=bool(r["resumed"]),
+        filter_hits=tuple(json.loads(r["filter_hits"] or "[]")), ended_at=r["ended_at"],
+        row_id=r["row_id"], session_id=r["session_id"], product=r["product"], viewer=r["viewer"],
+        comment=r["comment"], original=r["original"], source_event=r["source_event"])
+
+
+def write_csv(out: TextIO, entries: Iterable[SpokenEntry]) -> int:
+    """The spoken record as CSV, columns ``CSV_COLUMNS`` (times ISO 8601 local time, kinds in
+    Chinese). The caller opens the file as ``utf-8-sig`` (with BOM) so Excel reads Chinese."""
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for e in entries:
+        writer.writerow([
+            _iso(e.started_at), _iso(e.ended_at) if e.ended_at is not None else "",
+            e.utterance_id, kind_zh(e.kind), e.priority, e.route, int(e.interrupted), int(e.resumed),
+            e.text, json.dumps(list(e.filter_hits), ensure_ascii=False) if e.filter_hits else "",
+            e.product, e.viewer, e.comment, e.original, "" if e.session_id is None else e.session_id,
+        ])
+        count += 1
+    return count
 
 
 def _iso(ts: float) -> str:

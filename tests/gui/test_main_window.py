@@ -29,7 +29,8 @@ def test_window_attaches_runtime_and_remembers_layout(qtbot, config_file, memory
     assert not win.act_start.isEnabled()  # nothing to start until the runtime is built
     host.build(config_file, False)
     qtbot.waitUntil(lambda: win.dashboard is not None, timeout=5000)
-    assert [win.tabs.tabText(i) for i in range(win.tabs.count())] == ["直播看板", "商品与话术", "设置", "日志"]
+    assert [win.tabs.tabText(i) for i in range(win.tabs.count())] == [
+        "直播看板", "商品与话术", "播出记录", "直播复盘", "设置", "日志"]
     assert win.act_start.isEnabled() and not win.act_stop.isEnabled()
     # a stage error becomes a notice, not a dialog
     memory_bus.publish(Channel.SYSTEM, events.ErrorReport(component="tts", message="server 9880 timed out"))
