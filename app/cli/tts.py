@@ -21,38 +21,26 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import shutil
-    import tempfile
-
-    from app import events
-    from app.bus.memory import MemoryBus
-    from app.tts.pool import TtsPool
+    from app import paths
     from app.tts.postprocess import PostSettings
+    from app.tts.preview import synthesize_text
     from app.tts.settings import PoolSettings, ServerSpec, VoiceModel
 
     if args.server and not args.ref:
         print("tts: --ref (the reference audio path on the server) is required with --server")
         return 2
     voices = [VoiceModel(name="cli", ref_audio_path=args.ref, prompt_text=args.prompt)] if args.server else []
-    results: list = []
-    with MemoryBus("tts-cli") as bus, tempfile.TemporaryDirectory() as tmp:
-        bus.subscribe(events.Channel.SPEECH_READY, results.append)
-        pool = TtsPool(bus, servers=[ServerSpec(u, api=args.api) for u in args.server], voices=voices, out_dir=tmp,
-                       settings=PoolSettings(workers=1, read_timeout_s=args.timeout,
-                                             post=PostSettings(output_rate=args.rate))).start()
-        try:
-            pool.submit(events.SpeechRequest(id="cli", text=args.text, kind="system", priority=0))
-            pool.wait_idle(args.timeout * 10)
-        finally:
-            pool.stop()
-        if not results:
-            print("tts: no result")
-            return 1
-        result = results[0]
-        if isinstance(result, events.SpeechFailed):
-            print(f"tts: failed: {result.reason}")
-            return 1
-        shutil.copyfile(result.audio_path, args.out)
+    # the same cross-process server lock as the live room: wait for its request, never compete
+    settings = PoolSettings(workers=1, read_timeout_s=args.timeout, lock_wait_s=args.timeout,
+                            lock_dir=str(paths.data_dir() / "cache" / "locks"),
+                            post=PostSettings(output_rate=args.rate))
+    result = synthesize_text(args.text, servers=[ServerSpec(u, api=args.api) for u in args.server],
+                             voices=voices, settings=settings, out_path=args.out)
+    if not result.ok:
+        print(f"tts: failed: {result.why}")
+        return 1
     print(f"{args.out}: {result.duration_s:.2f} s at {result.sample_rate} Hz via {result.route} "
           f"({result.attempts} attempt(s)); sentences start at {list(result.sentence_starts)}")
+    if result.why:
+        print(f"tts: fallback voice because: {result.why}")
     return 0
