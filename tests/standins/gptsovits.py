@@ -180,12 +180,17 @@ class StandinServer:
         with self._lock:
             return [w for _, w in self.served]
 
-    def fault_for(self, ref: str) -> str | None:
+    def fault_for(self, ref: str, text: str = "") -> str | None:
+        """The fault for this request: by loaded weights, reference path, ``text:SUBSTRING``
+        of the text, or ``*``."""
         with self._lock:
-            for key in (self.sovits_weights, self.gpt_weights, ref, "*"):
+            for key in (self.sovits_weights, self.gpt_weights, ref):
                 if key in self.faults:
                     return self.faults[key]
-        return None
+            for key, mode in self.faults.items():
+                if key.startswith("text:") and key[5:] in text:
+                    return mode
+            return self.faults.get("*")
 
     def __enter__(self):
         return self.start()
@@ -419,7 +424,7 @@ class _Handler(BaseHTTPRequestHandler):
             s.tts_requests += 1
             s.requests_by_model[s.sovits_weights] = s.requests_by_model.get(s.sovits_weights, 0) + 1
             voice = "preset" if ref == "preset" else s.sovits_weights
-        fault = s.fault_for(ref)
+        fault = s.fault_for(ref, text)
         self._answer(text, ref, speed, media, streaming, fault)
         if fault not in ("hang", "freeze") and not s._stopping.is_set():
             with s._lock:
