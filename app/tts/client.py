@@ -92,12 +92,16 @@ class GptSovitsClient:
         self.session = session or requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(2, spec.max_concurrent * 2),
                                                 max_retries=0)
+        adapter.poolmanager.pool_classes_by_scheme = _counting_pools(self._connected)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self._switch_lock = threading.Lock()
         self.loaded: tuple[str | None, str | None] = (None, None)  # (gpt, sovits) we set last
         self._asserted_at = 0.0
         self._epoch = 0
+        self._had_connection = False
+        self._connects = 0
+        self.last_used = 0.0
         self.switches = 0
 
     def close(self) -> None:
@@ -125,6 +129,36 @@ class GptSovitsClient:
     def leave(self, held) -> None:
         self.gate.leave(held)
 
+    # ---- a restarted server: the kept-alive connection is gone ------------------------------
+
+    def _connected(self) -> None:
+        self._connects += 1
+
+    def _connections(self) -> int:
+        """TCP connects made to this server so far (a dropped pooled connection reconnects in
+        place, so urllib3's own count of connection objects does not see it)."""
+        return self._connects
+
+    def keepalive(self, timeout_s: float = 1.5) -> bool:
+        """A cheap request on the pooled connection. Returns False when the server did not
+        answer. When it needed a new TCP connection, the one kept alive was dropped — the
+        server restarted (or the link broke) and forgot its weights (protocols §7.6): they are
+        sent again before the next synthesis. The pool calls this on idle servers more often
+        than uvicorn's 5 s keep-alive closes idle connections, so a new connection means a
+        restart, not idleness."""
+        before = self._connections()
+        try:
+            self.session.get(self.base + "/__liveness__", timeout=(min(timeout_s, self.timeout[0]), timeout_s))
+        except requests.exceptions.RequestException:
+            self.forget_weights()
+            return False
+        finally:
+            self.last_used = time.monotonic()
+        if self._connections() > before and self._had_connection:
+            self.forget_weights()
+        self._had_connection = True
+        return True
+
     def alive(self, timeout_s: float) -> bool:
         """Does the server answer HTTP at all? A path no API has gets a quick 404 from a free
         server; api_v2 busy with inference (or hung) answers nothing (protocols §7.7)."""
@@ -147,6 +181,9 @@ class GptSovitsClient:
 
     def _send(self, method: str, path: str, **kw) -> requests.Response:
         url = self.base + path
+        self.last_used = time.monotonic()
+        if self._connects:
+            self._had_connection = True
         try:
             return self.session.request(method, url, timeout=self.timeout, **kw)
         except requests.exceptions.ConnectTimeout:
@@ -249,6 +286,8 @@ class GptSovitsClient:
             self.leave(held)
 
     def _synthesize(self, text: str, voice: VoiceModel, method: str) -> SynthResult:
+        if voice.gpt_weights or voice.sovits_weights:
+            self.keepalive(min(2.0, self.timeout[1]))  # restarted since the last request? then re-assert
         self.ensure_weights(voice)
         params = self.tts_params(text, voice)
         path = "/" if self.spec.api == "v1" else "/tts"
@@ -289,3 +328,24 @@ def _short(exc: BaseException) -> str:
     if "Connection refused" in text or "Errno 111" in text:
         return "connection refused"
     return text[:160]
+
+
+def _counting_pools(on_connect):
+    """urllib3 pool classes whose connections call ``on_connect`` on every TCP connect."""
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    def counting(base):
+        class Counting(base):
+            def connect(self):
+                on_connect()
+                return super().connect()
+        return Counting
+
+    class Pool(HTTPConnectionPool):
+        ConnectionCls = counting(HTTPConnection)
+
+    class TlsPool(HTTPSConnectionPool):
+        ConnectionCls = counting(HTTPSConnection)
+
+    return {"http": Pool, "https": TlsPool}

@@ -46,6 +46,9 @@ from app.tts.synth import ESPEAK_ROUTE, SentenceAudio, SentenceFailed, SentenceS
 log = get_logger("tts")
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _MEMORY = 10_000  # cancelled ids and early SpeechNeeded ids remembered
+# idle servers get a cheap request this often: uvicorn closes an idle keep-alive connection after
+# 5 s, so with these a connection that had to be opened anew means the server restarted
+KEEPALIVE_S = 2.0
 
 
 class TtsPool:
@@ -503,6 +506,12 @@ class TtsPool:
                     for server in self.table.liveness_due():
                         threading.Thread(target=self._liveness, args=(server,), name="tts-liveness",
                                          daemon=True).start()
+                for server in self.table.servers:
+                    if (server.inflight == 0 and not server.breaker.benched and not server.checking
+                            and time.monotonic() - server.client.last_used > KEEPALIVE_S):
+                        server.client.last_used = time.monotonic()
+                        threading.Thread(target=server.client.keepalive, args=(self.settings.liveness_timeout_s,),
+                                         name="tts-keepalive", daemon=True).start()
                 for breaker, route in self.table.due_probes():
                     threading.Thread(target=self._probe, args=(breaker, route), name="tts-probe", daemon=True).start()
             except Exception:  # the monitor must outlive any bug in one pass

@@ -118,6 +118,7 @@ class StandinServer:
         self.liveness_answers = 0
         self.requests_by_model: dict[str, int] = {}
         self.served: list[tuple[str, str]] = []  # (text, sovits weights or "preset") per answered synthesis
+        self._conns: set = set()  # open client sockets: a restart closes them all
         self._stopping = threading.Event()
         self._host = host
         self._thread: threading.Thread | None = None
@@ -154,6 +155,7 @@ class StandinServer:
         port = self.port
         self.httpd.shutdown()
         self.httpd.server_close()
+        self.drop_connections()
         with self._lock:
             self.gpt_weights, self.sovits_weights = DEFAULT_GPT, DEFAULT_SOVITS
             self.v1_refer = None
@@ -162,6 +164,18 @@ class StandinServer:
             time.sleep(down_s)
         self.httpd = self._bind(port)
         self.start()
+
+    def drop_connections(self) -> None:
+        """The process is gone: every kept-alive connection closes."""
+        import socket
+
+        with self._lock:
+            conns, self._conns = list(self._conns), set()
+        for sock in conns:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def forget_weights(self) -> None:
         """Another client (or /control?command=restart) left the default weights loaded."""
@@ -205,6 +219,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):  # quiet
         pass
+
+    def setup(self):
+        super().setup()
+        with self.standin._lock:
+            self.standin._conns.add(self.connection)
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            with self.standin._lock:
+                self.standin._conns.discard(self.connection)
 
     # ---- plumbing --------------------------------------------------------------------------
 
@@ -334,6 +360,7 @@ class _Handler(BaseHTTPRequestHandler):
         if p["command"] == "restart":  # the real one re-execs: no answer, the defaults loaded again
             self.standin.forget_weights()
             self.close_connection = True
+            self.standin.drop_connections()
             return
         self._json(200, {"message": "ignored by the stand-in"})
 
