@@ -27,6 +27,7 @@ from app.tts import wavio
 from app.tts.serverlock import GateBusy, ServerGate
 from app.tts.settings import ServerSpec, VoiceModel
 
+DEFAULT_LOCKS = object()  # the operator's data/cache/locks
 SERVER_FAULTS = frozenset({"connect", "timeout", "server_error", "wrong_api"})
 FORGET_AFTER = frozenset({"connect", "timeout", "cut", "server_error"})
 
@@ -81,9 +82,16 @@ class GptSovitsClient:
     the server has loaded so a switch is only sent when a request needs other weights."""
 
     def __init__(self, spec: ServerSpec, *, connect_timeout_s: float = 3.0, read_timeout_s: float = 30.0,
-                 session: requests.Session | None = None, lock_dir: Path | str | None = None,
+                 session: requests.Session | None = None, lock_dir: Path | str | None | object = DEFAULT_LOCKS,
                  lock_wait_s: float = 30.0, reassert_s: float = 0.0):
+        """``lock_dir``: folder of the cross-process server locks; by default the operator's
+        ``data/cache/locks`` (so the self-test and every other direct user wait for the live
+        room's request instead of competing with it); None = no cross-process lock."""
         self.spec = spec
+        if lock_dir is DEFAULT_LOCKS:
+            from app import paths
+
+            lock_dir = paths.data_dir() / "cache" / "locks"
         self.gate = ServerGate(spec.url, lock_dir, slots=spec.max_concurrent)
         self.lock_wait_s = lock_wait_s
         self.reassert_s = reassert_s

@@ -126,7 +126,7 @@ class StandinServer:
 
     def _bind(self, port: int) -> ThreadingHTTPServer:
         handler = type("Handler", (_Handler,), {"standin": self})
-        httpd = ThreadingHTTPServer((self._host, port), handler)
+        httpd = _QuietServer((self._host, port), handler)
         httpd.daemon_threads = True
         return httpd
 
@@ -211,6 +211,14 @@ class StandinServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that gave up: expected
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
