@@ -187,17 +187,18 @@ class GptSovitsClient:
                 self.forget_weights()
             raise
 
-    def _send(self, method: str, path: str, **kw) -> requests.Response:
+    def _send(self, method: str, path: str, read_timeout_s: float | None = None, **kw) -> requests.Response:
         url = self.base + path
+        timeout = self.timeout if read_timeout_s is None else (self.timeout[0], read_timeout_s)
         self.last_used = time.monotonic()
         if self._connects:
             self._had_connection = True
         try:
-            return self.session.request(method, url, timeout=self.timeout, **kw)
+            return self.session.request(method, url, timeout=timeout, **kw)
         except requests.exceptions.ConnectTimeout:
             raise SynthesisError("connect", f"{self.spec.name}: connect timed out") from None
         except requests.exceptions.ReadTimeout:
-            raise SynthesisError("timeout", f"{self.spec.name}: no answer within {self.timeout[1]:g} s (hung?)") from None
+            raise SynthesisError("timeout", f"{self.spec.name}: no answer within {timeout[1]:g} s (hung?)") from None
         except requests.exceptions.ChunkedEncodingError as exc:
             raise self._cut(exc) from None
         except requests.exceptions.ConnectionError as exc:
@@ -282,18 +283,19 @@ class GptSovitsClient:
         return params
 
     def synthesize(self, text: str, voice: VoiceModel, *, method: str = "POST", exclusive: bool = True,
-                   wait_s: float | None = None) -> SynthResult:
+                   wait_s: float | None = None, read_timeout_s: float | None = None) -> SynthResult:
         """One synthesis. ``exclusive`` holds the server's cross-process gate around it (the
-        pool holds the gate itself and passes False)."""
+        pool holds the gate itself and passes False); ``read_timeout_s`` overrides the client's
+        read time-out for this request (probes use a short one)."""
         if not exclusive:
-            return self._synthesize(text, voice, method)
+            return self._synthesize(text, voice, method, read_timeout_s)
         held = self.enter(wait_s)
         try:
-            return self._synthesize(text, voice, method)
+            return self._synthesize(text, voice, method, read_timeout_s)
         finally:
             self.leave(held)
 
-    def _synthesize(self, text: str, voice: VoiceModel, method: str) -> SynthResult:
+    def _synthesize(self, text: str, voice: VoiceModel, method: str, read_timeout_s: float | None = None) -> SynthResult:
         if voice.gpt_weights or voice.sovits_weights:
             self.keepalive(min(2.0, self.timeout[1]))  # restarted since the last request? then re-assert
         self.ensure_weights(voice)
@@ -301,9 +303,9 @@ class GptSovitsClient:
         path = "/" if self.spec.api == "v1" else "/tts"
         if method == "GET":
             query = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in params.items()}
-            resp = self._request("GET", path, params=query)
+            resp = self._request("GET", path, params=query, read_timeout_s=read_timeout_s)
         else:
-            resp = self._request("POST", path, json=params)
+            resp = self._request("POST", path, json=params, read_timeout_s=read_timeout_s)
         self._check_status(resp, "synthesis")
         try:
             body = resp.content

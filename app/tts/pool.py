@@ -546,7 +546,10 @@ class TtsPool:
         attempt = job.attempt
         head = f"no good audio {waited:.1f} s after the player needed it ([tts] need_deadline_s)"
         if attempt is not None:
-            where = f"{attempt.label} has not answered for {now - attempt.started:.1f} s ({KIND_TEXT['timeout']})"
+            n = len(job.sentences or ()) or 1
+            took = now - attempt.started
+            where = (f"sentence {min(len(job.parts) + 1, n)}/{n} has been on {attempt.label} for {took:.1f} s "
+                     f"(这句合成了 {took:.1f} 秒还没完成)")
         elif job.waiting_since is not None:
             where = f"waiting for a free server: {self.table.why_unusable()}"
         else:
@@ -622,6 +625,7 @@ class TtsPool:
         out = self.stats.as_dict()
         out["benched"] = self.table.benched_labels()
         out["ever_benched"] = self.table.ever_benched()
+        out["failures_to_bench"] = self.table.failures_to_bench()
         out["model_switches"] = sum(s.client.switches for s in self.table.servers)
         out["need_deadline_s"] = self.settings.need_deadline_s
         if self.cache is not None:

@@ -47,6 +47,7 @@ class Breaker:
     probing: bool = False
     last_error: str = ""
     times_benched: int = 0
+    failures_to_bench: int = 0  # consecutive failures that led to its first bench
 
     @property
     def benched(self) -> bool:
@@ -269,6 +270,8 @@ class RouteTable:
         return True
 
     def _bench(self, b: Breaker, seconds: float) -> None:
+        if not b.times_benched:
+            b.failures_to_bench = b.consecutive
         b.bench_s = min(seconds, self.settings.max_bench_s)
         b.benched_until = self.clock() + b.bench_s
         b.times_benched += 1
@@ -416,6 +419,11 @@ class RouteTable:
     def ever_benched(self) -> dict[str, int]:
         with self._cond:
             return {b.label: b.times_benched for b in self._breakers() if b.times_benched}
+
+    def failures_to_bench(self) -> dict[str, int]:
+        """Per breaker ever benched: how many consecutive failures it took the first time."""
+        with self._cond:
+            return {b.label: b.failures_to_bench for b in self._breakers() if b.times_benched}
 
     def close(self) -> None:
         for s in self.servers:

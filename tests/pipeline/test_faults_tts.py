@@ -98,6 +98,7 @@ def test_one_hanging_voice_is_benched_within_two_failures_and_never_holds_a_sent
         results.append(result)
     report = h.pool.report()
     assert report["ever_benched"] == {f"voice bad on {srv.url[7:]}": 1}, report["ever_benched"]
+    assert report["failures_to_bench"] == {f"voice bad on {srv.url[7:]}": 2}
     assert srv.requests_by_model.get("SoVITS_weights/bad.pth", 0) <= 2  # benched within 2 failures
     assert f"server {srv.url[7:]}" not in report["ever_benched"]  # the server answers: not its fault
     assert all(r.route.endswith("#good") for r in results[-3:]), [r.route for r in results]
