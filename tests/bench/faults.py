@@ -98,7 +98,7 @@ def run_room(name: str, seconds: float, faults: dict[str, str], voices: list[str
         f"{name}_abandoned_hung": tts.get("abandoned_hung", 0),
         f"{name}_benched": ", ".join(sorted(tts.get("ever_benched", {}))) or "-",
         f"{name}_hang_voice_requests": srv.requests_by_model.get("SoVITS_weights/hang.pth", 0),
-        f"{name}_hang_failures_to_bench": next((n for label, n in tts.get("failures_to_bench", {}).items()
+        f"{name}_failures_to_bench": next((n for label, n in tts.get("failures_to_bench", {}).items()
                                                 if label.startswith("voice hang ")), None),
         f"{name}_longest_played_s": max(((p["ended_at"] or 0) - (p["started_at"] or 0) for p in played), default=0.0),
         f"{name}_last_fallback_reason": tts.get("last_fallback_reason", ""),
