@@ -62,6 +62,10 @@ class Attempt:
         except SynthesisError as exc:
             self._settle(ok=False, kind="busy", error=str(exc))
             return
+        except Exception as exc:  # never leave a slot held
+            log.exception("tts attempt on %s could not take the server lock", self.label)
+            self._settle(ok=False, kind="busy", error=f"internal error: {exc}")
+            return
         with self._lock:
             if self._settled:  # abandoned while waiting for the gate
                 client.leave(held)

@@ -25,6 +25,10 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from app.logs import get_logger
+
+log = get_logger("tts")
+
 
 def server_key(url: str) -> str:
     norm = url.strip().rstrip("/").lower()
@@ -44,7 +48,11 @@ class ServerGate:
         self._state: Path | None = None
         if lock_dir is not None:
             folder = Path(lock_dir)
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # an unwritable data folder must not stop the room from speaking
+                log.warning("no cross-process lock for %s: cannot create %s (%s)", url, folder, exc)
+                return
             key = server_key(url)
             self._free = [FileLock(folder / f"gptsovits-{key}-{i}.lock", thread_local=False)
                           for i in range(max(1, slots))]
@@ -74,6 +82,11 @@ class ServerGate:
                 except Timeout:
                     with self._mutex:
                         self._free.append(lock)
+                except OSError as exc:  # the lock file cannot be used: speak without it
+                    with self._mutex:
+                        self._free.append(lock)
+                    log.warning("cross-process lock %s unusable (%s); going on without it", lock.lock_file, exc)
+                    return None
             if cancelled():
                 raise GateBusy("cancelled while waiting for the server")
             left = end - time.monotonic()
