@@ -126,11 +126,25 @@ def voice_models(snap: Snapshot) -> tuple[list[VoiceModel], list[str]]:
     return voices, notes
 
 
+def concurrency_warning(n: int) -> str:
+    return (f"[tts] per_server_concurrency = {n}: GPT-SoVITS computes one request at a time; more in flight "
+            f"only queue on the server and turn into time-outs (protocols §7.7). Set it to 1 "
+            f"（GPT-SoVITS 一次只能合成一句，建议改回 1）")
+
+
+def config_warnings(snap: Snapshot) -> list[str]:
+    """Valid settings that will hurt the stream (``config check`` prints them)."""
+    n = snap.get("tts", "per_server_concurrency")
+    return [concurrency_warning(n)] if n > 1 and snap.get("tts", "servers") else []
+
+
 def tts_setup(snap: Snapshot, *, output_rate: int, espeak_only: bool = False) -> TtsSetup:
     g = snap.get
     voices, notes = voice_models(snap)
     servers = [ServerSpec(url=u, api=g("tts", "api_version"), max_concurrent=g("tts", "per_server_concurrency"))
                for u in g("tts", "servers")]
+    if servers and g("tts", "per_server_concurrency") > 1:
+        notes.append(concurrency_warning(g("tts", "per_server_concurrency")))
     if espeak_only:
         servers, voices, notes = [], [], ["demo mode: espeak-ng speaks everything"]
     elif servers and not voices:
@@ -139,6 +153,10 @@ def tts_setup(snap: Snapshot, *, output_rate: int, espeak_only: bool = False) ->
     settings = PoolSettings(
         workers=g("tts", "workers"), queue_size=g("tts", "queue_max"), max_attempts=g("tts", "max_attempts"),
         connect_timeout_s=g("tts", "connect_timeout_s"), read_timeout_s=g("tts", "request_timeout_s"),
+        need_deadline_s=g("tts", "need_deadline_s"), bench_after_timeouts=g("tts", "bench_after_timeouts"),
+        max_utterance_chars=g("tts", "max_utterance_chars"),
+        reassert_weights_s=g("tts", "reassert_weights_minutes") * 60.0,
+        lock_wait_s=g("tts", "request_timeout_s"), lock_dir=str(paths.data_dir() / "cache" / "locks"),
         bench_after=g("tts", "bench_after_failures"), bench_s=g("tts", "bench_seconds"),
         max_sentence_chars=g("tts", "max_sentence_chars"), fallback=g("tts", "fallback") == "espeak",
         espeak_voice=g("tts", "espeak_voice"), cache_max_bytes=g("tts", "cache_max_mb") * 1_000_000,

@@ -57,6 +57,10 @@ def _check(args) -> int:
     changed = sum(1 for (s, k), v in snap.items()
                   if config.schema.option(s, k) and v != config.schema.option(s, k).default_value)
     print(f"{path}: OK ({len(list(snap.keys()))} options, {changed} differ from the default)")
+    from app.wiring import config_warnings
+
+    for warning in config_warnings(snap):
+        print(f"  warning: {warning}")
     for opt in config.schema:
         if opt.secret:
             where = config.secret_source(f"{opt.section}.{opt.key}", snapshot=snap)

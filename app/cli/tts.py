@@ -21,59 +21,28 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import shutil
-    import tempfile
-
-    from app import events
-    from app.bus.memory import MemoryBus
-    from app.tts.pool import TtsPool
+    from app import paths
     from app.tts.postprocess import PostSettings
+    from app.tts.preview import synthesize_text
     from app.tts.settings import PoolSettings, ServerSpec, VoiceModel
 
     if args.server and not args.ref:
         print("tts: --ref (the reference audio path on the server) is required with --server")
         return 2
     voices = [VoiceModel(name="cli", ref_audio_path=args.ref, prompt_text=args.prompt)] if args.server else []
-    results: list = []
-    why_fallback: list[str] = []  # the pool says why it fell back in its "tts" health
-
-    def on_system(ev) -> None:
-        if isinstance(ev, events.Health) and ev.component == "tts" and ev.status == "degraded":
-            why_fallback.append(ev.detail.removeprefix("espeak-ng fallback speaking: "))
-
-    with MemoryBus("tts-cli") as bus, tempfile.TemporaryDirectory() as tmp:
-        bus.subscribe(events.Channel.SPEECH_READY, results.append)
-        bus.subscribe(events.Channel.SYSTEM, on_system)
-        pool = TtsPool(bus, servers=[ServerSpec(u, api=args.api) for u in args.server], voices=voices, out_dir=tmp,
-                       settings=PoolSettings(workers=1, read_timeout_s=args.timeout,
-                                             post=PostSettings(output_rate=args.rate))).start()
-        try:
-            pool.submit(events.SpeechRequest(id="cli", text=args.text, kind="system", priority=0))
-            pool.wait_idle(args.timeout * 10)
-            stats = pool.report()
-        finally:
-            pool.stop()
-        if not results:
-            print("tts: no result")
-            return 1
-        result = results[0]
-        if isinstance(result, events.SpeechFailed):
-            print(f"tts: failed: {result.reason}")
-            return 1
-        shutil.copyfile(result.audio_path, args.out)
+    # the same cross-process server lock as the live room: wait for its request, never compete
+    settings = PoolSettings(workers=1, read_timeout_s=args.timeout, lock_wait_s=args.timeout,
+                            lock_dir=str(paths.data_dir() / "cache" / "locks"),
+                            post=PostSettings(output_rate=args.rate))
+    result = synthesize_text(args.text, servers=[ServerSpec(u, api=args.api) for u in args.server],
+                             voices=voices, settings=settings, out_path=args.out)
+    if not result.ok:
+        print(f"tts: failed: {result.why}")
+        return 1
     print(f"{args.out}: {result.duration_s:.2f} s at {result.sample_rate} Hz via {result.route} "
           f"({result.attempts} attempt(s)); sentences start at {list(result.sentence_starts)}")
-    if "espeak" in result.route.split(","):
-        print(_fallback_reason(args.server, why_fallback, stats))
+    if result.why:
+        print(f"tts: GPT-SoVITS 没有给出可用的声音，改用了离线声音 espeak-ng / fallback voice because: {result.why}")
+    elif "espeak" in result.route.split(",") and not args.server:
+        print("tts: 只用了离线声音 espeak-ng（没有指定 --server）/ offline voice only: no --server given")
     return 0
-
-
-def _fallback_reason(servers: list[str], why: list[str], stats: dict) -> str:
-    """Why the offline voice spoke (issue 18.4: "via espeak (2 attempts)" alone said nothing)."""
-    if not servers:
-        return "tts: 只用了离线声音 espeak-ng（没有指定 --server）/ offline voice only: no --server given"
-    rejected = stats.get("rejected_by_reason") or {}
-    counts = ", ".join(f"{k} × {v}" for k, v in rejected.items())
-    reason = why[-1] if why else "no GPT-SoVITS route could be used"
-    return (f"tts: GPT-SoVITS 没有给出可用的声音，改用了离线声音 espeak-ng。原因 / fell back because: {reason}"
-            + (f" [rejected: {counts}]" if counts else ""))

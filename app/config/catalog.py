@@ -48,6 +48,30 @@ def _voices_exist(v: Values) -> str | None:
     return None
 
 
+def _v1_voices_complete(v: Values):
+    """Legacy api.py speaks its preset voice when a reference field is empty and its /set_model
+    needs both weight paths (protocols §7.8): with api_version = v1 that is a config error on
+    the voice's own line, not a silently wrong voice."""
+    if v["tts", "api_version"] != "v1" or not v["tts", "servers"]:
+        return None
+    declared = sorted({section for section, _ in v if section.startswith("voice.")})
+    chosen = [f"voice.{name}" for name in v["tts", "voices"]] or declared
+    out = []
+    for section in chosen:
+        if section not in declared or not v[section, "enabled"]:
+            continue
+        for key in ("ref_audio", "prompt_text", "prompt_lang"):
+            if not v[section, key]:
+                out.append(((section, key), "is empty; with [tts] api_version = v1 api.py would silently speak "
+                                            "its preset voice instead (参考音频、参考文本、参考语言都必须填写)"))
+        gpt, sovits = v[section, "gpt_weights"], v[section, "sovits_weights"]
+        if bool(gpt) != bool(sovits):
+            key = "gpt_weights" if not gpt else "sovits_weights"
+            out.append(((section, key), "is empty but the other weight path is set; api.py's /set_model needs "
+                                        "both (两个模型路径要么都填，要么都留空)"))
+    return out or None
+
+
 RULES = (
     Rule(("douyin", "reconnect_initial_s"), _not_above(("douyin", "reconnect_initial_s"),
                                                        ("douyin", "reconnect_max_s"))),
@@ -59,6 +83,7 @@ RULES = (
     Rule(("douyin", "ping_timeout_s"), _below(("douyin", "ping_timeout_s"), ("douyin", "stall_timeout_s"))),
     Rule(("tts", "min_chars_per_s"), _below(("tts", "min_chars_per_s"), ("tts", "max_chars_per_s"))),
     Rule(("tts", "voices"), _voices_exist),
+    Rule(("tts", "api_version"), _v1_voices_complete),
     Rule(("audio", "chunk_bytes"), _chunk_whole_frames),
     Rule(("priority", "interrupt_gap"), _not_above(("priority", "interrupt_gap"),
                                                    ("priority", "late_interrupt_gap"))),

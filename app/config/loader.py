@@ -181,10 +181,10 @@ def _validate(text: str, path: Path, schema: Schema, previous: Snapshot | None) 
     if not bad_values:
         for rule in schema.rules:
             reason = rule.check(values)
-            if reason:
-                section, key = rule.at
-                line = lines.get(rule.at) or section_lines.get(section) or 1
-                report(line, section, key, reason, None)
+            for at, text in ([(rule.at, reason)] if isinstance(reason, str) else reason or ()):
+                section, key = at
+                line = lines.get(at) or section_lines.get(section) or 1
+                report(line, section, key, text, None)
     if errors:
         errors.sort(key=lambda e: e[0])
         _learn_secrets(schema, values)

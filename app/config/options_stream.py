@@ -131,13 +131,29 @@ TTS = SectionSpec("tts", "语音合成（GPT-SoVITS）", "Speech synthesis (GPT-
     Option("tts", "workers", Int(1, 64), 2,
            "合成工作线程数", "synthesis worker threads", live=False),
     Option("tts", "per_server_concurrency", Int(1, 16), 1,
-           "每台服务器同时处理的请求数", "requests at once per server"),
+           "每台服务器同时处理的请求数。GPT-SoVITS 一次只算一句，大于 1 只会让请求在服务器上排队、超时，"
+           "不建议修改", "requests at once per server. GPT-SoVITS computes one at a time: above 1 "
+           "requests only queue on the server and time out; leave it at 1"),
     Option("tts", "queue_max", Int(1, 100_000), 200,
            "待合成队列上限", "longest synthesis queue", live=False),
     Option("tts", "connect_timeout_s", Float(0.1, 60), 3.0,
            "连接超时秒数", "connect timeout, seconds"),
     Option("tts", "request_timeout_s", Float(1, 600), 30.0,
            "单次合成超时秒数", "timeout of one synthesis, seconds"),
+    Option("tts", "need_deadline_s", Float(0.5, 60), 4.0,
+           "播放器要播某句话时最多等 GPT-SoVITS 多少秒，超时就由备用语音先说（慢的请求继续，结果进缓存）",
+           "seconds GPT-SoVITS has once the player needs an utterance; past that the fallback voice "
+           "speaks it (the slow request goes on and fills the cache)"),
+    Option("tts", "bench_after_timeouts", Int(1, 100), 2,
+           "某个音色连续超时几次后暂停使用它（不影响同服务器上的其他音色）",
+           "consecutive time-outs before a voice is benched (other voices on its server go on)"),
+    Option("tts", "max_utterance_chars", Int(20, 5000), 200,
+           "一条语音最多读多少字，更长的在句子边界截断并记录", "longest utterance in characters; "
+           "longer text is cut at a sentence boundary, counted and logged"),
+    Option("tts", "reassert_weights_minutes", Float(0, 1440), 0.0,
+           "每隔多少分钟重新向服务器发送模型路径（0=只在连接失败、超时、暂停或探测之后）",
+           "re-send the voice's weights this often, minutes (0 = only after a connection failure, "
+           "time-out, bench or probe)"),
     Option("tts", "max_attempts", Int(1, 20), 4,
            "一句话最多尝试次数（轮换音色和服务器）", "attempts per sentence, rotating models and servers"),
     Option("tts", "bench_after_failures", Int(1, 100), 3,

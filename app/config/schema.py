@@ -80,7 +80,8 @@ class SectionSpec:
 @dataclass(frozen=True)
 class Rule:
     """A check across options. ``check(values)`` gets ``{(section, key): value}`` of the whole
-    snapshot and returns a reason or None. The error is reported on the line of ``at``."""
+    snapshot and returns a reason or None. The error is reported on the line of ``at`` — or the
+    check returns ``[((section, key), reason), …]`` to report each on its own option's line."""
 
     at: tuple[str, str]
     check: Callable[[dict[tuple[str, str], Any]], str | None]

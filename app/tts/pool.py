@@ -1,10 +1,20 @@
-"""The TTS stage: speech requests in, checked WAV files out (design §7).
+"""The TTS stage: speech requests in, checked WAV files out (design §7), in bounded time.
 
-Subscribes to ``speech.requests`` (durable, consumer group) and ``control`` (CancelSpeech);
-publishes ``SpeechReady`` / ``SpeechFailed`` on ``speech.ready`` and per-server ``Health`` on
-``system``. Requests wait in a bounded priority queue (most urgent first, FIFO within a
-priority) for one of N workers; each request is synthesised sentence by sentence so the
-sentence starts in the ready event are exact.
+Subscribes to ``speech.requests`` (durable, consumer group), ``control`` (CancelSpeech) and
+``player.state`` (SpeechNeeded); publishes ``SpeechReady`` / ``SpeechFailed`` on ``speech.ready``
+and per-server ``Health`` on ``system``.
+
+Lanes. Requests wait in a bounded priority queue for one of N GPT-SoVITS workers; a worker
+speaks a request sentence by sentence (exact sentence starts), each GPT-SoVITS attempt in a
+thread of its own so the worker can stop waiting for it. The espeak-ng fallback has its own
+lane (one thread): nothing it does waits for a server slot, a worker or the queue.
+
+Bounded time. When the player needs an utterance (``SpeechNeeded``; at once for urgent items
+and for filler/bridge clips) the stage has ``need_deadline_s`` to publish it. Past that — or as
+soon as no GPT-SoVITS route could serve it without waiting behind a stalled server — the
+fallback lane speaks the sentences not yet synthesised, with the reason kept. The slow request
+goes on alone and a good result fills the cache. Requests nobody needs yet (script look-ahead)
+may take the normal read time-out.
 """
 
 from __future__ import annotations
@@ -24,64 +34,81 @@ import numpy as np
 from app import events
 from app.bus.base import Bus
 from app.logs import get_logger
-from app.text.sentences import split_sentences
 from app.tts import postprocess, wavio
+from app.tts.attempt import Attempt
 from app.tts.cache import AudioCache
-from app.tts.routes import RouteTable, Server
+from app.tts.jobs import POOLED_KINDS, Job, prepare, urgent
+from app.tts.pool_watch import PoolWatch
+from app.tts.routes import RouteTable
 from app.tts.settings import PoolSettings, ServerSpec, VoiceModel
-from app.tts.synth import Cancelled, SentenceFailed, SentenceSynth, Stats
-from app.tts.textnorm import normalize, speakable_length
+from app.tts.synth import SentenceAudio, SentenceSynth, Stats
 
 log = get_logger("tts")
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-_CANCEL_MEMORY = 10_000
-PREFETCH_GROUP = "prefetch"
+_MEMORY = 10_000  # cancelled ids and early SpeechNeeded ids remembered
+PREFETCH_GROUP = "prefetch"  # requests made by ``prefetch``: synthesised into the cache, never published
 
 
-class TtsPool:
+class TtsPool(PoolWatch):
     def __init__(self, bus: Bus, *, servers: list[ServerSpec], voices: list[VoiceModel], out_dir: Path | str,
                  cache_dir: Path | str | None = None, settings: PoolSettings | None = None,
                  text_filter: Callable[[str], str | None] | None = None, group: str = "tts",
-                 seed: int | None = None, clock: Callable[[], float] = time.time):
+                 seed: int | None = None, clock: Callable[[], float] = time.time,
+                 mono: Callable[[], float] = time.monotonic):
         settings = settings or PoolSettings()
         self.bus = bus
         self.settings = settings
         self.group = group
-        self.clock = clock
+        self.clock = clock  # wall clock: request deadlines are epoch seconds
+        self.mono = mono  # need deadlines, stalls, benches
         self.text_filter = text_filter or (lambda text: text)
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.stats = Stats()
-        self.table = RouteTable(list(servers), list(voices), settings, on_change=self._health_changed)
+        self.table = RouteTable(list(servers), list(voices), settings, clock=mono, on_change=self._health_changed)
         self.cache = AudioCache(cache_dir, settings.cache_max_bytes) if cache_dir is not None else None
-        self.synth = SentenceSynth(self.table, settings, self.stats, self.cache, on_fallback=self._fallback_changed)
+        self.synth = SentenceSynth(settings, self.stats, self.cache)
         self._rng = random.Random(seed)
         self._cond = threading.Condition()
-        self._heap: list[tuple[int, int, events.SpeechRequest]] = []
+        self._heap: list[tuple[int, int, Job]] = []
         self._seq = itertools.count()
+        self._jobs: dict[str, Job] = {}  # received and not finished
         self._cancelled: OrderedDict[str, None] = OrderedDict()
-        self._active: set[str] = set()
+        self._early_needs: OrderedDict[str, float] = OrderedDict()  # SpeechNeeded before the request
+        self._reasons: OrderedDict[str, str] = OrderedDict()  # id → why the fallback spoke
+        self._lane: list[tuple[int, int, Job]] = []
+        self._lane_cond = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._workers = 0
         self._subs = []
         self._in_fallback = False
+        self._fallback_health_at = 0.0
         self._last_health: dict[str, tuple[str, str]] = {}
+        self._next_liveness = 0.0
 
     # ---- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> TtsPool:
-        for i in range(max(1, self.settings.workers)):
-            t = threading.Thread(target=self._work, name=f"tts-worker-{i}", daemon=True)
+        for _ in range(max(1, self.settings.workers)):
+            self._spawn_worker()
+        for target, name in ((self._monitor, "tts-monitor"), (self._fallback_lane, "tts-fallback")):
+            t = threading.Thread(target=target, name=name, daemon=True)
             t.start()
             self._threads.append(t)
-        t = threading.Thread(target=self._monitor, name="tts-prober", daemon=True)
-        t.start()
-        self._threads.append(t)
         for server in self.table.servers:
             self._publish_health(server, force=True)
         self._subs.append(self.bus.subscribe(events.Channel.CONTROL, self._on_control))
+        self._subs.append(self.bus.subscribe(events.Channel.PLAYER_STATE, self._on_player))
         self._subs.append(self.bus.subscribe(events.Channel.SPEECH_REQUESTS, self._on_request, group=self.group))
         return self
+
+    def _spawn_worker(self) -> None:
+        with self._cond:
+            self._workers += 1
+        t = threading.Thread(target=self._work, name="tts-worker", daemon=True)
+        t.start()
+        self._threads.append(t)
 
     def stop(self, timeout: float = 5.0) -> None:
         for sub in self._subs:
@@ -90,6 +117,8 @@ class TtsPool:
         self._stop.set()
         with self._cond:
             self._cond.notify_all()
+        with self._lane_cond:
+            self._lane_cond.notify_all()
         end = time.monotonic() + timeout
         for t in self._threads:
             t.join(max(0.0, end - time.monotonic()))
@@ -121,38 +150,61 @@ class TtsPool:
         if isinstance(event, events.CancelSpeech):
             self.cancel(event.ids)
 
+    def _on_player(self, event) -> None:
+        if isinstance(event, events.SpeechNeeded):
+            self.need(event.id)
+
     def submit(self, req: events.SpeechRequest) -> None:
         """Queue a request; when the queue is full the least urgent waiting one gives way (or
         the new one is refused if it is the least urgent)."""
         evicted = None
+        now = self.mono()
         with self._cond:
-            if req.id in self._cancelled:
+            if req.id in self._cancelled or req.id in self._jobs:
                 return
             if req.group != PREFETCH_GROUP:
                 self.stats.add("requests")
-            item = (int(req.priority), next(self._seq), req)
+            job = Job(req, received=now)
+            early = self._early_needs.pop(req.id, None)
+            if early is not None or urgent(req):
+                job.need_at = now if early is None else min(early, now)
+            item = (int(req.priority), next(self._seq), job)
             if len(self._heap) >= self.settings.queue_size:
-                worst = max(self._heap)
-                if item >= worst:
-                    evicted = req
+                worst = max(self._heap, key=lambda it: (it[0], it[1]))
+                if (item[0], item[1]) >= (worst[0], worst[1]):
+                    evicted = job
                 else:
                     self._heap.remove(worst)
                     heapq.heapify(self._heap)
-                    heapq.heappush(self._heap, item)
+                    self._jobs.pop(worst[2].id, None)
                     evicted = worst[2]
-            else:
+            if evicted is not job:
                 heapq.heappush(self._heap, item)
+                self._jobs[req.id] = job
             self._cond.notify()
         if evicted is not None:
-            self._fail(evicted, f"queue full ({self.settings.queue_size} waiting); less urgent than the rest",
+            self._fail(evicted.req, f"queue full ({self.settings.queue_size} waiting); less urgent than the rest",
                        "queue_full")
+
+    def need(self, rid: str) -> None:
+        """The player wants ``rid`` next: from now the deadline runs."""
+        now = self.mono()
+        with self._cond:
+            job = self._jobs.get(rid)
+            if job is not None:
+                if job.need_at is None:
+                    job.need_at = now
+                return
+            self._early_needs[rid] = now  # the request may still be on its way
+            while len(self._early_needs) > _MEMORY:
+                self._early_needs.popitem(last=False)
 
     def cancel(self, ids) -> None:
         with self._cond:
             for i in ids:
                 self._cancelled[i] = None
                 self._cancelled.move_to_end(i)
-            while len(self._cancelled) > _CANCEL_MEMORY:
+            while len(self._cancelled) > _MEMORY:
                 self._cancelled.popitem(last=False)
             before = len(self._heap)
             self._heap = [it for it in self._heap if it[2].id not in self._cancelled]
@@ -160,13 +212,17 @@ class TtsPool:
                 heapq.heapify(self._heap)
                 for _ in range(before - len(self._heap)):
                     self.stats.drop("cancelled")
+            for i in ids:
+                job = self._jobs.get(i)
+                if job is not None and job.state == "queued":
+                    self._jobs.pop(i, None)
 
     def is_cancelled(self, rid: str) -> bool:
         return rid in self._cancelled
 
     def pending(self) -> int:
         with self._cond:
-            return len(self._heap) + len(self._active)
+            return len(self._jobs)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         end = time.monotonic() + timeout
@@ -176,7 +232,12 @@ class TtsPool:
             time.sleep(0.01)
         return False
 
-    # ---- work ------------------------------------------------------------------------------
+    def fallback_reason(self, rid: str) -> str | None:
+        """Why the fallback voice spoke (part of) utterance ``rid``; None if it did not."""
+        with self._cond:
+            return self._reasons.get(rid)
+
+    # ---- GPT-SoVITS workers ------------------------------------------------------------------
 
     def _work(self) -> None:
         while not self._stop.is_set():
@@ -185,71 +246,163 @@ class TtsPool:
                     self._cond.wait(0.2)
                 if self._stop.is_set():
                     return
-                _, _, req = heapq.heappop(self._heap)
-                self._active.add(req.id)
+                _, _, job = heapq.heappop(self._heap)
             try:
-                self._handle(req)
+                self._run(job)
             except Exception as exc:  # one bad request must not kill a worker
-                log.exception("tts worker failed on %s", req.id)
-                self._fail(req, f"internal error: {exc}", "internal")
-            finally:
-                with self._cond:
-                    self._active.discard(req.id)
+                log.exception("tts worker failed on %s", job.id)
+                self._finish_failed(job, f"internal error: {exc}", "internal")
 
-    def _handle(self, req: events.SpeechRequest) -> None:
+    def _run(self, job: Job) -> None:
+        with job.lock:
+            if job.state != "queued":
+                return
+            job.state = "active"
+        req = job.req
         if self.is_cancelled(req.id):
-            self.stats.drop("cancelled")
-            return
+            return self._forget(job, "cancelled")
         if req.deadline is not None and self.clock() > req.deadline:
-            return self._fail(req, "stale: deadline passed before synthesis", "stale")
-        filtered = self.text_filter(req.text)
+            return self._finish_failed(job, "stale: deadline passed before synthesis", "stale")
+        if not self._prepare(job):
+            return
+        for sentence in job.sentences[len(job.parts):]:
+            self.stats.add("sentences")
+            audio = self._gptsovits(job, sentence)
+            if audio is None:
+                if self.is_cancelled(req.id) or self._stop.is_set():
+                    return self._forget(job, "cancelled")
+                if job.upgrade:  # the fallback clip stays
+                    return self._forget(job, "upgrade_failed")
+                if not job.taken_over:
+                    why = "; ".join(job.errors[-3:]) or self.table.why_unusable()
+                    self._takeover(job, "no_route" if not job.errors else "failed", why)
+                return
+            with job.lock:
+                if job.taken_over:
+                    return
+                job.parts.append(audio)
+        self._publish(job, gptsovits_only=True)
+
+    def _prepare(self, job: Job) -> bool:
+        """Filter and split once; False (and the request failed) when nothing is left to say."""
+        with job.lock:
+            if job.sentences is not None:
+                return True
+        filtered = self.text_filter(job.req.text)
         if filtered is None:
-            return self._fail(req, "blocked by the text filter", "filtered")
-        text = normalize(filtered)
-        sentences = [s for s in split_sentences(text, self.settings.max_sentence_chars, self.settings.clause_chars)
-                     if speakable_length(s)]
+            self._finish_failed(job, "blocked by the text filter", "filtered")
+            return False
+        sentences, cut_from = prepare(filtered, max_sentence_chars=self.settings.max_sentence_chars,
+                                      clause_chars=self.settings.clause_chars,
+                                      max_chars=self.settings.max_utterance_chars)
         if not sentences:
-            return self._fail(req, f"nothing speakable in {req.text!r}", "empty")
-        cancelled = lambda: self.is_cancelled(req.id) or self._stop.is_set()  # noqa: E731
-        rate = self.settings.post.output_rate
-        parts, starts, routes = [], [], []
-        attempts, all_cached = 0, True
-        gap = np.zeros(int(self.settings.sentence_gap_s * rate), np.float32)
-        pos = 0
-        try:
-            for i, sentence in enumerate(sentences):
-                audio = self.synth.sentence(sentence, cancelled)
-                samples = postprocess.jitter_speed(audio.samples, rate, self.settings.post.speed_jitter, self._rng)
-                if i:
-                    parts.append(gap)
-                    pos += len(gap)
-                starts.append(round(pos / rate, 4))
-                parts.append(samples)
-                pos += len(samples)
-                attempts += audio.attempts
-                all_cached &= audio.cached
-                if audio.route not in routes:
-                    routes.append(audio.route)
-                if cancelled():
-                    raise Cancelled()
-        except Cancelled:
-            self.stats.drop("cancelled")
-            return
-        except SentenceFailed as exc:
-            return self._fail(req, f"synthesis failed: {exc}", "failed")
-        if req.group == PREFETCH_GROUP:  # in the cache now; nobody plays it
+            self._finish_failed(job, f"nothing speakable in {job.req.text!r}", "empty")
+            return False
+        if cut_from:
+            self.stats.add("cut_long")
+            log.warning("speech %s is %d characters long; cut to %d at a sentence boundary ([tts] "
+                        "max_utterance_chars)", job.id, cut_from, sum(len(s) for s in sentences))
+        with job.lock:
+            if job.sentences is None:
+                job.sentences, job.cut_from = sentences, cut_from
+        return True
+
+    def _gptsovits(self, job: Job, text: str) -> SentenceAudio | None:
+        """One sentence from the cache or GPT-SoVITS with rotation; None when no route could
+        give good audio in time (the job's ``errors`` say why) or the job was taken over."""
+        hit = self.synth.cached_gptsovits(text, self.table.usable_voices())
+        if hit is not None:
+            return hit
+        stop = lambda: job.taken_over or self.is_cancelled(job.id) or self._stop.is_set()  # noqa: E731
+        tried: set[int] = set()
+        attempts = 0
+        while attempts < self.settings.max_attempts and not stop():
+            job.waiting_since = self.mono()
+            route = self.table.acquire(tried, cancelled=stop, needed=lambda: job.need_at is not None)
+            job.waiting_since = None
+            if route is None:
+                return None
+            if stop():
+                self.table.release(route, ok=False, kind="busy")
+                return None
+            tried.add(id(route))
+            attempts += 1
+            if attempts > 1:
+                self.stats.add("retries")
+                self.stats.add("rotations")
+            attempt = Attempt(self.table, route, text, self.synth, self.settings.lock_wait_s)
+            job.attempt = attempt
+            attempt.start()
+            while not attempt.done.wait(0.05):
+                if stop():
+                    attempt.give_up()  # it goes on alone; a good result still fills the cache
+                    return None
+            job.attempt = None
+            if attempt.audio is not None:
+                self._fallback_changed(False, "")
+                return SentenceAudio(attempt.audio, route.label, attempts, False)
+            if attempt.kind == "busy":
+                attempts -= 1
+            self.stats.reject(attempt.code or attempt.kind)
+            job.errors.append(attempt.reason())
+            log.info("tts attempt on %s failed: %s", route.label, attempt.error)
+        return None
+
+    # ---- results ---------------------------------------------------------------------------
+
+    def _publish(self, job: Job, *, gptsovits_only: bool) -> None:
+        with job.lock:
+            if gptsovits_only and job.taken_over:
+                return
+            job.state = "done"
+            parts = list(job.parts)
+        rid = job.id
+        if job.req.group == PREFETCH_GROUP:  # in the cache now; nobody plays it
             self.stats.add("prefetched")
+            with self._cond:
+                self._jobs.pop(rid, None)
             return
-        audio = np.concatenate(parts)
-        path = self._write(req.id, audio, rate)
-        if self.is_cancelled(req.id):  # cancelled while writing: never published
+        rate = self.settings.post.output_rate
+        gap = np.zeros(int(self.settings.sentence_gap_s * rate), np.float32)
+        pieces, starts, routes, pos = [], [], [], 0
+        for i, part in enumerate(parts):
+            samples = postprocess.jitter_speed(part.samples, rate, self.settings.post.speed_jitter, self._rng)
+            if i:
+                pieces.append(gap)
+                pos += len(gap)
+            starts.append(round(pos / rate, 4))
+            pieces.append(samples)
+            pos += len(samples)
+            if part.route not in routes:
+                routes.append(part.route)
+        audio = np.concatenate(pieces)
+        if self.is_cancelled(rid):
+            return self._forget(job, "cancelled")
+        path = self._write(rid, audio, rate)
+        if self.is_cancelled(rid):  # cancelled while writing: never published
             path.unlink(missing_ok=True)
-            self.stats.drop("cancelled")
-            return
+            return self._forget(job, "cancelled")
         self.stats.add("published")
+        with self._cond:
+            self._jobs.pop(rid, None)
         self.bus.publish(events.Channel.SPEECH_READY, events.SpeechReady(
-            request=req, audio_path=str(path), sample_rate=rate, duration_s=round(len(audio) / rate, 4),
-            sentence_starts=tuple(starts), route=",".join(routes), attempts=max(1, attempts), cached=all_cached))
+            request=job.req, audio_path=str(path), sample_rate=rate, duration_s=round(len(audio) / rate, 4),
+            sentence_starts=tuple(starts), route=",".join(routes),
+            attempts=max(1, sum(p.attempts for p in parts)), cached=all(p.cached for p in parts)))
+        if not gptsovits_only and job.req.kind in POOLED_KINDS and self.table.routes:
+            self._upgrade_later(job)
+
+    def _upgrade_later(self, job: Job) -> None:
+        """A filler or bridge clip the fallback spoke is synthesised again by GPT-SoVITS when a
+        worker is free; the player's clip pool replaces a clip by id, so the real voice takes
+        over from then on. Nobody needs it: it waits behind everything else."""
+        again = Job(job.req, received=self.mono(), sentences=list(job.sentences or []), upgrade=True)
+        with self._cond:
+            if job.id in self._jobs or self.is_cancelled(job.id):
+                return
+            self._jobs[job.id] = again
+            heapq.heappush(self._heap, (int(events.Priority.BACKGROUND) + 1, next(self._seq), again))
+            self._cond.notify()
 
     def _write(self, rid: str, audio: np.ndarray, rate: int) -> Path:
         name = f"{_SAFE.sub('_', rid)[:80] or 'speech'}-{next(self._seq)}.wav"
@@ -258,6 +411,26 @@ class TtsPool:
         tmp.write_bytes(wavio.build(audio, rate))
         tmp.replace(path)  # the player never sees half a file
         return path
+
+    def _forget(self, job: Job, code: str) -> None:
+        with job.lock:
+            job.state = "done"
+        with self._cond:
+            if self._jobs.get(job.id) is job:
+                self._jobs.pop(job.id, None)
+        self.stats.drop(code)
+
+    def _finish_failed(self, job: Job, reason: str, code: str, *, taken: bool = False) -> None:
+        with job.lock:
+            if job.state == "done" and not taken:
+                return
+            job.state = "done"
+        with self._cond:
+            if self._jobs.get(job.id) is job:
+                self._jobs.pop(job.id, None)
+        if job.upgrade:  # an upgrade that failed: the fallback clip stays
+            return
+        self._fail(job.req, reason, code)
 
     def _fail(self, req: events.SpeechRequest, reason: str, code: str) -> None:
         if self.is_cancelled(req.id):
@@ -269,52 +442,15 @@ class TtsPool:
         log.warning("speech %s not synthesised: %s", req.id, reason)
         self.bus.publish(events.Channel.SPEECH_READY, events.SpeechFailed(request=req, reason=reason))
 
-    # ---- health and probes -----------------------------------------------------------------
-
-    def _monitor(self) -> None:
-        while not self._stop.wait(min(0.5, max(0.02, self.table.next_probe_in()))):
-            for breaker, route in self.table.due_probes():
-                threading.Thread(target=self._probe, args=(breaker, route), name="tts-probe", daemon=True).start()
-
-    def _probe(self, breaker, route) -> None:
-        if not self.table.acquire_route(route, cancelled=self._stop.is_set):
-            breaker.probing = False
-            return
-        ok, error, server_fault = self.synth.probe(route.voice, route.server.client)
-        self.table.release_slot(route)
-        log.info("probe of %s via %s: %s", breaker.label, route.label, "passed" if ok else error)
-        self.table.probe_done(breaker, route, ok=ok, error=error, server_fault=server_fault)
-
-    def _health_changed(self, server: Server) -> None:
-        self._publish_health(server)
-
-    def _publish_health(self, server: Server, force: bool = False) -> None:
-        status, detail = self.table.server_status(server)
-        key = f"tts:{server.name}"
-        if not force and self._last_health.get(key, ("", ""))[0] == status and status == "ok":
-            return
-        self._last_health[key] = (status, detail)
-        b = server.breaker
-        self.bus.publish(events.Channel.SYSTEM, events.Health(
-            component=key, status=status, detail=detail, ts=self.clock(),
-            metrics={"benched": 1.0 if b.benched else 0.0, "inflight": float(server.inflight),
-                     "times_benched": float(b.times_benched)}))
-
-    def _fallback_changed(self, used: bool, why: str) -> None:
-        if used == self._in_fallback:
-            return
-        self._in_fallback = used
-        self.bus.publish(events.Channel.SYSTEM, events.Health(
-            component="tts", status="degraded" if used else "ok", ts=self.clock(),
-            detail=f"espeak-ng fallback speaking: {why}" if used else "GPT-SoVITS speaking again"))
-
     # ---- report ----------------------------------------------------------------------------
 
     def report(self) -> dict:
         out = self.stats.as_dict()
         out["benched"] = self.table.benched_labels()
         out["ever_benched"] = self.table.ever_benched()
+        out["failures_to_bench"] = self.table.failures_to_bench()
         out["model_switches"] = sum(s.client.switches for s in self.table.servers)
+        out["need_deadline_s"] = self.settings.need_deadline_s
         if self.cache is not None:
             out["cache"] = {"entries": len(self.cache), "bytes": self.cache.total_bytes,
                             "evictions": self.cache.evictions, "corrupt": self.cache.corrupt}

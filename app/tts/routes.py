@@ -5,13 +5,24 @@ preference order), then server, so a healthy preferred voice is used on whicheve
 servers is free, and a different voice is only heard when the preferred one cannot speak.
 
 Two circuit breakers decide usability: one per server (blamed for transport failures: refused,
-hung, 5xx, cut bodies) and one per route (blamed for what the model produced: 400s, bad bodies,
-rejected audio). After ``bench_after`` consecutive failures a breaker benches its server or
-route for ``bench_s``; when that expires the pool probes it with a short synthesis, and only a
-passing probe returns it to service (a failing one doubles the bench, up to a cap).
+5xx, the wrong API) and one per route (blamed for what the model produced: 400s, bad or cut
+bodies, rejected audio — and time-outs). After ``bench_after`` consecutive failures (for
+time-outs ``bench_after_timeouts``) a breaker benches its server or route for ``bench_s``; when
+that expires the pool probes it, and only a passing probe returns it to service (a failing one
+doubles the bench, up to a cap). A route's breaker is reset only by that route succeeding.
+
+Hung voice or hung server? A time-out is first the voice's fault. The server it happened on is
+then *draining*: unused until it answers a cheap liveness request. If it answers, it was the
+voice; if it stays silent for another ``read_timeout_s`` the server hangs and is benched too.
+While a request runs, api_v2 answers nothing else (inference runs inline on its event loop,
+protocols §7.7), so a v2 server that answers liveness requests twice while one of our requests
+is still pending past the need deadline is not working on it: that request is abandoned as a
+hung voice at once instead of after the read time-out.
 
 Each server serves at most ``max_concurrent`` requests at once, and a weight switch only
-happens when no other request is in flight on that server (serialised per server).
+happens when no other request is in flight on that server (serialised per server). A server
+whose oldest request in flight is older than the need deadline is *stalled*: a request the
+player already needs does not wait for it.
 """
 
 from __future__ import annotations
@@ -30,28 +41,36 @@ class Breaker:
     label: str
     base_bench_s: float
     consecutive: int = 0
+    timeouts: int = 0  # consecutive time-outs (hangs)
     benched_until: float | None = None  # None: in service
     bench_s: float = 0.0
     probing: bool = False
     last_error: str = ""
     times_benched: int = 0
+    failures_to_bench: int = 0  # consecutive failures that led to its first bench
 
     @property
     def benched(self) -> bool:
         return self.benched_until is not None
 
 
-@dataclass
+@dataclass(eq=False)
 class Server:
     spec: ServerSpec
     client: GptSovitsClient
     breaker: Breaker
     inflight: int = 0
     weights: tuple[str | None, str | None] = (None, None)  # what the in-flight requests need
+    draining_since: float | None = None  # a request timed out: unused until it answers liveness
+    checking: bool = False  # a liveness request is out
+    attempts: list = field(default_factory=list)  # Attempt objects in flight (started, alive_seen)
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    def oldest_attempt_s(self, now: float) -> float:
+        return max((now - a.started for a in self.attempts), default=0.0)
 
 
 @dataclass(eq=False)
@@ -85,7 +104,9 @@ class RouteTable:
         self._cond = threading.Condition()
         self.servers = [
             Server(spec, GptSovitsClient(spec, connect_timeout_s=settings.connect_timeout_s,
-                                         read_timeout_s=settings.read_timeout_s),
+                                         read_timeout_s=settings.read_timeout_s, lock_dir=settings.lock_dir,
+                                         lock_wait_s=settings.lock_wait_s,
+                                         reassert_s=settings.reassert_weights_s),
                    Breaker(f"server {spec.name}", settings.bench_s))
             for spec in servers]
         for server in self.servers:
@@ -100,7 +121,40 @@ class RouteTable:
     # ---- usability -------------------------------------------------------------------------
 
     def usable(self, route: Route) -> bool:
+        return (not route.server.breaker.benched and not route.breaker.benched
+                and route.server.draining_since is None)
+
+    def _waitable(self, route: Route) -> bool:
         return not route.server.breaker.benched and not route.breaker.benched
+
+    def stalled(self, server: Server) -> bool:
+        """Its oldest request in flight has run past the need deadline: whoever waits behind it
+        would miss the deadline too."""
+        return server.inflight > 0 and server.oldest_attempt_s(self.clock()) > self.settings.need_deadline_s
+
+    def can_serve_needed(self) -> bool:
+        """Is there a route a needed request could get without waiting behind a stalled server?"""
+        with self._cond:
+            return any(self.usable(r) and not self.stalled(r.server) for r in self.routes)
+
+    def why_unusable(self) -> str:
+        """Why no route can take a needed request now (for the fallback's reason)."""
+        with self._cond:
+            parts = []
+            now = self.clock()
+            for s in self.servers:
+                if s.breaker.benched:
+                    parts.append(f"{s.name} benched: {s.breaker.last_error}")
+                elif s.draining_since is not None:
+                    parts.append(f"{s.name}: a request timed out; waiting for the server to answer again "
+                                 f"(请求超时，等待服务器恢复响应)")
+                elif self.stalled(s):
+                    parts.append(f"{s.name}: busy with a request for {s.oldest_attempt_s(now):.1f} s "
+                                 f"(上一句还没合成完)")
+            for r in self.routes:
+                if r.breaker.benched and not r.server.breaker.benched:
+                    parts.append(f"voice {r.voice.name} on {r.server.name} benched: {r.breaker.last_error}")
+            return "; ".join(parts) or "no GPT-SoVITS route configured"
 
     def usable_voices(self) -> list[VoiceModel]:
         with self._cond:
@@ -120,17 +174,25 @@ class RouteTable:
         return server.inflight == 0 or need == (None, None) or need == server.weights
 
     def acquire(self, tried: set[int], *, cancelled: Callable[[], bool] = lambda: False,
-                wait_s: float | None = None) -> Route | None:
+                wait_s: float | None = None, needed: Callable[[], bool] = lambda: False) -> Route | None:
         """The best usable route not in ``tried`` (route ids), with a server slot held; waits
-        while the right servers are busy. None when no usable route is left (or cancelled)."""
+        while the right servers are busy. None when no usable route is left, when the request
+        is ``needed()`` and every usable route is on a stalled server, or when cancelled."""
         end = None if wait_s is None else self.clock() + wait_s
         with self._cond:
             while True:
-                candidates = [r for r in self.routes if id(r) not in tried and self.usable(r)]
+                # a draining server is waited for (it answers or is benched within the read
+                # time-out) unless the request is needed now
+                candidates = [r for r in self.routes if id(r) not in tried and self._waitable(r)]
                 if not candidates or cancelled():
                     return None
+                if needed():  # do not wait behind a stalled or draining server
+                    candidates = [r for r in candidates
+                                  if not self.stalled(r.server) and r.server.draining_since is None]
+                    if not candidates:
+                        return None
                 best = min(r.rank for r in candidates)
-                top = [r for r in candidates if r.rank == best and self._free(r)]
+                top = [r for r in candidates if r.rank == best and self.usable(r) and self._free(r)]
                 if top:
                     # a server that already has the weights loaded first, then the least busy
                     top.sort(key=lambda r: (_weights(r.voice) != r.server.weights, r.server.inflight))
@@ -157,13 +219,29 @@ class RouteTable:
 
     # ---- outcomes --------------------------------------------------------------------------
 
-    def release(self, route: Route, *, ok: bool, error: str = "", server_fault: bool = False) -> None:
+    def track(self, route: Route, attempt) -> None:
+        with self._cond:
+            route.server.attempts.append(attempt)
+
+    def release(self, route: Route, *, ok: bool, error: str = "", server_fault: bool = False,
+                kind: str = "", attempt=None) -> None:
+        """Give the slot back and judge the route. ``kind`` "timeout" / "hang" blame the voice
+        (a timeout also drains the server until it answers), "busy" judges nobody."""
         server = route.server
         changed = False
         with self._cond:
             server.inflight -= 1
+            if attempt is not None and attempt in server.attempts:
+                server.attempts.remove(attempt)
             if ok:
                 changed |= self._recover(server.breaker) | self._recover(route.breaker)
+            elif kind == "busy":
+                pass
+            elif kind in ("timeout", "hang"):
+                changed |= self._fail(route.breaker, error, timeout=True)
+                if kind == "timeout" and not server.breaker.benched and server.draining_since is None:
+                    server.draining_since = self.clock()
+                    changed = True
             elif server_fault:
                 changed |= self._fail(server.breaker, error)
             else:
@@ -180,25 +258,85 @@ class RouteTable:
             route.server.inflight -= 1
             self._cond.notify_all()
 
-    def _fail(self, b: Breaker, error: str) -> bool:
+    def _fail(self, b: Breaker, error: str, *, timeout: bool = False) -> bool:
         b.consecutive += 1
+        b.timeouts = b.timeouts + 1 if timeout else 0
         b.last_error = error
-        if b.benched or b.consecutive < self.settings.bench_after:
+        if b.benched:
+            return False
+        if b.consecutive < self.settings.bench_after and b.timeouts < self.settings.bench_after_timeouts:
             return False
         self._bench(b, self.settings.bench_s)
         return True
 
     def _bench(self, b: Breaker, seconds: float) -> None:
+        if not b.times_benched:
+            b.failures_to_bench = b.consecutive
         b.bench_s = min(seconds, self.settings.max_bench_s)
         b.benched_until = self.clock() + b.bench_s
         b.times_benched += 1
+        for s in self.servers:  # after a bench the weights are re-asserted (protocols §7.6)
+            if b is s.breaker:
+                s.client.forget_weights()
 
     def _recover(self, b: Breaker) -> bool:
         was = b.benched
         b.consecutive = 0
+        b.timeouts = 0
         b.benched_until = None
         b.bench_s = 0.0
         return was
+
+    # ---- liveness: hung voice or hung server -----------------------------------------------
+
+    def liveness_due(self) -> list[Server]:
+        """Servers to ask "do you answer at all?" now: draining ones, and v2 servers with a
+        request pending past the need deadline. Each is marked as checking."""
+        out = []
+        with self._cond:
+            for s in self.servers:
+                if s.checking or s.breaker.benched:
+                    continue
+                inline = s.spec.api == "v2" and not s.spec.streaming
+                if s.draining_since is not None or (inline and self.stalled(s)):
+                    s.checking = True
+                    out.append(s)
+        return out
+
+    def liveness_result(self, server: Server, alive: bool) -> list:
+        """Apply one liveness answer; returns the attempts to abandon as hung voices."""
+        abandon = []
+        changed = False
+        with self._cond:
+            server.checking = False
+            now = self.clock()
+            if server.draining_since is not None:
+                if alive:
+                    server.draining_since = None  # it answers: the voice was at fault, not the server
+                    changed = True
+                elif now - server.draining_since >= self.settings.read_timeout_s:
+                    waited = now - server.draining_since
+                    server.draining_since = None
+                    b = server.breaker
+                    b.last_error = (f"{server.name}: server hangs: no answer to a synthesis nor to a liveness "
+                                    f"request for {waited + self.settings.read_timeout_s:.0f} s (服务器卡死)")
+                    b.consecutive = max(b.consecutive, self.settings.bench_after)
+                    if not b.benched:
+                        self._bench(b, self.settings.bench_s)
+                    changed = True
+            for a in list(server.attempts):
+                if now - a.started <= self.settings.need_deadline_s:
+                    continue
+                a.alive_seen = a.alive_seen + 1 if alive else 0
+                if a.alive_seen >= 2:
+                    abandon.append(a)
+            self._cond.notify_all()
+        if changed:
+            self.on_change(server)
+        return abandon
+
+    def liveness_interval(self) -> float:
+        return max(0.2, min(1.0, self.settings.need_deadline_s / 4))
 
     # ---- probing ---------------------------------------------------------------------------
 
@@ -226,6 +364,7 @@ class RouteTable:
 
     def probe_done(self, breaker: Breaker, route: Route, *, ok: bool, error: str = "",
                    server_fault: bool = False) -> None:
+        route.server.client.forget_weights()  # a probe may load other weights: re-assert next time
         with self._cond:
             breaker.probing = False
             if ok:
@@ -264,6 +403,9 @@ class RouteTable:
             if b.benched:
                 left = max(0.0, b.benched_until - self.clock())
                 return "down", f"benched ({'probing' if b.probing else f'{left:.0f} s left'}): {b.last_error}"
+            if server.draining_since is not None:
+                return "degraded", (f"a request timed out {self.clock() - server.draining_since:.0f} s ago; checking "
+                                    f"whether the server still answers (请求超时，正在确认服务器是否还在响应)")
             bad = [r for r in self.routes if r.server is server and r.breaker.benched]
             if bad:
                 names = ", ".join(r.voice.name for r in bad)
@@ -277,6 +419,11 @@ class RouteTable:
     def ever_benched(self) -> dict[str, int]:
         with self._cond:
             return {b.label: b.times_benched for b in self._breakers() if b.times_benched}
+
+    def failures_to_bench(self) -> dict[str, int]:
+        """Per breaker ever benched: how many consecutive failures it took the first time."""
+        with self._cond:
+            return {b.label: b.failures_to_bench for b in self._breakers() if b.times_benched}
 
     def close(self) -> None:
         for s in self.servers:

@@ -38,6 +38,22 @@ class VoiceModel:
         if not self.ref_audio_path:
             raise ValueError(f"voice model {self.name!r}: ref_audio_path is required")
 
+    def v1_problems(self) -> list[tuple[str, str]]:
+        """What legacy ``api.py`` cannot do with this voice, as (option key, reason): it silently
+        speaks its preset voice when any reference field is empty, and ``/set_model`` needs both
+        weight paths (protocols §7.8)."""
+        out = []
+        for key, value in (("ref_audio", self.ref_audio_path), ("prompt_text", self.prompt_text),
+                           ("prompt_lang", self.prompt_lang)):
+            if not value:
+                out.append((key, "is empty; api.py (api_version = v1) would silently speak its preset voice "
+                                 "instead (参考音频、参考文本、参考语言三项都必须填写)"))
+        if bool(self.gpt_weights) != bool(self.sovits_weights):
+            missing = "gpt_weights" if not self.gpt_weights else "sovits_weights"
+            out.append((missing, "is empty but the other weight path is set; api.py's /set_model needs both "
+                                 "(两个模型路径要么都填，要么都留空)"))
+        return out
+
     def params(self) -> dict[str, Any]:
         """Everything that changes the sound (the cache key uses it)."""
         return {"ref": self.ref_audio_path, "prompt": self.prompt_text, "prompt_lang": self.prompt_lang,
@@ -51,7 +67,9 @@ class VoiceModel:
 class ServerSpec:
     url: str  # e.g. http://127.0.0.1:9880
     api: Literal["v2", "v1"] = "v2"
-    max_concurrent: int = 1  # GPT-SoVITS serves one request well; more makes it hang
+    # api_v2 runs inference inline on its event loop: one request at a time (protocols §7.7);
+    # more in flight only queue on the server and turn into time-outs
+    max_concurrent: int = 1
     voices: tuple[str, ...] = ()  # voice names this server may use; empty = all
     streaming: bool = False  # v2 only: streaming_mode=1, assembled client-side
 
@@ -75,7 +93,16 @@ class PoolSettings:
     max_attempts: int = 4  # GPT-SoVITS attempts per sentence before the fallback speaks
     connect_timeout_s: float = 3.0
     read_timeout_s: float = 30.0  # a hung server is given up on after this
+    # From the player's SpeechNeeded (or at once for urgent items and filler/bridge clips) the
+    # stage has this long to publish; after it the fallback voice speaks what is left.
+    need_deadline_s: float = 4.0
     bench_after: int = 3  # consecutive failures of a server or a voice on it
+    bench_after_timeouts: int = 2  # consecutive time-outs (hangs) of one voice on a server
+    liveness_timeout_s: float = 1.5  # a cheap request that tells a hung server from a hung voice
+    lock_wait_s: float = 30.0  # longest wait for another program's request on the same server
+    lock_dir: str | None = None  # cross-process lock files (None: no cross-process lock)
+    reassert_weights_s: float = 0.0  # also re-send the weights this often (0 = only after faults)
+    max_utterance_chars: int = 200  # longer texts are cut at a sentence boundary
     bench_s: float = 30.0  # first bench; doubles per failed probe …
     max_bench_s: float = 600.0  # … up to this
     probe_text: str = "你好，欢迎来到直播间。"

@@ -1,11 +1,10 @@
-"""One sentence from text to checked, post-processed audio: cache, GPT-SoVITS with rotation,
-and the espeak-ng fallback. Nothing leaves here that has not passed the quality check."""
+"""One sentence from text to checked, post-processed audio: cache, check, the espeak-ng
+fallback, and the report's counters. Nothing leaves here that has not passed the quality check."""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +13,6 @@ from app.logs import get_logger
 from app.tts import espeak, postprocess, quality
 from app.tts.cache import AudioCache, make_key
 from app.tts.client import SynthesisError
-from app.tts.routes import RouteTable
 from app.tts.settings import PoolSettings, VoiceModel
 from app.tts.textnorm import speakable_length
 
@@ -45,8 +43,11 @@ class Stats:
         self._lock = threading.Lock()
         self.requests = self.sentences = self.retries = self.rotations = 0
         self.cache_hits = self.fallback_used = self.failed = self.published = self.prefetched = 0
+        self.deadline_takeovers = self.abandoned = self.cut_long = 0
         self.rejected: Counter[str] = Counter()  # by reason code
         self.dropped: Counter[str] = Counter()  # requests not synthesised, by reason
+        self.fallback_causes: Counter[str] = Counter()  # utterances the fallback spoke, by cause
+        self.last_fallback = ""  # the latest fallback's reason, in full
 
     def add(self, name: str, n: int = 1) -> None:
         with self._lock:
@@ -60,23 +61,31 @@ class Stats:
         with self._lock:
             self.dropped[reason] += 1
 
+    def fell_back(self, cause: str, reason: str) -> None:
+        with self._lock:
+            self.fallback_causes[cause] += 1
+            self.last_fallback = reason
+
     def as_dict(self) -> dict:
         with self._lock:
             return {"requests": self.requests, "sentences": self.sentences, "retries": self.retries,
                     "rejected": sum(self.rejected.values()), "rejected_by_reason": dict(self.rejected),
                     "rotations": self.rotations, "cache_hits": self.cache_hits,
                     "fallback_used": self.fallback_used, "failed": self.failed,
-                    "published": self.published, "prefetched": self.prefetched, "dropped": dict(self.dropped)}
+                    "published": self.published, "prefetched": self.prefetched, "dropped": dict(self.dropped),
+                    "deadline_takeovers": self.deadline_takeovers, "abandoned_hung": self.abandoned,
+                    "cut_long": self.cut_long, "fallback_causes": dict(self.fallback_causes),
+                    "last_fallback_reason": self.last_fallback}
 
 
 class SentenceSynth:
-    def __init__(self, table: RouteTable, settings: PoolSettings, stats: Stats, cache: AudioCache | None,
-                 on_fallback: Callable[[bool, str], None] = lambda used, why: None):
-        self.table = table
+    """Cache, quality check and post-processing of one sentence, and the espeak-ng fallback.
+    The GPT-SoVITS attempts themselves run in ``attempt.Attempt``."""
+
+    def __init__(self, settings: PoolSettings, stats: Stats, cache: AudioCache | None):
         self.settings = settings
         self.stats = stats
         self.cache = cache
-        self.on_fallback = on_fallback
 
     def _key(self, text: str, engine: str, params: dict) -> str:
         return make_key(text, params, engine, self.settings.post.output_rate)
@@ -103,61 +112,23 @@ class SentenceSynth:
             return verdict, None
         return verdict, postprocess.process(samples, rate, self.settings.post)
 
-    def sentence(self, text: str, cancelled: Callable[[], bool]) -> SentenceAudio:
-        self.stats.add("sentences")
-        for voice in self.table.usable_voices():
+    def cached_gptsovits(self, text: str, voices: list[VoiceModel]) -> SentenceAudio | None:
+        for voice in voices:
             hit = self._cached(text, "gptsovits", voice.params())
             if hit is not None:
                 return SentenceAudio(hit, f"cache:gptsovits#{voice.name}", 0, True)
-        errors: list[str] = []
-        tried: set[int] = set()
-        attempts = 0
-        while attempts < self.settings.max_attempts:
-            route = self.table.acquire(tried, cancelled=cancelled)
-            if cancelled():
-                if route is not None:
-                    self.table.release(route, ok=True)
-                raise Cancelled()
-            if route is None:
-                break
-            tried.add(id(route))
-            attempts += 1
-            if attempts > 1:
-                self.stats.add("retries")
-                self.stats.add("rotations")
-            try:
-                result = route.server.client.synthesize(text, route.voice)
-            except SynthesisError as exc:
-                self.table.release(route, ok=False, error=str(exc), server_fault=exc.server_fault)
-                self.stats.reject(exc.kind)
-                errors.append(f"{route.label}: {exc}")
-                log.info("tts attempt %d on %s failed: %s", attempts, route.label, exc)
-                continue
-            verdict, audio = self.check_and_process(result.wav.samples, result.wav.sample_rate, text)
-            if audio is None:
-                self.table.release(route, ok=False, error=f"rejected: {verdict.reason}")
-                self.stats.reject(verdict.code)
-                errors.append(f"{route.label}: rejected: {verdict.reason}")
-                log.info("tts attempt %d on %s rejected: %s", attempts, route.label, verdict.reason)
-                continue
-            self.table.release(route, ok=True)
-            self._store(text, "gptsovits", route.voice.params(), audio)
-            self.on_fallback(False, "")
-            return SentenceAudio(audio, route.label, attempts, False)
-        if not self.settings.fallback:
-            raise SentenceFailed("; ".join(errors) or "no usable GPT-SoVITS route")
-        return self._fallback(text, attempts, errors)
+        return None
 
-    def _fallback(self, text: str, attempts: int, errors: list[str]) -> SentenceAudio:
-        why = "; ".join(errors[-3:]) or "no usable GPT-SoVITS route"
+    def store(self, text: str, voice: VoiceModel, audio: np.ndarray) -> None:
+        self._store(text, "gptsovits", voice.params(), audio)
+
+    def espeak_sentence(self, text: str, why: str) -> SentenceAudio:
+        """The fallback voice for one sentence (cache first). Raises SentenceFailed."""
         params = {"voice": self.settings.espeak_voice, "rate": self.settings.espeak_rate_wpm}
         self.stats.add("fallback_used")
-        if attempts:
-            self.stats.add("rotations")
-        self.on_fallback(True, why)
         hit = self._cached(text, ESPEAK_ROUTE, params)
         if hit is not None:
-            return SentenceAudio(hit, ESPEAK_ROUTE, attempts, True)
+            return SentenceAudio(hit, ESPEAK_ROUTE, 1, True)
         try:
             pcm, rate = espeak.synthesize(text, voice=self.settings.espeak_voice,
                                           rate_wpm=self.settings.espeak_rate_wpm)
@@ -168,13 +139,15 @@ class SentenceSynth:
             self.stats.reject(verdict.code)
             raise SentenceFailed(f"{why}; espeak-ng fallback rejected: {verdict.reason}")
         self._store(text, ESPEAK_ROUTE, params, audio)
-        return SentenceAudio(audio, ESPEAK_ROUTE, attempts + 1, False)
+        return SentenceAudio(audio, ESPEAK_ROUTE, 1, False)
 
     def probe(self, voice: VoiceModel, client) -> tuple[bool, str, bool]:
-        """(passed, error, server_fault) of one probe synthesis."""
+        """(passed, error, server_fault) of one probe synthesis (the caller holds the gate)."""
         text = self.settings.probe_text
+        # short: a probe of a voice that hangs must not hold its server for a whole read time-out
+        limit = min(self.settings.read_timeout_s, max(5.0, 2 * self.settings.need_deadline_s))
         try:
-            result = client.synthesize(text, voice)
+            result = client.synthesize(text, voice, exclusive=False, read_timeout_s=limit)
         except SynthesisError as exc:
             return False, str(exc), exc.server_fault
         verdict = quality.check(result.wav.samples, result.wav.sample_rate, speakable_length(text),

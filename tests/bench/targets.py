@@ -55,6 +55,8 @@ BENCHES: tuple[Bench, ...] = (
     Bench("demo", "Live room end to end: event-to-first-audio and dead air (headless demo)", 10,
           runs_full=1, runs_quick=1, timeout_s=1200),
     Bench("cold_start", "Cold start", 13, runs_full=1, runs_quick=1),
+    Bench("faults", "TTS faults in a headless room: one voice hangs; every route hangs", 18,
+          runs_full=1, runs_quick=1, timeout_s=900),
     Bench("gui", "GUI: stall under a 2,000 events/s feed, window appears", 11, optional=True, timeout_s=300),
 )
 
@@ -168,6 +170,21 @@ FIGURES: tuple[Figure, ...] = (
     Figure("demo", "probe_keyword_queue_ms", "keyword reply, quiet room: ready → first sample (interrupt)", "ms"),
     Figure("demo", "startup_silence_s", "silence before the first item at start", "s"),
     Figure("demo", "played", "utterances played in the demo run", ""),
+    # issue 18 (TTS faults; 180 s runs, quick 60 s)
+    Figure("faults", "hang_dead_air_s", "one voice hangs among good ones: dead air", "s", "0 s", "<=", 0.0),
+    Figure("faults", "hang_failures_to_bench", "one voice hangs: its failures before it was benched", "",
+           "≤ 2", "<=", 2.0, absent="the hanging voice was never benched"),
+    Figure("faults", "hang_hang_voice_requests", "one voice hangs: requests sent to it (probes after a bench included)",
+           ""),
+    Figure("faults", "all_dead_air_s", "every route hangs: dead air", "s", "≤ one need deadline (4 s)", "<=", 4.0),
+    Figure("faults", "hang_startup_silence_s", "one voice hangs: silence before the first item", "s"),
+    Figure("faults", "hang_played", "one voice hangs: utterances played", ""),
+    Figure("faults", "hang_published_gptsovits", "one voice hangs: utterances in a GPT-SoVITS voice", ""),
+    Figure("faults", "hang_published_fallback", "one voice hangs: utterances with fallback sentences", ""),
+    Figure("faults", "all_startup_silence_s", "every route hangs: silence before the first item", "s"),
+    Figure("faults", "all_played", "every route hangs: utterances played", ""),
+    Figure("faults", "all_published_fallback", "every route hangs: utterances with fallback sentences", ""),
+    Figure("faults", "all_published_gptsovits", "every route hangs: utterances in a GPT-SoVITS voice", ""),
     # issue 13
     Figure("cold_start", "help_median_ms", "`python main.py --help`, start to exit", "ms"),
     Figure("cold_start", "headless_demo_median_ms",

@@ -11,10 +11,28 @@ reference audio path of a request, or ``"*"`` for all — and reproduce how the 
     swallow    200 + speech of only the first quarter of the text
     error400   400 {"message":"tts failed","Exception":"..."}
     error500   500 text/plain "Internal Server Error"
-    hang       never answers (until ``hang_s`` or stop)
+    hang       this request never answers (until ``hang_s`` or stop); the server goes on serving
+               others (a request lost inside the server)
+    freeze     the whole server stops answering anything for ``hang_s`` (inference stuck on the
+               event loop of a real api_v2: even a 404 waits)
     truncated  Content-Length of the whole WAV, half the bytes, connection closed
     short_wav  a WAV whose data chunk claims more bytes than were sent
     not_audio  200 with an HTML body
+
+Like the real ``api_v2.py`` the stand-in serves one request at a time (``serialize``, default on):
+inference runs inline on its event loop, so a second request queues, and with a short time-out
+it fails while the first still computes (protocols §7.7). ``max_inflight`` counts how many
+requests were at the server at once (queued included); ``max_serving`` how many it served at once.
+
+Loaded weights are process-global server state: ``restart()`` forgets them (as a crash, a
+restart or ``/control?command=restart`` does, protocols §7.6) and the server speaks its default
+voice. Which weights spoke each text is in ``served`` (and in an ``x-standin-weights`` header the
+client ignores): tests only.
+
+``api.py`` (``api="v1"``) edge cases (protocols §7.8): a request with an empty reference field
+is spoken in the preset voice when the server was started with one (``v1_preset``), else 400;
+a reference path the server does not know (``known_refs``) breaks off after the 200 header;
+``v1_media="ogg"`` answers Ogg as ``-sm normal`` does; ``/set_model`` needs both paths.
 
 In-process: ``srv = StandinServer(port=0).start(); srv.url; srv.stop()``.
 Command line: ``python -m tests.standins.gptsovits --port 9880 [--api v1] [--fault KEY=MODE]``.
@@ -36,8 +54,10 @@ import soxr
 
 from app.tts import espeak
 
-FAULT_MODES = ("zeros", "silence", "noise", "buzz", "swallow", "error400", "error500", "hang",
+FAULT_MODES = ("zeros", "silence", "noise", "buzz", "swallow", "error400", "error500", "hang", "freeze",
                "truncated", "short_wav", "not_audio")
+DEFAULT_GPT = "GPT_weights/default.ckpt"
+DEFAULT_SOVITS = "SoVITS_weights/default.pth"
 RATE = 32000
 V2_LANGS = {"auto", "auto_yue", "en", "zh", "ja", "yue", "ko", "all_zh", "all_ja", "all_yue", "all_ko"}
 MEDIA_TYPES = {"wav", "raw", "ogg", "aac"}
@@ -66,7 +86,8 @@ def speech(text: str, speed: float = 1.0) -> np.ndarray:
 class StandinServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, api: str = "v2", latency_s: float = 0.0,
                  rtf: float = 0.0, faults: dict[str, str] | None = None, hang_s: float = 60.0,
-                 known_weights: set[str] | None = None):
+                 known_weights: set[str] | None = None, serialize: bool = True, known_refs: set[str] | None = None,
+                 v1_preset: bool = True, v1_media: str = "wav"):
         if api not in ("v2", "v1"):
             raise ValueError(f"api must be v2 or v1, got {api!r}")
         for key, mode in (faults or {}).items():
@@ -78,20 +99,36 @@ class StandinServer:
         self.faults = dict(faults or {})
         self.hang_s = hang_s
         self.known_weights = known_weights  # None: any path loads
-        self.gpt_weights = "GPT_weights/default.ckpt"
-        self.sovits_weights = "SoVITS_weights/default.pth"
+        self.known_refs = known_refs  # None: any reference path exists
+        self.serialize = serialize
+        self.v1_preset = v1_preset
+        self.v1_media = v1_media
+        self.gpt_weights = DEFAULT_GPT
+        self.sovits_weights = DEFAULT_SOVITS
         self.v1_refer: dict | None = None
         self._lock = threading.Lock()
-        self.inflight = 0
+        self._serial = threading.Lock()  # api_v2: one request at a time
+        self.inflight = 0  # /tts requests at the server (queued included)
         self.max_inflight = 0
+        self.serving = 0
+        self.max_serving = 0
         self.tts_requests = 0
         self.switches = 0
+        self.restarts = 0
+        self.liveness_answers = 0
         self.requests_by_model: dict[str, int] = {}
+        self.served: list[tuple[str, str]] = []  # (text, sovits weights or "preset") per answered synthesis
+        self._conns: set = set()  # open client sockets: a restart closes them all
         self._stopping = threading.Event()
-        handler = type("Handler", (_Handler,), {"standin": self})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        self._host = host
         self._thread: threading.Thread | None = None
+        self.httpd = self._bind(port)
+
+    def _bind(self, port: int) -> ThreadingHTTPServer:
+        handler = type("Handler", (_Handler,), {"standin": self})
+        httpd = _QuietServer((self._host, port), handler)
+        httpd.daemon_threads = True
+        return httpd
 
     @property
     def port(self) -> int:
@@ -112,6 +149,38 @@ class StandinServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
+    def restart(self, down_s: float = 0.0) -> None:
+        """The server process restarts: down for ``down_s`` (connections refused), then up on
+        the same port with its default weights and no reference preset (protocols §7.6)."""
+        port = self.port
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.drop_connections()
+        with self._lock:
+            self.gpt_weights, self.sovits_weights = DEFAULT_GPT, DEFAULT_SOVITS
+            self.v1_refer = None
+            self.restarts += 1
+        if down_s:
+            time.sleep(down_s)
+        self.httpd = self._bind(port)
+        self.start()
+
+    def drop_connections(self) -> None:
+        """The process is gone: every kept-alive connection closes."""
+        import socket
+
+        with self._lock:
+            conns, self._conns = list(self._conns), set()
+        for sock in conns:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def forget_weights(self) -> None:
+        """Another client (or /control?command=restart) left the default weights loaded."""
+        with self._lock:
+            self.gpt_weights, self.sovits_weights = DEFAULT_GPT, DEFAULT_SOVITS
     def set_fault(self, key: str, mode: str | None) -> None:
         if mode is not None and mode not in FAULT_MODES:
             raise ValueError(f"unknown fault mode {mode!r}")
@@ -121,12 +190,21 @@ class StandinServer:
             else:
                 self.faults[key] = mode
 
-    def fault_for(self, ref: str) -> str | None:
+    def voices_served(self) -> list[str]:
         with self._lock:
-            for key in (self.sovits_weights, self.gpt_weights, ref, "*"):
+            return [w for _, w in self.served]
+
+    def fault_for(self, ref: str, text: str = "") -> str | None:
+        """The fault for this request: by loaded weights, reference path, ``text:SUBSTRING``
+        of the text, or ``*``."""
+        with self._lock:
+            for key in (self.sovits_weights, self.gpt_weights, ref):
                 if key in self.faults:
                     return self.faults[key]
-        return None
+            for key, mode in self.faults.items():
+                if key.startswith("text:") and key[5:] in text:
+                    return mode
+            return self.faults.get("*")
 
     def __enter__(self):
         return self.start()
@@ -135,12 +213,32 @@ class StandinServer:
         self.stop()
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that gave up: expected
+            super().handle_error(request, client_address)
+
+
 class _Handler(BaseHTTPRequestHandler):
     standin: StandinServer
     protocol_version = "HTTP/1.1"  # keep-alive, so the client's session pooling is exercised
 
     def log_message(self, *args):  # quiet
         pass
+
+    def setup(self):
+        super().setup()
+        with self.standin._lock:
+            self.standin._conns.add(self.connection)
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            with self.standin._lock:
+                self.standin._conns.discard(self.connection)
 
     # ---- plumbing --------------------------------------------------------------------------
 
@@ -164,6 +262,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, ctype: str, body: bytes, length: int | None = None) -> None:
         self.send_response(status)
         self.send_header("content-type", ctype)
+        if getattr(self, "_voice_header", None):  # for tests only; the client never reads it
+            self.send_header("x-standin-weights", self._voice_header)
+            self._voice_header = None
         self.send_header("content-length", str(len(body) if length is None else length))
         self.end_headers()
         self.wfile.write(body)
@@ -178,6 +279,37 @@ class _Handler(BaseHTTPRequestHandler):
         self._route("POST")
 
     def _route(self, method: str) -> None:
+        s = self.standin
+        tts = urlsplit(self.path).path == ("/tts" if s.api == "v2" else "/")
+        if tts:
+            with s._lock:
+                s.inflight += 1
+                s.max_inflight = max(s.max_inflight, s.inflight)
+        self._serial_held = False
+        try:
+            if s.serialize:
+                s._serial.acquire()
+                self._serial_held = True
+            with s._lock:
+                s.serving += 1
+                s.max_serving = max(s.max_serving, s.serving)
+            try:
+                self._dispatch(method)
+            finally:
+                with s._lock:
+                    s.serving -= 1
+        finally:
+            self.unserialise()
+            if tts:
+                with s._lock:
+                    s.inflight -= 1
+
+    def unserialise(self) -> None:
+        if self._serial_held:
+            self._serial_held = False
+            self.standin._serial.release()
+
+    def _dispatch(self, method: str) -> None:
         path = urlsplit(self.path).path
         s = self.standin
         if s.api == "v2":
@@ -191,6 +323,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path not in routes:
             if method == "POST" and self.headers.get("Content-Length"):
                 self.rfile.read(int(self.headers["Content-Length"]))
+            with s._lock:
+                s.liveness_answers += 1
             return self._json(404, {"detail": "Not Found"})
         if method == "POST" and path in get_only:
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -231,11 +365,19 @@ class _Handler(BaseHTTPRequestHandler):
     def _control(self, method, p):
         if not p.get("command"):
             return self._json(400, {"message": "command is required"})
+        if p["command"] == "restart":  # the real one re-execs: no answer, the defaults loaded again
+            self.standin.forget_weights()
+            self.close_connection = True
+            self.standin.drop_connections()
+            return
         self._json(200, {"message": "ignored by the stand-in"})
 
     def _set_model_v1(self, method, p):
         s = self.standin
         gpt, sovits = p.get("gpt_model_path"), p.get("sovits_model_path")
+        if not gpt or not sovits:  # api.py loads both; an empty path fails inside the load
+            missing = "gpt_model_path" if not gpt else "sovits_model_path"
+            return self._json(400, {"code": 400, "message": f"{missing} is empty: [Errno 2] No such file or directory: ''"})
         for path in (gpt, sovits):
             if s.known_weights is not None and path not in s.known_weights:
                 return self._json(400, {"code": 400, "message": f"{path} not found"})
@@ -281,30 +423,56 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _tts_v1(self, method: str, p: dict) -> None:
         s = self.standin
-        ref = p.get("refer_wav_path") or (s.v1_refer or {}).get("refer_wav_path")
-        if not ref:
+        fields = ("refer_wav_path", "prompt_text", "prompt_language")
+        if all(p.get(k) for k in fields):
+            ref = p["refer_wav_path"]
+        elif s.v1_refer or s.v1_preset:  # any field empty: the preset (-dr/-dt/-dl) speaks, silently
+            ref = "preset"
+        else:
             return self._json(400, {"code": 400, "message": "未指定参考音频且接口无预设"})
         if not p.get("text"):
             return self._json(400, {"code": 400, "message": "text is required"})
+        if s.known_refs is not None and ref != "preset" and ref not in s.known_refs:
+            return self._broken_after_header()
+        if s.v1_media != "wav":  # started with -sm normal: Ogg per segment
+            with s._lock:
+                s.tts_requests += 1
+            return self._send(200, f"audio/{s.v1_media}", b"OggS\x00\x02" + bytes(200))
         self._synthesize(p["text"], ref, float(p.get("speed", 1.0)), "wav", streaming=False)
+
+    def _broken_after_header(self) -> None:
+        """api.py fails inside the generator after the 200 header: a chunked body cut off."""
+        with self.standin._lock:
+            self.standin.tts_requests += 1
+        self.send_response(200)
+        self.send_header("content-type", "audio/wav")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        part = wav_bytes(np.zeros(0, np.int16), RATE)
+        self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+        self.wfile.flush()
+        self.close_connection = True
 
     def _synthesize(self, text: str, ref: str, speed: float, media: str, *, streaming: bool) -> None:
         s = self.standin
         with s._lock:
-            s.inflight += 1
-            s.max_inflight = max(s.max_inflight, s.inflight)
             s.tts_requests += 1
             s.requests_by_model[s.sovits_weights] = s.requests_by_model.get(s.sovits_weights, 0) + 1
-        try:
-            fault = s.fault_for(ref)
-            self._answer(text, ref, speed, media, streaming, fault)
-        finally:
+            voice = "preset" if ref == "preset" else s.sovits_weights
+        fault = s.fault_for(ref, text)
+        self._answer(text, ref, speed, media, streaming, fault)
+        if fault not in ("hang", "freeze") and not s._stopping.is_set():
             with s._lock:
-                s.inflight -= 1
+                s.served.append((text, voice))
 
     def _answer(self, text, ref, speed, media, streaming, fault) -> None:
         s = self.standin
-        if fault == "hang":
+        if fault == "hang":  # lost inside the server: others are served meanwhile
+            self.unserialise()
+            s._stopping.wait(s.hang_s)
+            self.close_connection = True
+            return
+        if fault == "freeze":  # the whole server is stuck
             s._stopping.wait(s.hang_s)
             self.close_connection = True
             return
@@ -339,6 +507,7 @@ class _Handler(BaseHTTPRequestHandler):
         if streaming:
             return self._stream(pcm, media, cut=fault in ("truncated", "short_wav"))
         body = wav_bytes(pcm, RATE) if media == "wav" else pcm.astype("<i2").tobytes()
+        self._voice_header = f"{s.gpt_weights}|{s.sovits_weights}"
         if fault == "truncated":
             self._send(200, f"audio/{media}", body[:len(body) // 2], length=len(body))
             self.close_connection = True
