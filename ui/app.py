@@ -29,6 +29,7 @@ def run_gui(argv: list[str]) -> int:
     from PyQt6.QtWidgets import QApplication
 
     from app.logs import setup_logging
+    from ui.crash_guard import install_exception_guard
     from ui.logs_view import QtLogHandler
     from ui.main_window import MainWindow
     from ui.style import apply_style
@@ -40,9 +41,12 @@ def run_gui(argv: list[str]) -> int:
     app.setApplicationName("抖音无人直播控制台")
     app.setOrganizationName("douyin-live")
     apply_style(app)
+    guard = install_exception_guard(app)  # a slot that raises is logged and noticed, not fatal
     window = MainWindow(config_path=args.config, demo=args.demo, log_handler=handler)
+    guard.caught.connect(lambda message: window.notify("error", message))
     window.show()
     window.host.build(args.config, args.demo)  # the slow part runs after the window is up
     code = app.exec()
+    guard.uninstall()
     logging.getLogger("app").removeHandler(handler)
     return int(code)
