@@ -1,5 +1,7 @@
 """Chinese names for the codes that appear on screen (event types, utterance kinds, states)."""
 
+import re
+
 EVENT_TYPE_ZH = {
     "comment": "弹幕", "gift": "礼物", "like": "点赞", "enter": "进场", "follow": "关注",
     "share": "分享", "fansclub": "粉丝团", "stats": "在线人数", "live_end": "下播",
@@ -35,3 +37,27 @@ def component_label(component: str) -> str:
 def reason_label(reason: str) -> str:
     key = reason.split(":", 1)[0].strip()
     return DROP_REASON_ZH.get(key, reason)
+
+
+#: The variant engine's messages (app/text/variants/syntax.py) in Chinese, by pattern.
+_VARIANT_ZH = (
+    (r"'\|' outside a variant.*", "“|”不在 {…} 里面（要写竖线本身，请写成 \\|）"),
+    (r"unmatched '\}'.*", "多了一个“}”，前面没有对应的“{”（要写括号本身，请写成 \\}）"),
+    (r"empty variant '\{\}'", "空的变体“{}”：里面至少写一个说法"),
+    (r"unterminated variable.*", "变量“${”缺少结尾的“}”"),
+    (r"invalid variable name '(.*)'", "变量名“\\1”不合法（只能用字母、数字和下划线）"),
+    (r"unknown variable '\$\{(.*?)\}'(?: \(known: (.*)\))?", "未知变量“${\\1}”（可用的变量：\\2）"),
+    (r"paragraph break inside a variant \(the '\{' at (\d+:\d+) .*",
+     "变体里不能有空行（\\1 处的“{”在这个空行之前没有闭合）"),
+    (r"NUL character is not allowed", "不允许出现空字符（NUL）"),
+    (r"unclosed '\{'", "“{”没有闭合（缺少对应的“}”）"),
+)
+
+
+def variant_message_zh(message: str) -> str:
+    """A variant error message as the operator reads it; unknown messages are returned as they are."""
+    for pattern, zh in _VARIANT_ZH:
+        m = re.fullmatch(pattern, message)
+        if m:
+            return m.expand(zh).replace("（可用的变量：）", "")
+    return message
