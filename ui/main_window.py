@@ -28,9 +28,11 @@ from app import events
 from ui.bridge import Bridge
 from ui.controls import Controls
 from ui.dashboard import DashboardView
+from ui.dialogs import confirm
 from ui.health_bar import HealthBar
 from ui.logs_view import LogsView, NoticeBar, QtLogHandler
 from ui.products.view import ProductsView
+from ui.reactions.view import ReactionsView
 from ui.session import RuntimeHost
 from ui.settings import SettingsView
 
@@ -52,8 +54,10 @@ class MainWindow(QMainWindow):
         self.bridge: Bridge | None = None
         self.dashboard: DashboardView | None = None
         self.products: ProductsView | None = None
+        self.reactions: ReactionsView | None = None
         self.settings_view: SettingsView | None = None
         self._closing = False
+        self._starting = False  # 开播 clicked, the room not confirmed running yet
         self._build(demo)
         self.host.built.connect(self.attach)
         self.host.build_failed.connect(self._build_failed)
@@ -138,9 +142,10 @@ class MainWindow(QMainWindow):
             self.bridge.deleteLater()
         keep_tab = self.tabs.currentIndex() if self.products is not None else \
             int(self.qsettings.value("window/tab", 0) or 0)
-        if self.products is not None:
-            self.products.shutdown()
-        for view in (self.dashboard, self.products, self.settings_view):
+        for view in (self.products, self.reactions):
+            if view is not None:
+                view.shutdown()
+        for view in (self.dashboard, self.products, self.reactions, self.settings_view):
             if view is not None:  # the previous runtime's views: their timers must stop too
                 view.deleteLater()
         self.runtime = runtime
@@ -149,6 +154,7 @@ class MainWindow(QMainWindow):
         self.bridge = Bridge(runtime.bus, hz=hz, parent=self)
         self.dashboard = DashboardView(self.controls, feed_max=int(_get(runtime.config, "ui", "events_feed_max", 2000)))
         self.products = ProductsView(runtime.library, runtime.compliance, runtime.llm_client)
+        self.reactions = ReactionsView(runtime.templates, runtime.compliance)
         self.settings_view = SettingsView(runtime.config)
         self.bridge.batch.connect(self.dashboard.on_batch)
         self.bridge.batch.connect(self.health_bar.on_batch)
@@ -158,11 +164,12 @@ class MainWindow(QMainWindow):
         self.bridge.config_error.connect(
             lambda e: self.notify("error", "config.ini 有错误，继续使用上次正确的设置（详见设置页）"))
         self.bridge.error.connect(lambda e: self.notify("error", f"{e.component}：{e.message}"))
-        for view in (self.products, self.settings_view):
+        for view in (self.products, self.reactions, self.settings_view):
             view.notice.connect(self.notify)
         self.tabs.clear()
         self.tabs.addTab(self.dashboard, "直播看板")
         self.tabs.addTab(self.products, "商品与话术")
+        self.tabs.addTab(self.reactions, "互动话术")
         self.tabs.addTab(self.settings_view, "设置")
         self.tabs.addTab(self.logs_view, "日志")
         self.tabs.setCurrentIndex(min(max(0, keep_tab), self.tabs.count() - 1))
@@ -194,6 +201,7 @@ class MainWindow(QMainWindow):
 
     def start_stream(self) -> None:
         if self.runtime is not None and self.host.start():
+            self._starting = True
             self.state_label.setText("正在开播…")
 
     def stop_stream(self) -> None:
@@ -215,7 +223,7 @@ class MainWindow(QMainWindow):
             self.demo_switch.blockSignals(False)
             self.notify("warning", "请先停止直播，再切换演示模式")
             return
-        if self.products is not None and not self.products.maybe_save():
+        if not self._edits_settled():
             self.demo_switch.blockSignals(True)
             self.demo_switch.setChecked(not demo)
             self.demo_switch.blockSignals(False)
@@ -240,6 +248,8 @@ class MainWindow(QMainWindow):
             self.state_label.setText("直播中" if running else "未开播")
 
     def _busy(self, busy: bool) -> None:
+        if not busy:
+            self._starting = False  # the start (or stop) is over: running says the rest
         if busy:
             for a in (self.act_start, self.act_stop):
                 a.setEnabled(False)
@@ -260,16 +270,31 @@ class MainWindow(QMainWindow):
             self.products.save_layout(self.qsettings)
         self.qsettings.sync()
 
+    def _edits_settled(self) -> bool:
+        """Every editor's unsaved edits saved or knowingly dropped (False: the operator stays)."""
+        return all(view is None or view.maybe_save() for view in (self.products, self.reactions))
+
+    @property
+    def live(self) -> bool:
+        """On air, or on the way there (a start in progress)."""
+        return self.runtime is not None and (bool(getattr(self.runtime, "running", False)) or self._starting)
+
     def closeEvent(self, event) -> None:
-        if self.products is not None and not self.products.maybe_save():
+        if self.live and not confirm(
+                self, "正在直播", "正在直播中。关闭窗口会停止直播，直播间将没有声音。\n确定停止直播并退出吗？",
+                "停止直播并退出", "继续直播", warning=True):
+            event.ignore()
+            return
+        if not self._edits_settled():
             event.ignore()
             return
         self.save_layout()
-        if self.products is not None:
-            self.products.shutdown()
+        for view in (self.products, self.reactions):
+            if view is not None:
+                view.shutdown()
         if self.bridge is not None:
             self.bridge.close()
-        self.host.shutdown()
+        self.host.shutdown()  # stops the room when it is live
         event.accept()
 
 
