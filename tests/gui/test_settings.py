@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
 
 from app.config import ConfigStore, write_values
+from tests.gui.dialogs import DialogAnswerer
+from tests.gui.ui_driving import click, click_row, row_of
 from ui.bridge import Bridge
 from ui.settings import SettingsView
 
@@ -102,28 +105,71 @@ def test_operator_adds_a_voice_copied_from_the_selected_one_and_removes_it(qtbot
     store = ConfigStore(config_file)
     view = SettingsView(store)
     qtbot.addWidget(view)
+    view.show()
     notices = []
     view.notice.connect(lambda level, msg: notices.append(msg))
     assert not view.remove_voice_b.isEnabled()  # the first page is not a voice
-    view.show_section("voice.default")
-    assert view.remove_voice_b.isEnabled()
+    click_row(qtbot, view.sections, row_of(view.sections, "音色：default"))
+    assert view.selected_section() == "voice.default" and view.remove_voice_b.isEnabled()
     view.fields[("voice.default", "speed")].widget.setValue(1.25)
-    assert view.save()
+    click(qtbot, view.save_b)
+    assert not view.dirty
 
-    assert view.add_voice("sweet2") == "voice.sweet2"
+    with DialogAnswerer(qtbot, ["sweet2"]):
+        click(qtbot, view.add_voice_b)
     assert view.selected_section() == "voice.sweet2"  # the new page is shown for editing
     assert view.fields[("voice.sweet2", "speed")].widget.value() == 1.25  # copied, not defaults
     assert "sweet2" in store.current.instances("voice")  # applied, not only written
     assert "# 运营者自己的备注：不要删" in config_file.read_text(encoding="utf-8")
 
-    assert view.add_voice("sweet2") is None  # taken: said, nothing written
-    assert "already exists" in view.error_banner.text() and not view.error_banner.isHidden()
+    before = config_file.read_text(encoding="utf-8")
+    with DialogAnswerer(qtbot, ["sweet2"]):
+        click(qtbot, view.add_voice_b)  # taken: said in Chinese, nothing written
+    assert "音色“sweet2”已经存在" in view.error_banner.text() and not view.error_banner.isHidden()
+    assert config_file.read_text(encoding="utf-8") == before
 
     write_values(config_file, {("tts", "voices"): "default, sweet2"})
     store.reload()
     view.show_section("voice.sweet2")
-    assert view.remove_voice(confirm=False)
+    with DialogAnswerer(qtbot, ["取消"]):
+        click(qtbot, view.remove_voice_b)
+    assert ("voice.sweet2", "speed") in view.fields
+    with DialogAnswerer(qtbot, ["删除"]) as dialogs:
+        click(qtbot, view.remove_voice_b)
+    assert "确定删除音色 [voice.sweet2]" in dialogs.texts[0]
     assert ("voice.sweet2", "speed") not in view.fields
     assert store.current.get("tts", "voices") == ("default",)  # the rotation follows
     assert "[voice.sweet2]" in (config_file.parent / "config.deleted.ini").read_text(encoding="utf-8")
     assert "config.deleted.ini" in notices[-1]
+
+
+def test_settings_open_on_the_operators_pages_and_network_details_come_last(qtbot, config_file):
+    view = SettingsView(ConfigStore(config_file))
+    qtbot.addWidget(view)
+    rows = [view.sections.item(i).text().strip() for i in range(view.sections.count())]
+    groups = [r for r in rows if view.sections.item(rows.index(r)).flags() == Qt.ItemFlag.NoItemFlags]
+    assert groups[:3] == ["话术与回复", "语音", "大模型"] and groups[-1] == "网络与连接"
+    assert view.selected_section() == "reply"  # what it opens on
+    assert rows.index("大模型回答") < rows.index("抖音弹幕源（dy-barrage-grab）") < rows.index("消息总线")
+    assert rows[-2:] == ["抖音弹幕源（dy-barrage-grab）", "消息总线"]
+    assert not any("设计" in r or "§" in r for r in rows)
+    combo = view.fields[("llm", "provider")].widget
+    assert [combo.itemText(i) for i in range(combo.count())] == \
+        ["火山方舟（ark）", "本地 Ollama（ollama）", "不用大模型，只用关键词回复（none）"]
+    tip = view.fields[("priority", "interrupt_gap")].widget.toolTip()
+    assert "1 到 30 之间的数" in tip and "默认：5" in tip and "priority" in tip
+
+
+def test_unsaved_settings_are_not_dropped_without_asking(qtbot, config_file):
+    view = SettingsView(ConfigStore(config_file))
+    qtbot.addWidget(view)
+    gap = view.fields[("audio", "gap_ms")].widget
+    gap.setValue(gap.value() + 5)
+    with DialogAnswerer(qtbot, ["取消"]):
+        click(qtbot, view.revert_b)
+    assert view.dirty
+    with DialogAnswerer(qtbot, ["取消"]):
+        assert not view.maybe_save()
+    with DialogAnswerer(qtbot, ["放弃修改"]):
+        click(qtbot, view.revert_b)
+    assert not view.dirty
