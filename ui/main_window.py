@@ -272,7 +272,7 @@ class MainWindow(QMainWindow):
 
     def _edits_settled(self) -> bool:
         """Every editor's unsaved edits saved or knowingly dropped (False: the operator stays)."""
-        return all(view is None or view.maybe_save() for view in (self.products, self.reactions))
+        return all(view is None or view.maybe_save() for view in (self.products, self.reactions, self.settings_view))
 
     @property
     def live(self) -> bool:

@@ -171,6 +171,8 @@ class SettingsView(QWidget):
             default = opt.default_text or "（空）"
             if isinstance(opt.type, (Choice, IntChoice)):
                 default = value_label(section, opt.key, opt.default_text)
+            elif opt.type.kind == "bool":
+                default = "勾选" if opt.default else "不勾选"
             tip = (f"<b>{opt.zh}</b><br>config.ini：[{section}] {opt.key}"
                    + (f"<br>可填：{allowed}" if allowed else "") + f"<br>默认：{default}"
                    + (f"<br><b>{when[1]}</b>" if when else ""))
@@ -219,7 +221,7 @@ class SettingsView(QWidget):
         selected = self.selected_section()
         source = selected if selected in voices else (voices[0] if voices else None)
         if name is None:
-            name = ask_text(self, "新增音色", "音色名称（字母、数字、_ 或 -，如 sweet2）：")
+            name = ask_text(self, "新增音色", "音色名称（英文字母、数字、_ 或 -，如 tianmei2）：")
             if name is None:
                 return None
         problem = voice_name_problem(name, {v.partition(".")[2] for v in voices})

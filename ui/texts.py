@@ -61,3 +61,29 @@ def variant_message_zh(message: str) -> str:
         if m:
             return m.expand(zh).replace("（可用的变量：）", "")
     return message
+
+
+#: Health details the stages report (app/bus, app/live, app/tts, app/runtime), in Chinese.
+_HEALTH_ZH = (
+    (r"in-process bus", "进程内总线"),
+    (r"Redis unreachable: (.*)", "连不上 Redis：\\1"),
+    (r"Redis reachable again after (.*) s", "Redis 已恢复（中断 \\1 秒）"),
+    (r"redis connected \((.*)\)", "已连接 Redis（\\1）"),
+    (r"redis unreachable \((.*)\)", "连不上 Redis（\\1）"),
+    (r"espeak-ng fallback speaking: (.*)", "GPT-SoVITS 不可用，正在用离线语音（espeak-ng）：\\1"),
+    (r"GPT-SoVITS speaking again", "GPT-SoVITS 已恢复"),
+    (r"stopped", "已停止"),
+    (r"not connected", "未连接"),
+    (r"connected to (.*)", "已连接 \\1"),
+    (r"reconnecting in (.*) s: (.*)", "\\1 秒后重连：\\2"),
+)
+
+
+def health_detail_zh(detail: str) -> str:
+    """A health detail in Chinese where it is known; others as they are (they name a server or
+    an error from the system)."""
+    for pattern, zh in _HEALTH_ZH:
+        m = re.fullmatch(pattern, detail, flags=re.S)
+        if m:
+            return m.expand(zh)
+    return detail

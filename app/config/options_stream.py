@@ -89,7 +89,7 @@ LLM = SectionSpec("llm", "大模型回答", "LLM answers", (
     Option("llm", "max_tokens", Int(16, 8192), 300,
            "单次回答最多 token 数", "most tokens the model may generate per answer"),
     Option("llm", "thinking", Choice(("default", "enabled", "disabled", "auto")), "default",
-           "方舟深度思考：default=模型默认（建议 disabled 以加快首字）", "Ark deep thinking: default = the model's "
+           "方舟深度思考：default=模型默认（建议关闭，即 disabled=关闭，以加快首字）", "Ark deep thinking: default = the model's "
            "own setting (disabled answers faster)"),
     Option("llm", "answer_sentences", Int(1, 10), 2,
            "要求模型回答的句数", "how many sentences the model is asked for"),

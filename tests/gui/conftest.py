@@ -91,9 +91,14 @@ def operator_window(qtbot, operator_config, memory_bus, log_handler, tmp_path):
     question answered (a dialog nobody answers would hang the run)."""
     from PyQt6.QtCore import QSettings
 
+    from PyQt6.QtWidgets import QApplication
+
     from tests.gui.dialogs import close_answering
     from ui.main_window import MainWindow
     from ui.session import RuntimeHost
+    from ui.style import apply_style
+
+    apply_style(QApplication.instance())  # as run_gui: the font, the style sheet, Qt's Chinese texts
 
     def build(config_path, demo):
         from app.runtime import Runtime

@@ -14,6 +14,7 @@ import logging
 import pytest
 from PyQt6.QtCore import Qt
 
+from tests.gui.chinese import not_chinese
 from tests.gui.dialogs import DialogAnswerer, close_answering, discard_all
 from tests.gui.walker import Walker
 from ui.crash_guard import ExceptionGuard
@@ -78,6 +79,10 @@ def test_clicking_every_control_of_every_view_raises_nothing(qtbot, guard, opera
     said = " ".join(dialogs.texts)
     assert "新建商品" in said and "删除商品" in said and "回收站" in said
     assert not win.isVisible()
+    # what the walk made the app say (notices, dialogs) is Chinese too
+    shown = [("notice", m) for _, _, m in win.notice_bar.history] + [("dialog", t) for t in dialogs.texts]
+    bad = not_chinese(shown)
+    assert not bad, "English on screen:\n" + "\n".join(bad)
 
 
 def test_the_walk_finds_a_button_whose_clicked_bool_lands_in_a_parameter(qtbot, guard, library, compliance):

@@ -105,7 +105,7 @@ class ProductForm(QWidget):
         self.facts = KeyValueTable(("项目", "内容"))
         self.facts.setToolTip("大模型回答观众问题时只依据这些资料")
         self.variables = KeyValueTable(("变量名", "值"))
-        self.variables.setToolTip("模板里用 ${变量名} 引用，例如 coupon → ${coupon}")
+        self.variables.setToolTip("模板里用 ${变量名} 引用，例如变量名填“券”，模板里写 ${券}")
         self.variables.setMaximumHeight(120)
         lay.addRow("商品名称", self.name)
         lay.addRow("价格", self.price)

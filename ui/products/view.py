@@ -349,7 +349,7 @@ class ProductsView(ProductActions, QWidget):
                 self.segment_list.blockSignals(False)
 
     def add_segment(self) -> None:
-        name = ask_text(self, "新建段落", "段落名（字母、数字、下划线，如 opening）：")
+        name = ask_text(self, "新建段落", "段落名（如 赠品说明；不能有空格和标点）：")
         if not name:
             return
         if not SEGMENT_NAME.match(name) or name in self.saved_texts:

@@ -169,7 +169,7 @@ class ReactionsView(QWidget):
 
     @staticmethod
     def _timed_label(task: dict) -> str:
-        name = str(task.get("name", "")) or "（未命名）"
+        name = template_label(str(task.get("name", ""))) or "（未命名）"  # the shipped ones are named after their line
         every = task.get("every_min")
         at = task.get("at") or []
         when = f"每 {every} 分钟" if every else ("、".join(at) if isinstance(at, list) else str(at))
@@ -209,7 +209,7 @@ class ReactionsView(QWidget):
             self.editor.load("", self._text(name), {})
         else:
             task = self.timed[key[1]]
-            self.title.setText(f"定时提醒：{task.get('name', '')}")
+            self.title.setText(f"定时提醒：{template_label(str(task.get('name', '')))}")
             self.timed_form.show()
             self.timed_form.load(task)
             self._show_timed_text()
