@@ -35,6 +35,7 @@ from ui.products.view import ProductsView
 from ui.reactions.view import ReactionsView
 from ui.session import RuntimeHost
 from ui.settings import SettingsView
+from ui.texts import component_label
 
 TITLE = "抖音无人直播控制台"
 
@@ -163,7 +164,7 @@ class MainWindow(QMainWindow):
         self.bridge.config_error.connect(self.settings_view.on_config_error)
         self.bridge.config_error.connect(
             lambda e: self.notify("error", "config.ini 有错误，继续使用上次正确的设置（详见设置页）"))
-        self.bridge.error.connect(lambda e: self.notify("error", f"{e.component}：{e.message}"))
+        self.bridge.error.connect(lambda e: self.notify("error", f"{component_label(e.component)}：{e.message}"))
         for view in (self.products, self.reactions, self.settings_view):
             view.notice.connect(self.notify)
         self.tabs.clear()
@@ -193,9 +194,20 @@ class MainWindow(QMainWindow):
 
     def _config_changed(self, event: events.ConfigChanged) -> None:
         if event.changed:
-            self.notify("info", f"设置已生效：{', '.join(event.changed[:6])}")
+            names = [self._option_name(key) for key in event.changed[:6]]
+            more = f" 等 {len(event.changed)} 项" if len(event.changed) > 6 else ""
+            self.notify("info", f"设置已生效：{'、'.join(names)}{more}")
         if self.bridge is not None and self.runtime is not None:
             self.bridge.set_rate(_get(self.runtime.config, "ui", "dashboard_refresh_hz", 10.0))
+
+    def _option_name(self, key: str) -> str:
+        """``section.key`` as the settings page names it."""
+        section, _, name = key.rpartition(".")
+        try:
+            opt = self.runtime.config.schema.option(section, name)
+        except Exception:
+            opt = None
+        return opt.zh.split("（")[0] if opt is not None else key
 
     # ---- commands ------------------------------------------------------------------------------
 
