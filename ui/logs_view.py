@@ -134,7 +134,8 @@ class NoticeBar(QWidget):
         self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.close_button = QPushButton("×")
         self.close_button.setFlat(True)
-        self.close_button.setFixedWidth(28)
+        self.close_button.setFixedWidth(32)
+        self.close_button.setStyleSheet("QPushButton { padding: 0px 4px; font-size: 12pt; }")  # the app's padding hid the ×
         self.close_button.setToolTip("关闭这条提示（日志页里仍可查看）")
         self.close_button.clicked.connect(lambda: self.clear())
         keep = self.close_button.sizePolicy()

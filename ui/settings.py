@@ -17,6 +17,7 @@ from typing import Any
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import (
+    QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -166,7 +167,7 @@ class SettingsView(QWidget):
             label.setMinimumWidth(260)
             label.setMaximumWidth(420)
             if not isinstance(widget, QLineEdit):
-                widget.setMaximumWidth(240)
+                widget.setMaximumWidth(320 if isinstance(widget, QComboBox) else 240)
             allowed = allowed_zh(opt, section)
             default = opt.default_text or "（空）"
             if isinstance(opt.type, (Choice, IntChoice)):

@@ -16,7 +16,7 @@ OTHER = "其他"
 
 #: option value -> what it means; (section, key) entries win over the plain value entries
 VALUE_ZH: dict = {
-    ("llm", "provider"): {"ark": "火山方舟", "ollama": "本地 Ollama", "none": "不用大模型，只用关键词回复"},
+    ("llm", "provider"): {"ark": "火山方舟", "ollama": "本地 Ollama", "none": "不用大模型，只用关键词"},
     ("llm", "thinking"): {"default": "模型默认", "enabled": "开启深度思考", "disabled": "关闭深度思考（首字更快）",
                           "auto": "由模型决定"},
     ("tts", "api_version"): {"v2": "api_v2.py 接口", "v1": "api.py 旧接口"},

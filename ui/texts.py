@@ -46,7 +46,6 @@ _VARIANT_ZH = (
     (r"empty variant '\{\}'", "空的变体“{}”：里面至少写一个说法"),
     (r"unterminated variable.*", "变量“${”缺少结尾的“}”"),
     (r"invalid variable name '(.*)'", "变量名“\\1”不合法（只能用字母、数字和下划线）"),
-    (r"unknown variable '\$\{(.*?)\}'(?: \(known: (.*)\))?", "未知变量“${\\1}”（可用的变量：\\2）"),
     (r"paragraph break inside a variant \(the '\{' at (\d+:\d+) .*",
      "变体里不能有空行（\\1 处的“{”在这个空行之前没有闭合）"),
     (r"NUL character is not allowed", "不允许出现空字符（NUL）"),
@@ -56,10 +55,14 @@ _VARIANT_ZH = (
 
 def variant_message_zh(message: str) -> str:
     """A variant error message as the operator reads it; unknown messages are returned as they are."""
+    m = re.fullmatch(r"unknown variable '\$\{(.*?)\}'(?: \(known: (.*)\))?", message)
+    if m:  # the known names as the operator writes them: ${price}、${product} …
+        known = "、".join(f"${{{n.strip()}}}" for n in (m.group(2) or "").split(",") if n.strip())
+        return f"未知变量“${{{m.group(1)}}}”" + (f"（可用的变量：{known}）" if known else "")
     for pattern, zh in _VARIANT_ZH:
         m = re.fullmatch(pattern, message)
         if m:
-            return m.expand(zh).replace("（可用的变量：）", "")
+            return m.expand(zh)
     return message
 
 
@@ -72,6 +75,7 @@ _HEALTH_ZH = (
     (r"redis unreachable \((.*)\)", "连不上 Redis（\\1）"),
     (r"espeak-ng fallback speaking: (.*)", "GPT-SoVITS 不可用，正在用离线语音（espeak-ng）：\\1"),
     (r"GPT-SoVITS speaking again", "GPT-SoVITS 已恢复"),
+    (r"no usable GPT-SoVITS route", "没有可用的 GPT-SoVITS 服务"),
     (r"stopped", "已停止"),
     (r"not connected", "未连接"),
     (r"connected to (.*)", "已连接 \\1"),
@@ -85,5 +89,8 @@ def health_detail_zh(detail: str) -> str:
     for pattern, zh in _HEALTH_ZH:
         m = re.fullmatch(pattern, detail, flags=re.S)
         if m:
-            return m.expand(zh)
+            out = zh
+            for i, part in enumerate(m.groups(), 1):  # a part may be a known detail itself
+                out = out.replace(f"\\{i}", health_detail_zh(part or ""))
+            return out
     return detail

@@ -90,7 +90,6 @@ def operator_window(qtbot, operator_config, memory_bus, log_handler, tmp_path):
     """A shown MainWindow with its runtime built (not started); closed at the end with every
     question answered (a dialog nobody answers would hang the run)."""
     from PyQt6.QtCore import QSettings
-
     from PyQt6.QtWidgets import QApplication
 
     from tests.gui.dialogs import close_answering

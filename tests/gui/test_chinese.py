@@ -39,3 +39,15 @@ def test_the_checker_tells_english_from_allowed_latin_text():
     assert english_in("'name' must be a non-empty string") == ["name", "must", "be", "non", "empty", "string"]
     assert english_in("开播失败：connection refused") == ["connection", "refused"]
     assert english_in("Stop") == ["Stop"]
+
+
+def test_every_variant_error_reads_in_chinese():
+    from app.text.variants import check
+    from ui.texts import variant_message_zh
+
+    samples = ["a|b", "ab}", "x{}y", "好${abc", "${1a}", "${nick}", "{a\n\nb}", "a\x00b", "{a|b"]
+    messages = {e.message for text in samples for e in check(text)}
+    assert len(messages) == len(samples)  # one of each kind the engine reports
+    for message in messages:
+        zh = variant_message_zh(message)
+        assert zh != message and not english_in(zh, {"a", "b"}), (message, zh)

@@ -155,7 +155,7 @@ def test_settings_open_on_the_operators_pages_and_network_details_come_last(qtbo
     assert not any("设计" in r or "§" in r for r in rows)
     combo = view.fields[("llm", "provider")].widget
     assert [combo.itemText(i) for i in range(combo.count())] == \
-        ["火山方舟（ark）", "本地 Ollama（ollama）", "不用大模型，只用关键词回复（none）"]
+        ["火山方舟（ark）", "本地 Ollama（ollama）", "不用大模型，只用关键词（none）"]
     tip = view.fields[("priority", "interrupt_gap")].widget.toolTip()
     assert "1 到 30 之间的数" in tip and "默认：5" in tip and "priority" in tip
 

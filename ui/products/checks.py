@@ -13,7 +13,7 @@ from ui.texts import variant_message_zh
 
 #: What a new product's guided template asks the operator to replace. A product that still has
 #: one cannot be switched on (it would be spoken as it is).
-PLACEHOLDER = re.compile(r"【待填写[:：][^】\n]*】")
+PLACEHOLDER = re.compile(r"【待填写(?:[:：][^】\n]*)?】")
 
 #: Values used for the preview when the product does not supply them.
 SAMPLE_VALUES = {
@@ -36,7 +36,7 @@ class Marker:
     col: int
     length: int  # in code points; 1 for a syntax error
     message: str
-    kind: str  # "error" | "compliance"
+    kind: str  # "error" | "compliance" | "todo" (a 【待填写】 placeholder)
 
     def __str__(self) -> str:
         return f"{self.line}:{self.col}: {self.message}"
@@ -47,6 +47,8 @@ def markers_for(text: str, variables: frozenset[str] | set[str], compliance: Any
     out: list[Marker] = []
     if syntax and text.strip():
         out += [Marker(e.line, e.col, 1, variant_message_zh(e.message), "error") for e in check(text, variables)]
+    for line, col, p in placeholder_positions(text):
+        out.append(Marker(line, col, len(p), "还没有替换的提示：请换成真实内容", "todo"))
     if compliance is not None and text.strip():
         for h in compliance.check_text(text):
             out.append(Marker(h.line, h.col, max(1, len(h.matched)),

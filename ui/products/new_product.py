@@ -29,7 +29,7 @@ def new_product_data(name: str) -> dict:
         "price": "【待填写：价格，例如 89元】",
         "enabled": False,
         "selling_points": ["【待填写：卖点，每行一个】"],
-        "facts": {"规格": "【待填写：例如 50克/瓶】", "适合人群": "【待填写】"},
+        "facts": {"规格": "【待填写：例如 50克/瓶】", "适合人群": "【待填写：例如 上班族、学生】"},
         "variables": {},
         "segments": list(DEFAULT_SEGMENTS),
         "faq": [

@@ -31,7 +31,7 @@ from ui.products.highlighter import VariantHighlighter, utf16_col
 from ui.products.variants_worker import VariantDiffDialog, VariantsWorker
 
 DEBOUNCE_MS = 250
-MARK_COLORS = {"error": "#dc2626", "compliance": "#d97706"}
+MARK_COLORS = {"error": "#dc2626", "compliance": "#d97706", "todo": "#2563eb"}
 
 
 def _mono(edit: QPlainTextEdit) -> None:
@@ -220,7 +220,7 @@ class SegmentEditor(QWidget):
             fmt = QTextCharFormat()
             fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
             fmt.setUnderlineColor(QColor(MARK_COLORS[m.kind]))
-            fmt.setBackground(QColor("#fee2e2" if m.kind == "error" else "#fef3c7"))
+            fmt.setBackground(QColor({"error": "#fee2e2", "todo": "#dbeafe"}.get(m.kind, "#fef3c7")))
             fmt.setToolTip(str(m))
             sel = QTextEdit.ExtraSelection()
             sel.cursor = cursor
