@@ -36,6 +36,7 @@ from PyQt6.QtWidgets import (
 from app.config import ConfigErrors, Secret, add_instance, remove_instance, write_values
 from app.config.types import Choice, IntChoice
 from ui.dialogs import ask_text, confirm
+from ui.settings_errors import config_error_zh
 from ui.settings_fields import (
     Field,
     Key,
@@ -375,7 +376,8 @@ class SettingsView(QWidget):
         self.show_errors("config.ini 被修改但有错误，程序继续使用上次正确的设置：", list(event.errors))
 
     def show_errors(self, title: str, errors) -> None:
-        self.error_banner.setText(title + "\n" + "\n".join(errors))
+        lines = [config_error_zh(str(e), self.store.schema, allowed_zh) for e in errors]
+        self.error_banner.setText(title + "\n" + "\n".join(lines))
         self.error_banner.show()
 
 

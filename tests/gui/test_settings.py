@@ -6,8 +6,9 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
 
 from app.config import ConfigStore, write_values
+from tests.gui.chinese import english_in
 from tests.gui.dialogs import DialogAnswerer
-from tests.gui.ui_driving import click, click_row, row_of
+from tests.gui.ui_driving import click, click_row, row_of, type_text
 from ui.bridge import Bridge
 from ui.settings import SettingsView
 
@@ -37,9 +38,9 @@ def test_save_round_trip_keeps_comments(qtbot, config_file):
     qtbot.addWidget(view)
     gap = view.fields[("audio", "gap_ms")].widget
     gap.setValue(gap.value() + 17)
-    view.fields[("bus", "namespace")].widget.setText("room2")
+    type_text(qtbot, view.fields[("bus", "namespace")].widget, "room2")
     assert view.dirty and "2 项未保存" in view.status.text()
-    assert view.save()
+    click(qtbot, view.save_b)
     text = config_file.read_text(encoding="utf-8")
     assert f"gap_ms = {gap.value()}" in text and "namespace = room2" in text
     assert "# 运营者自己的备注：不要删" in text
@@ -62,8 +63,9 @@ def test_rule_across_options_is_reported_and_form_keeps_the_typing(qtbot, config
     qtbot.addWidget(view)
     combo = view.fields[("llm", "provider")].widget
     combo.setCurrentIndex(combo.findData("ollama"))  # needs [llm] model, which is empty
-    assert not view.save()
-    assert "model" in view.error_banner.text()
+    click(qtbot, view.save_b)
+    assert "“模型名或方舟接入点 ID”（[llm] model）：没有填，但大模型选了 ollama" in view.error_banner.text()
+    assert not english_in(view.error_banner.text())
     assert combo.currentData() == "ollama"
     assert store.current.get("llm", "provider") == "none"
 
@@ -73,9 +75,11 @@ def test_invalid_value_is_not_written(qtbot, config_file):
     view = SettingsView(store)
     qtbot.addWidget(view)
     before = config_file.read_text(encoding="utf-8")
-    view.fields[("douyin", "url")].widget.setText("not a url")
-    assert not view.save()
-    assert view.error_banner.isVisibleTo(view) and "douyin" in view.error_banner.text()
+    type_text(qtbot, view.fields[("douyin", "url")].widget, "127.0.0.1:8888")
+    click(qtbot, view.save_b)
+    assert view.error_banner.isVisibleTo(view)
+    assert "[douyin] url）：“127.0.0.1:8888”应以 ws:// 或 wss:// 开头" in view.error_banner.text()
+    assert not english_in(view.error_banner.text())
     assert config_file.read_text(encoding="utf-8") == before
 
 
@@ -93,7 +97,7 @@ def test_external_edit_reloads_the_form_and_bad_edit_keeps_last_good(qtbot, conf
         text = config_file.read_text(encoding="utf-8").replace("gap_ms = 333", "gap_ms = lots")
         config_file.write_text(text, encoding="utf-8")
         qtbot.waitUntil(lambda: view.error_banner.isVisibleTo(view), timeout=3000)
-        assert "gap_ms" in view.error_banner.text()
+        assert "“两段语音之间的停顿”（[audio] gap_ms）：“lots”不是整数" in view.error_banner.text()
         assert store.current.get("audio", "gap_ms") == 333
         assert view.fields[("audio", "gap_ms")].widget.value() == 333
     finally:

@@ -33,9 +33,9 @@ def new_product_data(name: str) -> dict:
         "variables": {},
         "segments": list(DEFAULT_SEGMENTS),
         "faq": [
-            {"id": "price", "any": ["多少钱", "价格", "怎么卖"], "priority": 0,
+            {"id": "价格", "any": ["多少钱", "价格", "怎么卖"], "priority": 0,
              "reply": "${product}{今天|现在}直播间只要${price}{|哦}。"},
-            {"id": "shipping", "any": ["发货", "几天到", "快递"], "priority": 0,
+            {"id": "发货", "any": ["发货", "几天到", "快递"], "priority": 0,
              "reply": "【待填写：发货说明，例如 下单后48小时内发货】。"},
         ],
     }
