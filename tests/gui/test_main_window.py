@@ -8,7 +8,7 @@ from PyQt6.QtCore import QSettings, Qt
 from app import events
 from app.events import Channel
 from tests.gui.dialogs import DialogAnswerer
-from tests.gui.ui_driving import click_tab, type_text
+from tests.gui.ui_driving import click, click_tab, type_text
 from ui.main_window import MainWindow
 from ui.session import RuntimeHost
 
@@ -145,3 +145,18 @@ def test_unsaved_edits_survive_tab_switches_and_closing_asks(qtbot, operator_win
     assert not win.isVisible()
     saved = operator_config.parent / "op_products" / "face-cream" / "segments" / "opening.tpl.txt"
     assert saved.read_text(encoding="utf-8") == "{家人们|宝宝们}，{今天|现在}下单有礼。"
+
+
+def test_the_demo_switch_asks_before_dropping_edits(qtbot, operator_window):
+    win = operator_window
+    click_tab(qtbot, win.tabs, "互动话术")
+    type_text(qtbot, win.reactions.editor.template_edit, "{欢迎|热烈欢迎}${names}！")
+    with DialogAnswerer(qtbot, ["取消"]) as dialogs:
+        click(qtbot, win.demo_switch)
+    assert "互动话术有未保存的修改" in dialogs.texts[0]
+    assert not win.demo_switch.isChecked() and not win.runtime.demo
+    assert win.reactions.editor.template() == "{欢迎|热烈欢迎}${names}！"
+    reactions = win.reactions
+    with DialogAnswerer(qtbot, ["不保存"]):
+        click(qtbot, win.demo_switch)
+    qtbot.waitUntil(lambda: win.reactions is not reactions and win.runtime.demo, timeout=5000)

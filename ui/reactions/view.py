@@ -320,12 +320,13 @@ class ReactionsView(QWidget):
             self.problem_list.show_problems(f"没有保存：有 {len(problems)} 处需要修改（点一条跳到那里）", problems)
             self.notice.emit("error", f"互动话术没有保存：有 {len(problems)} 处需要修改，见编辑区下方的列表")
             return False
+        timed_changed = self.timed != self.timed_saved and not self.timed_error
         try:
             for name, text in self.drafts.items():
                 if self.saved.get(name) != text:
                     self.templates.save(name, text)
                     self.saved[name] = text
-            if self.timed != self.timed_saved and not self.timed_error:
+            if timed_changed:
                 write_text_atomic(self.templates.root / "timed.json",
                                   json.dumps(self.timed, ensure_ascii=False, indent=2) + "\n")
                 self.timed_saved = copy.deepcopy(self.timed)
@@ -336,7 +337,9 @@ class ReactionsView(QWidget):
         self.drafts = {}
         self.problem_list.show_problems("", [])
         self._update_status()
-        self.notice.emit("info", "已保存互动话术和定时提醒，直播中下一次说到时就用新的内容")
+        # Lines are re-read when their file changes; the reminder schedule is read at 开播.
+        self.notice.emit("info", "已保存：互动话术下一次说到时就用新的内容" +
+                         ("；定时提醒的新安排在下次开播时生效" if timed_changed else ""))
         return True
 
     def jump_to(self, target: tuple) -> None:
