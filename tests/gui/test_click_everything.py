@@ -72,6 +72,7 @@ def test_clicking_every_control_of_every_view_raises_nothing(qtbot, guard, opera
         win.close()
     assert guard.count == 0, _failures(guard)
     # the walk reached what it is for: the product buttons, their dialogs, every view
+    print(f"the walk clicked {len(walker.clicked)} controls and answered {len(dialogs.log)} dialogs")
     clicked = " ".join(walker.clicked)
     for label in ("新建", "改名", "复制", "删除", "回收站…", "新建定时提醒", "保存到 config.ini", "清屏",
                   "tab 直播看板", "tab 商品与话术", "tab 互动话术", "tab 设置", "tab 日志", "tab 关键词回复"):

@@ -15,7 +15,7 @@ from PyQt6.QtWidgets import QAbstractButton, QApplication, QListWidget, QTabBar,
 from tests.gui.ui_driving import hit_point
 
 MAX_ROUNDS = 6
-LIST_ROWS = 8
+LIST_ROWS = 20
 
 
 def alive(w) -> bool:
