@@ -96,6 +96,7 @@ class RuntimeProcess:
     bus = property(lambda self: self.local.bus)
     config = property(lambda self: self.local.config)
     library = property(lambda self: self.local.library)
+    templates = property(lambda self: self.local.templates)
     compliance = property(lambda self: self.local.compliance)
     demo = property(lambda self: self.local.demo)
 

@@ -10,10 +10,10 @@ child end with it:
   edits are asked about, so nothing the operator made is lost silently); a second one, or one
   that comes while that question waits, stops the room and the bus at once and quits.
 - **Unhandled exceptions.** PyQt6 aborts the process on an exception that escapes a slot (no
-  cleanup, no atexit: the redis-server was left running). ``sys.excepthook`` now logs it with
-  its traceback and shows a notice; the room goes on. Exceptions in worker threads are logged
-  the same way. An exception that escapes ``run_gui`` itself still stops the room and the bus
-  (``finally``).
+  cleanup, no atexit: the redis-server was left running). The one exception hook of the app
+  (``ui.crash_guard``) logs it with its traceback and shows a notice; the room goes on.
+  Exceptions in worker threads are logged the same way. An exception that escapes ``run_gui``
+  itself still stops the room and the bus (``finally``).
 - What even these cannot catch (SIGKILL, a crash in native code) is covered in the core: the
   runtime child stops when its stdin closes, the redis-server gets SIGTERM from the kernel on
   Linux, and both are recorded so the next start stops a survivor (``app.process_records``).
@@ -57,6 +57,7 @@ def run_gui(argv: list[str]) -> int:
     from PyQt6.QtWidgets import QApplication
 
     from app.logs import setup_logging
+    from ui.crash_guard import install_exception_guard
     from ui.logs_view import QtLogHandler
     from ui.main_window import MainWindow
     from ui.style import apply_style
@@ -68,7 +69,9 @@ def run_gui(argv: list[str]) -> int:
     app.setApplicationName("抖音无人直播控制台")
     app.setOrganizationName("douyin-live")
     apply_style(app)
+    guard = install_exception_guard(app)  # a slot that raises is logged and noticed, not fatal
     window = MainWindow(config_path=args.config, demo=args.demo, log_handler=handler)
+    guard.caught.connect(lambda message: window.notify("error", message))
     guards = ProcessGuards(app, window)
     try:
         window.show()
@@ -76,13 +79,14 @@ def run_gui(argv: list[str]) -> int:
         code = app.exec()
     finally:
         guards.remove()
+        guard.uninstall()
         window.host.shutdown()  # already done by a normal close; not when something escaped
         logging.getLogger("app").removeHandler(handler)
     return guards.exit_code if guards.exit_code is not None else int(code)
 
 
 class ProcessGuards:
-    """The signal relay and the exception hooks of the module docstring, for one window."""
+    """The signal relay of the module docstring, for one window."""
 
     def __init__(self, app, window):
         from PyQt6.QtCore import QSocketNotifier
@@ -91,9 +95,6 @@ class ProcessGuards:
         self.window = window
         self.exit_code: int | None = None
         self._asked = False  # the first quit signal has closed (or tried to close) the window
-        self._old_hooks = (sys.excepthook, threading.excepthook)
-        sys.excepthook = self._unhandled
-        threading.excepthook = self._unhandled_in_thread
         self._old_handlers: dict[int, object] = {}
         self._old_wakeup = None
         self._notifier = None
@@ -112,7 +113,6 @@ class ProcessGuards:
         self._notifier.activated.connect(self._signalled)
 
     def remove(self) -> None:
-        sys.excepthook, threading.excepthook = self._old_hooks
         if self._sockets is None:
             return
         self._notifier.setEnabled(False)
@@ -149,26 +149,3 @@ class ProcessGuards:
         self.exit_code = 128 + signum
         self.window.host.shutdown()
         self.app.exit(self.exit_code)  # every event loop, a waiting dialog's too
-
-    # ---- exceptions ----------------------------------------------------------------------------
-
-    def _unhandled(self, exc_type, exc, tb) -> None:
-        if issubclass(exc_type, KeyboardInterrupt):
-            self._quit_requested(int(signal.SIGINT))
-            return
-        log.critical("unhandled error: %s: %s", exc_type.__name__, exc, exc_info=(exc_type, exc, tb))
-        from PyQt6.QtCore import QThread
-
-        if QThread.currentThread() is self.app.thread():  # widgets only from the GUI thread
-            try:
-                self.window.notify("error", f"程序内部出错（{exc_type.__name__}: {exc}），已写入日志，直播继续。"
-                                            "如果反复出现，请重启程序并把日志发给技术支持。")
-            except Exception:
-                pass
-
-    def _unhandled_in_thread(self, args) -> None:
-        if args.exc_type is SystemExit:
-            return
-        name = args.thread.name if args.thread is not None else "?"
-        log.error("unhandled error in thread %s: %s: %s", name, args.exc_type.__name__, args.exc_value,
-                  exc_info=(args.exc_type, args.exc_value, args.exc_traceback))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from app import events
-from ui.texts import HEALTH_COLOR, HEALTH_ZH, component_label
+from ui.texts import HEALTH_COLOR, HEALTH_ZH, component_label, health_detail_zh
 
 ALWAYS = ("feed", "bus", "llm")  # shown as 未知 until they report
 
@@ -43,7 +43,8 @@ class HealthBar(QWidget):
         room = f" · {h.detail}" if h.component == "feed" and h.detail.startswith("正在监听") else ""
         label.setText(f"<span style='color:{color}'>●</span> {component_label(h.component)} "
                       f"{HEALTH_ZH.get(h.status, h.status)}{room}")
-        label.setToolTip(f"{h.component}: {h.status}\n{h.detail}")
+        label.setToolTip(f"{component_label(h.component)}：{HEALTH_ZH.get(h.status, h.status)}\n"
+                         f"{health_detail_zh(h.detail)}")
 
     def on_batch(self, batch: list) -> None:
         latest: dict[str, events.Health] = {}

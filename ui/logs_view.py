@@ -4,8 +4,9 @@
 and appended to a locked list, and a GUI-thread timer moves them into the view a few times a
 second (no widget is touched from a worker thread, no signal per log line).
 
-``NoticeBar`` shows one message at a time at the top of the window and hides itself after a
-few seconds; it never blocks anything and never needs a click.
+``NoticeBar`` shows one message at a time at the top of the window in a strip that is always
+there (so nothing moves) and clears itself after a few seconds; it never blocks anything and
+never needs a click.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from PyQt6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -116,28 +118,44 @@ class LogsView(QWidget):
 
 
 class NoticeBar(QWidget):
+    """One notice at a time in a strip of fixed height that is always there: showing or clearing
+    a notice never moves the controls below it (a click aimed at a button must not land on
+    another one because a message appeared). Long text is cut to one line; the whole text is in
+    the tooltip and in the Logs view."""
+
     COLORS = {"info": ("#ecfdf5", "#065f46"), "warning": ("#fffbeb", "#92400e"), "error": ("#fef2f2", "#991b1b")}
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("noticeBar")
         lay = QHBoxLayout(self)
-        lay.setContentsMargins(10, 4, 6, 4)
+        lay.setContentsMargins(10, 2, 6, 2)
         self.label = QLabel("")
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QPushButton("×")
-        close.setFlat(True)
-        close.setFixedWidth(28)
-        close.clicked.connect(self.hide)
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.close_button = QPushButton("×")
+        self.close_button.setFlat(True)
+        self.close_button.setFixedWidth(32)
+        self.close_button.setStyleSheet("QPushButton { padding: 0px 4px; font-size: 12pt; }")  # the app's padding hid the ×
+        self.close_button.setToolTip("关闭这条提示（日志页里仍可查看）")
+        self.close_button.clicked.connect(lambda: self.clear())
+        keep = self.close_button.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)
+        self.close_button.setSizePolicy(keep)
         lay.addWidget(self.label, 1)
-        lay.addWidget(close)
+        lay.addWidget(self.close_button)
+        self.setFixedHeight(max(self.fontMetrics().height() + 12, self.close_button.sizeHint().height() + 4))
         self.history: deque[tuple[float, str, str]] = deque(maxlen=200)
+        self.message = ""  # the notice shown, whole ("" when none)
+        self.level = ""
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.hide)
+        self._timer.timeout.connect(self.clear)
         self.setAutoFillBackground(True)
-        self.hide()
+        self.clear()
+
+    @property
+    def showing(self) -> bool:
+        return bool(self.message)
 
     def show_notice(self, level: str, message: str) -> None:
         self.history.append((time.time(), level, message))
@@ -145,8 +163,29 @@ class NoticeBar(QWidget):
         self.setStyleSheet(f"#noticeBar {{ background:{bg}; border-bottom:1px solid {fg}; }}"
                            f" QLabel {{ color:{fg}; }}")
         prefix = {"error": "出错：", "warning": "注意："}.get(level, "")
-        self.label.setText(prefix + message)
-        self.show()
+        self.level = level
+        self.message = prefix + message
+        self._fit()
+        self.label.setToolTip(self.message)
+        self.close_button.show()
         self._timer.start(12000 if level == "error" else 6000)
         logging.getLogger("app.ui").log(
             {"error": logging.ERROR, "warning": logging.WARNING}.get(level, logging.INFO), "%s", message)
+
+    def clear(self) -> None:
+        self._timer.stop()
+        self.message = self.level = ""
+        self.label.setText("")
+        self.label.setToolTip("")
+        self.close_button.hide()
+        self.setStyleSheet("#noticeBar { border-bottom:1px solid #e5e7eb; }")
+
+    def _fit(self) -> None:
+        line = " ".join(self.message.split())  # one line: newlines become spaces
+        width = max(40, self.label.width())
+        self.label.setText(self.label.fontMetrics().elidedText(line, Qt.TextElideMode.ElideRight, width))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.message:
+            self._fit()

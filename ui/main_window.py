@@ -29,13 +29,16 @@ from app import events
 from ui.bridge import Bridge
 from ui.controls import Controls
 from ui.dashboard import DashboardView
+from ui.dialogs import confirm
 from ui.health_bar import HealthBar
 from ui.logs_view import LogsView, NoticeBar, QtLogHandler
 from ui.products.view import ProductsView
+from ui.reactions.view import ReactionsView
 from ui.record_view import RecordView
 from ui.review_view import ReviewView
 from ui.session import RuntimeHost
 from ui.settings import SettingsView
+from ui.texts import component_label
 
 TITLE = "抖音无人直播控制台"
 
@@ -55,10 +58,12 @@ class MainWindow(QMainWindow):
         self.bridge: Bridge | None = None
         self.dashboard: DashboardView | None = None
         self.products: ProductsView | None = None
+        self.reactions: ReactionsView | None = None
         self.settings_view: SettingsView | None = None
         self.record_view: RecordView | None = None
         self.review_view: ReviewView | None = None
         self._closing = False
+        self._starting = False  # 开播 clicked, the room not confirmed running yet
         self._build(demo)
         self.host.built.connect(self.attach)
         self.host.build_failed.connect(self._build_failed)
@@ -144,9 +149,11 @@ class MainWindow(QMainWindow):
             self.bridge.deleteLater()
         keep_tab = self.tabs.currentIndex() if self.products is not None else \
             int(self.qsettings.value("window/tab", 0) or 0)
-        if self.products is not None:
-            self.products.shutdown()
-        for view in (self.dashboard, self.products, self.settings_view, self.record_view, self.review_view):
+        for view in (self.products, self.reactions):
+            if view is not None:
+                view.shutdown()
+        for view in (self.dashboard, self.products, self.reactions, self.settings_view, self.record_view,
+                     self.review_view):
             if view is not None:  # the previous runtime's views: their timers must stop too
                 view.deleteLater()
         self.runtime = runtime
@@ -157,6 +164,7 @@ class MainWindow(QMainWindow):
                                        products=lambda: [(p.slug, p.name) for p in runtime.library.products(enabled_only=True)],
                                        ai_label=str(_get(runtime.config, "compliance", "ai_label_text", "")))
         self.products = ProductsView(runtime.library, runtime.compliance, runtime.llm_client)
+        self.reactions = ReactionsView(runtime.templates, runtime.compliance)
         self.settings_view = SettingsView(runtime.config)
         self.record_view = RecordView(lambda: _db_path(runtime))
         self.review_view = ReviewView(lambda: _db_path(runtime))
@@ -169,12 +177,14 @@ class MainWindow(QMainWindow):
         self.bridge.config_error.connect(self.settings_view.on_config_error)
         self.bridge.config_error.connect(
             lambda e: self.notify("error", "config.ini 有错误，继续使用上次正确的设置（详见设置页）"))
-        self.bridge.error.connect(lambda e: self.notify("error", f"{e.component}：{e.message}"))
-        for view in (self.products, self.settings_view, self.dashboard, self.record_view, self.review_view):
+        self.bridge.error.connect(lambda e: self.notify("error", f"{component_label(e.component)}：{e.message}"))
+        for view in (self.products, self.reactions, self.settings_view, self.dashboard, self.record_view,
+                     self.review_view):
             view.notice.connect(self.notify)
         self.tabs.clear()
         self.tabs.addTab(self.dashboard, "直播看板")
         self.tabs.addTab(self.products, "商品与话术")
+        self.tabs.addTab(self.reactions, "互动话术")
         self.tabs.addTab(self.record_view, "播出记录")
         self.tabs.addTab(self.review_view, "直播复盘")
         self.tabs.addTab(self.settings_view, "设置")
@@ -200,16 +210,28 @@ class MainWindow(QMainWindow):
 
     def _config_changed(self, event: events.ConfigChanged) -> None:
         if event.changed:
-            self.notify("info", f"设置已生效：{', '.join(event.changed[:6])}")
+            names = [self._option_name(key) for key in event.changed[:6]]
+            more = f" 等 {len(event.changed)} 项" if len(event.changed) > 6 else ""
+            self.notify("info", f"设置已生效：{'、'.join(names)}{more}")
         if self.bridge is not None and self.runtime is not None:
             self.bridge.set_rate(_get(self.runtime.config, "ui", "dashboard_refresh_hz", 10.0))
         if self.dashboard is not None and self.runtime is not None:
             self.dashboard.set_ai_label(str(_get(self.runtime.config, "compliance", "ai_label_text", "")))
 
+    def _option_name(self, key: str) -> str:
+        """``section.key`` as the settings page names it."""
+        section, _, name = key.rpartition(".")
+        try:
+            opt = self.runtime.config.schema.option(section, name)
+        except Exception:
+            opt = None
+        return opt.zh.split("（")[0] if opt is not None else key
+
     # ---- commands ------------------------------------------------------------------------------
 
     def start_stream(self) -> None:
         if self.runtime is not None and self.host.start():
+            self._starting = True
             self.state_label.setText("正在开播…")
             if self.dashboard is not None:
                 self.dashboard.set_running(True)
@@ -246,7 +268,7 @@ class MainWindow(QMainWindow):
             self.demo_switch.blockSignals(False)
             self.notify("warning", "请先停止直播，再切换演示模式")
             return
-        if self.products is not None and not self.products.maybe_save():
+        if not self._edits_settled():
             self.demo_switch.blockSignals(True)
             self.demo_switch.setChecked(not demo)
             self.demo_switch.blockSignals(False)
@@ -271,6 +293,8 @@ class MainWindow(QMainWindow):
             self.state_label.setText("直播中" if running else "未开播")
 
     def _busy(self, busy: bool) -> None:
+        if not busy:
+            self._starting = False  # the start (or stop) is over: running says the rest
         if busy:
             for a in (self.act_start, self.act_stop):
                 a.setEnabled(False)
@@ -291,16 +315,31 @@ class MainWindow(QMainWindow):
             self.products.save_layout(self.qsettings)
         self.qsettings.sync()
 
+    def _edits_settled(self) -> bool:
+        """Every editor's unsaved edits saved or knowingly dropped (False: the operator stays)."""
+        return all(view is None or view.maybe_save() for view in (self.products, self.reactions, self.settings_view))
+
+    @property
+    def live(self) -> bool:
+        """On air, or on the way there (a start in progress)."""
+        return self.runtime is not None and (bool(getattr(self.runtime, "running", False)) or self._starting)
+
     def closeEvent(self, event) -> None:
-        if self.products is not None and not self.products.maybe_save():
+        if self.live and not confirm(
+                self, "正在直播", "正在直播中。关闭窗口会停止直播，直播间将没有声音。\n确定停止直播并退出吗？",
+                "停止直播并退出", "继续直播", warning=True):
+            event.ignore()
+            return
+        if not self._edits_settled():
             event.ignore()
             return
         self.save_layout()
-        if self.products is not None:
-            self.products.shutdown()
+        for view in (self.products, self.reactions):
+            if view is not None:
+                view.shutdown()
         if self.bridge is not None:
             self.bridge.close()
-        self.host.shutdown()
+        self.host.shutdown()  # stops the room when it is live
         event.accept()
 
 

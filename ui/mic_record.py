@@ -18,10 +18,13 @@ from PyQt6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayo
 
 from app import paths
 from app.audio.wav import write_wav
+from app.logs import get_logger
 from ui.progress_strip import ProgressStrip
 
+log = get_logger("ui")
+
 MAX_SECONDS = 60.0
-NO_PORTAUDIO = ("这台电脑上无法使用麦克风录音（缺少录音组件 PortAudio：{why}）。"
+NO_PORTAUDIO = ("这台电脑上无法使用麦克风录音（缺少录音组件 PortAudio，详情见日志）。"
                 "可以先用其他软件录好，再用“插播音频文件…”播放。")
 NO_MICROPHONE = ("没有找到麦克风（录音设备）。请插上麦克风，并在系统的声音设置里启用它，然后再试；"
                  "也可以用“插播音频文件…”播放录好的文件。")
@@ -38,7 +41,8 @@ def mic_problem(loader=_sounddevice) -> str | None:
     try:
         sd = loader()
     except (ImportError, OSError) as exc:
-        return NO_PORTAUDIO.format(why=str(exc) or type(exc).__name__)
+        log.warning("microphone recording unavailable: %s", exc or type(exc).__name__)
+        return NO_PORTAUDIO
     try:
         device = sd.query_devices(kind="input")
     except Exception:  # PortAudioError / ValueError: no default input device

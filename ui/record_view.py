@@ -79,7 +79,7 @@ class RecordView(QWidget):
         self.search_button = QPushButton("查询")
         self.search_button.setObjectName("primary")
         self.export_button = QPushButton("导出 CSV…")
-        self.export_button.setToolTip("导出符合当前条件的全部记录（与 main.py export-log 的列相同，Excel 可直接打开）")
+        self.export_button.setToolTip("导出符合当前条件的全部记录（与命令行导出的列相同，Excel 可直接打开）")
         self.auto = QCheckBox("自动刷新")
         self.auto.setChecked(True)
         bar.addWidget(QLabel("场次"))

@@ -71,7 +71,7 @@ class ReviewView(QWidget):
         ll.addWidget(self.sessions, 1)
         self.refresh_button = QPushButton("刷新列表")
         self.save_button = QPushButton("保存为网页")
-        self.save_button.setToolTip("把这一场的复盘保存为一个网页文件（含图表）和 CSV 数据，放在日志文件夹的 reviews 里")
+        self.save_button.setToolTip("把这一场的复盘保存为一个网页文件（含图表）和 CSV 数据，放在日志文件夹的复盘子文件夹（reviews）里")
         self.open_button = QPushButton("打开保存的网页")
         self.open_button.setEnabled(False)
         for b in (self.refresh_button, self.save_button, self.open_button):

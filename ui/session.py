@@ -72,7 +72,7 @@ class RuntimeHost(QObject):
                 rt = self.factory(config_path, demo)
             except Exception as exc:
                 log.exception("runtime could not be built")
-                self.build_failed.emit(f"{type(exc).__name__}: {exc}")
+                self.build_failed.emit(f"{exc}（详见日志页）")
                 return
             if hasattr(rt, "on_exit"):  # a runtime process that dies is reported, not hidden
                 rt.on_exit = self._runtime_exited
@@ -96,7 +96,7 @@ class RuntimeHost(QObject):
                 rt.start()
             except Exception as exc:
                 log.exception("start failed")
-                self.failed.emit(f"开播失败：{type(exc).__name__}: {exc}")
+                self.failed.emit(f"开播失败，没有播出。请按日志页里的原因修正后再点开播（{exc}）")
                 return
             self.started.emit()
 
@@ -110,7 +110,7 @@ class RuntimeHost(QObject):
                 rt.stop()
             except Exception as exc:
                 log.exception("stop failed")
-                self.failed.emit(f"停止时出错：{type(exc).__name__}: {exc}")
+                self.failed.emit(f"停止时出错，详见日志页（{exc}）")
             try:
                 rt.config.start_watching()  # settings keep following config.ini while stopped
             except Exception:

@@ -2,7 +2,8 @@
 
 Each option's type picks its widget (spin box, check box, combo box, masked line edit for
 secrets, line edit for text, lists, paths and URLs); the Chinese description is the label and
-the full description, allowed values and default are the tooltip; restart-only options carry a
+the description, the config.ini key, allowed values and default are the tooltip (all in Chinese);
+pages are listed grouped in the order an operator needs them (``settings_labels``); restart-only options carry a
 「开播生效」 tag (read again at each 开播) or 「需重启程序」 (the bus and the edited folders). Saving writes only the changed options through ``write_values`` (comments kept,
 atomic) and reloads the store. An external edit of config.ini arrives as ConfigChanged (form
 refreshed, fields the operator is editing are left alone) or ConfigError (shown; the running
@@ -11,119 +12,42 @@ settings stay the last good ones).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QScrollArea,
-    QSpinBox,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from app.config import ConfigErrors, Option, Secret, add_instance, remove_instance, write_values
-from app.config.types import Choice, Float, Int, IntChoice, ListOf
-from app.runtime import BUILT_ONCE
-
-Key = tuple[str, str]
-
-
-@dataclass
-class Field:
-    section: str  # as in the file ("voice.alice" for pattern sections)
-    option: Option
-    widget: QWidget
-    label: QLabel
-    loaded_text: str = ""
-    tip: str = ""  # the label's tooltip without the "modified" note
-
-    @property
-    def name(self) -> str:
-        return f"{self.section}.{self.option.key}"
-
-    def text(self) -> str:
-        w = self.widget
-        t = self.option.type
-        if isinstance(w, QCheckBox):
-            return t.format(w.isChecked())
-        if isinstance(w, QComboBox):
-            return str(w.currentData())
-        if isinstance(w, QSpinBox):
-            return t.format(w.value())
-        if isinstance(w, QDoubleSpinBox):
-            return t.format(round(w.value(), w.decimals()))
-        return w.text().strip()
-
-    def set_value(self, value: Any) -> None:
-        w = self.widget
-        t = self.option.type
-        w.blockSignals(True)
-        try:
-            if self.option.secret:
-                w.setText("")
-                self.loaded_text = ""
-                return
-            if isinstance(w, QCheckBox):
-                w.setChecked(bool(value))
-            elif isinstance(w, QComboBox):
-                i = w.findData(str(value))
-                w.setCurrentIndex(max(0, i))
-            elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
-                w.setValue(value)
-            else:
-                w.setText(t.format(value))
-            self.loaded_text = self.text()
-        finally:
-            w.blockSignals(False)
-
-    @property
-    def dirty(self) -> bool:
-        return self.text() != self.loaded_text
-
-
-def _widget_for(opt: Option) -> QWidget:
-    t = opt.type
-    if opt.secret:
-        w = QLineEdit()
-        w.setEchoMode(QLineEdit.EchoMode.Password)
-        w.setPlaceholderText("已隐藏；输入新值并保存即存入系统钥匙串" + (f"（或用环境变量 {opt.env}）" if opt.env else ""))
-        return w
-    if t.kind == "bool":
-        return QCheckBox()
-    if isinstance(t, (Choice, IntChoice)):
-        w = QComboBox()
-        for c in t.choices:
-            w.addItem(str(c), str(c))
-        return w
-    if isinstance(t, Int):
-        w = QSpinBox()
-        w.setRange(t.min if t.min is not None else -2_000_000_000, t.max if t.max is not None else 2_000_000_000)
-        w.setGroupSeparatorShown(False)
-        return w
-    if isinstance(t, Float):
-        w = QDoubleSpinBox()
-        w.setDecimals(3)
-        w.setRange(t.min if t.min is not None else -1e12, t.max if t.max is not None else 1e12)
-        w.setSingleStep(0.1)
-        return w
-    w = QLineEdit()
-    if isinstance(t, ListOf):
-        w.setPlaceholderText("多个值用逗号分隔")
-    return w
+from app.config import ConfigErrors, Secret, add_instance, remove_instance, write_values
+from app.config.types import Choice, IntChoice
+from ui.dialogs import ask_text, confirm
+from ui.settings_errors import config_error_zh
+from ui.settings_fields import (
+    Field,
+    Key,
+    allowed_zh,
+    connect_change,
+    set_text,
+    takes_effect,
+    voice_name_problem,
+    widget_for,
+)
+from ui.settings_labels import page_order, value_label
 
 
 class SettingsView(QWidget):
@@ -168,7 +92,6 @@ class SettingsView(QWidget):
         self.sections = QListWidget()
         self.pages = QStackedWidget()
         self.page_sections: list[str] = []  # the config section shown on each page
-        self.sections.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.sections.currentRowChanged.connect(self._section_selected)
         side = QWidget()
         side.setMaximumWidth(220)
@@ -190,69 +113,108 @@ class SettingsView(QWidget):
         split.addWidget(self.pages)
         split.setStretchFactor(1, 1)
         lay.addWidget(split, 1)
-        self.save_b.clicked.connect(self.save)
-        self.revert_b.clicked.connect(lambda: self.reload_form(force=True))
+        self.save_b.clicked.connect(lambda: self.save())
+        self.revert_b.clicked.connect(lambda: self.revert())
 
     def _build_pages(self, snap) -> None:
+        """One page per section; the list shows them grouped, in the order an operator needs them
+        (``settings_labels.GROUPS``), not in the file's order."""
         schema = self.store.schema
+        keep = self.selected_section()
         self.fields.clear()
         while self.pages.count():
             w = self.pages.widget(0)
             self.pages.removeWidget(w)
             w.deleteLater()
+        self.sections.blockSignals(True)
         self.sections.clear()
         self.page_sections = []
+        specs = {}
         for spec in schema.sections:
-            names = [spec.name] if not spec.pattern else [f"{spec.name}.{n}" for n in snap.instances(spec.name)]
-            for section in names:
-                title = spec.zh if not spec.pattern else f"{spec.zh.split('（')[0]}：{section.partition('.')[2]}"
-                page = QWidget()
-                form = QFormLayout(page)
-                form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-                form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                head = QLabel(f"<b>{title}</b>　<span style='color:#6b7280'>[{section}] · {spec.en}</span>")
-                form.addRow(head)
-                for opt in spec.options:
-                    widget = _widget_for(opt)
-                    when = None if opt.live else _takes_effect(section, opt.key)
-                    tag = "\u2060".join(when[0]) if when else ""  # word joiners: the tag never breaks across lines
-                    label = QLabel(opt.zh + (f"　<span style='color:#b45309'>{tag}</span>" if when else ""))
-                    label.setWordWrap(True)
-                    label.setMinimumWidth(260)
-                    label.setMaximumWidth(420)
-                    if not isinstance(widget, QLineEdit):
-                        widget.setMaximumWidth(240)
-                    tip = (f"<b>[{section}] {opt.key}</b><br>{opt.zh}<br>{opt.en}<br>"
-                           f"允许：{opt.type.allowed()}<br>默认：{opt.default_text or '（空）'}"
-                           + (f"<br><b>{when[1]}</b>" if when else ""))
-                    label.setToolTip(tip)
-                    widget.setToolTip(tip)
-                    widget.setObjectName(f"opt:{section}.{opt.key}")
-                    form.addRow(label, widget)
-                    field = Field(section, opt, widget, label, tip=tip)
-                    self.fields[(section, opt.key)] = field
-                    _connect_change(widget, self._edited)
-                scroll = QScrollArea()
-                scroll.setWidgetResizable(True)
-                scroll.setWidget(page)
-                self.pages.addWidget(scroll)
-                self.sections.addItem(title)
-                self.page_sections.append(section)
-        self.sections.setCurrentRow(0)
+            for section in [spec.name] if not spec.pattern else [f"{spec.name}.{n}" for n in snap.instances(spec.name)]:
+                specs[section] = spec
+        for group, sections in page_order(list(specs)):
+            head = QListWidgetItem(group)
+            head.setFlags(Qt.ItemFlag.NoItemFlags)
+            font = head.font()
+            font.setBold(True)
+            head.setFont(font)
+            head.setForeground(QColor("#374151"))
+            self.sections.addItem(head)
+            for section in sections:
+                title = self._add_page(section, specs[section])
+                item = QListWidgetItem("　" + title)
+                item.setData(Qt.ItemDataRole.UserRole, len(self.page_sections) - 1)
+                self.sections.addItem(item)
+        self.sections.blockSignals(False)
+        first = next(self.page_sections[self.sections.item(r).data(Qt.ItemDataRole.UserRole)]
+                     for r in range(self.sections.count()) if self.sections.item(r).data(Qt.ItemDataRole.UserRole) is not None)
+        self.show_section(keep if keep in self.page_sections else first)
+
+    def _add_page(self, section: str, spec) -> str:
+        title = spec.zh if not spec.pattern else f"{spec.zh.split('（')[0]}：{section.partition('.')[2]}"
+        page = QWidget()
+        form = QFormLayout(page)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        head = QLabel(f"<b>{title}</b>　<span style='color:#6b7280'>config.ini 的 [{section}] 段</span>")
+        form.addRow(head)
+        for opt in spec.options:
+            widget = widget_for(opt, section)
+            when = None if opt.live else takes_effect(section, opt.key)
+            tag = "\u2060".join(when[0]) if when else ""  # word joiners: the tag never breaks across lines
+            label = QLabel(opt.zh + (f"　<span style='color:#b45309'>{tag}</span>" if when else ""))
+            label.setWordWrap(True)
+            label.setMinimumWidth(260)
+            label.setMaximumWidth(420)
+            if not isinstance(widget, QLineEdit):
+                widget.setMaximumWidth(320 if isinstance(widget, QComboBox) else 240)
+            allowed = allowed_zh(opt, section)
+            default = opt.default_text or "（空）"
+            if isinstance(opt.type, (Choice, IntChoice)):
+                default = value_label(section, opt.key, opt.default_text)
+            elif opt.type.kind == "bool":
+                default = "勾选" if opt.default else "不勾选"
+            tip = (f"<b>{opt.zh}</b><br>config.ini：[{section}] {opt.key}"
+                   + (f"<br>可填：{allowed}" if allowed else "") + f"<br>默认：{default}"
+                   + (f"<br><b>{when[1]}</b>" if when else ""))
+            label.setToolTip(tip)
+            widget.setToolTip(tip)
+            widget.setObjectName(f"opt:{section}.{opt.key}")
+            form.addRow(label, widget)
+            field = Field(section, opt, widget, label, tip=tip)
+            self.fields[(section, opt.key)] = field
+            connect_change(widget, self._edited)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(page)
+        self.pages.addWidget(scroll)
+        self.page_sections.append(section)
+        return title
 
     # ---- voices ([voice.NAME] sections) -------------------------------------------------------
 
     def selected_section(self) -> str | None:
-        row = self.sections.currentRow()
-        return self.page_sections[row] if 0 <= row < len(self.page_sections) else None
+        index = self.pages.currentIndex()
+        return self.page_sections[index] if self.pages.count() and 0 <= index < len(self.page_sections) else None
 
-    def _section_selected(self, _row: int = -1) -> None:
+    def _section_selected(self, row: int = -1) -> None:
+        item = self.sections.item(row) if row >= 0 else None
+        index = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        if index is not None:
+            self.pages.setCurrentIndex(index)
         section = self.selected_section() or ""
         self.remove_voice_b.setEnabled(section.startswith("voice."))
 
     def show_section(self, section: str) -> None:
-        if section in self.page_sections:
-            self.sections.setCurrentRow(self.page_sections.index(section))
+        if section not in self.page_sections:
+            return
+        index = self.page_sections.index(section)
+        for row in range(self.sections.count()):
+            if self.sections.item(row).data(Qt.ItemDataRole.UserRole) == index:
+                self.sections.setCurrentRow(row)
+                self._section_selected(row)
+                return
 
     def add_voice(self, name: str | None = None) -> str | None:
         """Add [voice.NAME], copying the selected voice (or the first one) so the operator only
@@ -261,9 +223,13 @@ class SettingsView(QWidget):
         selected = self.selected_section()
         source = selected if selected in voices else (voices[0] if voices else None)
         if name is None:
-            name, ok = QInputDialog.getText(self, "新增音色", "音色名称（字母、数字、_ 或 -，如 sweet2）：")
-            if not ok:
+            name = ask_text(self, "新增音色", "音色名称（英文字母、数字、_ 或 -，如 tianmei2）：")
+            if name is None:
                 return None
+        problem = voice_name_problem(name, {v.partition(".")[2] for v in voices})
+        if problem:
+            self.show_errors("没有新增音色：", [problem])
+            return None
         try:
             section = add_instance(self.store.path, "voice", name,
                                    copy_from=source.partition(".")[2] if source else None)
@@ -276,15 +242,13 @@ class SettingsView(QWidget):
         self.notice.emit("info", f"已新增音色 [{section}]{extra}，修改后保存即可；要参与轮换请确认 [tts] voices")
         return section
 
-    def remove_voice(self, confirm: bool = True) -> bool:
+    def remove_voice(self, ask: bool = True) -> bool:
         section = self.selected_section() or ""
         if not section.startswith("voice."):
             return False
-        if confirm:
-            answer = QMessageBox.question(
-                self, "删除音色", f"确定删除音色 [{section}] 吗？\n删除的内容会保存到 config.deleted.ini，可以找回。")
-            if answer != QMessageBox.StandardButton.Yes:
-                return False
+        if ask and not confirm(self, "删除音色", f"确定删除音色 [{section}] 吗？\n删除的内容会保存到 config.deleted.ini，可以找回。",
+                               "删除", warning=True):
+            return False
         try:
             remove_instance(self.store.path, "voice", section.partition(".")[2])
         except ConfigErrors as exc:
@@ -315,7 +279,7 @@ class SettingsView(QWidget):
                 field.set_value(snap.get(*key))
             for key, text in keep.items():
                 if key in self.fields:
-                    _set_text(self.fields[key], text)
+                    set_text(self.fields[key], text)
         else:
             for key, field in self.fields.items():
                 if not field.dirty:
@@ -328,7 +292,7 @@ class SettingsView(QWidget):
         for field in self.fields.values():
             style = "color:#b45309;font-weight:bold" if field.name in pending else ""
             field.label.setStyleSheet(style)
-            note = f"<br>已修改，{_takes_effect(field.section, field.option.key)[1]}" if field.name in pending else ""
+            note = f"<br>已修改，{takes_effect(field.section, field.option.key)[1]}" if field.name in pending else ""
             field.label.setToolTip(field.tip + note)  # from the base tip: refreshes do not pile notes up
 
     def changed_values(self) -> dict[Key, str]:
@@ -341,6 +305,26 @@ class SettingsView(QWidget):
     @property
     def dirty(self) -> bool:
         return any(f.dirty for f in self.fields.values())
+
+    def maybe_save(self) -> bool:
+        """Ask about unsaved settings. True = go on (saved or discarded), False = stay."""
+        if not self.dirty:
+            return True
+        box = QMessageBox(QMessageBox.Icon.Question, "未保存的设置", "设置有未保存的修改，要保存到 config.ini 吗？",
+                          parent=self)
+        save = box.addButton("保存", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("不保存", QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        if box.clickedButton() is cancel:
+            return False
+        return self.save() if box.clickedButton() is save else True
+
+    def revert(self) -> None:
+        """放弃修改: the file's values again, after asking."""
+        if self.dirty and not confirm(self, "放弃修改", "放弃所有未保存的设置修改吗？", "放弃修改", warning=True):
+            return
+        self.reload_form(force=True)
 
     def save(self) -> bool:
         from app.config import SecretError, set_secret
@@ -376,8 +360,8 @@ class SettingsView(QWidget):
             waiting = set(self.store.pending_restart)
             pending = [(s, k) for s, k in values if f"{s}.{k}" in waiting]
             msg = f"已保存 {len(values) + len(secrets)} 项设置"
-            for _tag, text in sorted({_takes_effect(s, k) for s, k in pending}):
-                n = sum(1 for s, k in pending if _takes_effect(s, k)[1] == text)
+            for _tag, text in sorted({takes_effect(s, k) for s, k in pending}):
+                n = sum(1 for s, k in pending if takes_effect(s, k)[1] == text)
                 msg += f"；其中 {n} 项{text}"
             self.notice.emit("info", msg)
         return True
@@ -392,40 +376,9 @@ class SettingsView(QWidget):
         self.show_errors("config.ini 被修改但有错误，程序继续使用上次正确的设置：", list(event.errors))
 
     def show_errors(self, title: str, errors) -> None:
-        self.error_banner.setText(title + "\n" + "\n".join(errors))
+        lines = [config_error_zh(str(e), self.store.schema, allowed_zh) for e in errors]
+        self.error_banner.setText(title + "\n" + "\n".join(lines))
         self.error_banner.show()
-
-
-def _takes_effect(section: str, key: str) -> tuple[str, str]:
-    """(tag, sentence) for a restart-only option: most apply at the next 开播; the bus and the
-    folders the views edit need the app restarted (``app.runtime.BUILT_ONCE``)."""
-    if (section.partition(".")[0], key) in BUILT_ONCE:
-        return "需重启程序", "重启程序后生效"
-    return "开播生效", "停止后重新开播时生效"
-
-
-def _connect_change(widget: QWidget, slot) -> None:
-    if isinstance(widget, QCheckBox):
-        widget.toggled.connect(slot)
-    elif isinstance(widget, QComboBox):
-        widget.currentIndexChanged.connect(slot)
-    elif isinstance(widget, (QSpinBox, QDoubleSpinBox)):
-        widget.valueChanged.connect(slot)
-    else:
-        widget.textChanged.connect(slot)
-
-
-def _set_text(field: Field, text: str) -> None:
-    w = field.widget
-    if isinstance(w, QLineEdit):
-        w.setText(text)
-        return
-    loaded = field.loaded_text
-    try:
-        field.set_value(field.option.type.parse(text))
-    except ValueError:
-        return
-    field.loaded_text = loaded  # still an unsaved edit
 
 
 __all__ = ["SettingsView", "Secret"]

@@ -1,7 +1,9 @@
-"""The application's look: a CJK-capable font and a light, calm style sheet."""
+"""The application's look: a CJK-capable font, a light, calm style sheet, and Qt's own Chinese
+translation (the texts Qt draws itself: a text box's right-click menu, standard dialog buttons)."""
 
 from __future__ import annotations
 
+from PyQt6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PyQt6.QtGui import QFont, QFontDatabase
 from PyQt6.QtWidgets import QApplication
 
@@ -16,6 +18,7 @@ QLabel#pageTitle { font-size: 13pt; font-weight: bold; padding-right: 12px; }
 QLabel#sectionTitle { font-weight: bold; }
 QLabel#muted { color: #6b7280; }
 QLabel#nowText { font-size: 13pt; }
+QLabel#guide { background: #eff6ff; color: #1e3a8a; border: 1px solid #bfdbfe; border-radius: 4px; padding: 6px; }
 QLabel#errorBanner { background: #fef2f2; color: #991b1b; border: 1px solid #fecaca; border-radius: 4px; padding: 6px; }
 QFrame#counter { background: #f9fafb; border: 1px solid #e5e7eb; border-radius: 6px; }
 QLabel#counterValue { font-size: 16pt; font-weight: bold; color: #111827; }
@@ -36,3 +39,18 @@ def apply_style(app: QApplication) -> None:
     font.setPointSize(10)
     app.setFont(font)
     app.setStyleSheet(STYLE)
+    install_translations(app)
+
+
+def install_translations(app: QApplication) -> bool:
+    """Load Qt's zh_CN translation (shipped with the Qt wheel). False when it is not there: Qt's
+    few own texts stay English, everything of ours is Chinese anyway."""
+    if getattr(app, "_zh_translator", None) is not None:
+        return True
+    translator = QTranslator(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if not translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase", "_", folder):
+        return False
+    app.installTranslator(translator)
+    app._zh_translator = translator  # kept alive with the app
+    return True

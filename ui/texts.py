@@ -1,5 +1,7 @@
 """Chinese names for the codes that appear on screen (event types, utterance kinds, states)."""
 
+import re
+
 EVENT_TYPE_ZH = {
     "comment": "弹幕", "gift": "礼物", "like": "点赞", "enter": "进场", "follow": "关注",
     "share": "分享", "fansclub": "粉丝团", "stats": "在线人数", "live_end": "下播",
@@ -35,3 +37,60 @@ def component_label(component: str) -> str:
 def reason_label(reason: str) -> str:
     key = reason.split(":", 1)[0].strip()
     return DROP_REASON_ZH.get(key, reason)
+
+
+#: The variant engine's messages (app/text/variants/syntax.py) in Chinese, by pattern.
+_VARIANT_ZH = (
+    (r"'\|' outside a variant.*", "“|”不在 {…} 里面（要写竖线本身，请写成 \\|）"),
+    (r"unmatched '\}'.*", "多了一个“}”，前面没有对应的“{”（要写括号本身，请写成 \\}）"),
+    (r"empty variant '\{\}'", "空的变体“{}”：里面至少写一个说法"),
+    (r"unterminated variable.*", "变量“${”缺少结尾的“}”"),
+    (r"invalid variable name '(.*)'", "变量名“\\1”不合法（只能用字母、数字和下划线）"),
+    (r"paragraph break inside a variant \(the '\{' at (\d+:\d+) .*",
+     "变体里不能有空行（\\1 处的“{”在这个空行之前没有闭合）"),
+    (r"NUL character is not allowed", "不允许出现空字符（NUL）"),
+    (r"unclosed '\{'", "“{”没有闭合（缺少对应的“}”）"),
+)
+
+
+def variant_message_zh(message: str) -> str:
+    """A variant error message as the operator reads it; unknown messages are returned as they are."""
+    m = re.fullmatch(r"unknown variable '\$\{(.*?)\}'(?: \(known: (.*)\))?", message)
+    if m:  # the known names as the operator writes them: ${price}、${product} …
+        known = "、".join(f"${{{n.strip()}}}" for n in (m.group(2) or "").split(",") if n.strip())
+        return f"未知变量“${{{m.group(1)}}}”" + (f"（可用的变量：{known}）" if known else "")
+    for pattern, zh in _VARIANT_ZH:
+        m = re.fullmatch(pattern, message)
+        if m:
+            return m.expand(zh)
+    return message
+
+
+#: Health details the stages report (app/bus, app/live, app/tts, app/runtime), in Chinese.
+_HEALTH_ZH = (
+    (r"in-process bus", "进程内总线"),
+    (r"Redis unreachable: (.*)", "连不上 Redis：\\1"),
+    (r"Redis reachable again after (.*) s", "Redis 已恢复（中断 \\1 秒）"),
+    (r"redis connected \((.*)\)", "已连接 Redis（\\1）"),
+    (r"redis unreachable \((.*)\)", "连不上 Redis（\\1）"),
+    (r"espeak-ng fallback speaking: (.*)", "GPT-SoVITS 不可用，正在用离线语音（espeak-ng）：\\1"),
+    (r"GPT-SoVITS speaking again", "GPT-SoVITS 已恢复"),
+    (r"no usable GPT-SoVITS route", "没有可用的 GPT-SoVITS 服务"),
+    (r"stopped", "已停止"),
+    (r"not connected", "未连接"),
+    (r"connected to (.*)", "已连接 \\1"),
+    (r"reconnecting in (.*) s: (.*)", "\\1 秒后重连：\\2"),
+)
+
+
+def health_detail_zh(detail: str) -> str:
+    """A health detail in Chinese where it is known; others as they are (they name a server or
+    an error from the system)."""
+    for pattern, zh in _HEALTH_ZH:
+        m = re.fullmatch(pattern, detail, flags=re.S)
+        if m:
+            out = zh
+            for i, part in enumerate(m.groups(), 1):  # a part may be a known detail itself
+                out = out.replace(f"\\{i}", health_detail_zh(part or ""))
+            return out
+    return detail

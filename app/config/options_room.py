@@ -9,7 +9,7 @@ from app.config.types import Bool, Choice, Float, Int, ListOf, PathValue, Str
 _POLICY = Choice(("replace", "drop_sentence", "block"))
 _SLUG = Str(pattern=r"[A-Za-z0-9_\-]+", pattern_text="a name of letters, digits, _ or -")
 
-PRIORITY = SectionSpec("priority", "优先级与打断（设计 §5）", "Priority and interruption (design §5)", (
+PRIORITY = SectionSpec("priority", "优先级与打断", "Priority and interruption (design §5)", (
     Option("priority", "large_gift_diamonds", Int(1, 10_000_000), 100,
            "礼物总价值（钻）达到多少算大礼物，最高优先", "gift value in diamonds from which a gift is large "
            "(GIFT_LARGE)"),

@@ -95,7 +95,7 @@ LLM = SectionSpec("llm", "大模型回答", "LLM answers", (
     Option("llm", "max_tokens", Int(16, 8192), 300,
            "单次回答最多 token 数", "most tokens the model may generate per answer"),
     Option("llm", "thinking", Choice(("default", "enabled", "disabled", "auto")), "disabled",
-           "深度思考（方舟 thinking、Ollama think）：disabled=不思考，回答最快，直播用；default=模型默认，推理模型会先"
+           "深度思考（方舟和 Ollama 的推理模式）：disabled=不思考，回答最快，直播用；default=模型默认，推理模型会先"
            "思考很久，首字容易超时", "deep thinking (Ark thinking, Ollama think): disabled = no reasoning, fastest "
            "answers, for live rooms; default = the model's own setting (reasoning models think first and the "
            "first token can time out)"),

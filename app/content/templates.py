@@ -133,9 +133,11 @@ class Templates:
             return self._renderer.render(template, dict(variables or {}, **values)).strip()
 
     def render_text(self, source: str, /, variables: dict | None = None, **values: object) -> str:
-        """Render an inline template text with the same anti-repetition memory."""
+        """Render an inline template text with the same anti-repetition memory. The values'
+        names are known variables too (a FAQ reply may use its product's own ``${…}``)."""
+        merged = dict(variables or {}, **values)
         with self._lock:
-            return self._renderer.render(parse(source), dict(variables or {}, **values)).strip()
+            return self._renderer.render(parse(source, merged.keys()), merged).strip()
 
     def problems(self) -> list[str]:
         with self._lock:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
 
 from app.config import ConfigStore, write_values
+from tests.gui.chinese import english_in
+from tests.gui.dialogs import DialogAnswerer
+from tests.gui.ui_driving import click, click_row, row_of, type_text
 from ui.bridge import Bridge
 from ui.settings import SettingsView
 
@@ -34,9 +38,9 @@ def test_save_round_trip_keeps_comments(qtbot, config_file):
     qtbot.addWidget(view)
     gap = view.fields[("audio", "gap_ms")].widget
     gap.setValue(gap.value() + 17)
-    view.fields[("bus", "namespace")].widget.setText("room2")
+    type_text(qtbot, view.fields[("bus", "namespace")].widget, "room2")
     assert view.dirty and "2 项未保存" in view.status.text()
-    assert view.save()
+    click(qtbot, view.save_b)
     text = config_file.read_text(encoding="utf-8")
     assert f"gap_ms = {gap.value()}" in text and "namespace = room2" in text
     assert "# 运营者自己的备注：不要删" in text
@@ -59,8 +63,9 @@ def test_rule_across_options_is_reported_and_form_keeps_the_typing(qtbot, config
     qtbot.addWidget(view)
     combo = view.fields[("llm", "provider")].widget
     combo.setCurrentIndex(combo.findData("ollama"))  # needs [llm] model, which is empty
-    assert not view.save()
-    assert "model" in view.error_banner.text()
+    click(qtbot, view.save_b)
+    assert "“模型名或方舟接入点 ID”（[llm] model）：没有填，但大模型选了 ollama" in view.error_banner.text()
+    assert not english_in(view.error_banner.text())
     assert combo.currentData() == "ollama"
     assert store.current.get("llm", "provider") == "none"
 
@@ -70,9 +75,11 @@ def test_invalid_value_is_not_written(qtbot, config_file):
     view = SettingsView(store)
     qtbot.addWidget(view)
     before = config_file.read_text(encoding="utf-8")
-    view.fields[("douyin", "url")].widget.setText("not a url")
-    assert not view.save()
-    assert view.error_banner.isVisibleTo(view) and "douyin" in view.error_banner.text()
+    type_text(qtbot, view.fields[("douyin", "url")].widget, "127.0.0.1:8888")
+    click(qtbot, view.save_b)
+    assert view.error_banner.isVisibleTo(view)
+    assert "[douyin] url）：“127.0.0.1:8888”应以 ws:// 或 wss:// 开头" in view.error_banner.text()
+    assert not english_in(view.error_banner.text())
     assert config_file.read_text(encoding="utf-8") == before
 
 
@@ -90,7 +97,7 @@ def test_external_edit_reloads_the_form_and_bad_edit_keeps_last_good(qtbot, conf
         text = config_file.read_text(encoding="utf-8").replace("gap_ms = 333", "gap_ms = lots")
         config_file.write_text(text, encoding="utf-8")
         qtbot.waitUntil(lambda: view.error_banner.isVisibleTo(view), timeout=3000)
-        assert "gap_ms" in view.error_banner.text()
+        assert "“两段语音之间的停顿”（[audio] gap_ms）：“lots”不是整数" in view.error_banner.text()
         assert store.current.get("audio", "gap_ms") == 333
         assert view.fields[("audio", "gap_ms")].widget.value() == 333
     finally:
@@ -102,28 +109,71 @@ def test_operator_adds_a_voice_copied_from_the_selected_one_and_removes_it(qtbot
     store = ConfigStore(config_file)
     view = SettingsView(store)
     qtbot.addWidget(view)
+    view.show()
     notices = []
     view.notice.connect(lambda level, msg: notices.append(msg))
     assert not view.remove_voice_b.isEnabled()  # the first page is not a voice
-    view.show_section("voice.default")
-    assert view.remove_voice_b.isEnabled()
+    click_row(qtbot, view.sections, row_of(view.sections, "音色：default"))
+    assert view.selected_section() == "voice.default" and view.remove_voice_b.isEnabled()
     view.fields[("voice.default", "speed")].widget.setValue(1.25)
-    assert view.save()
+    click(qtbot, view.save_b)
+    assert not view.dirty
 
-    assert view.add_voice("sweet2") == "voice.sweet2"
+    with DialogAnswerer(qtbot, ["sweet2"]):
+        click(qtbot, view.add_voice_b)
     assert view.selected_section() == "voice.sweet2"  # the new page is shown for editing
     assert view.fields[("voice.sweet2", "speed")].widget.value() == 1.25  # copied, not defaults
     assert "sweet2" in store.current.instances("voice")  # applied, not only written
     assert "# 运营者自己的备注：不要删" in config_file.read_text(encoding="utf-8")
 
-    assert view.add_voice("sweet2") is None  # taken: said, nothing written
-    assert "already exists" in view.error_banner.text() and not view.error_banner.isHidden()
+    before = config_file.read_text(encoding="utf-8")
+    with DialogAnswerer(qtbot, ["sweet2"]):
+        click(qtbot, view.add_voice_b)  # taken: said in Chinese, nothing written
+    assert "音色“sweet2”已经存在" in view.error_banner.text() and not view.error_banner.isHidden()
+    assert config_file.read_text(encoding="utf-8") == before
 
     write_values(config_file, {("tts", "voices"): "default, sweet2"})
     store.reload()
     view.show_section("voice.sweet2")
-    assert view.remove_voice(confirm=False)
+    with DialogAnswerer(qtbot, ["取消"]):
+        click(qtbot, view.remove_voice_b)
+    assert ("voice.sweet2", "speed") in view.fields
+    with DialogAnswerer(qtbot, ["删除"]) as dialogs:
+        click(qtbot, view.remove_voice_b)
+    assert "确定删除音色 [voice.sweet2]" in dialogs.texts[0]
     assert ("voice.sweet2", "speed") not in view.fields
     assert store.current.get("tts", "voices") == ("default",)  # the rotation follows
     assert "[voice.sweet2]" in (config_file.parent / "config.deleted.ini").read_text(encoding="utf-8")
     assert "config.deleted.ini" in notices[-1]
+
+
+def test_settings_open_on_the_operators_pages_and_network_details_come_last(qtbot, config_file):
+    view = SettingsView(ConfigStore(config_file))
+    qtbot.addWidget(view)
+    rows = [view.sections.item(i).text().strip() for i in range(view.sections.count())]
+    groups = [r for r in rows if view.sections.item(rows.index(r)).flags() == Qt.ItemFlag.NoItemFlags]
+    assert groups[:3] == ["话术与回复", "语音", "大模型"] and groups[-1] == "网络与连接"
+    assert view.selected_section() == "reply"  # what it opens on
+    assert rows.index("大模型回答") < rows.index("抖音弹幕源（dy-barrage-grab）") < rows.index("消息总线")
+    assert rows[-2:] == ["抖音弹幕源（dy-barrage-grab）", "消息总线"]
+    assert not any("设计" in r or "§" in r for r in rows)
+    combo = view.fields[("llm", "provider")].widget
+    assert [combo.itemText(i) for i in range(combo.count())] == \
+        ["火山方舟（ark）", "本地 Ollama（ollama）", "不用大模型，只用关键词（none）"]
+    tip = view.fields[("priority", "interrupt_gap")].widget.toolTip()
+    assert "1 到 30 之间的数" in tip and "默认：5" in tip and "priority" in tip
+
+
+def test_unsaved_settings_are_not_dropped_without_asking(qtbot, config_file):
+    view = SettingsView(ConfigStore(config_file))
+    qtbot.addWidget(view)
+    gap = view.fields[("audio", "gap_ms")].widget
+    gap.setValue(gap.value() + 5)
+    with DialogAnswerer(qtbot, ["取消"]):
+        click(qtbot, view.revert_b)
+    assert view.dirty
+    with DialogAnswerer(qtbot, ["取消"]):
+        assert not view.maybe_save()
+    with DialogAnswerer(qtbot, ["放弃修改"]):
+        click(qtbot, view.revert_b)
+    assert not view.dirty

@@ -9,6 +9,7 @@ from app.llm.client import LlmClient, LlmLimits
 from app.llm.limits import RetryPolicy
 from app.llm.ollama_provider import OllamaProvider
 from app.llm.provider import Timeouts
+from tests.gui.ui_driving import click
 from tests.standins.llm_common import Behaviour
 from tests.standins.ollama_server import OllamaStandin
 from ui.products.view import ProductsView
@@ -41,14 +42,14 @@ def test_generated_template_is_shown_as_diff_and_accepted(qtbot, library, compli
     editor = view.editor
     old = editor.template()
     steps = []
-    editor.ai_button.click()
+    click(qtbot, editor.ai_button)
     assert editor.worker is not None
     editor.worker.progress.connect(lambda step, msg: steps.append(step))
     qtbot.waitUntil(lambda: editor.dialog is not None and editor.dialog.isVisible(), timeout=5000)
     html = editor.dialog.view.toHtml()
     assert "热烈欢迎" in html
     assert editor.template() == old, "nothing changes before the operator accepts"
-    editor.dialog.accept_button.click()
+    click(qtbot, editor.dialog.accept_button)
     assert editor.template() == VALID
     assert view.dirty
     assert st.chat_requests[0].body["messages"][1]["content"] == editor.base().strip()
@@ -61,9 +62,9 @@ def test_rejected_result_leaves_the_template(qtbot, library, compliance, standin
     view = ProductsView(library, compliance, client)
     qtbot.addWidget(view)
     old = view.editor.template()
-    view.editor.ai_button.click()
+    click(qtbot, view.editor.ai_button)
     qtbot.waitUntil(lambda: view.editor.dialog is not None and view.editor.dialog.isVisible(), timeout=5000)
-    view.editor.dialog.reject_button.click()
+    click(qtbot, view.editor.dialog.reject_button)
     assert view.editor.template() == old and not view.dirty
 
 
@@ -74,7 +75,7 @@ def test_invalid_answers_are_reported_not_applied(qtbot, library, compliance, st
     notices = []
     view.notice.connect(lambda level, msg: notices.append((level, msg)))
     old = view.editor.template()
-    view.editor.ai_button.click()
+    click(qtbot, view.editor.ai_button)
     qtbot.waitUntil(lambda: bool(notices), timeout=5000)
     assert notices[0][0] == "error" and "1:1" in notices[0][1]
     assert view.editor.template() == old and view.editor.dialog is None
@@ -85,5 +86,5 @@ def test_no_llm_configured_says_so(qtbot, library, compliance):
     qtbot.addWidget(view)
     notices = []
     view.notice.connect(lambda level, msg: notices.append(msg))
-    view.editor.ai_button.click()
+    click(qtbot, view.editor.ai_button)
     assert view.editor.worker is None and "未配置大模型" in notices[0]

@@ -49,14 +49,24 @@ class KeyValueTable(QTableWidget):
         self.setItem(r, 0, QTableWidgetItem(key))
         self.setItem(r, 1, QTableWidgetItem(value))
 
-    def rows(self) -> list[tuple[str, str]]:
+    def indexed_rows(self) -> list[tuple[int, str, str]]:
+        """(table row, key, value) of every row that is not empty."""
         out = []
         for r in range(self.rowCount()):
             k = (self.item(r, 0).text() if self.item(r, 0) else "").strip()
             v = (self.item(r, 1).text() if self.item(r, 1) else "").strip()
             if k or v:
-                out.append((k, v))
+                out.append((r, k, v))
         return out
+
+    def rows(self) -> list[tuple[str, str]]:
+        return [(k, v) for _, k, v in self.indexed_rows()]
+
+    def show_row(self, row: int, column: int = 0) -> None:
+        if 0 <= row < self.rowCount():
+            self.setCurrentCell(row, column)
+            self.scrollToItem(self.item(row, column))
+            self.setFocus()
 
 
 def _with_buttons(table: QTableWidget, add, remove_label: str = "删除所选行") -> QWidget:
@@ -67,7 +77,7 @@ def _with_buttons(table: QTableWidget, add, remove_label: str = "删除所选行
     row = QHBoxLayout()
     add_b = QPushButton("添加一行")
     del_b = QPushButton(remove_label)
-    add_b.clicked.connect(add)
+    add_b.clicked.connect(lambda: add())  # clicked(bool) must not reach add's parameter
     del_b.clicked.connect(lambda: [table.removeRow(r) for r in
                                    sorted({i.row() for i in table.selectedIndexes()}, reverse=True)])
     row.addWidget(add_b)
@@ -95,7 +105,7 @@ class ProductForm(QWidget):
         self.facts = KeyValueTable(("项目", "内容"))
         self.facts.setToolTip("大模型回答观众问题时只依据这些资料")
         self.variables = KeyValueTable(("变量名", "值"))
-        self.variables.setToolTip("模板里用 ${变量名} 引用，例如 coupon → ${coupon}")
+        self.variables.setToolTip("模板里用 ${变量名} 引用，例如变量名填“券”，模板里写 ${券}")
         self.variables.setMaximumHeight(120)
         lay.addRow("商品名称", self.name)
         lay.addRow("价格", self.price)
@@ -196,6 +206,16 @@ class FaqTable(QWidget):
             self._loading = False
 
     def rules(self) -> list[dict]:
+        return [rule for _, rule in self.indexed_rules()]
+
+    def show_cell(self, row: int, column: int) -> None:
+        if 0 <= row < self.table.rowCount():
+            self.table.setCurrentCell(row, column)
+            self.table.scrollToItem(self.table.item(row, column))
+            self.table.setFocus()
+
+    def indexed_rules(self) -> list[tuple[int, dict]]:
+        """(table row, rule) of every row that is not empty."""
         out = []
         for r in range(self.table.rowCount()):
             cell = [(self.table.item(r, c).text() if self.table.item(r, c) else "").strip()
@@ -213,7 +233,7 @@ class FaqTable(QWidget):
             except ValueError:
                 rule["priority"] = cell[4]  # the product check reports it with the rule's index
             rule["reply"] = cell[5]
-            out.append(rule)
+            out.append((r, rule))
         return out
 
 

@@ -1,6 +1,9 @@
 """Editing one script segment: base script, variant template with highlighting, error and
 compliance markers at line:col (debounced while typing), a preview of several renderings with
-the number of distinct renderings, and “AI 生成变体”."""
+the number of distinct renderings, and “AI 生成变体”.
+
+With ``with_base=False`` it is the editor of a single template (the reaction lines: welcome,
+thanks, timed reminders): the same highlighting, markers and preview, no base script."""
 
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from ui.products.highlighter import VariantHighlighter, utf16_col
 from ui.products.variants_worker import VariantDiffDialog, VariantsWorker
 
 DEBOUNCE_MS = 250
-MARK_COLORS = {"error": "#dc2626", "compliance": "#d97706"}
+MARK_COLORS = {"error": "#dc2626", "compliance": "#d97706", "todo": "#2563eb"}
 
 
 def _mono(edit: QPlainTextEdit) -> None:
@@ -45,8 +48,9 @@ class SegmentEditor(QWidget):
     notice = pyqtSignal(str, str)  # level, message
 
     def __init__(self, compliance: Any | None = None, llm_client: Callable[[], Any] | None = None,
-                 parent=None):
+                 parent=None, *, with_base: bool = True):
         super().__init__(parent)
+        self.with_base = with_base
         self.compliance = compliance
         self.llm_client = llm_client or (lambda: None)
         self.variables: dict[str, str] = {}
@@ -131,6 +135,9 @@ class SegmentEditor(QWidget):
         self.split.setStretchFactor(1, 3)
         self.split.setStretchFactor(2, 2)
         lay.addWidget(self.split)
+        if not self.with_base:
+            base_box.hide()
+            self.ai_button.hide()
 
         self.base_edit.textChanged.connect(self._changed)
         self.template_edit.textChanged.connect(self._changed)
@@ -213,7 +220,7 @@ class SegmentEditor(QWidget):
             fmt = QTextCharFormat()
             fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
             fmt.setUnderlineColor(QColor(MARK_COLORS[m.kind]))
-            fmt.setBackground(QColor("#fee2e2" if m.kind == "error" else "#fef3c7"))
+            fmt.setBackground(QColor({"error": "#fee2e2", "todo": "#dbeafe"}.get(m.kind, "#fef3c7")))
             fmt.setToolTip(str(m))
             sel = QTextEdit.ExtraSelection()
             sel.cursor = cursor
@@ -223,9 +230,11 @@ class SegmentEditor(QWidget):
 
     def _jump(self, item: QListWidgetItem) -> None:
         where = item.data(Qt.ItemDataRole.UserRole)
-        if not where:
-            return
-        which, line, col = where
+        if where:
+            self.jump_to(*where)
+
+    def jump_to(self, which: str, line: int, col: int) -> None:
+        """Put the cursor at line:col (1-based) of the template or the base script."""
         edit = self.template_edit if which == "template" else self.base_edit
         block = edit.document().findBlockByNumber(line - 1)
         cursor = edit.textCursor()

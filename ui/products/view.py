@@ -1,22 +1,21 @@
 """The products & scripts screen: product list on the left; on the right the selected product's
-script segments, facts and FAQ rules. Saving is atomic (ProductLibrary); switching product or
-closing with unsaved edits asks first."""
+script segments, facts and FAQ rules.
+
+Saving checks everything first (every template, duplicate keys, placeholders left in a product
+that is switched on) and refuses with the list of what to fix; a save that passes is atomic
+(ProductLibrary). Switching product, 放弃修改, the demo switch and closing the window ask before
+unsaved edits go. 删除 asks and moves the product to the recycle bin (回收站 brings it back)."""
 
 from __future__ import annotations
 
 import json
-import re
-import shutil
-import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import QSettings, Qt, pyqtSignal
 from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -31,14 +30,19 @@ from PyQt6.QtWidgets import (
 
 from app.content import ProductError
 from app.content.atomic import read_text
-from app.content.product import DEFAULT_SEGMENTS, SEGMENT_NAME
+from app.content.product import SEGMENT_NAME
+from ui.dialogs import ask_text, confirm
+from ui.products.checks import PLACEHOLDER, product_problems
+from ui.products.new_product import GUIDE
+from ui.products.problems import ProblemList
+from ui.products.product_actions import ProductActions
 from ui.products.product_form import FaqTable, ProductForm
 from ui.products.segment_editor import SegmentEditor
 
 SEGMENT_ZH = {"opening": "开场", "selling_points": "卖点介绍", "urging": "催单", "after_sales": "售后保障"}
 
 
-class ProductsView(QWidget):
+class ProductsView(ProductActions, QWidget):
     notice = pyqtSignal(str, str)  # level, message
     saved = pyqtSignal(str)  # slug
 
@@ -81,10 +85,19 @@ class ProductsView(QWidget):
         move.addWidget(self.up_b)
         move.addWidget(self.down_b)
         ll.addLayout(move)
-        self.add_b.clicked.connect(self.add_product)
-        self.rename_b.clicked.connect(self.rename_product)
-        self.dup_b.clicked.connect(self.duplicate_product)
-        self.del_b.clicked.connect(self.delete_product)
+        self.trash_b = QPushButton("回收站…")
+        move.addWidget(self.trash_b)
+        self.add_b.setToolTip("新建一个空白商品（带填写提示），不会复制别的商品的话术")
+        self.rename_b.setToolTip("修改所选商品的名称")
+        self.dup_b.setToolTip("复制所选商品的全部资料和话术，作为新商品")
+        self.del_b.setToolTip("删除所选商品（先确认；删除的商品放进回收站，可以恢复）")
+        self.trash_b.setToolTip("查看已删除的商品，并把它恢复到列表")
+        # clicked(bool) must not reach a parameter: the slots are called with no arguments.
+        self.add_b.clicked.connect(lambda: self.add_product())
+        self.rename_b.clicked.connect(lambda: self.rename_product())
+        self.dup_b.clicked.connect(lambda: self.duplicate_product())
+        self.del_b.clicked.connect(lambda: self.delete_product())
+        self.trash_b.clicked.connect(lambda: self.open_trash())
         self.up_b.clicked.connect(lambda: self.move_product(-1))
         self.down_b.clicked.connect(lambda: self.move_product(1))
 
@@ -104,9 +117,14 @@ class ProductsView(QWidget):
         head.addWidget(self.revert_b)
         head.addWidget(self.save_b)
         rl.addLayout(head)
-        self.save_b.clicked.connect(self.save)
-        self.revert_b.clicked.connect(self._revert)
-        QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
+        self.save_b.clicked.connect(lambda: self.save())
+        self.revert_b.clicked.connect(lambda: self.revert())
+        QShortcut(QKeySequence.StandardKey.Save, self, activated=lambda: self.save())
+        self.guide_label = QLabel(GUIDE)
+        self.guide_label.setObjectName("guide")
+        self.guide_label.setWordWrap(True)
+        self.guide_label.hide()
+        rl.addWidget(self.guide_label)
 
         self.tabs = QTabWidget()
         scripts = QWidget()
@@ -119,7 +137,7 @@ class ProductsView(QWidget):
         self.segment_list.currentItemChanged.connect(self._segment_clicked)
         segcol.addWidget(self.segment_list, 1)
         self.add_seg_b = QPushButton("新建段落")
-        self.add_seg_b.clicked.connect(self.add_segment)
+        self.add_seg_b.clicked.connect(lambda: self.add_segment())
         segcol.addWidget(self.add_seg_b)
         sl.addLayout(segcol)
         self.editor = SegmentEditor(compliance, llm_client)
@@ -137,11 +155,9 @@ class ProductsView(QWidget):
         self.tabs.addTab(form_scroll, "商品资料")
         self.tabs.addTab(self.faq, "关键词回复")
         rl.addWidget(self.tabs, 1)
-        self.problem_label = QLabel("")
-        self.problem_label.setObjectName("errorBanner")
-        self.problem_label.setWordWrap(True)
-        self.problem_label.hide()
-        rl.addWidget(self.problem_label)
+        self.problem_list = ProblemList()
+        self.problem_list.jump.connect(self.jump_to)
+        rl.addWidget(self.problem_list)
 
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(left)
@@ -181,11 +197,12 @@ class ProductsView(QWidget):
         self._update_status()
 
     def maybe_save(self) -> bool:
-        """Ask about unsaved edits. True = go on (saved or discarded), False = stay."""
+        """Ask about unsaved edits. True = go on (saved or discarded), False = stay (also when
+        the save was refused: the edits stay on screen with the list of what to fix)."""
         if not self.dirty:
             return True
         box = QMessageBox(QMessageBox.Icon.Question, "未保存的修改",
-                          f"“{self.raw.get('name', self.slug)}”有未保存的修改，要保存吗？", parent=self)
+                          f"“{self._name()}”有未保存的修改，要保存吗？", parent=self)
         save = box.addButton("保存", QMessageBox.ButtonRole.AcceptRole)
         box.addButton("不保存", QMessageBox.ButtonRole.DestructiveRole)
         cancel = box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
@@ -247,7 +264,8 @@ class ProductsView(QWidget):
             self.raw = {}
             self.notice.emit("error", f"{folder / 'product.json'}: {exc}")
         err = self.library.errors().get(slug)
-        self._show_problems(str(err) if err else "")
+        self.problem_list.show_problems("这个商品的文件有错误，没有加载，也不会播出：",
+                                        str(err).splitlines() if err else [])
         product = self.library.get(slug)
         self.title.setText(self.raw.get("name", slug) if isinstance(self.raw, dict) else slug)
         self.form.load(self.raw if isinstance(self.raw, dict) else {})
@@ -274,7 +292,12 @@ class ProductsView(QWidget):
             self.segment_list.setCurrentRow(0)
         else:
             self.editor.load("", "", self._variables())
+        texts = [json.dumps(self.raw, ensure_ascii=False)] + [t for pair in self.saved_texts.values() for t in pair]
+        self.guide_label.setVisible(any(PLACEHOLDER.search(t) for t in texts))
         self._update_status()
+
+    def _name(self) -> str:
+        return str(self.raw.get("name", self.slug)) if isinstance(self.raw, dict) else str(self.slug)
 
     def _variables(self) -> dict[str, str]:
         product = self.library.get(self.slug) if self.slug else None
@@ -282,9 +305,26 @@ class ProductsView(QWidget):
             return product.template_values()
         return {"product": str(self.raw.get("name", "")), "price": str(self.raw.get("price", ""))}
 
-    def _show_problems(self, text: str) -> None:
-        self.problem_label.setText(text)
-        self.problem_label.setVisible(bool(text))
+    def jump_to(self, target: tuple) -> None:
+        """Show where a problem is: the segment and line:col, the FAQ cell, the table row."""
+        kind = target[0]
+        if kind == "segment":
+            _, name, which, *pos = target
+            self.tabs.setCurrentIndex(0)
+            if name != self.segment:
+                self._stash_segment()
+                self.select_segment(name)
+            if pos:
+                self.editor.jump_to(which, pos[0], pos[1])
+        elif kind == "faq":
+            self.tabs.setCurrentIndex(2)
+            self.faq.show_cell(target[1], target[2])
+        elif kind in ("facts", "variables"):
+            self.tabs.setCurrentIndex(1)
+            getattr(self.form, kind).show_row(target[1])
+        elif kind == "field":
+            self.tabs.setCurrentIndex(1)
+            {"name": self.form.name, "price": self.form.price, "points": self.form.points}[target[1]].setFocus()
 
     # ---- segments ------------------------------------------------------------------------------
 
@@ -309,9 +349,8 @@ class ProductsView(QWidget):
                 self.segment_list.blockSignals(False)
 
     def add_segment(self) -> None:
-        name, ok = QInputDialog.getText(self, "新建段落", "段落名（字母、数字、下划线，如 opening）：")
-        name = name.strip()
-        if not ok or not name:
+        name = ask_text(self, "新建段落", "段落名（如 赠品说明；不能有空格和标点）：")
+        if not name:
             return
         if not SEGMENT_NAME.match(name) or name in self.saved_texts:
             self.notice.emit("warning", f"段落名“{name}”不可用（已存在，或含有空格、符号）")
@@ -330,145 +369,76 @@ class ProductsView(QWidget):
 
     # ---- saving --------------------------------------------------------------------------------
 
+    def problems(self) -> list:
+        """Why the product as edited cannot be saved (empty when it can)."""
+        self._stash_segment()
+        data = self.form.data()
+        segments = {n: self.drafts.get(n) or self.saved_texts.get(n, ("", ""))
+                    for n in dict.fromkeys([*self.saved_texts, *self.drafts])}
+        return product_problems(data, fact_rows=self.form.facts.indexed_rows(),
+                                variable_rows=self.form.variables.indexed_rows(),
+                                faq_rows=self.faq.indexed_rules(), segments=segments,
+                                segment_label=lambda n: SEGMENT_ZH.get(n, n))
+
     def save(self) -> bool:
+        """Check, then save. Refused (False) with the list of what to fix under the editor."""
         if self.slug is None:
             return True
-        self._stash_segment()
-        if self.form_dirty:
-            data = self.form.data()
-            data["faq"] = self.faq.rules()
-            try:
+        problems = self.problems()
+        if problems:
+            self.problem_list.show_problems(f"没有保存：有 {len(problems)} 处需要修改（点一条跳到那里）", problems)
+            self.notice.emit("error", f"“{self._name()}”没有保存：有 {len(problems)} 处需要修改，见编辑区下方的列表")
+            return False
+        try:
+            if self.form_dirty:
+                data = self.form.data()
+                data["faq"] = self.faq.rules()
                 self.library.save_product(self.slug, data)
-            except ProductError as exc:
-                self._show_problems("商品资料未保存：\n" + str(exc))
-                self.notice.emit("error", "商品资料有错误，未保存（详见编辑区下方）")
-                return False
-            self.raw = data
-            self.form_dirty = False
-            self._show_problems("")
-        bad = []
-        for name, (base, tpl) in list(self.drafts.items()):
-            if self.saved_texts.get(name) == (base, tpl):
-                continue
-            seg = self.library.save_segment(self.slug, name, base=base, template=tpl)
-            self.saved_texts[name] = (base, tpl)
-            if seg.errors:
-                bad.append(f"{SEGMENT_ZH.get(name, name)}：{seg.errors[0]}")
+                self.raw = data
+                self.form_dirty = False
+            for name, (base, tpl) in list(self.drafts.items()):
+                if self.saved_texts.get(name) != (base, tpl):
+                    self.library.save_segment(self.slug, name, base=base, template=tpl)
+                    self.saved_texts[name] = (base, tpl)
+        except ProductError as exc:  # the library's own check; the file on disk is unchanged
+            self.problem_list.show_problems("商品资料没有保存，文件检查未通过：", str(exc).splitlines())
+            self.notice.emit("error", "商品资料没有保存（详见编辑区下方）")
+            return False
+        except (OSError, ValueError) as exc:
+            self.problem_list.show_problems("没有保存：无法写入文件，请检查磁盘空间和文件夹权限。", [str(exc)])
+            self.notice.emit("error", "没有保存：无法写入文件（详见编辑区下方）")
+            return False
+        self.problem_list.show_problems("", [])
         self.drafts = {}
         self._stash_segment()
-        self.title.setText(self.raw.get("name", self.slug))
+        self.title.setText(self._name())
+        self.guide_label.setVisible(self.guide_label.isVisibleTo(self) and self._has_placeholders())
         self._update_status()
-        if bad:
-            self.notice.emit("warning", "已保存，但这些段落的模板有错误，修正前不会播出：" + "；".join(bad))
-        else:
-            self.notice.emit("info", f"已保存“{self.raw.get('name', self.slug)}”")
+        self.notice.emit("info", f"已保存“{self._name()}”")
         self.saved.emit(self.slug)
         self._refresh_labels()
         return True
 
-    def _revert(self) -> None:
-        if self.slug:
-            self.open_product(self.slug)
+    def _has_placeholders(self) -> bool:
+        texts = [json.dumps(self.form.data(), ensure_ascii=False), json.dumps(self.faq.rules(), ensure_ascii=False)]
+        texts += [t for pair in self.saved_texts.values() for t in pair]
+        return any(PLACEHOLDER.search(t) for t in texts)
+
+    def revert(self) -> None:
+        """放弃修改: back to what is saved, after asking."""
+        if self.slug is None:
+            return
+        if self.dirty:
+            if not confirm(self, "放弃修改", f"放弃对“{self._name()}”的所有未保存修改吗？\n放弃后无法找回。",
+                           "放弃修改", warning=True):
+                return
+        self.open_product(self.slug)
 
     def _refresh_labels(self) -> None:
         for i in range(self.product_list.count()):
             item = self.product_list.item(i)
             if item.data(Qt.ItemDataRole.UserRole) == self.slug:
-                item.setText(self.raw.get("name", self.slug))
-
-    # ---- product operations --------------------------------------------------------------------
-
-    def _new_slug(self, name: str) -> str:
-        base = re.sub(r"[^\w-]+", "-", name).strip("-") or "product"
-        slug, n = base, 2
-        while (self.library.root / slug).exists():
-            slug, n = f"{base}-{n}", n + 1
-        return slug
-
-    def add_product(self, name: str | None = None) -> str | None:
-        if name is None:
-            name, ok = QInputDialog.getText(self, "新建商品", "商品名称：")
-            if not ok:
-                return None
-        name = name.strip()
-        if not name or not self.maybe_save():
-            return None
-        slug = self._new_slug(name)
-        data = {"name": name, "price": "待定", "selling_points": [], "facts": {}, "variables": {},
-                "segments": list(DEFAULT_SEGMENTS), "faq": []}
-        (self.library.root / slug / "segments").mkdir(parents=True, exist_ok=True)
-        self.library.save_product(slug, data)
-        self.library.save_order(self.library.slugs())
-        self.reload_list(select=slug)
-        return slug
-
-    def rename_product(self, name: str | None = None) -> None:
-        if self.slug is None:
-            return
-        if name is None:
-            name, ok = QInputDialog.getText(self, "改名", "新的商品名称：", text=self.form.name.text())
-            if not ok:
-                return
-        self.form.name.setText(name.strip())
-        self.save()
-
-    def duplicate_product(self) -> str | None:
-        if self.slug is None or not self.maybe_save():
-            return None
-        src = self.library.root / self.slug
-        name = f"{self.raw.get('name', self.slug)} 副本"
-        slug = self._new_slug(f"{self.slug}-copy")
-        shutil.copytree(src, self.library.root / slug)
-        data = json.loads(read_text(self.library.root / slug / "product.json"))
-        data["name"] = name
-        self.library.save_product(slug, data)
-        order = self.library.slugs()
-        order.remove(slug)
-        order.insert(order.index(self.slug) + 1, slug)
-        self.library.save_order(order)
-        self.reload_list(select=slug)
-        return slug
-
-    def delete_product(self, confirm: bool = True) -> None:
-        if self.slug is None:
-            return
-        name = self.raw.get("name", self.slug)
-        if confirm:
-            answer = QMessageBox.question(
-                self, "删除商品", f"确定删除“{name}”吗？\n文件会移到 products/.trash 文件夹，可以找回。")
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-        trash = self.library.root / ".trash"
-        trash.mkdir(exist_ok=True)
-        shutil.move(str(self.library.root / self.slug), str(trash / f"{self.slug}-{time.strftime('%Y%m%d-%H%M%S')}"))
-        order = [s for s in self.library.slugs() if s != self.slug]
-        self.slug = None
-        self.form_dirty = False
-        self.drafts = {}
-        self.segment = None
-        self.library.save_order(order)
-        self.reload_list()
-        self.notice.emit("info", f"已删除“{name}”（在 products/.trash 可找回）")
-
-    def move_product(self, step: int) -> None:
-        row = self.product_list.currentRow()
-        target = row + step
-        if row < 0 or not 0 <= target < self.product_list.count():
-            return
-        self.product_list.blockSignals(True)
-        item = self.product_list.takeItem(row)
-        self.product_list.insertItem(target, item)
-        self.product_list.setCurrentRow(target)
-        self.product_list.blockSignals(False)
-        self._order_changed()
-
-    def _order_changed(self, *args) -> None:
-        order = [self.product_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.product_list.count())]
-        self.library.save_order(order)
+                item.setText(self._name() + ("" if self.raw.get("enabled", True) else "（已停用）"))
 
     def shutdown(self) -> None:
         self.editor.shutdown()
-
-
-def trash_dir(root: Path) -> Path:
-    return root / ".trash"
