@@ -31,6 +31,7 @@ unit tests feed hand-made logs.
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -258,7 +259,7 @@ def questions(log: Log, feed: Feed, hits_faq: Callable[[str, str | None], bool],
         elif dropped := [index.utterance_drop[u] for u in answers if u in index.utterance_drop]:
             q.reason = f"answer dropped: {dropped[0]}"
         elif answers:
-            q.reason = f"answer not heard by the end ({end_t - arrived:.0f} s after the question)"
+            q.reason = "answer still waiting at the end of the run"
         else:
             q.reason = "no answer requested, no reason given"
     return out
@@ -363,12 +364,20 @@ def figures(run: RoomRun, prefix: str) -> dict[str, float | int | None]:
     return {f"{prefix}_{k}": v for k, v in out.items()}
 
 
+def gist(reason: str) -> str:
+    """A reason without its particulars, so that like reasons count together:
+    "answer dropped: stale: deadline passed 0.2s ago" → "answer dropped: stale"."""
+    parts = reason.split(": ")
+    kept = list(itertools.takewhile(lambda p: not any(ch.isdigit() for ch in p), parts))
+    return ": ".join(kept or parts[:1])
+
+
 def reasons(run: RoomRun) -> dict[str, Counter]:
     """Why questions went unanswered or were limited, gifts unthanked, cuts not resumed."""
     return {
-        "unanswered": Counter(q.reason for q in run.questions if q.status == "unanswered"),
-        "limited": Counter(_reason(q.reason) for q in run.questions if q.status == "limited"),
-        "unthanked": Counter(g.reason for g in run.large_gifts if g.latency_s is None),
-        "not resumed": Counter(c.reason for c in run.cuts if c.status == "not resumed"),
-        "excused": Counter(c.reason for c in run.cuts if c.status == "excused"),
+        "unanswered": Counter(gist(q.reason) for q in run.questions if q.status == "unanswered"),
+        "limited": Counter(gist(q.reason) for q in run.questions if q.status == "limited"),
+        "unthanked": Counter(gist(g.reason) for g in run.large_gifts if g.latency_s is None),
+        "not resumed": Counter(gist(c.reason) for c in run.cuts if c.status == "not resumed"),
+        "excused": Counter(gist(c.reason) for c in run.cuts if c.status == "excused"),
     }

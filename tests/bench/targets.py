@@ -255,6 +255,24 @@ KNOWN_CAUSES: dict[tuple[str, str], str] = {
     ("demo", "keyword_over_tts_p95_ms"): (
         "queueing: see the p50 row — the time is spent waiting behind utterances already playing or "
         "ranked ahead, not in the reply path"),
+    **{("room", f"{key}_{fig}"): cause for key, _ in ROOMS for fig, cause in (
+        ("script_share_pct",
+         "before the director (issue 17): design §5 read literally — every interaction outranks the script (10) "
+         "by ≥ 5 steps, so welcomes, thanks and answers cut it mid-sentence and follow one another, and "
+         "nothing keeps a floor for the script; the split by kind is in the rows of this recording"),
+        ("thanks_share_pct",
+         "before the director (issue 17): thanks have no airtime budget — small gifts get a line each up to "
+         "12 a minute, welcomes and follows a line every 15 s and 8 s"),
+        ("kw_latency_p95_s",
+         "before the director (issue 17): a keyword answer (priority 0) does not cut a thanks line (−1 … 5, "
+         "gap < 5) and waits behind the lines queued ahead of it"),
+        ("kw_unanswered",
+         "before the director (issue 17): answers waiting behind thanks pass their 30 s deadline and are "
+         "dropped as stale, or are still queued when the run ends (reasons in the notes)"),
+        ("script_cuts_not_resumed",
+         "before the director (issue 17): a cut script item waits behind every interaction and is dropped as "
+         "stale 60 s after the cut (reasons in the notes)"),
+    )},
 }
 
 UNKNOWN_CAUSE = "cause unknown — investigate"

@@ -8,7 +8,7 @@ builder ``tests.standins.dybarrage``:
 
 - ``quiet``: a quiet room — about twenty people online, an occasional question (every 10–16 s), a few entries, likes and follows, one small gift.
 - ``sale``: a normal sale room — a steady stream of questions (every 4–9 s) among chatter,
-  entries every few seconds, likes, a small gift now and then, one rocket.
+  entries every few seconds, likes, a small gift now and then, a rocket and a sports car.
 - ``storm``: a gift storm — about one small gift per second (single gifts and combos), four
   large gifts (rocket, carnival, sports car, and a lollipop combo that crosses the large-gift
   line while it runs), questions every 8–14 s.
@@ -199,8 +199,9 @@ def sale(seed: int = 202, duration: float = 180.0) -> RoomFeed:
             room.single_gift(t + 0.6, rng.choice(SMALL_GIFTS[:3]))
         t += rng.uniform(1.0, 2.5)
     room.combo(62.0, SMALL_GIFTS[0], [1, 1, 2])
-    room.comment(104.0, "刚送了火箭 主播看看我")
-    room.single_gift(105.0, ROCKET)
+    room.comment(57.0, "刚送了火箭 主播看看我")
+    room.single_gift(58.0, ROCKET)
+    room.single_gift(140.0, SPORTS_CAR)
     return room
 
 

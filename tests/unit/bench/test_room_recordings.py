@@ -15,6 +15,7 @@ from app.live.recording import read_recording
 from app.paths import bundled_data_dir
 from tests.bench import room_figures as rf
 from tests.bench.room import QUICK_S, RECORDINGS, faq_hits
+from tests.bench.targets import ROOM_LARGE_GIFTS
 from tests.standins import make_room_feeds
 
 HITS = faq_hits(ProductLibrary(bundled_data_dir() / "products"))
@@ -81,10 +82,11 @@ def test_the_quiet_room_is_quiet_and_the_sale_room_asks_steadily():
     assert len(asked) >= 15 and statistics.median(gaps) <= 12
 
 
-def test_every_benchmark_recording_exists_and_the_demo_cut_holds_a_large_gift():
-    assert all(r.path.is_file() for r in RECORDINGS)
-    demo = next(r for r in RECORDINGS if r.name == "demo")
-    feed = rf.parse_feed(read_recording(demo.path))
+@pytest.mark.parametrize("rec", RECORDINGS, ids=lambda r: r.name)
+def test_each_quick_cut_holds_a_large_gift_where_one_is_judged(rec):
+    assert rec.path.is_file()
+    feed = rf.parse_feed(read_recording(rec.path))
     large = {g.msg_id for g in feed.gifts if g.count * g.diamonds >= LARGE}
-    at = [r.offset for r in read_recording(demo.path) if str(json.loads(json.loads(r.frame)["Data"])["MsgId"]) in large]
-    assert any(demo.quick_from <= t < demo.quick_from + QUICK_S for t in at)
+    at = [r.offset for r in read_recording(rec.path) if str(json.loads(json.loads(r.frame)["Data"])["MsgId"]) in large]
+    in_cut = [t for t in at if rec.quick_from <= t < rec.quick_from + QUICK_S]
+    assert bool(in_cut) == (rec.name in ROOM_LARGE_GIFTS)
