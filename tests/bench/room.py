@@ -4,12 +4,13 @@
 
 Each recording is replayed, in real time, into ``Runtime(demo=True, sink="null")`` — the
 headless demo: bundled products, espeak-ng, keyword rules, no LLM — with the shipped default
-config.ini and an empty TTS cache of its own (``bench_config``), and the bus is tapped. Recordings: the bundled demo room (``data/demo/room.feed``) and the
-quiet room, normal sale room and gift storm of ``tests/data/rooms/`` (written by
-``python -m tests.standins.make_room_feeds``, committed so every run replays the same frames).
-Full mode replays each whole (about 12 minutes in all); ``--quick`` a 75 s cut of each (the
-demo's from 48 s, so that its rocket is in). Each run goes on ``GRACE_S`` after the last frame,
-so that what is queued can still be heard.
+config.ini and an empty TTS cache of its own (``bench_config``), and the bus is tapped.
+Recordings: the bundled demo room (``data/demo/room.feed``) and the quiet room, normal sale room
+and gift storm of ``tests/data/rooms/`` (written by ``python -m tests.standins.make_room_feeds``
+and committed, so that the runs before and after a change replay the very same frames). Full
+mode replays each whole (about 13 minutes in all); ``--quick`` a 75 s cut of each (the demo's
+from 48 s, so that its rocket is in; the end of the live is left out of a cut). Each run goes on
+``GRACE_S`` after the last frame, so that what is queued can still be heard.
 
 Per recording (how each figure is computed: ``tests.bench.room_figures``): spoken time by class
 and the script's and thanks' shares; keyword FAQ questions answered / limited by an operator

@@ -25,7 +25,8 @@ unit tests feed hand-made logs.
   ``source_event`` is one of the combo's msg_ids, measured from the combo's last message.
 - **Resumes**: each PlaybackInterrupted of a script utterance should be followed by its
   PlaybackResumed (or a resumed PlaybackStarted). Excused: skipped by the operator, or the product
-  on air changed after the cut. Cut less than ``PENDING_S`` before the end: pending, not judged.
+  on air changed after the cut (and before any drop). Cut less than ``PENDING_S`` before the end:
+  pending, not judged; cut earlier and neither resumed nor dropped: not resumed (still waiting).
 """
 
 from __future__ import annotations
@@ -317,7 +318,7 @@ def cuts(log: Log, end_t: float) -> list[Cut]:
         elif not dropped and end_t - t < PENDING_S:
             cut.status, cut.reason = "pending", "cut near the end of the run"
         else:
-            cut.reason = dropped or "no resume and no reason given"
+            cut.reason = dropped or "still waiting to resume at the end of the run (no drop seen)"
     return out
 
 

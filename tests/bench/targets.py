@@ -238,6 +238,8 @@ FIGURES: tuple[Figure, ...] = (
     *_room_figures(),
 )
 
+_ROOM_JUDGED = frozenset(f.key for f in FIGURES if f.bench == "room" and f.op)
+
 # Why a target is missed, when the cause is understood; keyed by (bench, figure key).
 KNOWN_CAUSES: dict[tuple[str, str], str] = {
     ("bus", "redis_vs_raw"): (
@@ -264,15 +266,18 @@ KNOWN_CAUSES: dict[tuple[str, str], str] = {
          "before the director (issue 17): thanks have no airtime budget — small gifts get a line each up to "
          "12 a minute, welcomes and follows a line every 15 s and 8 s"),
         ("kw_latency_p95_s",
-         "before the director (issue 17): a keyword answer (priority 0) does not cut a thanks line (−1 … 5, "
-         "gap < 5) and waits behind the lines queued ahead of it"),
+         "before the director (issue 17): a keyword answer (priority 0) ranks below gift thanks (−1), so it "
+         "neither cuts one that is playing nor passes the ones queued ahead of it"),
         ("kw_unanswered",
          "before the director (issue 17): answers waiting behind thanks pass their 30 s deadline and are "
          "dropped as stale, or are still queued when the run ends (reasons in the notes)"),
+        ("large_gift_latency_max_s",
+         "before the director (issue 17): a large gift's thanks (−5) does not cut a small gift's thanks "
+         "(−1, gap < 5) and waits for the line playing when it came to end"),
         ("script_cuts_not_resumed",
          "before the director (issue 17): a cut script item waits behind every interaction and is dropped as "
-         "stale 60 s after the cut (reasons in the notes)"),
-    )},
+         "stale 60 s after the cut, or is still waiting when the run ends (reasons in the notes)"),
+    ) if f"{key}_{fig}" in _ROOM_JUDGED},
 }
 
 UNKNOWN_CAUSE = "cause unknown — investigate"

@@ -218,7 +218,7 @@ def test_an_operator_skip_excuses_a_cut_and_a_later_cut_without_reason_is_not_re
            start(3.0, "s2", "script"), cut(4.0, "s2")]
     found = {c.id: c for c in rf.cuts(log, end_t=60.0)}
     assert found["s1"].status == "excused"
-    assert (found["s2"].status, found["s2"].reason) == ("not resumed", "no resume and no reason given")
+    assert (found["s2"].status, found["s2"].reason) == ("not resumed", "still waiting to resume at the end of the run (no drop seen)")
 
 
 # ---- the recording -----------------------------------------------------------------------------
@@ -230,3 +230,11 @@ def test_parse_feed_reads_comments_and_gifts_from_the_frames_and_skips_bad_lines
                    room.gift(3, BEN, gift_id=463, name="玫瑰", diamonds=1, increment=2, repeat=2))
     assert feed.comments == (rf.FeedComment("1", "11", "包邮吗"),)
     assert feed.gifts == (rf.FeedGift("3", "22", "463", "0", 2, 1),)
+
+
+def test_every_known_cause_of_a_room_miss_explains_a_judged_room_figure():
+    from tests.bench.targets import FIGURES, KNOWN_CAUSES
+
+    judged = {f.key for f in FIGURES if f.bench == "room" and f.op is not None}
+    room_causes = {key for bench, key in KNOWN_CAUSES if bench == "room"}
+    assert room_causes and room_causes <= judged

@@ -8,13 +8,13 @@ from collections import Counter
 
 import pytest
 
-from app.config import defaults
+from app.config import defaults, load
 from app.content.library import ProductLibrary
 from app.live.decoder import FrameDecoder
 from app.live.recording import read_recording
 from app.paths import bundled_data_dir
 from tests.bench import room_figures as rf
-from tests.bench.room import QUICK_S, RECORDINGS, faq_hits
+from tests.bench.room import QUICK_S, RECORDINGS, bench_config, cut_recording, faq_hits
 from tests.bench.targets import ROOM_LARGE_GIFTS
 from tests.standins import make_room_feeds
 
@@ -90,3 +90,21 @@ def test_each_quick_cut_holds_a_large_gift_where_one_is_judged(rec):
     at = [r.offset for r in read_recording(rec.path) if str(json.loads(json.loads(r.frame)["Data"])["MsgId"]) in large]
     in_cut = [t for t in at if rec.quick_from <= t < rec.quick_from + QUICK_S]
     assert bool(in_cut) == (rec.name in ROOM_LARGE_GIFTS)
+
+
+def test_a_quick_cut_starts_at_zero_and_leaves_out_the_end_of_the_live(tmp_path):
+    demo = next(r for r in RECORDINGS if r.name == "demo")
+    source = [(r.offset, json.loads(r.frame)["Type"]) for r in read_recording(demo.path)]
+    assert source[-1][1] == 9  # the bundled demo ends its live
+    cut_recording(demo.path, tmp_path / "cut.feed", 200.0, QUICK_S)
+    cut = [(r.offset, json.loads(r.frame)["Type"]) for r in read_recording(tmp_path / "cut.feed")]
+    assert cut == [(pytest.approx(t - 200.0), k) for t, k in source if 200.0 <= t < 200.0 + QUICK_S and k != 9]
+    assert cut[0][0] < 1.0
+
+
+def test_each_run_gets_the_shipped_defaults_and_a_cache_of_its_own(tmp_path):
+    snap = load(bench_config(tmp_path))
+    assert snap.get("tts", "cache_dir") == str(tmp_path / "tts-cache")
+    assert snap.get("store", "db_path") == str(tmp_path / "live.sqlite3")
+    assert snap.get("priority", "large_gift_diamonds") == LARGE
+    assert snap.get("reply", "replies_per_minute") == defaults().get("reply", "replies_per_minute")
