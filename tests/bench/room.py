@@ -48,7 +48,7 @@ LATE_S = 5.0  # answers slower than this are listed
 LIVE_END = 9
 _TAPPED = (events.LiveEvent, events.SpeechRequest, events.SpeechFailed, events.PlaybackStarted,
            events.PlaybackFinished, events.PlaybackInterrupted, events.PlaybackResumed,
-           events.UtteranceDropped, events.Dropped)
+           events.UtteranceDropped, events.Dropped, events.QuestionSeen)
 
 
 @dataclass(frozen=True)

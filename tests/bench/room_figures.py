@@ -15,11 +15,13 @@ unit tests feed hand-made logs.
   the library. It is what a viewer hears being sold, whatever the reply policy believes.
 - **Keyword FAQ questions**: comments of the recording whose text hits a FAQ rule of the product
   on air when the comment arrived (``hits_faq``). Answered = an answer utterance (``reply``;
-  ``llm`` accepted) with ``source_event`` = the comment's msg_id started; latency = its first
-  audio − the comment's arrival (``LiveEvent.ts``). A question dropped for an operator limit
-  (``OPERATOR_LIMITS``: the reply rate, the duplicate window, the per-viewer cooldown — all
-  ``[reply]`` options) counts as limited, not unanswered. Every other question is unanswered,
-  with the reason seen on the bus.
+  ``llm`` accepted) with ``source_event`` = the comment's msg_id started — or the answer the
+  policy said (``QuestionSeen.answer_id``) answers it, when a second buyer asked what an answer
+  waiting to be played already says; latency = its first audio − the comment's arrival
+  (``LiveEvent.ts``). A question dropped for an operator limit (``OPERATOR_LIMITS``: the reply
+  rate, the duplicate window, the per-viewer cooldown in ``[reply]``; the answers' airtime budget
+  and longest wait in ``[director]``) counts as limited, not unanswered. Every other question is
+  unanswered, with the reason seen on the bus.
 - **Large gifts**: combos of the recording (one viewer, one gift, one GroupId; GroupId 0 = a
   single message) worth ≥ the threshold → first audio of a ``gift`` utterance whose
   ``source_event`` is one of the combo's msg_ids, measured from the combo's last message.
@@ -47,7 +49,7 @@ CLASSES = (SCRIPT, ANSWERS, THANKS, OTHER)
 ANSWER_KINDS = frozenset({"reply", "llm"})
 THANKS_KINDS = frozenset({"gift", "welcome", "follow", "like", "share", "fansclub"})
 #: Drop reasons that come from an operator's [reply] limit: such a question is "limited".
-OPERATOR_LIMITS = frozenset({"rate_limited", "duplicate", "user_cooldown"})
+OPERATOR_LIMITS = frozenset({"rate_limited", "duplicate", "user_cooldown", "answer_budget", "answer_queue"})
 #: A script cut this close to the end of the run may still resume: not judged.
 PENDING_S = 15.0
 
@@ -167,6 +169,7 @@ class _Index:
         self.arrived: dict[str, float] = {}
         self.first_start: dict[str, tuple[int, float]] = {}  # id -> (log index, time) of its first audio
         self.policy_drop: dict[str, str] = {}  # live msg_id -> reason
+        self.joined: dict[str, str] = {}  # live msg_id -> the answer the policy said answers it
         self.utterance_drop: dict[str, str] = {}  # utterance id -> reason
         self.utterance_drop_at: dict[str, int] = {}  # utterance id -> log index of its drop
         self.script_starts: list[tuple[float, int, str | None]] = []  # (time, log index, product)
@@ -184,6 +187,8 @@ class _Index:
                     self.script_starts.append((t, i, req.product if req else None))
             elif isinstance(ev, events.Dropped):
                 self.policy_drop.setdefault(ev.ref, ev.reason)
+            elif isinstance(ev, events.QuestionSeen) and ev.answer == "rule" and ev.answer_id:
+                self.joined.setdefault(ev.msg_id, ev.answer_id)
             elif isinstance(ev, events.UtteranceDropped):
                 self.utterance_drop.setdefault(ev.id, ev.reason)
                 self.utterance_drop_at.setdefault(ev.id, i)
@@ -201,7 +206,9 @@ class _Index:
 
     def answers_to(self, msg_ids: Iterable[str], kinds: frozenset[str]) -> list[str]:
         wanted = set(msg_ids)
-        return [uid for uid, r in self.requests.items() if r.kind in kinds and r.source_event in wanted]
+        joined = {self.joined[m] for m in wanted if m in self.joined}
+        return [uid for uid, r in self.requests.items()
+                if r.kind in kinds and (r.source_event in wanted or uid in joined)]
 
     def first_audio(self, uids: Iterable[str]) -> float | None:
         starts = [self.first_start[u][1] for u in uids if u in self.first_start]

@@ -133,6 +133,25 @@ def test_question_figures_count_limited_apart_from_unanswered():
                                              "not_a_question": 1}
 
 
+def test_a_buyer_joined_to_an_answer_waiting_to_be_played_is_answered_by_it():
+    room = Room()
+    feed = feed_of(room.comment(111, ANNA, "这个多少钱"), room.comment(112, BEN, "多少钱呀"),
+                   room.comment(113, BEN, "有优惠吗"))
+    log = [
+        req(0.0, "s1", "script", CREAM), start(0.5, "s1", "script"),
+        live(2.0, "111", text="这个多少钱"), req(2.1, "a111", "reply", source="111"),
+        live(3.0, "112", text="多少钱呀"),
+        (3.0, events.QuestionSeen(msg_id="112", ts=3.0, viewer="阿斌", text="多少钱呀", answer="rule",
+                                  answer_id="a111")),
+        live(3.5, "113", text="有优惠吗"),
+        (3.5, events.Dropped(stage="reply", ref="113", reason="answer_queue")),
+        start(4.5, "a111", "reply"),
+    ]
+    qs = {q.msg_id: q for q in rf.questions(log, feed, HITS, first_product=CREAM, end_t=10.0)}
+    assert (qs["112"].status, qs["112"].latency_s) == ("answered", pytest.approx(1.5))
+    assert (qs["113"].status, qs["113"].reason) == ("limited", "answer_queue")  # the [director] limit
+
+
 def test_a_question_before_any_script_is_about_the_first_product():
     feed = feed_of(Room().comment(201, ANNA, "尺码偏大吗"))
     log = [live(1.0, "201", text="尺码偏大吗")]
