@@ -159,7 +159,7 @@ class ReplyPolicy:
         for channel in LIVE_CHANNELS:
             group = self.GROUP if channel == Channel.LIVE_DURABLE else None
             self._subs.append(self._bus.subscribe(channel, self._on_message, group=group))
-        self._subs.append(self._bus.subscribe(Channel.PLAYER_STATE, self._on_player))
+        self._subs.append(self._bus.subscribe(Channel.PLAYER_STATE, self.on_player_event))
         self._timer = threading.Thread(target=self._run_timer, name="reply-timer", daemon=True)
         self._timer.start()
         self.set_product(self._product)
@@ -199,7 +199,9 @@ class ReplyPolicy:
         if isinstance(event, LiveEvent):
             self.handle(event)
 
-    def _on_player(self, event: Any) -> None:
+    def on_player_event(self, event: Any) -> None:
+        """What the player says it does (``player.state``): the product on air, what is heard,
+        what was dropped before it was heard."""
         if isinstance(event, ProductOnAir):
             self.set_product(event.slug)
         elif isinstance(event, PlaybackStarted):

@@ -172,31 +172,46 @@ def test_kinds_map_to_the_four_classes():
 # ---- budgets ---------------------------------------------------------------------------------
 
 
-def test_budget_refills_at_its_share_and_holds_a_minute_at_most():
-    b = AirtimeBudget(0.15, now=0.0)
+def test_budget_holds_a_class_to_its_share_of_any_minute():
+    b = AirtimeBudget(0.15)
     assert b.capacity == pytest.approx(9.0)
     assert b.allows(4.0, 0.0)
     b.spend(4.0, 0.0)
-    b.spend(4.0, 0.0)
-    assert not b.allows(4.0, 0.0)  # 1 s left
-    assert b.wait_for(4.0, 0.0) == pytest.approx(20.0)  # 3 s more at 0.15 s/s
-    assert b.allows(4.0, 20.0)
+    b.spend(4.0, 10.0)
+    assert not b.allows(4.0, 20.0)  # 8 s spent in this minute: 1 s left
+    assert b.wait_for(4.0, 20.0) == pytest.approx(40.0)  # until the first spend leaves the window
+    assert b.allows(4.0, 60.0)
     assert b.level(10_000.0) == pytest.approx(9.0)  # a quiet hour is not saved up
 
 
-def test_a_forced_spend_goes_below_zero_and_delays_the_next_line():
-    b = AirtimeBudget(0.15, now=0.0)
+def test_no_minute_ever_holds_more_than_the_share():
+    b = AirtimeBudget(0.3)  # 18 s a minute
+    spends, t = [], 0.0
+    while t < 300.0:  # a line of 5 s offered every 2 s, for five minutes
+        if b.allows(5.0, t):
+            b.spend(5.0, t)
+            spends.append(t)
+        t += 2.0
+    for start in range(0, 241, 2):  # every window of 60 s, the first minute included
+        inside = [x for x in spends if start <= x < start + 60]
+        assert 5.0 * len(inside) <= 18.0, (start, inside)
+
+
+def test_a_forced_spend_goes_over_and_delays_the_next_line():
+    b = AirtimeBudget(0.15)
     b.spend(15.0, 0.0)  # a large gift's thanks must be said anyway
     assert b.level(0.0) == pytest.approx(-6.0)
     assert not b.allows(3.0, 30.0)
     assert b.allows(3.0, 60.0)
 
 
-def test_a_line_longer_than_the_bucket_goes_when_it_is_full():
-    b = AirtimeBudget(0.05, now=0.0)  # 3 s a minute
+def test_a_line_longer_than_the_budget_goes_when_nothing_else_was_spent():
+    b = AirtimeBudget(0.05)  # 3 s a minute
     assert b.allows(5.0, 0.0)
     b.spend(5.0, 0.0)
     assert not b.allows(5.0, 30.0)
+    b.spend(-5.0, 31.0)  # it was never heard: given back
+    assert b.allows(5.0, 31.0)
 
 
 def test_speech_rate_learns_the_voice():

@@ -90,7 +90,7 @@ def test_duplicate_comment_answered_once_per_window():
 
 
 def test_per_user_cooldown():
-    p = policy(user_cooldown=30.0)
+    p = policy(user_cooldown=30.0, answer_share_max=1.0)
     u = user("a")
     assert jobs(p.handle(comment(u, "怎么洗？"), now=T0))
     out = p.handle(comment(u, "多大尺寸"), now=T0 + 5)
@@ -184,7 +184,7 @@ def test_a_second_buyer_asking_the_same_joins_the_answer_waiting_to_be_played():
     (q,) = seen(again)
     assert (q.answer, q.answer_id, q.viewer) == ("rule", answer.id, "乙")  # answered by the same line
     from app.events import PlaybackStarted
-    p._on_player(PlaybackStarted(id=answer.id, kind="reply", text=answer.text, priority=0, duration_s=4.0))
+    p.on_player_event(PlaybackStarted(id=answer.id, kind="reply", text=answer.text, priority=0, duration_s=4.0))
     later = p.handle(comment(user("c", "丙"), "多少钱"), now=T0 + 4)
     assert len(speech(later)) == 1, "once it is being heard, a new asker gets an answer of their own"
 
@@ -218,8 +218,8 @@ def test_a_question_whose_answer_would_wait_too_long_behind_others_is_left_with_
     out = p.handle(comment(user("b"), "问题1"), now=T0 + 1)
     assert speech(out) == [] and [q.reason for q in seen(out)] == ["answer_queue"]
     from app.events import PlaybackFinished, PlaybackStarted
-    p._on_player(PlaybackStarted(id=first.id, kind="reply", text=first.text, priority=0, duration_s=4.0))
-    p._on_player(PlaybackFinished(id=first.id))
+    p.on_player_event(PlaybackStarted(id=first.id, kind="reply", text=first.text, priority=0, duration_s=4.0))
+    p.on_player_event(PlaybackFinished(id=first.id))
     assert speech(p.handle(comment(user("c"), "问题2"), now=T0 + 2)), "nothing queued any more: answered"
 
 
