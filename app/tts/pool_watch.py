@@ -63,7 +63,8 @@ class PoolWatch:
         if cause == "deadline":
             self.stats.add("deadline_takeovers")
         self.stats.fell_back(cause, reason)
-        log.warning("fallback voice speaks %s: %s", job.id, reason)
+        # with no GPT-SoVITS configured (the demo, espeak by choice) this is how the room speaks
+        (log.warning if self.table.routes else log.debug)("fallback voice speaks %s: %s", job.id, reason)
         with self._lane_cond:
             heapq.heappush(self._lane, (int(job.req.priority), next(self._seq), job))
             self._lane_cond.notify()
