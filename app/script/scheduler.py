@@ -63,7 +63,7 @@ class ScriptScheduler:
         seed: int | str | None = None,
         chars_per_s: float = 4.5,
         max_sentence_len: int = 60,
-        clause_len: int = 24,  # long sentences are spoken as clauses of about this many characters
+        clause_len: int = 16,  # long sentences are spoken as clauses of about this many characters (~3 s)
         max_outstanding: int = 40,
         timed_tasks: Iterable[TimedTask] = (),
         templates=None,  # app.content.Templates, for timed tasks naming a template
