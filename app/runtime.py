@@ -159,7 +159,8 @@ class Runtime:
                            cache_dir=setup.cache_dir, settings=setup.settings, text_filter=self.compliance)
         self._start_stage(self.tts)
 
-        self.player = AudioPlayer(self.bus, make_sink(self.sink_spec, rate), **wiring.player_kwargs(snap))
+        sink = make_sink(self.sink_spec, rate, output=wiring.output_settings(snap), bus=self.bus)
+        self.player = AudioPlayer(self.bus, sink, **wiring.player_kwargs(snap))
         self._start_stage(self.player)
 
         llm_enabled = self._start_llm(snap)
@@ -299,6 +300,8 @@ class Runtime:
             self.player.set_thresholds(wiring.player_kwargs(snap)["thresholds"])
         if self.scheduler is not None:
             self.scheduler.lookahead_s = snap.get("audio", "lookahead_s")
+        if self.player is not None and hasattr(self.player.sink, "apply"):  # devices, monitor, music
+            self.player.sink.apply(wiring.output_settings(snap))
         self.compliance.set_policies(wiring.compliance_policies(snap))
         log.info("config applied live: %s", ", ".join(update.changed) or "(nothing live)")
 
@@ -392,4 +395,5 @@ class Runtime:
             "reply": {"dropped_by_reason": dict(self.recorder.reply_dropped),
                       **(self.reply.counters() if self.reply else {})},
             "notes": list(self.notes),
+            "audio_out": self.player.sink.report() if self.player and hasattr(self.player.sink, "report") else {},
         }

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app import paths
+from app.audio.mixer import MusicSettings, OutputSettings
 from app.audio.state_machine import Thresholds
+from app.audio.wav import ai_label_info
 from app.config import Snapshot
 from app.live.listener import ListenerSettings
 from app.logs import get_logger
@@ -148,6 +150,21 @@ def sink_spec(snap: Snapshot) -> str:
     if backend == "wav":
         return f"wav:{resolve(snap, 'audio', 'wav_path')}"
     return {"pygame": "device"}.get(backend, backend)
+
+
+def output_settings(snap: Snapshot) -> OutputSettings:
+    """Devices, monitor, background music and the recording's AI label for the mixing sink
+    (``MixingSink.apply`` takes a new one live)."""
+    g = snap.get
+    label = g("compliance", "ai_label_text")
+    music = MusicSettings(
+        enabled=g("music", "enabled"), folder=resolve(snap, "music", "folder"),
+        shuffle=g("music", "order") == "shuffle", volume_db=g("music", "volume_db"),
+        voice_dbfs=g("tts", "loudness_target_db"), duck_db=g("music", "duck_db"),
+        attack_ms=g("music", "duck_attack_ms"), release_ms=g("music", "duck_release_ms"))
+    return OutputSettings(device=g("audio", "device"), monitor=g("audio", "monitor"),
+                          monitor_device=g("audio", "monitor_device"), monitor_volume=g("audio", "monitor_volume") / 100,
+                          music=music, wav_info=ai_label_info(label) if label else None)
 
 
 def player_kwargs(snap: Snapshot) -> dict:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import abc
 import threading
 import time
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.audio.wav import WavRecorder
 from app.logs import get_logger
 
 log = get_logger("audio")
@@ -25,7 +25,7 @@ log = get_logger("audio")
 BYTES_PER_SAMPLE = 2  # mono signed 16-bit everywhere
 
 
-class SinkError(RuntimeError):
+class SinkError(OSError):
     """An output that cannot be opened or used; the message says which and why."""
 
 
@@ -131,6 +131,9 @@ class PacedSink(Sink):
             if wait <= 0:
                 break
             self.sleep(wait)
+        self._append(pcm, tag)
+
+    def _append(self, pcm: bytes, tag: str | None) -> None:
         with self._lock:
             self._settle()
             n = len(pcm) // BYTES_PER_SAMPLE
@@ -225,25 +228,23 @@ class NullSink(PacedSink):
 
 
 class WavFileSink(PacedSink):
-    """Records exactly what was heard, silences included, to a 16-bit mono WAV file."""
+    """Records exactly what was heard, silences included, to a 16-bit mono WAV file; ``info``
+    goes into its LIST/INFO metadata (the AI-content label, ``wav.ai_label_info``)."""
 
     name = "wav"
 
-    def __init__(self, path: str | Path, sample_rate: int, **kwargs):
+    def __init__(self, path: str | Path, sample_rate: int, *, info: dict[str, str] | None = None, **kwargs):
         super().__init__(sample_rate, **kwargs)
         self.path = Path(path)
-        self._wav: wave.Wave_write | None = None
+        self.info = info
+        self._wav: WavRecorder | None = None
 
     def open(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            w = wave.open(str(self.path), "wb")
+            self._wav = WavRecorder(self.path, self.sample_rate, info=self.info)
         except OSError as exc:
             raise SinkError(f"wav sink: cannot write {self.path}: {exc.strerror or exc}") from None
-        w.setnchannels(1)
-        w.setsampwidth(BYTES_PER_SAMPLE)
-        w.setframerate(self.sample_rate)
-        self._wav = w
         super().open()
 
     def close(self) -> None:
@@ -254,7 +255,7 @@ class WavFileSink(PacedSink):
 
     def _commit(self, pcm: bytes) -> None:
         if self._wav is not None and pcm:
-            self._wav.writeframesraw(pcm)
+            self._wav.write(pcm)
 
     def _commit_silence(self, samples: int) -> None:
         second = bytes(self.sample_rate * BYTES_PER_SAMPLE)
@@ -373,14 +374,22 @@ class SounddeviceSink(PacedSink):
         self._stream.start()
 
 
-def make_sink(spec: str, sample_rate: int, **kwargs) -> Sink:
-    """``wav:PATH`` | ``null`` | ``device`` (pygame) | ``pygame`` | ``sounddevice``."""
+def make_sink(spec: str, sample_rate: int, *, output=None, bus=None, **kwargs) -> Sink:
+    """``wav:PATH`` | ``null`` | ``device`` | ``pygame`` | ``sounddevice``.
+
+    With ``output`` (``mixer.OutputSettings``, what the runtime passes) ``device``/``pygame``,
+    ``wav:`` and ``null`` give the ``MixingSink``: the device by name, the monitor, background
+    music, the labelled recording, reports on ``bus``. Without it, the plain sinks below."""
     spec = spec.strip()
+    if spec.startswith("wav:") and not spec[4:]:
+        raise ValueError("sink 'wav:' needs a file path, e.g. wav:out/run.wav")
+    if output is not None and (spec in ("device", "pygame", "null") or spec.startswith("wav:")):
+        from app.audio.mixer import MixingSink
+
+        return MixingSink(sample_rate, output, device=spec in ("device", "pygame"),
+                          wav_path=spec[4:] if spec.startswith("wav:") else None, bus=bus, **kwargs)
     if spec.startswith("wav:"):
-        path = spec[4:]
-        if not path:
-            raise ValueError("sink 'wav:' needs a file path, e.g. wav:out/run.wav")
-        return WavFileSink(path, sample_rate, **kwargs)
+        return WavFileSink(spec[4:], sample_rate, **kwargs)
     if spec == "null":
         return NullSink(sample_rate, **kwargs)
     if spec in ("device", "pygame"):

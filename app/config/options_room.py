@@ -127,6 +127,10 @@ COMPLIANCE = SectionSpec("compliance", "合规过滤（广告法）", "Complianc
            "脏话的处理", "profanity"),
     Option("compliance", "mask_nicknames", Bool(), True,
            "念昵称前屏蔽其中的违禁词", "mask banned words in nicknames before reading them"),
+    Option("compliance", "ai_label_text", Str(max_len=200), "本音频部分内容由人工智能生成",
+           "AI 生成内容标识文字：写入程序保存的录音文件元数据（《人工智能生成合成内容标识办法》的隐式标识）；"
+           "留空=不写", "AI-generated-content label written into the metadata of saved recordings "
+           "(implicit label); empty = none"),
 ))
 
 SCRIPT = SectionSpec("script", "话术循环", "Script loop", (
