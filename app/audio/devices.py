@@ -79,7 +79,8 @@ class DeviceOutput:
         self.lost_count = 0
         self._next_try = 0.0
         self._opened_at = 0.0
-        self._last_queued = 0
+        self._written = 0  # samples queued on the open device
+        self._last_played = 0
         self._last_progress = 0.0
 
     # ---- opening -------------------------------------------------------------------------
@@ -114,9 +115,10 @@ class DeviceOutput:
         with self._lock:
             self.dev = dev
             self._failed = ""
+            self._written = 0
         self.on_target = on_target
         self._opened_at = now
-        self._last_queued = 0
+        self._last_played = 0
         self._last_progress = now
 
     def set_target(self, target: str) -> None:
@@ -141,6 +143,7 @@ class DeviceOutput:
                 return
             try:
                 dev.queue(pcm)
+                self._written += len(pcm) // 2
             except sdl.SdlError as exc:
                 self._failed = f"写入失败：{exc}"
 
@@ -161,18 +164,23 @@ class DeviceOutput:
             if dev.status() == sdl.STOPPED:
                 self._lost(now, "设备已断开")
                 return
-            queued = dev.queued_samples()
-            if queued < self._last_queued or queued == 0:
+            played = self._written - dev.queued_samples()  # what the device has taken so far
+            if played > self._last_played or played == self._written:  # moving, or nothing to play
                 self._last_progress = now
-            self._last_queued = queued
+            self._last_played = played
             grace = self.GRACE_S if now - self._opened_at < self.GRACE_S else 0.0
             if now - self._last_progress > self.stall_s + grace:
                 self._lost(now, f"设备 {now - self._last_progress:.1f} 秒没有播放")
                 return
-            if self.on_target or now < self._next_try:
+            if now < self._next_try:
                 return
             self._next_try = now + self.retry_s
-            if self.target in self._names():  # the named device is back
+            present = not self.target or self.target in self._names()
+            if self.on_target and not present:
+                # a sound server may move our stream elsewhere when the device goes (PulseAudio's
+                # rescue-streams): still "playing", but not where the operator wanted it
+                self._lost(now, "已从系统设备列表中消失")
+            elif not self.on_target and present:  # the named device is back
                 self._try_open(now, why="设备断开")
             return
         if now >= self._next_try:

@@ -56,6 +56,7 @@ class Driver:
                 for out in (self.sink.main, self.sink.monitor):
                     if out is not None:
                         out.maintain()
+                self.sink._publish()  # what the device-upkeep thread does
             self.sink.pump()
 
     def drain(self) -> None:
