@@ -21,7 +21,10 @@ def tone_file(path: Path, freq: float, seconds: float, dbfs: float, *, rate: int
     x = (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
     if channels > 1:
         x = np.stack([x] * channels, axis=1)
-    sf.write(str(path), x, rate, format=fmt)
+    # in pieces: libsndfile's Vorbis encoder crashes on one very large write
+    with sf.SoundFile(str(path), "w", samplerate=rate, channels=channels, format=fmt) as f:
+        for i in range(0, len(x), rate * 5):
+            f.write(x[i:i + rate * 5])
     return path
 
 

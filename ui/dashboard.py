@@ -29,6 +29,7 @@ from PyQt6.QtWidgets import (
 
 from app import events
 from app.events import Priority
+from ui import music_panel
 from ui.controls import Controls
 from ui.dashboard_state import DashboardState
 from ui.models import EventFeedModel, QueueModel
@@ -201,6 +202,7 @@ class DashboardView(QWidget):
         root.addWidget(top)
         root.addLayout(counters)
         root.addWidget(say)
+        self.music = music_panel.attach(root, self.controls.bus)  # background music: track + 下一首
         root.addWidget(self.split, 1)
         self._refresh_counters()
 
@@ -231,6 +233,7 @@ class DashboardView(QWidget):
 
     def on_batch(self, batch: list) -> None:
         self.state.feed(batch)
+        self.music.on_batch(batch)
         live: list[events.LiveEvent] = []
         snapshot = None
         tts_changed = False

@@ -38,6 +38,7 @@ from PyQt6.QtWidgets import (
 from app.config import ConfigErrors, Option, Secret, add_instance, remove_instance, write_values
 from app.config.types import Choice, Float, Int, IntChoice, ListOf
 from app.runtime import BUILT_ONCE
+from ui import audio_devices
 
 Key = tuple[str, str]
 
@@ -238,6 +239,7 @@ class SettingsView(QWidget):
                 self.pages.addWidget(scroll)
                 self.sections.addItem(title)
                 self.page_sections.append(section)
+        audio_devices.attach(self)  # [audio] device fields: drop-down of devices + 测试
         self.sections.setCurrentRow(0)
 
     # ---- voices ([voice.NAME] sections) -------------------------------------------------------

@@ -73,6 +73,7 @@ class DeviceOutput:
         self.on_target = False
         self._failed = ""  # a write that SDL refused, handled by the next ``maintain``
         self._new_target: str | None = None
+        self._lost_why = ""  # why the device was last lost, until it is open again
         self.status = "down"
         self.detail = "未打开"
         self.changes: list[dict] = []  # for the run report
@@ -90,12 +91,16 @@ class DeviceOutput:
         self._try_open(self.clock(), why="")
         return self.dev is not None
 
-    def _try_open(self, now: float, why: str) -> None:
+    def _try_open(self, now: float, why: str, *, back: bool = False) -> None:
+        """Open the target; ``why`` it was closed, for the message; ``back``: it returned
+        while the default device stood in."""
         self._next_try = now + self.retry_s
         error = ""
         try:
             self._use(self.opener(self.target or None, self.rate), on_target=True, now=now)
-            self._set("ok", f"{self.role}：{describe(self.target)}" + (f"（{why}后已恢复）" if why else ""))
+            note = "（设备已恢复，已切回）" if back else (f"（{why}，已重新打开）" if why else "")
+            self._set("ok", f"{self.role}：{describe(self.target)}{note}")
+            self._lost_why = ""
             return
         except sdl.SdlError as exc:
             error = str(exc)
@@ -181,17 +186,18 @@ class DeviceOutput:
                 # rescue-streams): still "playing", but not where the operator wanted it
                 self._lost(now, "已从系统设备列表中消失")
             elif not self.on_target and present:  # the named device is back
-                self._try_open(now, why="设备断开")
+                self._try_open(now, why="", back=True)
             return
         if now >= self._next_try:
             if self.target and self.target not in self._names():
                 self._next_try = now + self.retry_s
+                why = self._lost_why or "设备不在列表中"
                 if self.fallback:
-                    self._try_open(now, why="设备不在列表中")
+                    self._try_open(now, why=why)
                 else:
-                    self._set("down", f"{self.role}设备{describe(self.target)}不在设备列表中，等待它恢复")
+                    self._set("down", f"{self.role}设备{describe(self.target)}不可用（{why}），等待它恢复")
                 return
-            self._try_open(now, why="设备断开" if self.lost_count else "")
+            self._try_open(now, why=self._lost_why)
 
     def _names(self) -> list[str]:
         try:
@@ -203,8 +209,8 @@ class DeviceOutput:
         self.lost_count += 1
         log.warning("%s device %r lost: %s", self.role, self.target or "default", why)
         self._close_dev()
+        self._lost_why = why
         self._next_try = now  # reopen (or fall back) at once
-        self._set("down", f"{self.role}设备{describe(self.target)}{why}，正在重新打开")
         self.maintain(now)
 
     def _set(self, status: str, detail: str) -> None:

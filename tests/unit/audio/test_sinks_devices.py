@@ -61,7 +61,7 @@ def test_a_lost_device_falls_back_to_the_default_and_comes_back_when_it_returns(
     assert voiced_s(system, "扬声器") > 1.0, "the room went silent instead of falling back"
     system.plug("CABLE Input")
     drv.advance(2.5)  # the next look at the device list finds it
-    assert sink.main.status == "ok" and sink.main.on_target and "已恢复" in sink.main.detail
+    assert sink.main.status == "ok" and sink.main.on_target and "已切回" in sink.main.detail
     before = voiced_s(system, "CABLE Input")
     drv.speak("u3", speech_pcm(1.0, seed=3))
     drv.advance(0.5)
@@ -86,7 +86,8 @@ def test_a_device_that_stops_taking_audio_is_treated_as_lost():
     stuck = system.device("CABLE Input")
     stuck.stuck = True  # still "playing", but nothing moves
     drv.advance(2.5)
-    assert sink.report()["output"]["lost"] == 1 and "没有播放" in sink.report()["output"]["changes"][1]["detail"]
+    changes = sink.report()["output"]["changes"]
+    assert sink.report()["output"]["lost"] == 1 and "没有播放" in changes[1]["detail"] and "重新打开" in changes[1]["detail"]
     assert stuck not in system.open_devices and sink.main.on_target  # closed, and opened afresh
     drv.speak("u1", speech_pcm(0.5))
     drv.advance(0.3)
