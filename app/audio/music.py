@@ -2,14 +2,19 @@
 
 ``MusicPlayer.read(n)`` hands the mixer the next ``n`` samples at the output rate and never
 waits: a decoder thread keeps a few seconds ready (what is not ready yet is silence, counted).
-Tracks (mp3, wav, ogg, flac — decoded by libsndfile through ``soundfile``) play in name order
-or shuffled, the folder is read again at every round (tracks dropped in are picked up), and
+Tracks (mp3, wav, ogg vorbis, flac — decoded, mixed down to mono and brought to the output rate
+by ``miniaudio``, streaming) play in name order or shuffled, the folder is read again at every round (tracks dropped in are picked up), and
 each track is scaled so its loudness (RMS of its non-silent 10 ms frames over the first
 minute, the measure the TTS stage levels the voice with) is ``REF_DBFS``: the mixer then sets
 the music's level relative to that, so a quiet and a loud track sound alike under the voice.
 
 A file that cannot be decoded is counted, reported and skipped; an empty or missing folder is
 reported and looked at again every few seconds.
+
+Why miniaudio and not libsndfile (``soundfile``): libsndfile 1.2.2 loses about 3,000 samples at
+every read boundary of an MP3 (a gap every block), and a music bed must be read in blocks (a
+one-hour mix does not fit in memory decoded). Files are opened by Python and handed to the
+decoder as a stream, so any file name works on Windows too.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import miniaudio
 import numpy as np
 
 from app.logs import get_logger
@@ -263,20 +269,15 @@ class MusicPlayer:
             return Track(path, path.stem, self._pos, len(self._playlist))
 
     def _play(self, track: Track, generation: int) -> None:
-        import soundfile as sf
-        import soxr
-
         try:
             gain = self._loudness_gain(track.path)
-            f = sf.SoundFile(str(track.path))
+            blocks = _Decoded(track.path, self.rate)
         except Exception as exc:
             self._bad(track, exc)
             return
-        with f:
-            native = f.samplerate
-            resampler = soxr.ResampleStream(native, self.rate, 1, dtype="float32") if native != self.rate else None
-            fade = int(FADE_IN_S * self.rate)
-            first = True
+        fade = int(FADE_IN_S * self.rate)
+        first = True
+        with blocks:
             while True:
                 with self._cv:
                     while (not self._stop and self._active and self._generation == generation
@@ -288,46 +289,101 @@ class MusicPlayer:
                         self._cv.wait(0.5)
                         continue
                 try:
-                    raw = f.read(frames=max(1024, native // 2), dtype="float32", always_2d=True)
-                except Exception as exc:
+                    block = blocks.next()
+                except Exception as exc:  # a file damaged halfway: what played stays played
                     self._bad(track, exc)
                     return
-                last = len(raw) == 0
-                mono = raw.mean(axis=1) if raw.shape[1] > 1 else raw[:, 0]
-                block = resampler.resample_chunk(mono, last=last) if resampler else mono
-                block = np.ascontiguousarray(block, dtype=np.float32) * np.float32(gain)
+                if block is None:
+                    return
+                block *= np.float32(gain)
                 if first and len(block):
                     k = min(fade, len(block))
                     block[:k] *= np.linspace(0.0, 1.0, k, dtype=np.float32)
                     first = False
-                if len(block):
-                    with self._cv:
-                        if self._generation != generation or self._skip_track is track:
-                            return
-                        self._blocks.append((track, block))
-                        self._queued += len(block)
-                        self._round_ok = True
-                if last:
-                    return
+                with self._cv:
+                    if self._generation != generation or self._skip_track is track:
+                        return
+                    self._blocks.append((track, block))
+                    self._queued += len(block)
+                    self._round_ok = True
 
     def _loudness_gain(self, path: Path) -> float:
-        import soundfile as sf
-
-        with sf.SoundFile(str(path)) as f:
-            raw = f.read(frames=int(ANALYSE_S * f.samplerate), dtype="float32", always_2d=True)
-            rate = f.samplerate
-        if len(raw) == 0:
+        parts, have = [], 0
+        with _Decoded(path, self.rate) as blocks:
+            while have < ANALYSE_S * self.rate and (block := blocks.next()) is not None:
+                parts.append(block)
+                have += len(block)
+        if not have:
             raise ValueError("文件里没有音频")
-        level = gated_rms_db(raw.mean(axis=1), rate)
+        level = gated_rms_db(np.concatenate(parts), self.rate)
         if level is None:
             return 1.0  # a silent track stays silent; nothing to match
         return float(10 ** (np.clip(REF_DBFS - level, -MAX_GAIN_DB, MAX_GAIN_DB) / 20))
 
     def _bad(self, track: Track, exc: Exception) -> None:
-        why = str(exc).strip() or type(exc).__name__
+        if isinstance(exc, miniaudio.MiniaudioError):
+            why = "无法解码：文件损坏，或不是 mp3/wav/ogg(vorbis)/flac 音频"
+        elif isinstance(exc, OSError):
+            why = f"无法读取：{exc.strerror or exc}"
+        else:
+            why = str(exc).strip() or type(exc).__name__
         log.warning("background music: cannot play %s: %s", track.path, why)
         with self._cv:
             self.report.bad_files[track.path.name] = why[:200]
             self.warning = f"无法播放 {track.path.name}：{why[:80]}，已跳过"
             if self.on_change is not None:
                 self.on_change()
+
+
+# ---- decoding -----------------------------------------------------------------------------------
+
+BLOCK_S = 0.5
+
+
+class _Decoded:
+    """Mono float32 blocks of one file at ``rate``, streamed by miniaudio from a file Python
+    opened (``next()`` -> block, or None at the end)."""
+
+    def __init__(self, path: Path, rate: int):
+        fmt = {".mp3": miniaudio.FileFormat.MP3, ".flac": miniaudio.FileFormat.FLAC,
+               ".ogg": miniaudio.FileFormat.VORBIS, ".wav": miniaudio.FileFormat.WAV}
+        self._source = _FileSource(path)
+        try:
+            self._gen = miniaudio.stream_any(
+                self._source, source_format=fmt.get(path.suffix.lower(), miniaudio.FileFormat.UNKNOWN),
+                output_format=miniaudio.SampleFormat.FLOAT32, nchannels=1, sample_rate=rate,
+                frames_to_read=int(BLOCK_S * rate))
+        except Exception:
+            self._source.close()
+            raise
+
+    def next(self) -> np.ndarray | None:
+        try:
+            data = next(self._gen)
+        except StopIteration:
+            return None
+        if not len(data):
+            return None
+        return np.frombuffer(data, dtype=np.float32).copy()
+
+    def __enter__(self) -> _Decoded:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._gen.close()
+        self._source.close()
+
+
+class _FileSource(miniaudio.StreamableSource):
+    def __init__(self, path: Path):
+        self.f = open(path, "rb")  # noqa: SIM115 - closed by close()
+
+    def read(self, num_bytes: int) -> bytes:
+        return self.f.read(num_bytes)
+
+    def seek(self, offset: int, origin: miniaudio.SeekOrigin) -> bool:
+        self.f.seek(offset, {miniaudio.SeekOrigin.START: 0, miniaudio.SeekOrigin.CURRENT: 1}.get(origin, 2))
+        return True
+
+    def close(self) -> None:
+        self.f.close()

@@ -8,7 +8,6 @@ import time
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QComboBox
 
-from app import events
 from app.audio import devices
 from app.audio.mixer import MixingSink, MusicSettings, OutputSettings
 from app.bus.memory import MemoryBus
