@@ -42,13 +42,20 @@ def tone_db(x: np.ndarray, rate: int, freq: float, window_s: float = 0.05) -> np
     return 20 * np.log10(amplitude / np.sqrt(2) + 1e-12)
 
 
-def voiced_frames(x: np.ndarray, rate: int, mode: int = 2) -> np.ndarray:
-    """webrtcvad's verdict per 30 ms frame (on a 16 kHz copy: a tone above 8 kHz is gone)."""
+def voiced_frames(x: np.ndarray, rate: int, mode: int = 2, floor_dbfs: float = -45.0) -> np.ndarray:
+    """Speech per 30 ms frame: webrtcvad says voiced and the frame is louder than ``floor_dbfs``
+    (on a 16 kHz copy, where a test tone above 8 kHz is gone; webrtcvad alone calls the
+    near-silence left there "speech" until its noise estimate settles)."""
     y = soxr.resample(x.astype(np.float32), rate, 16000) if rate != 16000 else x.astype(np.float32)
     pcm = (np.clip(y, -1, 1) * 32767).astype("<i2")
     n = int(FRAME_S * 16000)
     vad = webrtcvad.Vad(mode)
-    return np.array([vad.is_speech(pcm[i:i + n].tobytes(), 16000) for i in range(0, len(pcm) - n + 1, n)])
+    out = []
+    for i in range(0, len(pcm) - n + 1, n):
+        frame = y[i:i + n]
+        loud = 10 * np.log10(np.mean(frame.astype(np.float64) ** 2) + 1e-12) > floor_dbfs
+        out.append(loud and vad.is_speech(pcm[i:i + n].tobytes(), 16000))
+    return np.array(out, dtype=bool)
 
 
 def voiced_seconds(x: np.ndarray, rate: int) -> float:

@@ -61,7 +61,7 @@ class PulseServer:
                 "--disallow-exit=yes", "--log-target=file:" + str(self.root / "pulse.log"),
                 "-L", f"module-native-protocol-unix auth-anonymous=1 socket={self.socket}"]
         for name, desc in self.sinks.items():
-            args += ["-L", f"module-null-sink sink_name={name} sink_properties=device.description={desc}"]
+            args += ["-L", f"module-null-sink sink_name={name} {_described(desc)}"]
         self.proc = subprocess.Popen(args, env=self.env(), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
@@ -101,8 +101,7 @@ class PulseServer:
         self.pactl("unload-module", str(self.modules.pop(sink)))
 
     def add_sink(self, sink: str) -> None:
-        out = self.pactl("load-module", "module-null-sink", f"sink_name={sink}",
-                         f"sink_properties=device.description={self.sinks[sink]}")
+        out = self.pactl("load-module", "module-null-sink", f"sink_name={sink}", _described(self.sinks[sink]))
         self.modules[sink] = int(out.stdout.strip())
 
     def record(self, sink: str, rate: int = 32000) -> Recording:
@@ -118,6 +117,11 @@ class PulseServer:
                 self.proc.wait(5)
             self.proc = None
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _described(desc: str) -> str:
+    """The module argument naming a sink as devices lists show it (spaces, brackets, CJK)."""
+    return f"sink_properties='device.description=\"{desc}\"'"
 
 
 class Recording:

@@ -1,5 +1,6 @@
 """The sound reaches the right device of a real sound server (PulseAudio, private instance, null
-sinks "LiveOut" = the virtual cable into 直播伴侣/OBS and "OtherOut" = the system default), chosen
+sinks named as on an operator's PC: the virtual cable into 直播伴侣/OBS, and the speakers that are
+the system default), chosen
 by name; what each device got is recorded from its monitor and listened to: speech by webrtcvad,
 the test music (a 12 kHz tone, above every speech sound espeak-ng makes) by its own frequency.
 
@@ -24,13 +25,15 @@ from tests.pulse_server import PulseServer
 ROOT = Path(__file__).resolve().parents[2]
 RATE = 32000
 TONE = 12000.0
+CABLE = "CABLE Input (VB-Audio Virtual Cable)"  # sink live_out
+SPEAKERS = "扬声器 (Realtek(R) Audio)"  # sink other_out, the default device
 LINE_A = "欢迎来到直播间，今天这款保温杯特别实惠，喜欢的朋友点点关注。"
 LINE_B = "刚进来的宝宝们，左下角小黄车一号链接，现在下单还送杯套。"
 
 
 @pytest.fixture(scope="module")
 def pulse():
-    server = PulseServer({"live_out": "LiveOut", "other_out": "OtherOut"}).start()
+    server = PulseServer({"live_out": CABLE, "other_out": SPEAKERS}).start()
     server.set_default("other_out")  # the device by name, not the default, must get the sound
     yield server
     server.stop()
@@ -74,7 +77,7 @@ def play(pulse: PulseServer, cfg: Path, plan: list, tmp_path: Path, *, during=No
 
 
 def test_the_demo_room_speaks_on_the_device_named_in_config_and_nowhere_else(pulse, tmp_path):
-    cfg = write_config(tmp_path, audio={"device": "LiveOut"})
+    cfg = write_config(tmp_path, audio={"device": CABLE})
     live, other = pulse.record("live_out"), pulse.record("other_out")
     done = subprocess.run([sys.executable, "main.py", "run", "--headless", "--demo", "--config", str(cfg),
                            "--duration", "12", "--report", str(tmp_path / "report.json")],
@@ -83,14 +86,14 @@ def test_the_demo_room_speaks_on_the_device_named_in_config_and_nowhere_else(pul
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert report["played"], "the demo played nothing"
-    assert report["audio_out"]["output"]["target"] == "LiveOut"
-    assert voiced_seconds(x_live, RATE) > 3.0, "no speech arrived on LiveOut"
+    assert report["audio_out"]["output"]["target"] == CABLE
+    assert voiced_seconds(x_live, RATE) > 3.0, "no speech arrived on the cable"
     assert voiced_seconds(x_other, RATE) < 0.3, "speech leaked onto the default device"
 
 
 def test_music_ducks_under_speech_by_the_configured_depth_on_the_recorded_mix(pulse, tmp_path, music):
     duck = 12.0
-    cfg = write_config(tmp_path, audio={"device": "LiveOut"},
+    cfg = write_config(tmp_path, audio={"device": CABLE},
                        music={"enabled": "true", "folder": str(music), "duck_db": duck, "volume_db": -14,
                               "duck_attack_ms": 80, "duck_release_ms": 400})
     rec = pulse.record("live_out")
@@ -118,7 +121,7 @@ def test_music_ducks_under_speech_by_the_configured_depth_on_the_recorded_mix(pu
 
 
 def test_the_monitor_plays_the_same_mix_and_its_failure_never_touches_the_stream(pulse, tmp_path, music):
-    cfg = write_config(tmp_path, audio={"device": "LiveOut", "monitor": "true", "monitor_device": "OtherOut",
+    cfg = write_config(tmp_path, audio={"device": CABLE, "monitor": "true", "monitor_device": SPEAKERS,
                                         "monitor_volume": 50},
                        music={"enabled": "true", "folder": str(music)})
     live, mon = pulse.record("live_out"), pulse.record("other_out")
@@ -155,7 +158,7 @@ def test_the_monitor_plays_the_same_mix_and_its_failure_never_touches_the_stream
 
 
 def test_a_lost_stream_device_falls_back_to_the_default_and_returns(pulse, tmp_path, music):
-    cfg = write_config(tmp_path, audio={"device": "LiveOut"}, music={"enabled": "true", "folder": str(music)})
+    cfg = write_config(tmp_path, audio={"device": CABLE}, music={"enabled": "true", "folder": str(music)})
     other = pulse.record("other_out")
     state = {}
 
@@ -177,11 +180,11 @@ def test_a_lost_stream_device_falls_back_to_the_default_and_returns(pulse, tmp_p
     out = report["sink"]["output"]
     statuses = [c["status"] for c in out["changes"]]
     assert statuses[:3] == ["ok", "degraded", "ok"], out["changes"]
-    assert "LiveOut" in out["changes"][1]["detail"] and "系统默认设备" in out["changes"][1]["detail"]
-    # while LiveOut was gone, the room was heard on the default device; then back on LiveOut
+    assert CABLE in out["changes"][1]["detail"] and "系统默认设备" in out["changes"][1]["detail"]
+    # while the cable was gone, the room was heard on the default device; then back on the cable
     assert (tone_db(x_other, RATE, TONE) > -60).sum() * 0.05 > 2.0
     back = tone_db(x_back, RATE, TONE)
-    assert (back > -60).sum() * 0.05 > 2.0, "the sound did not come back to LiveOut"
+    assert (back > -60).sum() * 0.05 > 2.0, "the sound did not come back to the cable"
     spoken = [s["id"] for i, s in enumerate(report["segments"]) if i == 0 or report["segments"][i - 1]["id"] != s["id"]]
     assert spoken == ["u1", "u3", "u5"], "the room stopped speaking"  # (a hiccup at the switch may split one)
     health = [e for e in report["events"] if e["type"] == "health" and e["component"] == "audio:输出"]
