@@ -74,6 +74,7 @@ class DeviceOutput:
         self._failed = ""  # a write that SDL refused, handled by the next ``maintain``
         self._new_target: str | None = None
         self._lost_why = ""  # why the device was last lost, until it is open again
+        self._closed = False  # closed for good: upkeep must not reopen it
         self.status = "down"
         self.detail = "未打开"
         self.changes: list[dict] = []  # for the run report
@@ -112,11 +113,16 @@ class DeviceOutput:
                 return
             except sdl.SdlError as exc:
                 error = f"{error}；{DEFAULT_LABEL}也打不开：{exc}"
+        if self._closed:
+            return
         self._set("down", f"{self.role}设备{describe(self.target)}打不开（{why or error}），每 {self.retry_s:.0f} 秒重试"
                   + ("；直播照常进行，但观众听不到声音，请检查声卡或虚拟声卡" if self.role == "输出" else ""))
 
     def _use(self, dev, *, on_target: bool, now: float) -> None:
         self._close_dev()
+        if self._closed:  # closed while this device was being opened
+            dev.close()
+            raise sdl.SdlError("已关闭")
         with self._lock:
             self.dev = dev
             self._failed = ""
@@ -155,6 +161,8 @@ class DeviceOutput:
     def maintain(self, now: float | None = None) -> None:
         """Notice a lost device and reopen; go back to the named device when it returns.
         Called often (every render period); does real work at most every ``retry_s``."""
+        if self._closed:
+            return
         now = self.clock() if now is None else now
         new, self._new_target = self._new_target, None
         if new is not None and new != self.target:
@@ -234,8 +242,9 @@ class DeviceOutput:
                 pass
 
     def close(self) -> None:
+        self._closed = True
         self._close_dev()
-        self.status, self.detail = "down", "已关闭"
+        self._set("off", f"{self.role}已停止")
 
 
 TEST_LINE = "这是直播声音测试，听到这句话，说明设备选对了。"

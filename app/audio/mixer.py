@@ -94,7 +94,8 @@ class MixingSink(PacedSink):
         self.lead = int(sample_rate * settings.lead_ms / 1000) if device else 0
         self.main = self._output("输出", settings.device, fallback=True) if device else None
         self.monitor: DeviceOutput | None = None
-        self.music = MusicPlayer(sample_rate, folder=settings.music.folder, shuffle=settings.music.shuffle,
+        tracks = settings.music
+        self.music = MusicPlayer(sample_rate, folder=tracks.folder, shuffle=tracks.shuffle,
                                  ahead_s=music_ahead_s, seed=music_seed, on_change=self._mark_dirty)
         self.wav: WavRecorder | None = None
         self._rendered = 0
@@ -155,9 +156,10 @@ class MixingSink(PacedSink):
             self.bus.unsubscribe(self._sub)
             self._sub = None
         super().close()  # renders what was written: a device plays its buffer out
+        self.music.set_active(False)
         self.music.stop()
         self._close_outputs()
-        self._publish(force=True)
+        self._publish(force=True)  # "stopped", not a fault: the dashboard must not show red
 
     def _close_outputs(self) -> None:
         for out in (self.main, self.monitor):
@@ -312,18 +314,20 @@ class MixingSink(PacedSink):
                 # Speech after a pause, with the music up: start the duck first, so the first
                 # word is not said over full music (``attack_ms`` more latency, after silence only;
                 # the buffer was empty, so there is room for both).
-                attack = int(self.settings.music.attack_ms / 1000 * self.sample_rate)
+                music = self.settings.music
+                attack = int(music.attack_ms / 1000 * self.sample_rate)
                 self._append(bytes(attack * BYTES_PER_SAMPLE), None)
                 self._append(pcm, tag)
                 return
         super().write(pcm, tag)
 
     def _music_up(self) -> bool:
-        if self._t0 is None or self._music_gain == 0.0 or self.settings.music.duck_db <= 0:
+        depth = self.settings.music.duck_db
+        if self._t0 is None or self._music_gain == 0.0 or depth <= 0:
             return False
         self._settle()
         nothing_ahead = self._end <= self._rendered
-        return nothing_ahead and self._duck_db > -self.settings.music.duck_db / 2
+        return nothing_ahead and self._duck_db > -depth / 2
 
     def flush(self) -> int:
         with self._lock:

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -62,3 +63,43 @@ duck_db = 15
 
     with sf.SoundFile(str(wav)) as f:
         assert f.copy_metadata()["comment"] == "本音频部分内容由人工智能生成"
+
+
+def test_music_settings_edited_in_config_apply_to_the_running_room(tmp_path):
+    """On / off, level and folder are live: an edit of config.ini (what the settings page
+    writes) reaches the sink of a running room, heard in its recording, without a restart."""
+    from app.config import write_values
+    from app.runtime import Runtime
+    from tests.unit.audio.mix_helpers import wait_for
+
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    tone_file(one / "x.ogg", TONE, 60, -20.0)
+    tone_file(two / "y.ogg", 9000.0, 60, -20.0)
+    cfg = tmp_path / "config.ini"
+    cfg.write_text(f"[bus]\nurl = memory\n[audio]\nsample_rate = 32000\n[music]\nenabled = false\nfolder = {one}\n"
+                   f"[store]\ndb_path = {tmp_path / 'db.sqlite3'}\n", encoding="utf-8")
+    (tmp_path / "empty.feed").write_text("", encoding="utf-8")
+    wav = tmp_path / "live.wav"
+    runtime = Runtime(cfg, demo=True, sink=f"wav:{wav}", replay=tmp_path / "empty.feed")
+    runtime.start()
+    sink = runtime.player.sink
+    try:
+        time.sleep(2.0)
+        write_values(cfg, {("music", "enabled"): True})
+        wait_for(lambda: sink.settings.music.enabled, timeout=10)
+        t_on = sink.heard_samples / 32000
+        time.sleep(3.0)
+        write_values(cfg, {("music", "folder"): str(two)})
+        wait_for(lambda: sink.settings.music.folder == two, timeout=10)
+        t_switch = sink.heard_samples / 32000
+        time.sleep(3.0)
+    finally:
+        runtime.close()
+    x, rate = sf.read(str(wav), dtype="float32")
+    a, b = tone_db(x, rate, TONE, 0.05), tone_db(x, rate, 9000.0, 0.05)
+    w = 0.05
+    assert a[: int(t_on / w)].max() < -80, "music played before it was turned on"
+    assert np.median(a[int((t_on + 1.0) / w):int(t_switch / w)]) > -50, "turning music on did not apply"
+    assert np.median(b[int((t_switch + 1.0) / w):]) > -50 and np.median(a[int((t_switch + 1.0) / w):]) < -80

@@ -45,7 +45,7 @@ def test_the_named_device_plays_and_others_get_nothing():
     sink.close()
     assert voiced_s(system, "CABLE Input") > 0.9
     assert played_s(system, "扬声器") == 0
-    assert sink.main.status == "down" and sink.main.detail == "已关闭"
+    assert sink.main.status == "off" and sink.main.detail == "输出已停止"  # stopped, not a fault
 
 
 def test_a_lost_device_falls_back_to_the_default_and_comes_back_when_it_returns():
@@ -208,3 +208,15 @@ def test_play_clip_waits_until_played_and_has_a_deadline():
     with pytest.raises(sdl.SdlError, match="没有在 4 秒内播完"):
         play_clip("耳机", np.zeros(RATE, np.int16), RATE, opener=system.open, clock=clock, sleep=stuck_sleep)
     assert not system.open_devices
+
+
+def test_a_closed_output_is_never_reopened_by_a_late_upkeep():
+    """Turning the monitor off while the upkeep thread holds it must not leave a device open."""
+    system = FakeSystem(["耳机"])
+    clock = Clock()
+    out = DeviceOutput("监听", "耳机", RATE, fallback=False, opener=system.open, names=system.names, clock=clock)
+    out.open()
+    out.close()
+    clock.t += 10
+    out.maintain()
+    assert out.dev is None and not system.open_devices and out.status == "off"

@@ -211,8 +211,9 @@ def test_skip_track_from_the_bus_starts_the_next_track_and_is_reported(tmp_path)
     assert np.median(spans(a, 1.0, 2.0)) > -40 and np.median(spans(b, 1.0, 2.0)) < -70
     assert np.median(spans(a, 2.5, 4.0)) < -70 and np.median(spans(b, 2.5, 4.0)) > -40
     wait_for(lambda: any(isinstance(e, events.MusicStatus) and e.title == "b" for e in states))
-    last = [e for e in states if isinstance(e, events.MusicStatus)][-1]
-    assert (last.state, last.title, last.index, last.count) == ("playing", "b", 2, 2)
+    last = [e for e in states if isinstance(e, events.MusicStatus) and e.state == "playing"][-1]
+    assert (last.title, last.index, last.count) == ("b", 2, 2)
+    wait_for(lambda: [e for e in states if isinstance(e, events.MusicStatus)][-1].state == "off")  # stopped
 
 
 def test_a_folder_change_switches_to_the_new_folder(tmp_path):
