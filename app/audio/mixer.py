@@ -94,6 +94,7 @@ class MixingSink(PacedSink):
         self.lead = int(sample_rate * settings.lead_ms / 1000) if device else 0
         self.main = self._output("输出", settings.device, fallback=True) if device else None
         self.monitor: DeviceOutput | None = None
+        self.monitor_note = ""  # why a requested monitor is not open
         tracks = settings.music
         self.music = MusicPlayer(sample_rate, folder=tracks.folder, shuffle=tracks.shuffle,
                                  ahead_s=music_ahead_s, seed=music_seed, on_change=self._mark_dirty)
@@ -186,6 +187,17 @@ class MixingSink(PacedSink):
 
     def _apply_monitor(self, settings: OutputSettings) -> None:
         self._monitor_gain = settings.monitor_volume
+        same = self.main is not None and settings.monitor_device == settings.device
+        if settings.monitor and same:
+            # the same device twice would play every word twice on air
+            if self.monitor is not None:
+                self.monitor.close()
+                self.monitor = None
+            self.monitor_note = "监听设备和直播输出是同一个设备，没有开启监听（否则直播里每句话会放两遍）"
+            log.warning("monitor not opened: %s", self.monitor_note)
+            self._mark_dirty()
+            return
+        self.monitor_note = ""
         if settings.monitor and self.monitor is None:
             monitor = self._output("监听", settings.monitor_device, fallback=False)
             monitor.open()  # a monitor that cannot open is retried; never an error for the room
@@ -388,6 +400,9 @@ class MixingSink(PacedSink):
         self._dirty = False
         self._last_publish = now
         ts = time.time()
+        if self.monitor_note:
+            self.bus.publish(events.Channel.SYSTEM, events.Health(
+                component="audio:监听", status="degraded", detail=self.monitor_note, ts=ts))
         for component, out in (("audio:输出", self.main), ("audio:监听", self.monitor)):
             if out is not None:
                 self.bus.publish(events.Channel.SYSTEM, events.Health(

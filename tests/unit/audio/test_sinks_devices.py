@@ -220,3 +220,22 @@ def test_a_closed_output_is_never_reopened_by_a_late_upkeep():
     clock.t += 10
     out.maintain()
     assert out.dev is None and not system.open_devices and out.status == "off"
+
+
+def test_a_monitor_on_the_stream_device_itself_is_refused_and_said_so():
+    system = FakeSystem(["CABLE Input", "耳机"])
+    bus = MemoryBus("t")
+    seen = []
+    bus.subscribe(events.Channel.SYSTEM, seen.append)
+    sink, clock, drv = make(system, OutputSettings(device="CABLE Input", monitor=True, monitor_device="CABLE Input"),
+                            bus=bus)
+    drv.speak("u1", speech_pcm(0.5))
+    drv.advance(0.2)
+    assert sink.monitor is None and len([d for d in system.open_devices if d.name == "CABLE Input"]) == 1
+    wait_for(lambda: any(isinstance(e, events.Health) and e.component == "audio:监听" and "同一个设备" in e.detail
+                         for e in seen))
+    sink.apply(OutputSettings(device="CABLE Input", monitor=True, monitor_device="耳机"))  # fixed while live
+    drv.speak("u2", speech_pcm(0.5))
+    drv.advance(0.3)
+    assert sink.monitor is not None and voiced_s(system, "耳机") > 0.4
+    sink.close()
