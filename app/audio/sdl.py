@@ -60,6 +60,8 @@ def _candidates() -> list[str]:
         lib = ctypes.util.find_library(name)
         if lib:
             found.append(lib)
+    if sys.platform == "win32":
+        found.append("SDL2.dll")  # already loaded by pygame: Windows hands back that module
     return found
 
 
