@@ -189,3 +189,19 @@ def test_a_lost_stream_device_falls_back_to_the_default_and_returns(pulse, tmp_p
     assert spoken == ["u1", "u3", "u5"], "the room stopped speaking"  # (a hiccup at the switch may split one)
     health = [e for e in report["events"] if e["type"] == "health" and e["component"] == "audio:输出"]
     assert {"ok", "degraded"} <= {e["status"] for e in health}
+
+
+def test_audio_devices_lists_the_devices_and_tests_one_by_name(pulse, tmp_path):
+    def cli(*args):
+        return subprocess.run([sys.executable, "main.py", "audio-devices", *args], cwd=ROOT, env=pulse.env(),
+                              capture_output=True, text=True, timeout=60)
+
+    listed = json.loads(cli("--json").stdout)
+    assert {"name": CABLE, "default": False} in listed and {"name": SPEAKERS, "default": True} in listed
+    cable, speakers = pulse.record("live_out"), pulse.record("other_out")
+    done = cli("--test", CABLE)
+    x_cable, x_speakers = cable.stop(), speakers.stop()
+    assert done.returncode == 0 and CABLE in done.stdout, done.stderr
+    assert voiced_seconds(x_cable, RATE) > 1.0 and voiced_seconds(x_speakers, RATE) < 0.3
+    missing = cli("--test", "耳机 (USB Audio)")
+    assert missing.returncode == 1 and "设备列表中没有「耳机 (USB Audio)」" in missing.stderr and CABLE in missing.stderr
