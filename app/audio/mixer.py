@@ -31,6 +31,7 @@ import numpy as np
 
 from app import events
 from app.audio.devices import DeviceOutput
+from app.audio.gains import Ducker, Glide
 from app.audio.music import REF_DBFS, MusicPlayer
 from app.audio.sinks import BYTES_PER_SAMPLE, PacedSink
 from app.audio.wav import WavRecorder
@@ -38,8 +39,6 @@ from app.logs import get_logger
 
 log = get_logger("audio")
 
-STEP_S = 0.005  # the duck decides every 5 ms
-HOLD_S = 0.5  # stays ducked through pauses shorter than this (the gap between utterances)
 LEVEL_RAMP_S = 0.5  # volume changes and music on/off glide over this
 MAX_BLOCK_S = 0.1  # a long silence is rendered in pieces
 
@@ -101,10 +100,8 @@ class MixingSink(PacedSink):
         self.wav: WavRecorder | None = None
         self._rendered = 0
         self._anchor = (0.0, 0)  # (clock, timeline position) the clock-paced cursor counts from
-        self._seg_i = 0  # first segment that can still matter to the duck
-        self._duck_db = 0.0  # current duck, 0 (up) … -duck_db (down)
-        self._music_gain = 0.0  # current linear music level
-        self._glide_to, self._glide_step = 0.0, 0.0
+        self.ducker = Ducker(sample_rate)  # the music under the voice
+        self.level = Glide(sample_rate, LEVEL_RAMP_S)  # music volume and on/off
         self._monitor_gain = settings.monitor_volume
         self._monitor_dropped = 0
         self._stop = threading.Event()
@@ -214,7 +211,7 @@ class MixingSink(PacedSink):
         if music.enabled:
             self.music.start()
         if initial:
-            self._music_gain = 0.0  # fade in from silence at the start
+            self.level.value = 0.0  # fade in from silence at the start
 
     # ---- the timeline ----------------------------------------------------------------------
 
@@ -260,65 +257,17 @@ class MixingSink(PacedSink):
             return
         music = self.settings.music
         target = music.gain
-        if target == 0.0 and self._music_gain == 0.0:
+        if target == 0.0 and self.level.value == 0.0:
             pcm = voice.astype("<i2").tobytes() if voice is not None else bytes(n * BYTES_PER_SAMPLE)
         else:
             mix = voice.astype(np.float32) / 32768.0 if voice is not None else np.zeros(n, np.float32)
-            level = self._glide(target, n)
-            duck = self._duck(self._rendered, n, music)
+            level = self.level.gains(target, n)
+            duck = self.ducker.gains(self._rendered, n, self._segments, music.duck_db, music.attack_ms,
+                                     music.release_ms)
             mix += self.music.read(n) * level * duck
             pcm = (np.clip(mix, -1.0, 32767 / 32768) * 32768.0).astype("<i2").tobytes()
         self._rendered += n
         self._send(pcm)
-
-    def _glide(self, target: float, n: int) -> np.ndarray:
-        """The music level moving linearly to ``target`` (on/off, volume) in ``LEVEL_RAMP_S``."""
-        cur = self._music_gain
-        if cur == target:
-            return np.full(n, cur, np.float32)
-        if target != self._glide_to:
-            self._glide_to = target
-            self._glide_step = abs(target - cur) / (LEVEL_RAMP_S * self.sample_rate)
-        step = self._glide_step * n
-        end = min(target, cur + step) if target > cur else max(target, cur - step)
-        self._music_gain = float(end)
-        return np.linspace(cur, end, n, endpoint=False, dtype=np.float32)
-
-    def _duck(self, start: int, n: int, music: MusicSettings) -> np.ndarray:
-        """Linear gain of the duck over samples [start, start+n): every 5 ms it heads for
-        ``-duck_db`` if speech is within the attack time ahead or the hold time behind,
-        else for 0 dB, at the slope the attack/release times give."""
-        rate = self.sample_rate
-        depth = music.duck_db
-        down_slope = depth / max(1.0, music.attack_ms / 1000 * rate)  # dB per sample
-        up_slope = depth / max(1.0, music.release_ms / 1000 * rate)
-        ahead = int(music.attack_ms / 1000 * rate)
-        behind = int(HOLD_S * rate)
-        segs = self._segments
-        while self._seg_i < len(segs) and segs[self._seg_i].end + behind <= start:
-            self._seg_i += 1
-        out = np.empty(n, np.float32)
-        step = max(1, int(STEP_S * rate))
-        pos = 0
-        cur = self._duck_db
-        while pos < n:
-            k = min(step, n - pos)
-            a, b = start + pos - behind, start + pos + k + ahead
-            speech = False
-            for i in range(self._seg_i, len(segs)):
-                seg = segs[i]
-                if seg.start >= b:
-                    break
-                if seg.end > a:
-                    speech = True
-                    break
-            goal = -depth if speech else 0.0
-            nxt = max(goal, cur - down_slope * k) if goal < cur else min(goal, cur + up_slope * k)
-            out[pos:pos + k] = np.linspace(cur, nxt, k, endpoint=False)
-            cur = nxt
-            pos += k
-        self._duck_db = cur
-        return np.power(10.0, out / 20.0, dtype=np.float32)
 
     def write(self, pcm: bytes, tag: str | None = None) -> None:
         with self._lock:
@@ -335,16 +284,16 @@ class MixingSink(PacedSink):
 
     def _music_up(self) -> bool:
         depth = self.settings.music.duck_db
-        if self._t0 is None or self._music_gain == 0.0 or depth <= 0:
+        if self._t0 is None or self.level.value == 0.0 or depth <= 0:
             return False
         self._settle()
         nothing_ahead = self._end <= self._rendered
-        return nothing_ahead and self._duck_db > -depth / 2
+        return nothing_ahead and self.ducker.db > -depth / 2
 
     def flush(self) -> int:
         with self._lock:
             dropped = super().flush()
-            self._seg_i = min(self._seg_i, len(self._segments))
+            self.ducker.segments_cut(len(self._segments))
             return dropped
 
     def _send(self, pcm: bytes) -> None:
