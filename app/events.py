@@ -325,6 +325,21 @@ class AirtimeReport:
     ts: float = 0.0
 
 
+@dataclass(frozen=True, kw_only=True)
+class MusicStatus:
+    """Background music as the room hears it, from the audio output when it changes (and every
+    few seconds): ``state`` off | loading | playing | empty (no files) | error (none playable);
+    ``index``/``count`` place the track in this round; ``detail`` is Chinese."""
+
+    TAG: ClassVar[str] = "music_status"
+    state: Literal["off", "loading", "playing", "empty", "error"]
+    title: str = ""
+    index: int = 0
+    count: int = 0
+    detail: str = ""
+    ts: float = 0.0
+
+
 # --------------------------------------------------------------------------------------------
 # System (health, errors, config)
 
@@ -495,6 +510,13 @@ class PlayFile:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SkipTrack:
+    """Skip the background music track now playing (the next one starts after a short fade)."""
+
+    TAG: ClassVar[str] = "skip_track"
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReloadConfig:
     TAG: ClassVar[str] = "reload_config"
 
@@ -512,10 +534,11 @@ Event = Union[  # noqa: UP007 - a long list reads better as Union[...]
     LiveEvent, SpeechRequest, SpeechReady, SpeechFailed, ReplyJob,
     PlayerStateChanged, PlaybackStarted, PlaybackProgress, PlaybackFinished, PlaybackInterrupted,
     PlaybackResumed, UtteranceDropped, QueueSnapshot,
-    SpeechNeeded, PrefetchSpeech, ProductOnAir, AirtimeReport,
+    SpeechNeeded, PrefetchSpeech, ProductOnAir, AirtimeReport, MusicStatus,
     Health, ErrorReport, Dropped, ConfigChanged, ConfigError, QuestionSeen, QuestionStatus, LiveEnded,
     FeedRoom,
-    Pause, Resume, Skip, ClearQueue, SayNow, SwitchProduct, PinProduct, PlayFile, ReloadConfig, CancelSpeech,
+    Pause, Resume, Skip, ClearQueue, SayNow, SwitchProduct, PinProduct, PlayFile, SkipTrack, ReloadConfig,
+    CancelSpeech,
 ]
 EVENT_CLASSES: tuple[type, ...] = typing.get_args(Event)
 

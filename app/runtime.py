@@ -164,7 +164,8 @@ class Runtime:
                            cache_dir=setup.cache_dir, settings=setup.settings, text_filter=self.compliance)
         self._start_stage(self.tts)
 
-        self.player = AudioPlayer(self.bus, make_sink(self.sink_spec, rate), **wiring.player_kwargs(snap))
+        sink = make_sink(self.sink_spec, rate, output=wiring.output_settings(snap), bus=self.bus)
+        self.player = AudioPlayer(self.bus, sink, **wiring.player_kwargs(snap))
         self._start_stage(self.player)
 
         llm_enabled = self._start_llm(snap)
@@ -358,6 +359,8 @@ class Runtime:
             self.scheduler.lookahead_s = snap.get("audio", "lookahead_s")
             for name, value in wiring.scheduler_live(snap).items():
                 setattr(self.scheduler, name, value)
+        if self.player is not None and hasattr(self.player.sink, "apply"):  # devices, monitor, music
+            self.player.sink.apply(wiring.output_settings(snap))
         self.compliance.set_policies(wiring.compliance_policies(snap))
         log.info("config applied live: %s", ", ".join(update.changed) or "(nothing live)")
 
@@ -459,6 +462,7 @@ class Runtime:
             "live_end": {"at_s": round(self.recorder.live_ended_at - self._started_at, 3)}
             if self.recorder.live_ended_at is not None and self._started_at is not None else None,
             "notes": list(self.notes),
+            "audio_out": self.player.sink.report() if self.player and hasattr(self.player.sink, "report") else {},
         }
 
     @staticmethod

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app import paths
+from app.audio.mixer import MusicSettings, OutputSettings
 from app.audio.state_machine import Thresholds
+from app.audio.wav import ai_label_info
 from app.config import Snapshot
 from app.director import DirectorSettings
 from app.live.listener import ListenerSettings
@@ -185,6 +187,21 @@ def director_settings(snap: Snapshot) -> DirectorSettings:
         thanks_share_max=g("director", "thanks_share_max"), answer_share_max=g("director", "answer_share_max"))
 
 
+def output_settings(snap: Snapshot) -> OutputSettings:
+    """Devices, monitor, background music and the recording's AI label for the mixing sink
+    (``MixingSink.apply`` takes a new one live)."""
+    g = snap.get
+    label = g("compliance", "ai_label_text")
+    music = MusicSettings(
+        enabled=g("music", "enabled"), folder=resolve(snap, "music", "folder"),
+        shuffle=g("music", "order") == "shuffle", volume_db=g("music", "volume_db"),
+        voice_dbfs=g("tts", "loudness_target_db"), duck_db=g("music", "duck_db"),
+        attack_ms=g("music", "duck_attack_ms"), release_ms=g("music", "duck_release_ms"))
+    return OutputSettings(device=g("audio", "device"), monitor=g("audio", "monitor"),
+                          monitor_device=g("audio", "monitor_device"), monitor_volume=g("audio", "monitor_volume") / 100,
+                          music=music, wav_info=ai_label_info(label) if label else None)
+
+
 def player_kwargs(snap: Snapshot) -> dict:
     g = snap.get
     return dict(
@@ -210,7 +227,7 @@ def scheduler_live(snap: Snapshot) -> dict:
     g = snap.get
     return dict(dwell_passes=g("director", "product_dwell_passes"),
                 dwell_minutes=g("director", "product_dwell_minutes"),
-                disclosure_text=g("compliance", "ai_label_text") if g("compliance", "ai_disclosure") else "",
+                disclosure_text=g("compliance", "ai_label_text") if g("compliance", "ai_disclosure") else "",  # "" = none
                 disclosure_every_s=g("compliance", "ai_disclosure_every_min") * 60)
 
 

@@ -35,6 +35,7 @@ from PyQt6.QtWidgets import (
 
 from app import events
 from app.events import Priority
+from ui import music_panel
 from ui.controls import Controls
 from ui.dashboard_panels import DEFAULT_AI_LABEL, AirtimePanel, Counter, ProductPanel, data_table
 from ui.dashboard_state import DashboardState
@@ -223,6 +224,7 @@ class DashboardView(QWidget):
         root.addLayout(head)
         root.addLayout(counters)
         root.addWidget(say)
+        self.music = music_panel.attach(root, self.controls.bus)  # background music: track + 下一首
         root.addWidget(self.split, 1)
         self._refresh_counters()
 
@@ -297,6 +299,7 @@ class DashboardView(QWidget):
 
     def on_batch(self, batch: list) -> None:
         self.state.feed(batch)
+        self.music.on_batch(batch)
         live: list[events.LiveEvent] = []
         questions: list[events.QuestionStatus] = []
         snapshot = None

@@ -35,6 +35,7 @@ from PyQt6.QtWidgets import (
 
 from app.config import ConfigErrors, Secret, add_instance, remove_instance, write_values
 from app.config.types import Choice, IntChoice
+from ui import audio_devices
 from ui.dialogs import ask_text, confirm
 from ui.settings_errors import config_error_zh
 from ui.settings_fields import (
@@ -149,6 +150,7 @@ class SettingsView(QWidget):
         self.sections.blockSignals(False)
         first = next(self.page_sections[self.sections.item(r).data(Qt.ItemDataRole.UserRole)]
                      for r in range(self.sections.count()) if self.sections.item(r).data(Qt.ItemDataRole.UserRole) is not None)
+        audio_devices.attach(self)  # [audio] device fields: drop-down of devices + 测试
         self.show_section(keep if keep in self.page_sections else first)
 
     def _add_page(self, section: str, spec) -> str:

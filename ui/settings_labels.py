@@ -7,7 +7,7 @@ from __future__ import annotations
 #: (group title, config sections in it). Sections not listed go to 其他 at the end.
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("话术与回复", ("reply", "director", "script", "compliance")),
-    ("语音", ("tts", "voice", "audio")),
+    ("语音", ("tts", "voice", "audio", "music")),
     ("大模型", ("llm",)),
     ("高级", ("priority", "ui", "store")),
     ("网络与连接", ("douyin", "bus")),
@@ -25,6 +25,7 @@ VALUE_ZH: dict = {
                            "sounddevice": "声卡（sounddevice）"},
     ("script", "order"): {"in_order": "按列表顺序", "shuffle": "每轮打乱"},
     ("reply", "guest_gift_thanks"): {"name": "感谢时说出收礼的嘉宾", "off": "不感谢"},
+    ("music", "order"): {"in_order": "按文件名顺序", "shuffle": "每轮打乱"},
     "replace": "替换成合规说法", "drop_sentence": "删掉这一句", "block": "整段不播",
     "zh": "中文", "en": "英文", "ja": "日文", "ko": "韩文", "yue": "粤语", "auto": "自动识别",
     "auto_yue": "自动识别（含粤语）", "all_zh": "全部按中文", "all_ja": "全部按日文", "all_yue": "全部按粤语",

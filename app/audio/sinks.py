@@ -1,5 +1,5 @@
-"""Where played audio goes: the sound device (pygame, optionally sounddevice), a WAV file, or
-nowhere — always paced like a real device, so timing, interrupts and silences behave the same
+"""Where played audio goes: the sound device (the mixing sink of ``mixer.py``: the device by
+name through SDL, music, monitor; or sounddevice), a WAV file, or nowhere — always paced like a real device, so timing, interrupts and silences behave the same
 headless as on air.
 
 Every sink keeps one timeline in samples since ``open()``. The device consumes it in real time;
@@ -13,11 +13,11 @@ from __future__ import annotations
 import abc
 import threading
 import time
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.audio.wav import WavRecorder
 from app.logs import get_logger
 
 log = get_logger("audio")
@@ -25,7 +25,7 @@ log = get_logger("audio")
 BYTES_PER_SAMPLE = 2  # mono signed 16-bit everywhere
 
 
-class SinkError(RuntimeError):
+class SinkError(OSError):
     """An output that cannot be opened or used; the message says which and why."""
 
 
@@ -131,6 +131,9 @@ class PacedSink(Sink):
             if wait <= 0:
                 break
             self.sleep(wait)
+        self._append(pcm, tag)
+
+    def _append(self, pcm: bytes, tag: str | None) -> None:
         with self._lock:
             self._settle()
             n = len(pcm) // BYTES_PER_SAMPLE
@@ -225,25 +228,23 @@ class NullSink(PacedSink):
 
 
 class WavFileSink(PacedSink):
-    """Records exactly what was heard, silences included, to a 16-bit mono WAV file."""
+    """Records exactly what was heard, silences included, to a 16-bit mono WAV file; ``info``
+    goes into its LIST/INFO metadata (the AI-content label, ``wav.ai_label_info``)."""
 
     name = "wav"
 
-    def __init__(self, path: str | Path, sample_rate: int, **kwargs):
+    def __init__(self, path: str | Path, sample_rate: int, *, info: dict[str, str] | None = None, **kwargs):
         super().__init__(sample_rate, **kwargs)
         self.path = Path(path)
-        self._wav: wave.Wave_write | None = None
+        self.info = info
+        self._wav: WavRecorder | None = None
 
     def open(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            w = wave.open(str(self.path), "wb")
+            self._wav = WavRecorder(self.path, self.sample_rate, info=self.info)
         except OSError as exc:
             raise SinkError(f"wav sink: cannot write {self.path}: {exc.strerror or exc}") from None
-        w.setnchannels(1)
-        w.setsampwidth(BYTES_PER_SAMPLE)
-        w.setframerate(self.sample_rate)
-        self._wav = w
         super().open()
 
     def close(self) -> None:
@@ -254,7 +255,7 @@ class WavFileSink(PacedSink):
 
     def _commit(self, pcm: bytes) -> None:
         if self._wav is not None and pcm:
-            self._wav.writeframesraw(pcm)
+            self._wav.write(pcm)
 
     def _commit_silence(self, samples: int) -> None:
         second = bytes(self.sample_rate * BYTES_PER_SAMPLE)
@@ -262,69 +263,6 @@ class WavFileSink(PacedSink):
             n = min(samples, self.sample_rate)
             self._commit(second[: n * BYTES_PER_SAMPLE])
             samples -= n
-
-
-class PygameSink(PacedSink):
-    """The sound card through ``pygame.mixer``, opened at the output rate (it does not resample
-    raw buffers). Chunks go onto one mixer Channel: one playing, one queued — a small device
-    buffer, so an interrupt is heard within about a chunk. Works with SDL_AUDIODRIVER=dummy."""
-
-    name = "pygame"
-
-    def __init__(self, sample_rate: int, *, device_buffer: int = 512, **kwargs):
-        super().__init__(sample_rate, **kwargs)
-        self.device_buffer = device_buffer
-        self._pygame = None
-        self._channel = None
-        self._owns_mixer = False
-
-    def open(self) -> None:
-        import os
-
-        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-        import pygame
-
-        self._pygame = pygame
-        try:
-            if pygame.mixer.get_init() is None:
-                pygame.mixer.init(frequency=self.sample_rate, size=-16, channels=1,
-                                  buffer=self.device_buffer)
-                self._owns_mixer = True
-        except pygame.error as exc:
-            raise SinkError(f"pygame sink: cannot open the audio device: {exc}") from None
-        freq, size, channels = pygame.mixer.get_init()
-        if (freq, size, channels) != (self.sample_rate, -16, 1):
-            raise SinkError(f"pygame sink: mixer is open at {freq} Hz, {size} bits, {channels} channel(s); "
-                            f"need {self.sample_rate} Hz, -16 bits, mono")
-        pygame.mixer.set_reserved(1)
-        self._channel = pygame.mixer.Channel(0)
-        super().open()
-
-    def close(self) -> None:
-        super().close()
-        if self._channel is not None:
-            self._channel.stop()
-            self._channel = None
-        if self._owns_mixer and self._pygame is not None:
-            self._pygame.mixer.quit()
-            self._owns_mixer = False
-
-    def room_in(self, nbytes: int) -> float:
-        paced = super().room_in(nbytes)
-        if self._channel is not None and self._channel.get_queue() is not None:
-            return max(paced, 0.002)  # the Channel holds one queued sound; poll until it starts
-        return paced
-
-    def _accept(self, pcm: bytes) -> None:
-        sound = self._pygame.mixer.Sound(buffer=pcm)
-        if self._channel.get_busy():
-            self._channel.queue(sound)
-        else:
-            self._channel.play(sound)
-
-    def _discard(self) -> None:
-        if self._channel is not None:
-            self._channel.stop()
 
 
 class SounddeviceSink(PacedSink):
@@ -373,18 +311,28 @@ class SounddeviceSink(PacedSink):
         self._stream.start()
 
 
-def make_sink(spec: str, sample_rate: int, **kwargs) -> Sink:
-    """``wav:PATH`` | ``null`` | ``device`` (pygame) | ``pygame`` | ``sounddevice``."""
+def make_sink(spec: str, sample_rate: int, *, output=None, bus=None, **kwargs) -> Sink:
+    """``wav:PATH`` | ``null`` | ``device`` | ``pygame`` | ``sounddevice``.
+
+    With ``output`` (``mixer.OutputSettings``, what the runtime passes) ``device``/``pygame``,
+    ``wav:`` and ``null`` give the ``MixingSink``: the device by name, the monitor, background
+    music, the labelled recording, reports on ``bus``. Without it, the plain sinks below."""
     spec = spec.strip()
+    if spec.startswith("wav:") and not spec[4:]:
+        raise ValueError("sink 'wav:' needs a file path, e.g. wav:out/run.wav")
+    if output is None and spec in ("device", "pygame"):
+        from app.audio.mixer import OutputSettings
+
+        output = OutputSettings()  # the system default device, no music, no monitor
+    if output is not None and (spec in ("device", "pygame", "null") or spec.startswith("wav:")):
+        from app.audio.mixer import MixingSink
+
+        return MixingSink(sample_rate, output, device=spec in ("device", "pygame"),
+                          wav_path=spec[4:] if spec.startswith("wav:") else None, bus=bus, **kwargs)
     if spec.startswith("wav:"):
-        path = spec[4:]
-        if not path:
-            raise ValueError("sink 'wav:' needs a file path, e.g. wav:out/run.wav")
-        return WavFileSink(path, sample_rate, **kwargs)
+        return WavFileSink(spec[4:], sample_rate, **kwargs)
     if spec == "null":
         return NullSink(sample_rate, **kwargs)
-    if spec in ("device", "pygame"):
-        return PygameSink(sample_rate, **kwargs)
     if spec == "sounddevice":
         return SounddeviceSink(sample_rate, **kwargs)
     raise ValueError(f"unknown sink {spec!r}: expected wav:PATH, null, device, pygame or sounddevice")

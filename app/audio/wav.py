@@ -124,10 +124,147 @@ def resample(pcm: Pcm, out_rate: int) -> Pcm:
     return Pcm(np.ascontiguousarray(out, dtype=np.int16), out_rate)
 
 
-def write_wav(path: str | Path, samples: np.ndarray, rate: int) -> None:
-    """Write mono int16 ``samples`` as a plain PCM WAV file."""
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(np.asarray(samples, dtype="<i2").tobytes())
+def write_wav(path: str | Path, samples: np.ndarray, rate: int, info: dict[str, str] | None = None) -> None:
+    """Write mono int16 ``samples`` as a PCM WAV file; ``info`` becomes its LIST/INFO chunk."""
+    if not info:
+        with wave.open(str(path), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(rate)
+            w.writeframes(np.asarray(samples, dtype="<i2").tobytes())
+        return
+    rec = WavRecorder(path, rate, info=info)
+    rec.write(np.asarray(samples, dtype="<i2").tobytes())
+    rec.close()
+
+
+# ---- the recording the app saves, with its metadata ------------------------------------------
+
+APP_SOFTWARE = "抖音电商无人直播控制台"
+DEFAULT_AI_LABEL = "本音频部分内容由人工智能生成"
+
+
+def ai_label_info(text: str = DEFAULT_AI_LABEL, *, software: str = APP_SOFTWARE,
+                  produce_id: str | None = None) -> dict[str, str]:
+    """The implicit AI-generated-content label of a saved recording (人工智能生成合成内容标识办法,
+    in force since 2025-09-01; GB 45438-2025 asks for it in the file's metadata): the label text
+    as the comment (ICMT, what players and libsndfile show), the producing software (ISFT), the
+    date (ICRD), and the standard's own JSON under an ``AIGC`` key (Label 1 = AI-generated
+    content; the propagator fields are left for the platform)."""
+    import json
+    import uuid
+    from datetime import date
+
+    aigc = {"AIGC": {"Label": "1", "ContentProducer": software, "ProduceID": produce_id or uuid.uuid4().hex,
+                     "ReservedCode1": "", "ContentPropagator": "", "PropagateID": "", "ReservedCode2": ""}}
+    return {"ICMT": text, "ISFT": software, "ICRD": date.today().isoformat(),
+            "AIGC": json.dumps(aigc, ensure_ascii=False, separators=(",", ":"))}
+
+
+def info_chunk(info: dict[str, str]) -> bytes:
+    """A RIFF ``LIST``/``INFO`` chunk: one sub-chunk per 4-character id, UTF-8 text (what
+    libsndfile and ffmpeg read back), NUL-terminated, word-aligned."""
+    body = b"INFO"
+    for key, text in info.items():
+        cid = key.encode("ascii")
+        if len(cid) != 4:
+            raise ValueError(f"RIFF INFO id must be 4 ASCII characters, got {key!r}")
+        data = text.encode("utf-8") + b"\0"
+        body += cid + struct.pack("<I", len(data)) + data + (b"\0" if len(data) & 1 else b"")
+    return b"LIST" + struct.pack("<I", len(body)) + body
+
+
+class WavRecorder:
+    """Streams mono int16 PCM to a WAV file: ``fmt``, then the ``LIST``/``INFO`` metadata,
+    then ``data``. The sizes in the header are brought up to date every few seconds of audio
+    and on close, so the file of a run that crashed still plays. A recording about to pass
+    the 4 GiB a RIFF size can count goes on in ``NAME-2.wav``, ``NAME-3.wav`` …"""
+
+    LIMIT = 0xFFFF_0000  # data bytes per file, below RIFF's 32-bit sizes
+    PATCH_EVERY = 5.0  # seconds of audio between header updates
+
+    def __init__(self, path: str | Path, rate: int, info: dict[str, str] | None = None):
+        self.first_path = Path(path)
+        self.path = self.first_path
+        self.rate = rate
+        self.info = dict(info or {})
+        self.files = [self.path]
+        self._part = 1
+        self._open()
+
+    def _open(self) -> None:
+        self._f = open(self.path, "wb")  # noqa: SIM115 - kept open for the whole recording
+        fmt = struct.pack("<HHIIHH", PCM, 1, self.rate, self.rate * 2, 2, 16)
+        head = b"fmt " + struct.pack("<I", len(fmt)) + fmt
+        if self.info:
+            head += info_chunk(self.info)
+        self._f.write(b"RIFF" + struct.pack("<I", 0) + b"WAVE" + head + b"data" + struct.pack("<I", 0))
+        self._data_at = self._f.tell()  # first audio byte; its size field is 4 bytes before
+        self._bytes = 0
+        self._unpatched = 0
+
+    def write(self, pcm: bytes) -> None:
+        if self._f is None or not pcm:
+            return
+        if self._bytes + len(pcm) > self.LIMIT:
+            self._roll()
+        self._f.write(pcm)
+        self._bytes += len(pcm)
+        self._unpatched += len(pcm)
+        if self._unpatched >= self.PATCH_EVERY * self.rate * 2:
+            self._patch()
+
+    @property
+    def frames(self) -> int:
+        return self._bytes // 2
+
+    def _patch(self) -> None:
+        here = self._f.tell()
+        pad = self._bytes & 1
+        self._f.seek(4)
+        self._f.write(struct.pack("<I", self._data_at - 8 + self._bytes + pad))
+        self._f.seek(self._data_at - 4)
+        self._f.write(struct.pack("<I", self._bytes))
+        self._f.seek(here)
+        self._f.flush()
+        self._unpatched = 0
+
+    def _roll(self) -> None:
+        self._finish()
+        self._part += 1
+        self.path = self.first_path.with_name(f"{self.first_path.stem}-{self._part}{self.first_path.suffix}")
+        self.files.append(self.path)
+        self._open()
+
+    def _finish(self) -> None:
+        if self._bytes & 1:
+            self._f.write(b"\0")
+        self._patch()
+        self._f.close()
+
+    def close(self) -> None:
+        if self._f is not None:
+            self._finish()
+            self._f = None
+
+
+def read_info(path: str | Path) -> dict[str, str]:
+    """The LIST/INFO texts of a WAV file (id -> text), wherever the chunk sits."""
+    data = Path(path).read_bytes()
+    out: dict[str, str] = {}
+    offset = 12
+    while offset + 8 <= len(data):
+        cid = data[offset:offset + 4]
+        (size,) = struct.unpack_from("<I", data, offset + 4)
+        start = offset + 8
+        if cid == b"LIST" and data[start:start + 4] == b"INFO":
+            pos, end = start + 4, min(start + size, len(data))
+            while pos + 8 <= end:
+                sub = data[pos:pos + 4].decode("ascii", "replace")
+                (n,) = struct.unpack_from("<I", data, pos + 4)
+                out[sub] = data[pos + 8:pos + 8 + n].rstrip(b"\0").decode("utf-8", "replace")
+                pos += 8 + n + (n & 1)
+        if cid == b"data" and size in (0, 0xFFFFFFFF):
+            break
+        offset = start + size + (size & 1)
+    return out

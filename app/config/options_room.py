@@ -140,9 +140,10 @@ COMPLIANCE = SectionSpec("compliance", "合规过滤（广告法）", "Complianc
            "脏话的处理", "profanity"),
     Option("compliance", "mask_nicknames", Bool(), True,
            "念昵称前屏蔽其中的违禁词", "mask banned words in nicknames before reading them"),
-    Option("compliance", "ai_label_text", Str(non_empty=True, max_len=60), "本直播间部分内容由AI生成",
-           "AI 生成内容标识：口播提示、看板显示和保存的音频里都用这句（《人工智能生成合成内容标识办法》）",
-           "the AI-generated-content label: spoken, shown on the dashboard and written into saved audio"),
+    Option("compliance", "ai_label_text", Str(max_len=60), "本直播间部分内容由AI生成",
+           "AI 生成内容标识：口播提示、看板显示和保存的录音文件元数据里都用这句（《人工智能生成合成内容标识办法》"
+           "要求对合成声音作显式和隐式标识）；留空=不标识", "the AI-generated-content label: spoken, shown on the "
+           "dashboard and written into saved recordings' metadata; empty = no label"),
     Option("compliance", "ai_disclosure", Bool(), True,
            "开播时和每隔一段时间口播 AI 生成内容提示", "say the AI-content label at 开播 and at intervals"),
     Option("compliance", "ai_disclosure_every_min", Float(1, 240), 10.0,

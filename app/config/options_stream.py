@@ -222,6 +222,39 @@ AUDIO = SectionSpec("audio", "播放输出", "Audio output", (
            "播放进度事件频率（每秒）", "playback progress events per second"),
     Option("audio", "bridge_lines", Bool(), True,
            "被打断的话术恢复前先说一句过渡语", "say a bridge line before an interrupted script resumes"),
+    Option("audio", "device", Str(max_len=300), "",
+           "直播输出设备（如虚拟声卡的输入端），留空=系统默认；在设置页的下拉框里选择，或用命令行的列出设备命令"
+           "查看名称；设备断开时自动改用默认设备，恢复后切回",
+           "playback device for the stream (e.g. a virtual cable), empty = system default; "
+           "`main.py audio-devices` lists the names; a lost device falls back to the default and comes back"),
+    Option("audio", "monitor", Bool(), False,
+           "同时在监听设备（主播耳机）上播放同样的声音", "also play the same mix on a monitor device (headphones)"),
+    Option("audio", "monitor_device", Str(max_len=300), "",
+           "监听设备名称，留空=系统默认；监听出错不影响直播输出",
+           "monitor device, empty = system default; a failing monitor never affects the stream"),
+    Option("audio", "monitor_volume", Int(0, 100), 80,
+           "监听音量（%），只影响耳机，不影响直播", "monitor volume in %, headphones only"),
 ))
 
-SECTIONS = (DOUYIN, BUS, LLM, TTS, VOICE, AUDIO)
+MUSIC = SectionSpec("music", "背景音乐", "Background music", (
+    Option("music", "enabled", Bool(), False,
+           "播放背景音乐（说话时自动压低，冷场时也有音乐）", "play background music (ducked under the voice, "
+           "filling silences)"),
+    Option("music", "folder", PathValue(non_empty=True), "data/music",
+           "音乐文件夹（mp3、wav、ogg、flac，含子文件夹）；请使用有版权授权的音乐",
+           "folder of tracks (mp3, wav, ogg, flac, sub-folders too); use music you are licensed to play"),
+    Option("music", "order", Choice(("in_order", "shuffle")), "in_order",
+           "播放顺序：in_order=按文件名顺序，shuffle=每轮随机；播完一轮从头循环",
+           "order: by file name, or shuffled each round; loops"),
+    Option("music", "volume_db", Float(-40, 0), -14.0,
+           "音乐比人声轻多少分贝（负数；每首歌先自动统一响度）", "music loudness relative to the voice, dB "
+           "(negative; tracks are loudness-matched first)"),
+    Option("music", "duck_db", Float(0, 40), 12.0,
+           "说话时音乐再压低多少分贝", "how many dB the music ducks under speech"),
+    Option("music", "duck_attack_ms", Int(5, 2000), 80,
+           "压低音乐所用的毫秒数（说话前就开始）", "ms for the music to duck (starts before the first word)"),
+    Option("music", "duck_release_ms", Int(20, 10_000), 600,
+           "说完话后音乐恢复所用的毫秒数", "ms for the music to come back up after speech"),
+))
+
+SECTIONS = (DOUYIN, BUS, LLM, TTS, VOICE, AUDIO, MUSIC)

@@ -131,8 +131,13 @@ def check_audio(snap, *, demo: bool, timeout_s: float, sink: str | None = None) 
                          "检查 [audio] wav_path 的文件夹是否存在、可写")
         return Check("audio", AUDIO_TITLE, OK, f"录音到文件 {spec[4:]}（{rate} Hz），不从扬声器播放")
 
+    # the configured device (a virtual cable into 直播伴侣), without music, monitor or recording
+    output = dataclasses.replace(wiring.output_settings(snap), monitor=False, wav_info=None,
+                     music=dataclasses.replace(wiring.output_settings(snap).music, enabled=False))
+    missing = _missing_device(output.device) if spec in ("device", "pygame") else None
+
     def open_and_close() -> None:
-        out = make_sink(spec, rate)
+        out = make_sink(spec, rate, output=output)
         out.open()
         try:
             out.write(b"\x00\x00" * (rate // 10))  # 100 ms of silence: nothing audible
@@ -148,6 +153,24 @@ def check_audio(snap, *, demo: bool, timeout_s: float, sink: str | None = None) 
         hint = "；没有声卡时可在设置中把 [audio] backend 改为 wav 或 null" if spec == "device" else ""
         return Check("audio", AUDIO_TITLE, FAIL, f"声音输出 {spec} 打不开：{exc}",
                      "检查声卡/虚拟声卡（直播伴侣要选它作为声音输入）" + hint)
+    if missing:
+        return Check("audio", AUDIO_TITLE, WARN, missing,
+                     "插好设备或在设置的“直播输出设备”里重新选择；在它回来之前声音从系统默认设备播放")
     if spec == "null":
         return Check("audio", AUDIO_TITLE, WARN, "声音输出是 null：什么都不会播放", "正式开播前把 [audio] backend 改为 pygame")
     return Check("audio", AUDIO_TITLE, OK, f"{spec}（{rate} Hz）可以打开")
+
+
+def _missing_device(name: str) -> str | None:
+    """Why the configured output device will not be used (it is not among the devices), or None."""
+    if not name:
+        return None
+    from app.audio import devices
+
+    try:
+        found, _driver = devices.list_outputs()
+    except Exception:  # no sound system at all: opening the sink says so
+        return None
+    if any(d.name == name for d in found):
+        return None
+    return f"找不到直播输出设备「{name}」（现有：{'、'.join(d.name for d in found) or '无'}）"

@@ -87,7 +87,7 @@ def shown_texts(root: QWidget) -> list[tuple[str, str]]:
             add("group", w.title())
         elif isinstance(w, (QLineEdit, QPlainTextEdit)):
             add(f"{name} placeholder", w.placeholderText())
-        elif isinstance(w, QComboBox):
+        elif isinstance(w, QComboBox) and not w.property("system_names"):  # (device names are the system's)
             for i in range(w.count()):
                 add("combo item", w.itemText(i))
         elif isinstance(w, QTabWidget):

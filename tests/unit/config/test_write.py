@@ -39,7 +39,7 @@ def test_round_trip_changes_only_the_written_line(tmp_path):
     with pytest.raises(config.ConfigErrors) as caught:
         config.load(path)
     assert caught.value.errors == (
-        "config.ini:7: [notes]: unknown section (allowed: douyin, bus, llm, tts, voice.NAME, audio, priority, director, "
+        "config.ini:7: [notes]: unknown section (allowed: douyin, bus, llm, tts, voice.NAME, audio, music, priority, director, "
         "reply, compliance, script, ui, store)",)
 
 

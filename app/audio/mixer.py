@@ -1,0 +1,390 @@
+"""The sink the live room plays through: the player's voice, background music under it, sent to
+the stream device, the operator's monitor and/or a WAV recording — all the same mix.
+
+It keeps the ``Sink`` interface the player knows (``PacedSink``'s timeline: what the player
+wrote is heard when the timeline reaches it, silence where it wrote nothing), and renders that
+timeline itself, a few milliseconds at a time, on its own thread:
+
+- the stream device's queue is the clock: the mix is kept ``lead_ms`` ahead of what the device
+  has played; with no device (WAV, null) or while the device is lost, the monotonic clock
+  paces it, so the live, the recording and the timings go on;
+- voice = the samples the player wrote with a tag; the music ducks under them by ``duck_db``
+  (attack ``attack_ms``, release ``release_ms``, held through the short pauses between
+  utterances) and comes back up in the gaps; the player writes ahead of the render, so the
+  duck starts before the first word;
+- music fills every silence, dead air included.
+
+Live settings (``apply``): music on/off, folder, order, level, duck depth and times, the
+devices and the monitor volume. Reports: ``Health`` for the output, the monitor and the music
+on ``system``; ``MusicStatus`` on ``player.state``; ``SkipTrack`` on ``control`` skips a track.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from app import events
+from app.audio.devices import DeviceOutput
+from app.audio.gains import Ducker, Glide
+from app.audio.music import REF_DBFS, MusicPlayer
+from app.audio.sinks import BYTES_PER_SAMPLE, PacedSink
+from app.audio.wav import WavRecorder
+from app.logs import get_logger
+
+log = get_logger("audio")
+
+LEVEL_RAMP_S = 0.5  # volume changes and music on/off glide over this
+MAX_BLOCK_S = 0.1  # a long silence is rendered in pieces
+
+
+@dataclass(frozen=True)
+class MusicSettings:
+    enabled: bool = False
+    folder: Path | None = None
+    shuffle: bool = False
+    volume_db: float = -14.0  # music loudness relative to the voice's
+    voice_dbfs: float = -18.0  # the voice loudness the TTS stage levels to
+    duck_db: float = 12.0
+    attack_ms: float = 80.0
+    release_ms: float = 600.0
+
+    @property
+    def gain(self) -> float:
+        """Linear gain on loudness-matched tracks (at ``REF_DBFS``) for the wanted level."""
+        return float(10 ** ((self.voice_dbfs + self.volume_db - REF_DBFS) / 20)) if self.enabled else 0.0
+
+
+@dataclass(frozen=True)
+class OutputSettings:
+    device: str = ""  # stream output; "" = system default
+    monitor: bool = False
+    monitor_device: str = ""  # "" = system default
+    monitor_volume: float = 0.8  # linear, on the monitor only
+    music: MusicSettings = field(default_factory=MusicSettings)
+    wav_info: dict[str, str] | None = None  # LIST/INFO of the recording (the AI label)
+    lead_ms: float = 100.0  # how far the mix runs ahead of the stream device
+
+
+class MixingSink(PacedSink):
+    """``device``: play on the stream device; ``wav_path``: record the mix there (either, both
+    or neither; the monitor comes from ``settings``)."""
+
+    device_buffer = 0  # the player's chunks do not go to the device as they are
+
+    def __init__(self, sample_rate: int, settings: OutputSettings, *, device: bool = False,
+                 wav_path: str | Path | None = None, bus=None, pacer: bool = True,
+                 output_factory: Callable[..., DeviceOutput] = DeviceOutput, music_seed: int | None = None,
+                 music_ahead_s: float = 4.0,
+                 buffer_ms: float = 150.0, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        super().__init__(sample_rate, buffer_ms=buffer_ms, clock=clock, sleep=sleep)
+        self.name = "device" if device else ("wav" if wav_path else "null")
+        self.settings = settings
+        self.bus = bus
+        self.wav_path = Path(wav_path) if wav_path else None
+        self._pacer_on = pacer
+        self._make_output = output_factory
+        self.lead = int(sample_rate * settings.lead_ms / 1000) if device else 0
+        self.main = self._output("输出", settings.device, fallback=True) if device else None
+        self.monitor: DeviceOutput | None = None
+        self.monitor_note = ""  # why a requested monitor is not open
+        tracks = settings.music
+        self.music = MusicPlayer(sample_rate, folder=tracks.folder, shuffle=tracks.shuffle,
+                                 ahead_s=music_ahead_s, seed=music_seed, on_change=self._mark_dirty)
+        self.wav: WavRecorder | None = None
+        self._rendered = 0
+        self._anchor = (0.0, 0)  # (clock, timeline position) the clock-paced cursor counts from
+        self.ducker = Ducker(sample_rate)  # the music under the voice
+        self.level = Glide(sample_rate, LEVEL_RAMP_S)  # music volume and on/off
+        self._monitor_gain = settings.monitor_volume
+        self._monitor_dropped = 0
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._dirty = True
+        self._last_publish = 0.0
+        self._sub = None
+        self.render_errors = 0
+
+    def _output(self, role: str, target: str, *, fallback: bool) -> DeviceOutput:
+        return self._make_output(role, target, self.sample_rate, fallback=fallback,
+                                 on_change=lambda status, detail: self._mark_dirty())
+
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def open(self) -> None:
+        from app.audio.sinks import SinkError
+
+        if self.main is not None and not self.main.open():
+            raise SinkError(f"声卡打不开：{self.main.detail}")
+        if self.wav_path is not None:
+            try:
+                self.wav_path.parent.mkdir(parents=True, exist_ok=True)
+                self.wav = WavRecorder(self.wav_path, self.sample_rate, info=self.settings.wav_info)
+            except OSError as exc:
+                self._close_outputs()
+                raise SinkError(f"wav sink: cannot write {self.wav_path}: {exc.strerror or exc}") from None
+        self._apply_monitor(self.settings)
+        self._apply_music(self.settings.music, initial=True)
+        super().open()
+        self._anchor = (self.clock(), 0)
+        if self.bus is not None:
+            self._sub = self.bus.subscribe(events.Channel.CONTROL, self._on_control)
+        if self._pacer_on:
+            self._stop.clear()
+            for target, name in ((self._pace, "audio-mixer"), (self._maintain, "audio-devices")):
+                t = threading.Thread(target=target, name=name, daemon=True)
+                t.start()
+                self._threads.append(t)
+
+    def close(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(2.0)
+        self._threads.clear()
+        if self._sub is not None and self.bus is not None:
+            self.bus.unsubscribe(self._sub)
+            self._sub = None
+        super().close()  # renders what was written: a device plays its buffer out
+        self.music.set_active(False)
+        self.music.stop()
+        self._close_outputs()
+        self._publish(force=True)  # "stopped", not a fault: the dashboard must not show red
+
+    def _close_outputs(self) -> None:
+        for out in (self.main, self.monitor):
+            if out is not None:
+                out.close()
+        if self.wav is not None:
+            try:
+                self.wav.close()
+            except OSError:
+                log.exception("closing the recording %s failed", self.wav_path)
+            self.wav = None
+
+    # ---- live settings ---------------------------------------------------------------------
+
+    def apply(self, settings: OutputSettings) -> None:
+        """New settings while playing: the next render uses them (gains glide, no click)."""
+        with self._lock:
+            old, self.settings = self.settings, settings
+        if self.main is not None and settings.device != old.device:
+            self.main.set_target(settings.device)
+        self._apply_monitor(settings)
+        self._apply_music(settings.music)
+        self._mark_dirty()
+
+    def _apply_monitor(self, settings: OutputSettings) -> None:
+        self._monitor_gain = settings.monitor_volume
+        same = self.main is not None and settings.monitor_device == settings.device
+        if settings.monitor and same:
+            # the same device twice would play every word twice on air
+            if self.monitor is not None:
+                self.monitor.close()
+                self.monitor = None
+            self.monitor_note = "监听设备和直播输出是同一个设备，没有开启监听（否则直播里每句话会放两遍）"
+            log.warning("monitor not opened: %s", self.monitor_note)
+            self._mark_dirty()
+            return
+        self.monitor_note = ""
+        if settings.monitor and self.monitor is None:
+            monitor = self._output("监听", settings.monitor_device, fallback=False)
+            monitor.open()  # a monitor that cannot open is retried; never an error for the room
+            self.monitor = monitor
+        elif not settings.monitor and self.monitor is not None:
+            monitor, self.monitor = self.monitor, None
+            monitor.close()
+        elif self.monitor is not None:
+            self.monitor.set_target(settings.monitor_device)
+
+    def _apply_music(self, music: MusicSettings, *, initial: bool = False) -> None:
+        self.music.configure(music.folder, music.shuffle)
+        self.music.set_active(music.enabled)
+        if music.enabled:
+            self.music.start()
+        if initial:
+            self.level.value = 0.0  # fade in from silence at the start
+
+    # ---- the timeline ----------------------------------------------------------------------
+
+    def _device(self) -> int:
+        """Where the next rendered sample goes: ``lead`` ahead of what the stream device has
+        played while it plays; else counted from the clock."""
+        main = self.main
+        if main is not None and main.pacing:
+            pos = self._rendered + max(0, self.lead - main.queued())
+            self._anchor = (self.clock(), pos)
+            return pos
+        t, pos = self._anchor
+        return max(self._rendered, pos + int((self.clock() - t) * self.sample_rate))
+
+    def ahead_s(self) -> float:
+        """Seconds until the last written sample is heard: not rendered yet + in the device."""
+        with self._lock:
+            if self._t0 is None:
+                return 0.0
+            main = self.main
+            if main is not None and main.pacing:
+                return (max(0, self._end - self._rendered) + main.queued()) / self.sample_rate
+            return max(0, self._end - self._device()) / self.sample_rate
+
+    def pump(self) -> None:
+        """Render up to the cursor now (the pacer thread does this every few ms)."""
+        with self._lock:
+            if self._t0 is not None:
+                self._settle()
+
+    def _commit(self, pcm: bytes) -> None:
+        self._render(np.frombuffer(pcm, dtype="<i2"))
+
+    def _commit_silence(self, samples: int) -> None:
+        while samples > 0:
+            n = min(samples, int(MAX_BLOCK_S * self.sample_rate))
+            self._render(None, n)
+            samples -= n
+
+    def _render(self, voice: np.ndarray | None, n: int | None = None) -> None:
+        n = len(voice) if voice is not None else n
+        if not n:
+            return
+        music = self.settings.music
+        target = music.gain
+        if target == 0.0 and self.level.value == 0.0:
+            pcm = voice.astype("<i2").tobytes() if voice is not None else bytes(n * BYTES_PER_SAMPLE)
+        else:
+            mix = voice.astype(np.float32) / 32768.0 if voice is not None else np.zeros(n, np.float32)
+            level = self.level.gains(target, n)
+            duck = self.ducker.gains(self._rendered, n, self._segments, music.duck_db, music.attack_ms,
+                                     music.release_ms)
+            mix += self.music.read(n) * level * duck
+            pcm = (np.clip(mix, -1.0, 32767 / 32768) * 32768.0).astype("<i2").tobytes()
+        self._rendered += n
+        self._send(pcm)
+
+    def write(self, pcm: bytes, tag: str | None = None) -> None:
+        with self._lock:
+            if tag is not None and self._music_up():
+                # Speech after a pause, with the music up: start the duck first, so the first
+                # word is not said over full music (``attack_ms`` more latency, after silence only;
+                # the buffer was empty, so there is room for both).
+                music = self.settings.music
+                attack = int(music.attack_ms / 1000 * self.sample_rate)
+                self._append(bytes(attack * BYTES_PER_SAMPLE), None)
+                self._append(pcm, tag)
+                return
+        super().write(pcm, tag)
+
+    def _music_up(self) -> bool:
+        depth = self.settings.music.duck_db
+        if self._t0 is None or self.level.value == 0.0 or depth <= 0:
+            return False
+        self._settle()
+        nothing_ahead = self._end <= self._rendered
+        return nothing_ahead and self.ducker.db > -depth / 2
+
+    def flush(self) -> int:
+        with self._lock:
+            dropped = super().flush()
+            self.ducker.segments_cut(len(self._segments))
+            return dropped
+
+    def _send(self, pcm: bytes) -> None:
+        if self.main is not None:
+            self.main.write(pcm)
+        monitor = self.monitor
+        if monitor is not None and monitor.pacing:
+            # its own clock drifts from the stream device's: never let it fall far behind
+            if monitor.queued() > 3 * max(self.lead, self.sample_rate // 10):
+                self._monitor_dropped += len(pcm) // BYTES_PER_SAMPLE
+            else:
+                gain = self._monitor_gain
+                data = pcm if gain == 1.0 else (np.frombuffer(pcm, "<i2") * gain).astype("<i2").tobytes()
+                monitor.write(data)
+        if self.wav is not None:
+            try:
+                self.wav.write(pcm)
+            except OSError as exc:  # a full disk ends the recording, never the room
+                log.error("recording %s stopped: %s", self.wav_path, exc)
+                self.wav = None
+
+    # ---- threads ---------------------------------------------------------------------------
+
+    def _pace(self) -> None:
+        period = max(0.002, min(0.01, self.lead / self.sample_rate / 4 or 0.01))
+        while not self._stop.wait(period):
+            try:
+                self.pump()
+            except Exception:  # the room must not go silent over one bad block
+                self.render_errors += 1
+                log.exception("audio mixer: rendering failed")
+
+    def _maintain(self) -> None:
+        while not self._stop.wait(0.2):
+            try:
+                for out in (self.main, self.monitor):
+                    if out is not None:
+                        out.maintain()
+                self._publish()
+            except Exception:
+                log.exception("audio device upkeep failed")
+
+    # ---- bus -------------------------------------------------------------------------------
+
+    def _on_control(self, ev) -> None:
+        if isinstance(ev, events.SkipTrack):
+            self.music.skip()
+
+    def _publish(self, force: bool = False) -> None:
+        now = self.clock()
+        if self.bus is None or not (force or self._dirty or now - self._last_publish >= 5.0):
+            return
+        self._dirty = False
+        self._last_publish = now
+        ts = time.time()
+        if self.monitor_note:
+            self.bus.publish(events.Channel.SYSTEM, events.Health(
+                component="audio:监听", status="degraded", detail=self.monitor_note, ts=ts))
+        for component, out in (("audio:输出", self.main), ("audio:监听", self.monitor)):
+            if out is not None:
+                self.bus.publish(events.Channel.SYSTEM, events.Health(
+                    component=component, status=out.status, detail=out.detail, ts=ts,
+                    metrics={"lost": float(out.lost_count), "queued_ms": out.queued() * 1000.0 / self.sample_rate}))
+        st = self.music.status()
+        health = {"off": "off", "playing": "ok", "loading": "ok"}.get(st["state"], "degraded")
+        if st["warning"] and health == "ok":
+            health = "degraded"
+        detail = st["detail"] + (f"；{st['warning']}" if st["warning"] else "")
+        self.bus.publish(events.Channel.SYSTEM, events.Health(
+            component="audio:音乐", status=health, detail=detail or "背景音乐未开启", ts=ts))
+        self.bus.publish(events.Channel.PLAYER_STATE, events.MusicStatus(
+            state=st["state"], title=st["title"], index=st["index"], count=st["count"], detail=detail, ts=ts))
+
+    # ---- report ----------------------------------------------------------------------------
+
+    def report(self) -> dict:
+        m = self.music.report
+        out = {"music": {"tracks_started": list(m.tracks_started), "bad_files": dict(m.bad_files),
+                         "starved_s": round(m.starved_samples / self.sample_rate, 3), "skips": m.skips},
+               "render_errors": self.render_errors}
+        for key, dev in (("output", self.main), ("monitor", self.monitor)):
+            if dev is not None:
+                out[key] = {"target": dev.target, "status": dev.status, "lost": dev.lost_count,
+                            "changes": list(dev.changes)}
+        if self.monitor is not None:
+            out["monitor"]["dropped_s"] = round(self._monitor_dropped / self.sample_rate, 3)
+        if self.wav_path is not None:
+            out["recording"] = [str(p) for p in (self.wav.files if self.wav else [self.wav_path])]
+        return out
+
+
+def with_music(settings: OutputSettings, **changes) -> OutputSettings:
+    """A copy of ``settings`` with some music settings changed (tests, the GUI's preview)."""
+    return replace(settings, music=replace(settings.music, **changes))
