@@ -6,7 +6,7 @@ Three rooms that differ from the bundled demo recording (``data/demo/room.feed``
 the demo products (面霜, 坚果礼盒, T恤), in dy-barrage-grab v2.7.9 frames from the byte-exact
 builder ``tests.standins.dybarrage``:
 
-- ``quiet``: a quiet room — about twenty people online, an occasional question (every 10–16 s), a few entries, likes and follows, one small gift.
+- ``quiet``: a quiet room — about twenty people online, an occasional question (every 35–55 s), a few entries, likes and follows, one small gift.
 - ``sale``: a normal sale room — a steady stream of questions (every 4–9 s) among chatter,
   entries every few seconds, likes, a small gift now and then, a rocket and a sports car.
 - ``storm``: a gift storm — about one small gift per second (single gifts and combos), four
@@ -145,7 +145,7 @@ class Questions:
         return self.pick("any" if roll < self.any else "one" if roll < self.any + self.one else "none")
 
 
-def quiet(seed: int = 101, duration: float = 150.0) -> RoomFeed:
+def quiet(seed: int = 101, duration: float = 240.0) -> RoomFeed:
     room = RoomFeed(seed, room=Room(room_id="7440000000000000101", web_room_id="615100000101",
                                     title="小店日常 慢慢聊"), viewers=12, online=18, likes=200)
     rng, asks = room.rng, Questions(room.rng)
@@ -155,7 +155,7 @@ def quiet(seed: int = 101, duration: float = 150.0) -> RoomFeed:
     while t < duration:
         if t >= next_q:
             room.comment(t, asks.next())
-            next_q = t + rng.uniform(10, 16)
+            next_q = t + rng.uniform(35, 55)  # an occasional question
         elif rng.random() < 0.10:
             room.enter(t)
         elif rng.random() < 0.06:
@@ -244,7 +244,7 @@ def storm(seed: int = 303, duration: float = 150.0) -> RoomFeed:
 
 
 ROOMS: dict[str, tuple[Callable[[], RoomFeed], str]] = {
-    "quiet": (quiet, "quiet room: ~20 online, a question every 10–16 s"),
+    "quiet": (quiet, "quiet room: ~20 online, a question every 35–55 s"),
     "sale": (sale, "normal sale room: steady questions every 4–9 s"),
     "storm": (storm, "gift storm: ~1 small gift/s, 4 large gifts"),
 }
