@@ -141,7 +141,7 @@ class ProcessGuards:
         if not self._asked:
             self._asked = True
             log.warning("收到 %s：正在关闭程序（停止直播和内置 Redis）", name)
-            closed = self.window.close()  # as the ✕ button: unsaved edits are asked about
+            closed = self.window.close_on_request()  # unsaved edits are asked about; the live stops
             if not closed and self.exit_code is None:
                 log.warning("关闭被取消（有未保存的修改）；再次发送 %s 将不再询问，直接停止直播并退出", name)
             return

@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self.review_view: ReviewView | None = None
         self._closing = False
         self._starting = False  # 开播 clicked, the room not confirmed running yet
+        self._stop_live_confirmed = False  # a quit signal: no "stop the live?" question
         self._build(demo)
         self.host.built.connect(self.attach)
         self.host.build_failed.connect(self._build_failed)
@@ -324,8 +325,17 @@ class MainWindow(QMainWindow):
         """On air, or on the way there (a start in progress)."""
         return self.runtime is not None and (bool(getattr(self.runtime, "running", False)) or self._starting)
 
+    def close_on_request(self) -> bool:
+        """Close because the system asked the app to end (SIGTERM, SIGINT, logout): that request
+        already says "stop the live", so only unsaved edits are asked about."""
+        self._stop_live_confirmed = True
+        try:
+            return self.close()
+        finally:
+            self._stop_live_confirmed = False
+
     def closeEvent(self, event) -> None:
-        if self.live and not confirm(
+        if self.live and not self._stop_live_confirmed and not confirm(
                 self, "正在直播", "正在直播中。关闭窗口会停止直播，直播间将没有声音。\n确定停止直播并退出吗？",
                 "停止直播并退出", "继续直播", warning=True):
             event.ignore()

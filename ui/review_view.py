@@ -160,16 +160,24 @@ class ReviewView(QWidget):
                 charts = make_charts(data)
                 page = write_review(data, out_dir, charts) if save else None
             except ReviewError as exc:
-                self._loaded.emit(None, None, None, str(exc))
+                self._deliver(None, None, None, str(exc))
                 return
             except Exception as exc:  # a damaged database must not take the window down
                 log.exception("review of session %s failed", session_id)
-                self._loaded.emit(None, None, None, f"生成复盘失败：{type(exc).__name__}: {exc}")
+                self._deliver(None, None, None, f"生成复盘失败：{type(exc).__name__}: {exc}")
                 return
-            self._loaded.emit(data, charts, page, "")
+            self._deliver(data, charts, page, "")
 
         self._worker = threading.Thread(target=work, name="ui-review", daemon=True)
         self._worker.start()
+
+    def _deliver(self, *result) -> None:
+        """From the worker thread: hand the result to the GUI thread, unless the view is gone (the
+        window closed, or the runtime's views were replaced, while the review was being built)."""
+        try:
+            self._loaded.emit(*result)
+        except RuntimeError:  # "wrapped C/C++ object … has been deleted"
+            log.info("review finished after its view was closed; nothing to show")
 
     def _show(self, data, charts, page, error: str) -> None:
         if error:

@@ -43,7 +43,7 @@ POST_INTERRUPT = "POST_INTERRUPT"
 NOT_RESUMABLE = FILLING
 
 #: A bridge line leads back into the script after an interruption this long, at most this often.
-BRIDGE_AFTER_S = 6.0
+BRIDGE_AFTER_S = 10.0
 BRIDGE_EVERY_S = 45.0
 
 #: Why a broken script segment did not continue, in the operator's words (the report).

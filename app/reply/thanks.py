@@ -100,9 +100,10 @@ class ThanksDesk:
     def expire(self, now: float, s) -> list[tuple[str, str]]:
         """(msg_id, reason) of lines that waited for the budget past their stale time."""
         gone: list[tuple[str, str]] = []
-        for batcher, stale, what in ((self.welcomes, s.stale_welcome, "welcome"),
-                                     (self.follows, s.stale_follow, "follow")):
-            if batcher.age(now) > stale:
+        for batcher, stale, what, window, interval in (
+                (self.welcomes, s.stale_welcome, "welcome", s.welcome_window, s.welcome_min_interval),
+                (self.follows, s.stale_follow, "follow", s.follow_window, s.follow_min_interval)):
+            if batcher.waited(now, window, interval) > stale:
                 gone += [(n.msg_id, f"{what}_waited_for_thanks_budget") for n in batcher.drain()]
         keep = deque()
         for single in self.singles:

@@ -113,8 +113,15 @@ class NameBatcher:
         self._last_spoken_at = now
         return batch
 
-    def age(self, now: float) -> float:
-        return now - self._opened_at if self._pending else 0.0
+    def waited(self, now: float, window: float, min_interval: float) -> float:
+        """How long a batch has been ready and not yet said (0 while it is still gathering or
+        waiting out ``min_interval``): the time it waited for the airtime budget."""
+        if not self._pending:
+            return 0.0
+        ready_at = self._opened_at + window
+        if self._last_spoken_at is not None:
+            ready_at = max(ready_at, self._last_spoken_at + min_interval)
+        return max(0.0, now - ready_at)
 
     def drain(self) -> list[Named]:
         batch = list(self._pending.values())

@@ -145,7 +145,7 @@ def test_bridge_line_plays_before_the_resumed_item(clocks):
     play_to(machine, 0.8)
     arrive(machine, ready("gift", -5))
     machine.handle(sm.Stopped(2.4))
-    clocks.advance(7)  # a real digression: worth a bridge
+    clocks.advance(11)  # a real digression: worth a bridge
     actions = machine.handle(sm.Finished())  # gift done
     assert of(actions, sm.Play)[0].item.id == "bridge-1"
     assert machine.state == sm.POST_INTERRUPT
@@ -337,7 +337,7 @@ def test_a_segment_broken_between_sentences_continues_after_a_bridge(clocks):
     assert machine.current.id == "s0"
     arrive(machine, ready("answer", 0, kind="reply"))  # one sentence: no stop needed
     assert of(machine.handle(sm.Finished()), sm.Play)[0].item.id == "answer"
-    clocks.advance(7)  # the answer took a while
+    clocks.advance(11)  # the answer took a while
     actions = machine.handle(sm.Finished())
     assert of(actions, sm.Play)[0].item.request.kind == "bridge"
     assert machine.state == sm.POST_INTERRUPT
@@ -354,7 +354,7 @@ def test_a_hard_cut_script_rereads_the_cut_sentence_after_a_bridge(clocks):
     play_to(machine, 0.5)
     arrive(machine, ready("big-gift", -5, kind="gift"))
     machine.handle(sm.Stopped(1.5))
-    clocks.advance(7)
+    clocks.advance(11)
     assert of(machine.handle(sm.Finished()), sm.Play)[0].item.request.kind == "bridge"
     actions = machine.handle(sm.Finished())
     play = of(actions, sm.Play)[0]
@@ -419,11 +419,11 @@ def test_no_bridge_after_a_quick_answer_nor_twice_in_a_short_while(clocks):
     assert play.item.id == "s1", "back to the script without a bridge"
     arrive(machine, ready("a2", 0, kind="reply"))
     machine.handle(sm.Finished())
-    clocks.advance(7)
+    clocks.advance(11)
     assert of(machine.handle(sm.Finished()), sm.Play)[0].item.request.kind == "bridge"
     machine.handle(sm.Finished())  # the bridge, then s2
     arrive(machine, ready("a3", 0, kind="reply"))
     machine.handle(sm.Finished())
-    clocks.advance(7)
+    clocks.advance(11)
     assert of(machine.handle(sm.Finished()), sm.Play)[0].item.id == "s3", "a bridge a moment ago: not again"
     assert machine.script_resumed == 3

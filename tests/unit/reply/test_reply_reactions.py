@@ -264,3 +264,12 @@ def test_a_thanks_line_dropped_before_it_was_heard_gives_its_air_back():
     assert speech(p.tick(now=T0 + 3)) == [], "the budget went to the first welcome"
     p.on_player_event(UtteranceDropped(id=first.id, reason="stale: deadline passed"))  # never heard
     assert [s.text for s in speech(p.tick(now=T0 + 4))] == ["欢迎乙来到直播间"]
+
+
+def test_a_welcome_waiting_out_its_interval_is_not_dropped_as_stale():
+    p = policy(welcome_window=1.0, welcome_min_interval=15.0, stale_welcome=15.0)
+    p.handle(enter(user("a", "甲")), now=T0)
+    assert len(speech(p.tick(now=T0 + 1))) == 1
+    p.handle(enter(user("b", "乙")), now=T0 + 2)  # must wait until T0 + 16 for the interval
+    out = p.tick(now=T0 + 16)
+    assert [s.text for s in speech(out)] == ["欢迎乙来到直播间"] and drops(out) == []
