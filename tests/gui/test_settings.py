@@ -30,7 +30,7 @@ def test_form_is_generated_from_the_schema(qtbot, config_file):
     assert "立即生效" in tag(("audio", "gap_ms"))  # a consumer applies it while the room runs
     assert "立即生效" in tag(("voice.default", "speed")) and "开播生效" in tag(("tts", "workers"))
     assert "立即生效" in tag(("compliance", "lists_dir"))  # the word-list folder follows live
-    for key, field in view.fields.items():  # every option says when it applies, in one of three ways
+    for key in view.fields:  # every option says when it applies, in one of three ways
         assert sum(t in tag(key) for t in ("立即生效", "开播生效", "需重启程序")) == 1, key
     assert "allowed" not in view.fields[("audio", "gap_ms")].widget.toolTip()
     assert "默认" in view.fields[("audio", "gap_ms")].widget.toolTip()
