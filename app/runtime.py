@@ -43,12 +43,6 @@ FILLERS_AT_START = 4
 BRIDGES_AT_START = 3
 
 
-#: Restart-only options read when the runtime is built, not at each start: the bus, and the
-#: folders the views edit. A change needs the app restarted; every other one applies at 开播.
-BUILT_ONCE = frozenset({("bus", "url"), ("bus", "namespace"), ("script", "products_dir"),
-                        ("script", "templates_dir"), ("compliance", "lists_dir")})
-
-
 class RuntimeSetupError(RuntimeError):
     """A run that cannot start; the message says what to fix."""
 
@@ -57,16 +51,17 @@ class Runtime:
     def __init__(self, config_path: Path | str | None = None, *, demo: bool = False, sink: str | None = None,
                  feed_url: str | None = None, replay: Path | str | None = None, replay_speed: float = 1.0,
                  bus: Bus | None = None, bus_url: str | None = None, bus_namespace: str | None = None,
-                 announce_config: bool = True):
+                 announce_config: bool = True, pinned: dict[str, str] | None = None):
         """``bus``: use this bus (the caller closes it); else one is made (and closed by ``close``)
         from ``bus_url``/``bus_namespace`` or ``[bus]``. ``announce_config=False`` applies
         config.ini edits without publishing ConfigChanged/ConfigError: a desktop app that runs
-        this runtime in a child process watches the same file and announces them itself, once."""
+        this runtime in a child process watches the same file and announces them itself, once.
+        ``pinned``: the app's values of the options read at its launch (``ConfigStore``)."""
         self.demo = demo
         self.config_path = self.resolve_config_path(config_path)
         # reads and validates the file, once; a missing default or an empty file is written with
         # the defaults and said so in config.notices (the app shows them)
-        self.config = ConfigStore(self.config_path, create=config_path is None)
+        self.config = ConfigStore(self.config_path, create=config_path is None, pinned=pinned)
         snap = self.config.current
         self._owns_bus = bus is None
         self.bus = bus or create_bus(bus_url or snap.get("bus", "url"), bus_namespace or snap.get("bus", "namespace"))
@@ -91,6 +86,7 @@ class Runtime:
         self._stages: list = []  # in start order; stopped in reverse
         self._threads: list[threading.Thread] = []
         self._subs = []
+        self._live: list = []  # consumers of live options registered on self.config.live
         self._lock = threading.RLock()
         self._stop_maintenance = threading.Event()
         self._ids = itertools.count(1)
@@ -139,7 +135,8 @@ class Runtime:
                 raise
 
     def _start(self) -> None:
-        snap = self.config.apply_restart_options(except_keys=BUILT_ONCE)
+        snap = self.config.apply_restart_options()
+        self._register_live(snap, stages=True)  # the compliance filter takes the settings before any stage uses it
         self._live_ended = False
         self.sink_spec = self._sink_arg or wiring.sink_spec(snap)
         self.feed_url = self._feed_arg or snap.get("douyin", "url")
@@ -151,7 +148,7 @@ class Runtime:
         self.spoken_log = SpokenLog(db_path)
         self._stages.append(SpokenLogRecorder(self.bus, self.spoken_log, demo=self.demo,
                                               product_name=self._product_name))
-        self.event_log = EventLog(db_path, retention_days=snap.get("store", "event_retention_days"),
+        self.event_log = EventLog(db_path, event_retention_days=snap.get("store", "event_retention_days"),
                                   max_events=snap.get("store", "max_events"))
         self._start_stage(EventLogRecorder(self.bus, self.event_log))
 
@@ -173,7 +170,7 @@ class Runtime:
         self.reply = ReplyPolicy(
             self.bus, settings=wiring.reply_settings(snap, llm_enabled=llm_enabled),
             render=self.templates.render, faq=library_faq(self.library, self.templates.render_text),
-            mask_nickname=self.compliance.mask_nickname if snap.get("compliance", "mask_nicknames") else str,
+            mask_nickname=self.compliance.mask_nickname,
             text_filter=self.compliance, product=product)
         self._start_stage(self.reply)
 
@@ -190,16 +187,25 @@ class Runtime:
         self._start_stage(self.listener)
 
         self._subs.append(self.bus.subscribe(Channel.LIVE_EVENTS, self._on_live_event))
-        self.config.start_watching()
         self._start_upkeep()
+        self.config.start_watching()
         log.info("runtime started (demo=%s, sink=%s, feed=%s)", self.demo, self.sink_spec, self.feed_url)
 
     def start_upkeep(self) -> None:
         """For a runtime whose stages run in another process (``RuntimeProcess``): keep what the
-        views check against here current, as a started runtime does: compliance policies follow
-        config.ini, word lists follow their files. ``stop``/``close`` end it."""
+        views check against here current, as a started runtime does: the compliance options
+        follow config.ini, word lists follow their files. ``stop``/``close`` end it."""
         with self._lock:
+            self._register_live(self.config.current, stages=False)
             self._start_upkeep()
+
+    def _register_live(self, snap, *, stages: bool) -> None:
+        """Register the consumers of live options (``wiring.register_live``; all of them when the
+        stages run here) and bring the compliance filter, made with the runtime, up to ``snap``."""
+        for consumer in self._live:
+            self.config.live.unregister(consumer)
+        self._live = wiring.register_live(self.config.live, self, compliance_only=not stages)
+        self._sync_compliance(snap)
 
     def _start_upkeep(self) -> None:
         self.config.add_listener(self._on_config)
@@ -233,6 +239,9 @@ class Runtime:
             self._stop_maintenance.set()
             self.config.stop_watching()
             self.config.remove_listener(self._on_config)
+            for consumer in self._live:
+                self.config.live.unregister(consumer)
+            self._live = []
             if self.llm_worker is not None:
                 self.llm_worker.stop()
             for stage in reversed(self._stages):
@@ -329,7 +338,7 @@ class Runtime:
         try:
             ready = prepare_play_file(cmd, utterance_id=utterance_id, out_dir=out_dir,
                                       sample_rate=tts.settings.post.output_rate,
-                                      target_dbfs=tts.settings.post.target_dbfs,
+                                      target_dbfs=tts.settings.post.loudness_target_db,
                                       peak_dbfs=tts.settings.post.peak_dbfs)
         except PlayFileError as exc:
             log.warning("%s", exc)
@@ -347,22 +356,31 @@ class Runtime:
     # ---- hot reload ----------------------------------------------------------------------------
 
     def _on_config(self, update: ConfigUpdate) -> None:
-        """Apply live options at once. Restart-only options are reported as pending by the
-        config store; here only what stages can take while running is pushed to them."""
-        snap = update.new
-        if self.reply is not None:
-            self.reply.update_settings(wiring.reply_settings(snap, llm_enabled=self.llm_worker is not None))
-        if self.player is not None:
-            self.player.set_thresholds(wiring.player_kwargs(snap)["thresholds"])
-            self.player.set_director(wiring.director_settings(snap))
-        if self.scheduler is not None:
-            self.scheduler.lookahead_s = snap.get("audio", "lookahead_s")
-            for name, value in wiring.scheduler_live(snap).items():
-                setattr(self.scheduler, name, value)
-        if self.player is not None and hasattr(self.player.sink, "apply"):  # devices, monitor, music
-            self.player.sink.apply(wiring.output_settings(snap))
-        self.compliance.set_policies(wiring.compliance_policies(snap))
-        log.info("config applied live: %s", ", ".join(update.changed) or "(nothing live)")
+        """After a reload the config store has called the consumers of the changed live options
+        (registered by ``_register_live``); say what applied, and tell the operator what did not.
+        Options read at a start are reported as pending by the store."""
+        live = update.live
+        if live.applied:
+            log.info("config applied live: %s", ", ".join(live.applied))
+        if live.failed:
+            names = "、".join(option for option, _ in live.failed)
+            why = "；".join(dict.fromkeys(why for _, why in live.failed))
+            self.bus.publish(Channel.SYSTEM, events.ErrorReport(
+                component="设置", message=f"设置 {names} 没能立即生效（{why}），请检查后重新保存；下次开播时会再读取",
+                ts=time.time()))
+
+    def _sync_compliance(self, snap) -> None:
+        """The compliance filter is made with the runtime: a start brings it up to the settings,
+        as a live edit would (a word-list folder that cannot be read is reported, the lists in
+        use stay)."""
+        consumer = next(c for c in self._live if "compliance.lists_dir" in c.patterns)
+        try:
+            consumer.apply(snap)
+        except Exception as exc:
+            log.error("compliance settings not applied: %s", exc)
+            self.notes.append(f"compliance settings not applied: {exc}")
+            self.bus.publish(Channel.SYSTEM, events.ErrorReport(
+                component="设置", message=f"合规过滤设置没能应用（{exc}），继续使用原来的词表", ts=time.time()))
 
     def _maintain(self) -> None:
         """Slow periodic chores: word lists edited on disk are picked up here."""

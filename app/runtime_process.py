@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from app import events, paths, process_records
+from app.config.schema import AT_RESTART
 from app.logs import get_logger
-from app.runtime import BUILT_ONCE, Runtime
+from app.runtime import Runtime
 
 log = get_logger("runtime.process")
 
@@ -36,6 +37,9 @@ START_TIMEOUT_S = 60.0  # a cold start on a slow laptop imports numpy, webrtcvad
 STOP_TIMEOUT_S = 8.0  # the child stops its stages within ~2 s; then it is terminated
 STDERR_TAIL = 40  # lines kept to explain a failed start or a crash
 BUS_URL_ENV = "LIVE_BUS_URL"  # how the bus url reaches the child: a Redis password stays off the command line
+#: The app's values of the options read at its launch (the edited folders): the child runs with
+#: them, not with the file's, so an option the settings call 需重启程序 is not applied at a 开播.
+PINNED_ENV = "LIVE_PINNED_OPTIONS"
 
 
 class RuntimeProcessError(RuntimeError):
@@ -48,6 +52,12 @@ def open_runtime(config_path: Path | str | None, *, demo: bool, sink: str | None
     if local.bus.backend == "memory":
         return local
     return RuntimeProcess(local, sink=sink)
+
+
+def child_pinned_options() -> dict[str, str]:
+    """In the child: the app's values of the options read at its launch (``PINNED_ENV``)."""
+    raw = os.environ.get(PINNED_ENV, "")
+    return json.loads(raw) if raw else {}
 
 
 def child_command(*args: str) -> list[str]:
@@ -132,11 +142,12 @@ class RuntimeProcess:
         with self._lock:
             if self._child is not None and self._child.proc.poll() is None:
                 return
-            self.local.config.apply_restart_options(except_keys=BUILT_ONCE)  # the child reads them fresh
+            self.local.config.apply_restart_options()  # marks what the child reads fresh as applied
             for line in process_records.sweep():  # a room an earlier crash of the app left running
                 log.warning("%s", line)
             env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1",
-                   BUS_URL_ENV: self.local.bus.url}
+                   BUS_URL_ENV: self.local.bus.url,
+                   PINNED_ENV: json.dumps(self.local.config.running_values(AT_RESTART), ensure_ascii=False)}
             flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)  # no console window on Windows
             child = _Child(subprocess.Popen(self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                             stderr=subprocess.PIPE, env=env, creationflags=flags))

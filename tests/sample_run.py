@@ -30,7 +30,7 @@ def make_run_db(path: Path) -> dict:
     """Write the sample run; returns the session ids and what the test may want to know."""
     sessions = SessionLog(path)
     spoken = SpokenLog(path)
-    elog = EventLog(path, retention_days=3650 * 10)
+    elog = EventLog(path, event_retention_days=3650 * 10)
     s1 = sessions.open_session(T0, demo=True)
     rows = [  # (start, end, id, kind, text, extra)
         (T0 + 0, T0 + 20, "s1", "script", "这款保温杯十二小时保温", {"product": "保温杯"}),

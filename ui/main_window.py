@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import QSettings, Qt
+from PyQt6.QtCore import QSettings, Qt, pyqtSignal
 from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import (
     QCheckBox,
@@ -43,7 +43,14 @@ from ui.texts import component_label
 TITLE = "抖音无人直播控制台"
 
 
+#: The window's own live options (app/config/live.py): applied by ``_apply_window_options``.
+WINDOW_LIVE = ("ui.dashboard_refresh_hz", "compliance.ai_label_text")
+
+
 class MainWindow(QMainWindow):
+    #: a live option of the window changed (emitted on the config watcher's thread, applied on ours)
+    window_options_changed = pyqtSignal()
+
     def __init__(self, *, config_path: Path | None = None, demo: bool = False,
                  host: RuntimeHost | None = None, log_handler: QtLogHandler | None = None,
                  settings: QSettings | None = None):
@@ -65,6 +72,8 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._starting = False  # 开播 clicked, the room not confirmed running yet
         self._stop_live_confirmed = False  # a quit signal: no "stop the live?" question
+        self._window_live = None  # this window's consumer on the runtime's config store
+        self.window_options_changed.connect(self._apply_window_options)
         self._build(demo)
         self.host.built.connect(self.attach)
         self.host.build_failed.connect(self._build_failed)
@@ -144,6 +153,10 @@ class MainWindow(QMainWindow):
 
     def attach(self, runtime: Any) -> None:
         """Build the views for ``runtime`` (its bus, config, library, compliance)."""
+        if self.runtime is not None:
+            self.runtime.config.live.unregister(self._window_live)
+        self._window_live = runtime.config.live.register(
+            "窗口", WINDOW_LIVE, lambda snap: self.window_options_changed.emit())
         if self.bridge is not None:
             self.bridge.batch.disconnect()
             self.bridge.close()
@@ -210,10 +223,15 @@ class MainWindow(QMainWindow):
         self.notify("error", message)
 
     def _config_changed(self, event: events.ConfigChanged) -> None:
-        if event.changed:
-            names = [self._option_name(key) for key in event.changed[:6]]
-            more = f" 等 {len(event.changed)} 项" if len(event.changed) > 6 else ""
+        """An edit of config.ini applied; the settings view has said so for its own saves."""
+        changed = [key for key in event.changed if self.settings_view is None
+                   or not self.settings_view.announced(key)]
+        if changed:
+            names = [self._option_name(key) for key in changed[:6]]
+            more = f" 等 {len(changed)} 项" if len(changed) > 6 else ""
             self.notify("info", f"设置已生效：{'、'.join(names)}{more}")
+
+    def _apply_window_options(self) -> None:
         if self.bridge is not None and self.runtime is not None:
             self.bridge.set_rate(_get(self.runtime.config, "ui", "dashboard_refresh_hz", 10.0))
         if self.dashboard is not None and self.runtime is not None:
@@ -349,6 +367,8 @@ class MainWindow(QMainWindow):
                 view.shutdown()
         if self.bridge is not None:
             self.bridge.close()
+        if self.runtime is not None:
+            self.runtime.config.live.unregister(self._window_live)
         self.host.shutdown()  # stops the room when it is live
         event.accept()
 

@@ -3,11 +3,14 @@
 Each option's type picks its widget (spin box, check box, combo box, masked line edit for
 secrets, line edit for text, lists, paths and URLs); the Chinese description is the label and
 the description, the config.ini key, allowed values and default are the tooltip (all in Chinese);
-pages are listed grouped in the order an operator needs them (``settings_labels``); restart-only options carry a
-「开播生效」 tag (read again at each 开播) or 「需重启程序」 (the bus and the edited folders). Saving writes only the changed options through ``write_values`` (comments kept,
-atomic) and reloads the store. An external edit of config.ini arrives as ConfigChanged (form
-refreshed, fields the operator is editing are left alone) or ConfigError (shown; the running
-settings stay the last good ones).
+pages are listed grouped in the order an operator needs them (``settings_labels``). Each option
+carries a tag saying when a change takes effect, from its declaration (``Option.applies``):
+「立即生效」 (a registered consumer applies it while the room runs), 「开播生效」 (read at each
+开播) or 「需重启程序」 (the bus and the edited folders). Saving writes only the changed options
+through ``write_values`` (comments kept, atomic), reloads the store and says by name which
+changes applied at once, which wait for the next 开播 and which for the app to be opened again.
+An external edit of config.ini arrives as ConfigChanged (form refreshed, fields the operator is
+editing are left alone) or ConfigError (shown; the running settings stay the last good ones).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from ui.settings_fields import (
     Key,
     allowed_zh,
     connect_change,
+    save_notice,
     set_text,
     takes_effect,
     voice_name_problem,
@@ -58,6 +62,7 @@ class SettingsView(QWidget):
         super().__init__(parent)
         self.store = store
         self.fields: dict[Key, Field] = {}
+        self._announced: set[str] = set()  # "section.key" whose change the last save's notice named
         self._build()
         self.reload_form(force=True)
 
@@ -163,9 +168,9 @@ class SettingsView(QWidget):
         form.addRow(head)
         for opt in spec.options:
             widget = widget_for(opt, section)
-            when = None if opt.live else takes_effect(section, opt.key)
-            tag = "\u2060".join(when[0]) if when else ""  # word joiners: the tag never breaks across lines
-            label = QLabel(opt.zh + (f"　<span style='color:#b45309'>{tag}</span>" if when else ""))
+            when = takes_effect(opt)
+            tag = "\u2060".join(when[0])  # word joiners: the tag never breaks across lines
+            label = QLabel(f"{opt.zh}　<span style='color:{when[2]}'>{tag}</span>")
             label.setWordWrap(True)
             label.setMinimumWidth(260)
             label.setMaximumWidth(420)
@@ -179,7 +184,7 @@ class SettingsView(QWidget):
                 default = "勾选" if opt.default else "不勾选"
             tip = (f"<b>{opt.zh}</b><br>config.ini：[{section}] {opt.key}"
                    + (f"<br>可填：{allowed}" if allowed else "") + f"<br>默认：{default}"
-                   + (f"<br><b>{when[1]}</b>" if when else ""))
+                   + f"<br><b>{when[1]}</b>")
             label.setToolTip(tip)
             widget.setToolTip(tip)
             widget.setObjectName(f"opt:{section}.{opt.key}")
@@ -294,7 +299,7 @@ class SettingsView(QWidget):
         for field in self.fields.values():
             style = "color:#b45309;font-weight:bold" if field.name in pending else ""
             field.label.setStyleSheet(style)
-            note = f"<br>已修改，{takes_effect(field.section, field.option.key)[1]}" if field.name in pending else ""
+            note = f"<br>已修改，{takes_effect(field.option)[1]}" if field.name in pending else ""
             field.label.setToolTip(field.tip + note)  # from the base tip: refreshes do not pile notes up
 
     def changed_values(self) -> dict[Key, str]:
@@ -358,17 +363,22 @@ class SettingsView(QWidget):
             if (f.section, f.option.key) in values:
                 f.loaded_text = f.text()
         self.reload_form()
-        if values or secrets:
-            waiting = set(self.store.pending_restart)
-            pending = [(s, k) for s, k in values if f"{s}.{k}" in waiting]
-            msg = f"已保存 {len(values) + len(secrets)} 项设置"
-            for _tag, text in sorted({takes_effect(s, k) for s, k in pending}):
-                n = sum(1 for s, k in pending if takes_effect(s, k)[1] == text)
-                msg += f"；其中 {n} 项{text}"
-            self.notice.emit("info", msg)
+        saved = [(key[0], self.fields[key].option) for key in [*values, *secrets]]
+        self._announced = {f"{section}.{opt.key}" for section, opt in saved}
+        if saved:
+            failed = dict(result.live.failed)
+            self.notice.emit("warning" if failed else "info", save_notice(saved, failed))
         return True
 
     # ---- external edits (from the bridge) ------------------------------------------------------
+
+    def announced(self, option: str) -> bool:
+        """Did the notice after the last save name this change ("section.key")? Once only: a
+        later edit of the same option in the file is announced by the window again."""
+        if option in self._announced:
+            self._announced.discard(option)
+            return True
+        return False
 
     def on_config_changed(self, event: Any = None) -> None:
         self.error_banner.hide()

@@ -3,14 +3,15 @@ words the form uses for an option (what may be written, when a change takes effe
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QLineEdit, QSpinBox, QWidget
 
 from app.config import Option
+from app.config.schema import AT_RESTART, AT_START, LIVE
 from app.config.types import Choice, Float, Int, IntChoice, ListOf
-from app.runtime import BUILT_ONCE
 from ui.settings_labels import value_label
 
 Key = tuple[str, str]
@@ -124,12 +125,45 @@ def voice_name_problem(name: str, taken: set[str]) -> str:
     return ""
 
 
-def takes_effect(section: str, key: str) -> tuple[str, str]:
-    """(tag, sentence) for a restart-only option: most apply at the next 开播; the bus and the
-    folders the views edit need the app restarted (``app.runtime.BUILT_ONCE``)."""
-    if (section.partition(".")[0], key) in BUILT_ONCE:
-        return "需重启程序", "重启程序后生效"
-    return "开播生效", "停止后重新开播时生效"
+#: When a saved change takes effect, by ``Option.applies``: (tag, sentence, colour of the tag).
+#: A live option has a registered consumer that applies it at once (tests/unit/config).
+WHEN = {
+    LIVE: ("立即生效", "保存后立即生效，直播中也是", "#15803d"),
+    AT_START: ("开播生效", "下次开播时生效（直播中修改的，停播后重新开播时生效）", "#b45309"),
+    AT_RESTART: ("需重启程序", "重新打开程序后生效", "#b91c1c"),
+}
+
+
+def takes_effect(opt: Option) -> tuple[str, str, str]:
+    """(tag, sentence, colour) saying when a change of ``opt`` takes effect."""
+    return WHEN[opt.applies]
+
+
+def option_label(section: str, opt: Option) -> str:
+    """The option's short Chinese name for notices: "随机微调语速的幅度", "语速倍率（音色 default）"."""
+    name = re.split(r"[（：，；(]", opt.zh, maxsplit=1)[0]
+    instance = section.partition(".")[2]
+    return f"{name}（音色 {instance}）" if instance else name
+
+
+def save_notice(saved: list[tuple[str, Option]], not_applied: dict[str, str]) -> str:
+    """The notice after a save: how many, and by name which applied at once, which did not
+    (``not_applied``: "section.key" → why), which apply at the next 开播 and which after the app
+    is opened again."""
+    groups: dict[str, list[str]] = {LIVE: [], AT_START: [], AT_RESTART: []}
+    failed = []
+    for section, opt in saved:
+        name = option_label(section, opt)
+        if f"{section}.{opt.key}" in not_applied:
+            failed.append(name)
+        else:
+            groups[opt.applies].append(name)
+    parts = [f"已保存 {len(saved)} 项设置"]
+    for names, what in ((groups[LIVE], "已立即生效"), (failed, "没能立即生效（详见日志，下次开播时会再读取）"),
+                        (groups[AT_START], "下次开播时生效"), (groups[AT_RESTART], "重新打开程序后生效")):
+        if names:
+            parts.append(f"{what}：{'、'.join(names)}")
+    return "；".join(parts)
 
 
 def connect_change(widget: QWidget, slot) -> None:

@@ -9,7 +9,7 @@ timeline itself, a few milliseconds at a time, on its own thread:
   has played; with no device (WAV, null) or while the device is lost, the monotonic clock
   paces it, so the live, the recording and the timings go on;
 - voice = the samples the player wrote with a tag; the music ducks under them by ``duck_db``
-  (attack ``attack_ms``, release ``release_ms``, held through the short pauses between
+  (attack ``duck_attack_ms``, release ``duck_release_ms``, held through the short pauses between
   utterances) and comes back up in the gaps; the player writes ahead of the render, so the
   duck starts before the first word;
 - music fills every silence, dead air included.
@@ -49,15 +49,15 @@ class MusicSettings:
     folder: Path | None = None
     shuffle: bool = False
     volume_db: float = -14.0  # music loudness relative to the voice's
-    voice_dbfs: float = -18.0  # the voice loudness the TTS stage levels to
+    loudness_target_db: float = -18.0  # the voice loudness the TTS stage levels to
     duck_db: float = 12.0
-    attack_ms: float = 80.0
-    release_ms: float = 600.0
+    duck_attack_ms: float = 80.0
+    duck_release_ms: float = 600.0
 
     @property
     def gain(self) -> float:
         """Linear gain on loudness-matched tracks (at ``REF_DBFS``) for the wanted level."""
-        return float(10 ** ((self.voice_dbfs + self.volume_db - REF_DBFS) / 20)) if self.enabled else 0.0
+        return float(10 ** ((self.loudness_target_db + self.volume_db - REF_DBFS) / 20)) if self.enabled else 0.0
 
 
 @dataclass(frozen=True)
@@ -262,8 +262,8 @@ class MixingSink(PacedSink):
         else:
             mix = voice.astype(np.float32) / 32768.0 if voice is not None else np.zeros(n, np.float32)
             level = self.level.gains(target, n)
-            duck = self.ducker.gains(self._rendered, n, self._segments, music.duck_db, music.attack_ms,
-                                     music.release_ms)
+            duck = self.ducker.gains(self._rendered, n, self._segments, music.duck_db, music.duck_attack_ms,
+                                     music.duck_release_ms)
             mix += self.music.read(n) * level * duck
             pcm = (np.clip(mix, -1.0, 32767 / 32768) * 32768.0).astype("<i2").tobytes()
         self._rendered += n
@@ -273,10 +273,10 @@ class MixingSink(PacedSink):
         with self._lock:
             if tag is not None and self._music_up():
                 # Speech after a pause, with the music up: start the duck first, so the first
-                # word is not said over full music (``attack_ms`` more latency, after silence only;
+                # word is not said over full music (``duck_attack_ms`` more latency, after silence only;
                 # the buffer was empty, so there is room for both).
                 music = self.settings.music
-                attack = int(music.attack_ms / 1000 * self.sample_rate)
+                attack = int(music.duck_attack_ms / 1000 * self.sample_rate)
                 self._append(bytes(attack * BYTES_PER_SAMPLE), None)
                 self._append(pcm, tag)
                 return

@@ -53,8 +53,8 @@ class _Playback:
 class AudioPlayer:
     def __init__(self, bus: Bus, sink: Sink, *, sample_rate: int = 32000, chunk_bytes: int = 4096,
                  gap_ms: float = 300.0, thresholds: sm.Thresholds = sm.DEFAULT_THRESHOLDS,
-                 aging_step: float = 1.0, aging_interval_s: float = 10.0,
-                 resume_within_s: float = 60.0, bridges: bool = True,
+                 aging_step: float = 1.0, aging_seconds_per_step: float = 10.0,
+                 resume_within_s: float = 60.0, bridge_lines: bool = True,
                  progress_interval_s: float = 0.2, snapshot_interval_s: float = 0.25,
                  health_interval_s: float = 1.0, silence_alarm_s: float = 3.0, pool_size: int = 20, bus_group: str = "audio",
                  director: DirectorSettings | None = None, airtime_interval_s: float = 2.0,
@@ -78,6 +78,7 @@ class AudioPlayer:
         self.sample_rate = sample_rate
         self.chunk_samples = chunk_bytes // BYTES_PER_SAMPLE
         self.gap_s = gap_ms / 1000.0
+        self.clause_gap_ms = clause_gap_ms
         self.clause_gap_s = min(clause_gap_ms, gap_ms) / 1000.0
         self.progress_interval_s = progress_interval_s
         self.snapshot_interval_s = snapshot_interval_s
@@ -85,15 +86,16 @@ class AudioPlayer:
         self.silence_alarm_s = silence_alarm_s
         self.bus_group = bus_group
         self.clock = clock
-        self.queue = SpeechQueue(aging_step=aging_step, aging_interval_s=aging_interval_s,
+        self.queue = SpeechQueue(aging_step=aging_step, aging_interval_s=aging_seconds_per_step,
                                  resume_within_s=resume_within_s, clock=clock, wall_clock=wall_clock)
         self.fillers = ClipPool("filler", pool_size)
         self.bridge_clips = ClipPool("bridge", pool_size)
         self.airtime_interval_s = airtime_interval_s
         self.airtime = Airtime(clock())
-        self.director = Director(director, self.airtime, aging_step=aging_step, aging_interval_s=aging_interval_s)
+        self.director = Director(director, self.airtime, aging_step=aging_step,
+                                 aging_interval_s=aging_seconds_per_step)
         self.machine = sm.PlayerStateMachine(
-            self.queue, thresholds, bridges=bridges, director=self.director,
+            self.queue, thresholds, bridges=bridge_lines, director=self.director,
             filler_source=lambda: self.fillers.take(self.clock()),
             bridge_source=lambda: self.bridge_clips.take(self.clock()))
         self.log = PlayLog(clock())
@@ -237,6 +239,17 @@ class AudioPlayer:
     def set_director(self, settings: DirectorSettings) -> None:
         """Hot reload of the director's knobs ([director]); the next decision uses them."""
         self.director.settings = settings
+
+    def set_pacing(self, *, gap_ms: float, aging_seconds_per_step: float, bridge_lines: bool) -> None:
+        """Hot reload of [audio] gap_ms and bridge_lines and [priority] aging_seconds_per_step:
+        the next pause, queue order and resume use them."""
+        if gap_ms < 0 or aging_seconds_per_step <= 0:
+            raise ValueError(f"gap_ms must be >= 0 and aging_seconds_per_step > 0, got {gap_ms}, "
+                             f"{aging_seconds_per_step}")
+        self.gap_s = gap_ms / 1000.0
+        self.clause_gap_s = min(self.clause_gap_ms, gap_ms) / 1000.0
+        self.queue.aging_interval_s = self.director.aging_interval_s = aging_seconds_per_step
+        self.machine.bridges = bridge_lines
 
     # ---- bus handlers (subscription threads) -----------------------------------------------
 

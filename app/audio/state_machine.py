@@ -57,8 +57,8 @@ class Thresholds:
     than ``late_fraction`` played the gap must be ``>= late_gap`` (finishing is cheaper than
     cutting a nearly complete sentence)."""
 
-    gap: int = 5
-    late_gap: int = 8
+    interrupt_gap: int = 5
+    late_interrupt_gap: int = 8
     late_fraction: float = 0.85
 
 
@@ -67,8 +67,8 @@ DEFAULT_THRESHOLDS = Thresholds()
 
 def should_interrupt(current_priority: int, new_priority: int, played_fraction: float,
                      thresholds: Thresholds = DEFAULT_THRESHOLDS) -> bool:
-    return _gap_rule(current_priority, new_priority, played_fraction, gap=thresholds.gap,
-                     late_gap=thresholds.late_gap, late_fraction=thresholds.late_fraction)
+    return _gap_rule(current_priority, new_priority, played_fraction, gap=thresholds.interrupt_gap,
+                     late_gap=thresholds.late_interrupt_gap, late_fraction=thresholds.late_fraction)
 
 
 def cut_sentence(sentence_starts: Iterable[float], position_s: float) -> tuple[int, float]:
@@ -263,7 +263,7 @@ class PlayerStateMachine:
         back_to = self.state
         out = self._set_state(INTERRUPT_DECISION)
         cut = self.director.cut(self.current, item, self._played_fraction(), self._current_priority_override(),
-                                gap=self.thresholds.gap, late_gap=self.thresholds.late_gap,
+                                gap=self.thresholds.interrupt_gap, late_gap=self.thresholds.late_interrupt_gap,
                                 late_fraction=self.thresholds.late_fraction)
         if cut == "hard":
             self._stop = StopCurrent("interrupt", by_id=item.id)
@@ -281,7 +281,7 @@ class PlayerStateMachine:
         if stop is None or stop.at_s is None or stop.reason != "interrupt" or self.current is None:
             return []
         if self.director.cut(self.current, item, self._played_fraction(), self._current_priority_override(),
-                             gap=self.thresholds.gap, late_gap=self.thresholds.late_gap,
+                             gap=self.thresholds.interrupt_gap, late_gap=self.thresholds.late_interrupt_gap,
                              late_fraction=self.thresholds.late_fraction) != "hard":
             return []
         self._stop = StopCurrent("interrupt", by_id=item.id)
@@ -382,7 +382,7 @@ class PlayerStateMachine:
         waiting = self.queue.peek_next(self._pick)
         if waiting is not None and self.director.cut(
                 item, waiting, self._played_fraction(), self._current_priority_override(),
-                gap=self.thresholds.gap, late_gap=self.thresholds.late_gap,
+                gap=self.thresholds.interrupt_gap, late_gap=self.thresholds.late_interrupt_gap,
                 late_fraction=self.thresholds.late_fraction) is not None:
             self._stop = StopCurrent("interrupt", by_id=waiting.id)
             return self._set_state(INTERRUPTED) + self._on_Stopped(Stopped(self.position_s))

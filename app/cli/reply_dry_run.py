@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--library", help="product library folder: its FAQ keyword rules answer comments")
     p.add_argument("--templates", help="reaction templates folder (default: built-in lines)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a reply setting, e.g. --set llm_enabled=true --set gift_window=2")
+                   help="override a reply setting, e.g. --set llm_enabled=true --set gift_window_s=2")
     p.add_argument("--summary-only", action="store_true", help="print only the summary")
     p.set_defaults(func=run)
 

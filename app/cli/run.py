@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from app.config import ConfigErrors
     from app.logs import setup_logging
     from app.runtime import Runtime, RuntimeSetupError
-    from app.runtime_process import BUS_URL_ENV
+    from app.runtime_process import BUS_URL_ENV, child_pinned_options
 
     if problem := _input_problem(args):  # before anything starts: a clear message, no traceback
         print(f"run: {problem}", file=sys.stderr)
@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         runtime = Runtime(args.config, demo=args.demo, sink=args.sink, feed_url=args.feed,
                           replay=args.replay, replay_speed=args.speed, bus_url=bus_url,
-                          bus_namespace=args.bus_namespace, announce_config=not args.child)
+                          bus_namespace=args.bus_namespace, announce_config=not args.child,
+                          pinned=child_pinned_options() if args.child else None)
     except ConfigErrors as exc:
         print("\n".join(exc.errors), file=sys.stderr)
         return 2

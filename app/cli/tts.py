@@ -29,12 +29,12 @@ def run(args: argparse.Namespace) -> int:
     if args.server and not args.ref:
         print("tts: --ref (the reference audio path on the server) is required with --server")
         return 2
-    voices = [VoiceModel(name="cli", ref_audio_path=args.ref, prompt_text=args.prompt)] if args.server else []
+    voices = [VoiceModel(name="cli", ref_audio=args.ref, prompt_text=args.prompt)] if args.server else []
     # the same cross-process server lock as the live room: wait for its request, never compete
-    settings = PoolSettings(workers=1, read_timeout_s=args.timeout, lock_wait_s=args.timeout,
+    settings = PoolSettings(workers=1, request_timeout_s=args.timeout, lock_wait_s=args.timeout,
                             lock_dir=str(paths.data_dir() / "cache" / "locks"),
                             post=PostSettings(output_rate=args.rate))
-    result = synthesize_text(args.text, servers=[ServerSpec(u, api=args.api) for u in args.server],
+    result = synthesize_text(args.text, servers=[ServerSpec(u, api_version=args.api) for u in args.server],
                              voices=voices, settings=settings, out_path=args.out)
     if not result.ok:
         print(f"tts: failed: {result.why}")

@@ -123,6 +123,7 @@ class ComplianceFilter:
                  nickname_mask: str = DEFAULT_NICKNAME_MASK):
         self.folder = Path(folder)
         self.nickname_mask = nickname_mask
+        self.masks_nicknames = True  # [compliance] mask_nicknames
         self._policies = self._merged_policies(policies)
         self._lock = threading.Lock()  # serialises reloads; readers use the current _state
         self._state = self._load()
@@ -140,6 +141,25 @@ class ComplianceFilter:
     def set_policies(self, policies: Mapping[str, str]) -> None:
         """Hot reload of ``[compliance] policy_*``: applies to the next text filtered."""
         self._policies = self._merged_policies(policies)
+
+    def set_lists_dir(self, folder: str | Path) -> None:
+        """Hot reload of ``[compliance] lists_dir``: the new folder's lists apply to the next text
+        filtered. A folder that cannot be used raises WordListError; the lists in use stay."""
+        folder = Path(folder)
+        with self._lock:
+            if folder == self.folder:
+                return
+            previous, self.folder = self.folder, folder
+            try:
+                self._state = self._load()
+            except Exception:
+                self.folder = previous
+                raise
+        log.info("compliance lists now from %s: %d terms", folder, self._state.matcher.term_count)
+
+    def set_mask_nicknames(self, on: bool) -> None:
+        """Hot reload of ``[compliance] mask_nicknames``: off = nicknames are read as they are."""
+        self.masks_nicknames = bool(on)
 
     @classmethod
     def from_dir(cls, path: str | Path | None = None, policies: Mapping[str, str] | None = None,
@@ -237,8 +257,9 @@ class ComplianceFilter:
 
     def mask_nickname(self, nickname: str) -> str:
         """The nickname, or the mask when it carries a listed term or contact details (phone
-        numbers, long digit runs such as QQ/WeChat ids, web addresses)."""
-        if not nickname.strip():
+        numbers, long digit runs such as QQ/WeChat ids, web addresses); as it is when masking is
+        off (``set_mask_nicknames``)."""
+        if not self.masks_nicknames or not nickname.strip():
             return nickname
         if self._state.matcher.find(nickname) or _CONTACT.search(Skeleton.of(nickname).text):
             return self.nickname_mask

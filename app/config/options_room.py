@@ -3,7 +3,7 @@ the script loop, the window and the store."""
 
 from __future__ import annotations
 
-from app.config.schema import Option, SectionSpec
+from app.config.schema import AT_RESTART, AT_START, Option, SectionSpec
 from app.config.types import Bool, Choice, Float, Int, ListOf, PathValue, Str
 
 _POLICY = Choice(("replace", "drop_sentence", "block"))
@@ -187,25 +187,25 @@ SCRIPT = SectionSpec("script", "话术循环", "Script loop", (
     Option("script", "order", Choice(("in_order", "shuffle")), "in_order",
            "商品顺序：in_order=按顺序，shuffle=每轮打乱", "product order: in_order, or shuffle each round"),
     Option("script", "products_dir", PathValue(non_empty=True), "data/products",
-           "商品库目录", "folder of the product library", live=False),
+           "商品库目录", "folder of the product library", applies=AT_RESTART),
     Option("script", "templates_dir", PathValue(non_empty=True), "data/templates",
-           "互动模板目录", "folder of the reaction templates", live=False),
+           "互动模板目录", "folder of the reaction templates", applies=AT_RESTART),
 ))
 
 UI = SectionSpec("ui", "界面", "Window", (
     Option("ui", "dashboard_refresh_hz", Float(1, 30), 10.0,
            "看板刷新频率（每秒）", "dashboard updates per second"),
     Option("ui", "events_feed_max", Int(100, 100_000), 2000,
-           "事件列表保留条数", "rows kept in the recent-events list"),
+           "事件列表保留条数", "rows kept in the recent-events list", applies=AT_RESTART),
 ))
 
 STORE = SectionSpec("store", "数据存储", "Storage", (
     Option("store", "db_path", PathValue(non_empty=True), "data/live.sqlite3",
-           "数据库文件（播出记录、事件、统计）", "database file (spoken log, events, stats)", live=False),
+           "数据库文件（播出记录、事件、统计）", "database file (spoken log, events, stats)", applies=AT_START),
     Option("store", "event_retention_days", Float(0.1, 3650), 7.0,
-           "直播事件保留天数", "days live events are kept"),
+           "直播事件保留天数", "days live events are kept", applies=AT_START),
     Option("store", "max_events", Int(1000, 100_000_000), 200_000,
-           "直播事件最多保留条数", "most live events kept"),
+           "直播事件最多保留条数", "most live events kept", applies=AT_START),
 ))
 
 SECTIONS = (PRIORITY, DIRECTOR, REPLY, COMPLIANCE, SCRIPT, UI, STORE)

@@ -1,10 +1,12 @@
 """Options of the stream's machinery: the live feed, the bus, the LLM, TTS (servers and voice
-models) and audio output. One ``Option`` per setting; ``live=False`` means a restart applies it.
+models) and audio output. One ``Option`` per setting; ``applies`` says when a change takes effect
+(LIVE: at once, through the consumers ``app.wiring.register_live`` registers; AT_START: the next 开播;
+AT_RESTART: the next launch of the app).
 """
 
 from __future__ import annotations
 
-from app.config.schema import Option, SectionSpec
+from app.config.schema import AT_RESTART, AT_START, Option, SectionSpec
 from app.config.types import (
     Bool,
     Choice,
@@ -23,92 +25,92 @@ _GPT_LANGS = ("zh", "en", "ja", "ko", "yue", "auto", "auto_yue", "all_zh", "all_
 
 DOUYIN = SectionSpec("douyin", "抖音弹幕源（dy-barrage-grab）", "Douyin live feed (dy-barrage-grab)", (
     Option("douyin", "url", Url(("ws", "wss")), "ws://127.0.0.1:8888",
-           "弹幕抓取程序的 WebSocket 地址", "WebSocket address of dy-barrage-grab", live=False),
+           "弹幕抓取程序的 WebSocket 地址", "WebSocket address of dy-barrage-grab", applies=AT_START),
     Option("douyin", "room", Str(max_len=300), "",
            "只听我们的直播间：填主播的 SecUid、UserId 或直播间号（live.douyin.com/后面的数字，也可粘贴整个链接）；"
            "留空则锁定开播后出现的第一个直播间。弹幕抓取程序会转发电脑上所有打开的直播间",
            "our room only: the anchor's SecUid, UserId or WebRoomId (the number after live.douyin.com/, or "
            "the whole link); empty = lock onto the first room seen after start. dy-barrage-grab forwards "
-           "every room open on the PC", live=False),
+           "every room open on the PC", applies=AT_START),
     Option("douyin", "reconnect_initial_s", Float(0.05, 1.0), 0.5,
            "断线后第一次重连等待秒数（不超过 1 秒）", "seconds before the first reconnect attempt (at most 1)",
-           live=False),
+           applies=AT_START),
     Option("douyin", "reconnect_max_s", Float(0.5, 600), 30.0,
-           "重连等待的上限秒数（指数退避）", "cap of the exponential reconnect backoff, seconds", live=False),
+           "重连等待的上限秒数（指数退避）", "cap of the exponential reconnect backoff, seconds", applies=AT_START),
     Option("douyin", "stall_timeout_s", Float(1, 600), 60.0,
            "多少秒没有任何消息就判定连接已死并重连", "no frame for this many seconds = dead link, reconnect",
-           live=False),
+           applies=AT_START),
     Option("douyin", "ping_interval_s", Float(0.5, 300), 10.0,
-           "心跳 ping 间隔秒数", "seconds between client pings", live=False),
+           "心跳 ping 间隔秒数", "seconds between client pings", applies=AT_START),
     Option("douyin", "ping_timeout_s", Float(0.5, 300), 10.0,
-           "等待 pong 的秒数，超时即重连", "seconds to wait for a pong before reconnecting", live=False),
+           "等待 pong 的秒数，超时即重连", "seconds to wait for a pong before reconnecting", applies=AT_START),
     Option("douyin", "open_timeout_s", Float(0.5, 120), 5.0,
-           "建立连接的超时秒数", "timeout for opening the connection, seconds", live=False),
+           "建立连接的超时秒数", "timeout for opening the connection, seconds", applies=AT_START),
     Option("douyin", "health_interval_s", Float(0.5, 300), 5.0,
-           "连接状态上报间隔秒数", "seconds between feed health reports", live=False),
+           "连接状态上报间隔秒数", "seconds between feed health reports", applies=AT_START),
     Option("douyin", "dedup_window", Int(100, 1_000_000), 4096,
            "用于去重的最近消息 ID 数量", "how many recent message ids are remembered to drop duplicates",
-           live=False),
+           applies=AT_START),
     Option("douyin", "max_buffered_events", Int(100, 1_000_000), 10_000,
            "积压上限：超出后先丢弃点赞和进场", "backlog limit; beyond it likes and entries are shed first",
-           live=False),
+           applies=AT_START),
 ))
 
 BUS = SectionSpec("bus", "消息总线", "Message bus", (
     Option("bus", "url", Url(("redis", "rediss"), keywords=("auto", "memory")), "auto",
            "auto=内置 Redis，memory=进程内，或 redis://主机:端口/库", "auto = embedded Redis, memory = in-process, "
-           "or redis://host:port/db", live=False),
+           "or redis://host:port/db", applies=AT_RESTART),
     Option("bus", "namespace", _NAME, "live",
            "频道名前缀，多个直播间共用一个 Redis 时区分", "channel prefix, so several rooms can share one Redis",
-           live=False),
+           applies=AT_RESTART),
 ))
 
 LLM = SectionSpec("llm", "大模型回答", "LLM answers", (
     Option("llm", "provider", Choice(("ark", "ollama", "none")), "none",
            "大模型：ark=火山方舟，ollama=本地，none=只用关键词回复", "ark = Volcengine Ark, ollama = local, "
-           "none = keyword replies only", live=False),
+           "none = keyword replies only", applies=AT_START),
     Option("llm", "model", Str(), "",
-           "模型名或方舟接入点 ID（ep-…）", "model name, or an Ark endpoint id (ep-…)", live=False),
+           "模型名或方舟接入点 ID（ep-…）", "model name, or an Ark endpoint id (ep-…)", applies=AT_START),
     Option("llm", "base_url", Url(("http", "https")), "https://ark.cn-beijing.volces.com/api/v3",
-           "方舟 API 地址", "Ark API base URL", live=False),
+           "方舟 API 地址", "Ark API base URL", applies=AT_START),
     Option("llm", "ollama_host", Url(("http", "https")), "http://127.0.0.1:11434",
-           "Ollama 服务地址", "Ollama server address", live=False),
+           "Ollama 服务地址", "Ollama server address", applies=AT_START),
     Option("llm", "api_key", SecretValue(), "",
            "方舟 API 密钥（存入系统钥匙串或环境变量 ARK_API_KEY，不要写在这里）",
-           "Ark API key (kept in the OS keyring or env ARK_API_KEY, not here)", live=False, env="ARK_API_KEY"),
+           "Ark API key (kept in the OS keyring or env ARK_API_KEY, not here)", applies=AT_START, env="ARK_API_KEY"),
     Option("llm", "connect_timeout_s", Float(0.1, 120), 5.0,
-           "连接超时秒数", "connect timeout, seconds"),
+           "连接超时秒数", "connect timeout, seconds", applies=AT_START),
     Option("llm", "first_token_timeout_s", Float(0.1, 300), 15.0,
-           "首字超时秒数", "time allowed until the first token, seconds"),
+           "首字超时秒数", "time allowed until the first token, seconds", applies=AT_START),
     Option("llm", "total_timeout_s", Float(1, 600), 60.0,
-           "整个回答的超时秒数", "time allowed for a whole answer, seconds"),
+           "整个回答的超时秒数", "time allowed for a whole answer, seconds", applies=AT_START),
     Option("llm", "max_retries", Int(0, 10), 2,
-           "可重试错误（429、5xx、断连）的重试次数", "retries for retryable errors (429, 5xx, connection)"),
+           "可重试错误（429、5xx、断连）的重试次数", "retries for retryable errors (429, 5xx, connection)", applies=AT_START),
     Option("llm", "backoff_base_s", Float(0.01, 30), 0.5,
-           "重试等待的基数秒数（指数增长）", "base of the exponential retry backoff, seconds"),
+           "重试等待的基数秒数（指数增长）", "base of the exponential retry backoff, seconds", applies=AT_START),
     Option("llm", "max_concurrency", Int(1, 32), 2,
-           "同时进行的请求数", "requests in flight at once", live=False),
+           "同时进行的请求数", "requests in flight at once", applies=AT_START),
     Option("llm", "requests_per_minute", Int(1, 10_000), 60,
-           "每分钟最多请求数", "request limit per minute"),
+           "每分钟最多请求数", "request limit per minute", applies=AT_START),
     Option("llm", "temperature", Float(0, 2), 0.7,
-           "生成温度", "sampling temperature"),
+           "生成温度", "sampling temperature", applies=AT_START),
     Option("llm", "max_tokens", Int(16, 8192), 300,
-           "单次回答最多 token 数", "most tokens the model may generate per answer"),
+           "单次回答最多 token 数", "most tokens the model may generate per answer", applies=AT_START),
     Option("llm", "thinking", Choice(("default", "enabled", "disabled", "auto")), "disabled",
            "深度思考（方舟和 Ollama 的推理模式）：disabled=不思考，回答最快，直播用；default=模型默认，推理模型会先"
            "思考很久，首字容易超时", "deep thinking (Ark thinking, Ollama think): disabled = no reasoning, fastest "
            "answers, for live rooms; default = the model's own setting (reasoning models think first and the "
-           "first token can time out)"),
+           "first token can time out)", applies=AT_START),
     Option("llm", "keep_alive", Str(pattern=r"-?\d+(\.\d+)?(ms|s|m|h)?",
                                     pattern_text="a duration such as 30m, 1h, 600 (seconds) or -1 (forever)"),
            "30m", "Ollama 模型在两次提问之间保持加载的时长（如 30m、1h，-1 为一直保持）；Ollama 默认 5 分钟后卸载，"
            "再提问要重新加载，首字会超时", "how long Ollama keeps the model loaded between questions (30m, 1h, "
            "-1 = always); Ollama's own default unloads it after 5 minutes and the next answer pays a cold load",
-           live=False),
+           applies=AT_START),
     Option("llm", "warm_up_timeout_s", Float(0, 900), 120.0,
            "开播时预先加载模型最多等待的秒数（0=不预热）；预热期间的提问在加载完成后回答",
            "seconds the model may take to load at start (0 = no warm-up); questions asked meanwhile are "
-           "answered once it is loaded", live=False),
+           "answered once it is loaded", applies=AT_START),
     Option("llm", "answer_sentences", Int(1, 10), 2,
            "要求模型回答的句数", "how many sentences the model is asked for"),
     Option("llm", "max_answer_chars", Int(10, 2000), 80,
@@ -122,24 +124,24 @@ LLM = SectionSpec("llm", "大模型回答", "LLM answers", (
 TTS = SectionSpec("tts", "语音合成（GPT-SoVITS）", "Speech synthesis (GPT-SoVITS)", (
     Option("tts", "servers", ListOf(Url(("http", "https"))), ("http://127.0.0.1:9880",),
            "GPT-SoVITS 服务地址，逗号分隔；留空只用离线语音", "GPT-SoVITS servers, comma-separated; empty = "
-           "offline voice only"),
+           "offline voice only", applies=AT_START),
     Option("tts", "api_version", Choice(("v2", "v1")), "v2",
-           "接口版本：v2=api_v2.py，v1=api.py", "API: v2 = api_v2.py, v1 = api.py"),
+           "接口版本：v2=api_v2.py，v1=api.py", "API: v2 = api_v2.py, v1 = api.py", applies=AT_START),
     Option("tts", "voices", ListOf(_NAME), (),
            "轮换使用的音色（[voice.名称] 段名），留空=全部", "voice models to rotate through ([voice.NAME] "
            "sections); empty = all"),
     Option("tts", "workers", Int(1, 64), 2,
-           "合成工作线程数", "synthesis worker threads", live=False),
+           "合成工作线程数", "synthesis worker threads", applies=AT_START),
     Option("tts", "per_server_concurrency", Int(1, 16), 1,
            "每台服务器同时处理的请求数。GPT-SoVITS 一次只算一句，大于 1 只会让请求在服务器上排队、超时，"
            "不建议修改", "requests at once per server. GPT-SoVITS computes one at a time: above 1 "
-           "requests only queue on the server and time out; leave it at 1"),
+           "requests only queue on the server and time out; leave it at 1", applies=AT_START),
     Option("tts", "queue_max", Int(1, 100_000), 200,
-           "待合成队列上限", "longest synthesis queue", live=False),
+           "待合成队列上限", "longest synthesis queue", applies=AT_START),
     Option("tts", "connect_timeout_s", Float(0.1, 60), 3.0,
-           "连接超时秒数", "connect timeout, seconds"),
+           "连接超时秒数", "connect timeout, seconds", applies=AT_START),
     Option("tts", "request_timeout_s", Float(1, 600), 30.0,
-           "单次合成超时秒数", "timeout of one synthesis, seconds"),
+           "单次合成超时秒数", "timeout of one synthesis, seconds", applies=AT_START),
     Option("tts", "need_deadline_s", Float(0.5, 60), 4.0,
            "播放器要播某句话时最多等 GPT-SoVITS 多少秒，超时就由备用语音先说（慢的请求继续，结果进缓存）",
            "seconds GPT-SoVITS has once the player needs an utterance; past that the fallback voice "
@@ -153,7 +155,7 @@ TTS = SectionSpec("tts", "语音合成（GPT-SoVITS）", "Speech synthesis (GPT-
     Option("tts", "reassert_weights_minutes", Float(0, 1440), 0.0,
            "每隔多少分钟重新向服务器发送模型路径（0=只在连接失败、超时、暂停或探测之后）",
            "re-send the voice's weights this often, minutes (0 = only after a connection failure, "
-           "time-out, bench or probe)"),
+           "time-out, bench or probe)", applies=AT_START),
     Option("tts", "max_attempts", Int(1, 20), 4,
            "一句话最多尝试次数（轮换音色和服务器）", "attempts per sentence, rotating models and servers"),
     Option("tts", "bench_after_failures", Int(1, 100), 3,
@@ -175,9 +177,9 @@ TTS = SectionSpec("tts", "语音合成（GPT-SoVITS）", "Speech synthesis (GPT-
     Option("tts", "speed_jitter", Float(0, 0.2), 0.03,
            "随机微调语速的幅度（防重复）", "random speed variation, anti-repetition (0.03 = ±3 %)"),
     Option("tts", "cache_dir", PathValue(non_empty=True), "data/cache/tts",
-           "语音缓存目录", "folder of the synthesis cache", live=False),
+           "语音缓存目录", "folder of the synthesis cache", applies=AT_START),
     Option("tts", "cache_max_mb", Int(10, 100_000), 500,
-           "语音缓存上限（MB）", "cache size limit, MB"),
+           "语音缓存上限（MB）", "cache size limit, MB", applies=AT_START),
     Option("tts", "fallback", Choice(("espeak", "none")), "espeak",
            "所有服务器失败时的备用语音", "voice used when every server fails"),
     Option("tts", "espeak_voice", Str(non_empty=True), "cmn",
@@ -207,19 +209,19 @@ VOICE = SectionSpec("voice", "音色（可写多个 [voice.名称] 段）", "Voi
 AUDIO = SectionSpec("audio", "播放输出", "Audio output", (
     Option("audio", "backend", Choice(("pygame", "wav", "null", "sounddevice")), "pygame",
            "输出方式：pygame=声卡，wav=录到文件，null=不出声", "output: pygame = sound card, wav = record to a "
-           "file, null = silent", live=False),
+           "file, null = silent", applies=AT_START),
     Option("audio", "wav_path", PathValue(non_empty=True), "data/logs/played.wav",
-           "wav 输出时的文件路径", "file written by the wav output", live=False),
+           "wav 输出时的文件路径", "file written by the wav output", applies=AT_START),
     Option("audio", "sample_rate", IntChoice((16000, 22050, 24000, 32000, 44100, 48000)), 32000,
-           "输出采样率（所有音频先转成此采样率）", "output sample rate; all audio is resampled to it", live=False),
+           "输出采样率（所有音频先转成此采样率）", "output sample rate; all audio is resampled to it", applies=AT_START),
     Option("audio", "chunk_bytes", Int(256, 65536), 4096,
-           "每次写入的字节数，块越小打断越快", "bytes per write; smaller chunks interrupt sooner"),
+           "每次写入的字节数，块越小打断越快", "bytes per write; smaller chunks interrupt sooner", applies=AT_START),
     Option("audio", "gap_ms", Int(0, 5000), 150,
            "两段语音之间的停顿（毫秒）", "pause between two utterances, ms"),
     Option("audio", "lookahead_s", Float(1, 600), 20.0,
            "提前准备好的话术秒数，防止冷场", "seconds of script kept synthesised ahead, against dead air"),
     Option("audio", "progress_hz", Float(4, 60), 5.0,
-           "播放进度事件频率（每秒）", "playback progress events per second"),
+           "播放进度事件频率（每秒）", "playback progress events per second", applies=AT_START),
     Option("audio", "bridge_lines", Bool(), True,
            "被打断的话术恢复前先说一句过渡语", "say a bridge line before an interrupted script resumes"),
     Option("audio", "device", Str(max_len=300), "",

@@ -19,6 +19,15 @@ from app.config.types import Secret, SecretValue, ValueType
 #: Name allowed after the dot of a pattern section: [voice.NAME]
 INSTANCE_NAME = re.compile(r"[A-Za-z0-9_\-]+")
 
+# When a changed value takes effect (``Option.applies``). A LIVE option is applied while the room
+# runs by the consumers registered for it (``app.config.live``; a test fails for a LIVE option
+# nobody registers for); AT_START options are read when a run starts (the next 开播); AT_RESTART
+# options are read when the app builds its runtime (the bus, the folders the views edit).
+LIVE = "live"
+AT_START = "start"
+AT_RESTART = "restart"
+APPLIES = (LIVE, AT_START, AT_RESTART)
+
 
 @dataclass(frozen=True)
 class Option:
@@ -31,8 +40,17 @@ class Option:
     default: Any
     zh: str  # description shown in the Chinese UI
     en: str
-    live: bool = True  # applied while running; False = takes effect after a restart
+    applies: str = LIVE  # LIVE, AT_START or AT_RESTART (see above)
     env: str | None = None  # environment variable that overrides it (secrets)
+
+    @property
+    def live(self) -> bool:
+        return self.applies == LIVE
+
+    @property
+    def name(self) -> str:
+        """``section.key`` (``voice.key`` for a pattern section's option)."""
+        return f"{self.section}.{self.key}"
 
     @property
     def secret(self) -> bool:
@@ -50,7 +68,8 @@ class Option:
     def describe(self) -> dict[str, Any]:
         return {
             "section": self.section, "key": self.key, "default": self.default_text,
-            "zh": self.zh, "en": self.en, "live": self.live, "secret": self.secret,
+            "zh": self.zh, "en": self.en, "applies": self.applies, "live": self.live,
+            "secret": self.secret,
             "env": self.env, **self.type.describe(),
         }
 
@@ -101,6 +120,8 @@ class Schema:
             if len(set(keys)) != len(keys):
                 raise ValueError(f"section {spec.name!r} declares a key twice")
             for opt in spec.options:
+                if opt.applies not in APPLIES:
+                    raise ValueError(f"option {opt.name}: applies must be one of {APPLIES}, got {opt.applies!r}")
                 if opt.section != spec.name:
                     raise ValueError(f"option {opt.key!r} is in section {spec.name!r} but says {opt.section!r}")
                 if not opt.secret:  # a default that its own type rejects is a schema bug

@@ -1,14 +1,16 @@
 """``ConfigStore``: the current settings of a run, and hot reload of config.ini.
 
 The store holds two snapshots:
-- ``current`` — what the run uses: live options as in the file, restart-only options as they
-  were when the run started (a component built with the old value keeps it until a restart);
+- ``current`` — what the run uses: live options as in the file; options read at 开播
+  (``AT_START``) as they were when the run started; options read when the app built its runtime
+  (``AT_RESTART``) as they were when this store was made (or as ``pinned``);
 - ``on_disk`` — the last valid content of the file.
 Options whose file value differs from the running one are ``pending_restart``.
 
 Reload (``reload()``, or the watcher thread): parse and validate the whole file; on success swap
-``current`` (one reference assignment, so readers never see a mix), call the listeners with the
-old and new snapshot and publish ``events.ConfigChanged`` on ``system``; on failure keep the
+``current`` (one reference assignment, so readers never see a mix), call the live consumers
+(``live``, see ``app.config.live``) of the changed options, then the listeners, and publish
+``events.ConfigChanged`` on ``system``; on failure keep the
 last good snapshot and publish ``events.ConfigError``. The watcher polls the file's mtime and
 size (works on every platform and on network drives, unlike file-system events) and waits for
 the file to stay unchanged for ``debounce_s`` before reading it, so an editor saving in two
@@ -18,6 +20,7 @@ loader) and the next complete write is applied.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import threading
@@ -29,8 +32,9 @@ from typing import Any
 
 from app import events
 from app.config.catalog import SCHEMA
+from app.config.live import LiveConsumers, LiveResult
 from app.config.loader import ConfigErrors, load, loads_bytes
-from app.config.schema import Schema
+from app.config.schema import AT_RESTART, Schema
 from app.config.snapshot import Snapshot
 from app.config.writer import create_default_config
 from app.logs import get_logger
@@ -40,13 +44,16 @@ log = get_logger("config")
 
 @dataclass(frozen=True)
 class ConfigUpdate:
-    """What one successful reload changed. ``changed`` were applied live; ``pending_restart``
-    lists every option that differs from the running value until a restart."""
+    """What one successful reload (or a start) changed. ``changed``: options whose running value
+    changed; ``live``: which of them the registered consumers applied, failed to apply, or nobody
+    running applies now; ``pending_restart``: every option whose file value waits for the next
+    开播 or the next launch of the app."""
 
     old: Snapshot
     new: Snapshot
     changed: tuple[str, ...]
     pending_restart: tuple[str, ...]
+    live: LiveResult = LiveResult()
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class ReloadResult:
     pending_restart: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
     unchanged: bool = False  # the file's content is what was last applied or rejected
+    live: LiveResult = LiveResult()  # which changed live options the registered consumers applied
 
 
 Listener = Callable[[ConfigUpdate], None]
@@ -64,11 +72,14 @@ ErrorListener = Callable[[str, tuple[str, ...]], None]
 
 class ConfigStore:
     def __init__(self, path: str | Path, *, bus: Any | None = None, schema: Schema = SCHEMA,
-                 poll_s: float = 0.5, debounce_s: float = 0.3, create: bool = False):
+                 poll_s: float = 0.5, debounce_s: float = 0.3, create: bool = False,
+                 pinned: dict[str, str] | None = None):
         """Load the file now (raises ``ConfigErrors`` if it is invalid: a run does not start
         on settings it cannot read). ``bus`` is an ``app.bus.Bus`` or None. An empty file is
         filled with the defaults, and with ``create`` a missing one is created; either is said
-        in ``notices`` (for the app to show) and in the log."""
+        in ``notices`` (for the app to show) and in the log. ``pinned``: ``{"section.key": text}``
+        of AT_RESTART options the app runs with (a runtime in a child process takes the app's
+        values, not the file's)."""
         self.path = Path(path)
         notice = create_default_config(self.path, schema, when_missing=create)
         self.notices: tuple[str, ...] = (notice,) if notice else ()
@@ -85,8 +96,9 @@ class ConfigStore:
             raw = b""
         self._on_disk = load(self.path, schema=schema) if not raw else loads_bytes(raw, path=self.path,
                                                                                   schema=schema)
-        self._current = self._on_disk
-        self._boot = self._on_disk  # restart-only options keep these values
+        self._launch = self._on_disk.replace(_parse_pinned(pinned or {}, schema))  # AT_RESTART values
+        self._current = self._boot = _pinned(self._on_disk, self._launch, _keys(schema, AT_RESTART))
+        self.live = LiveConsumers(schema)
         self._last_digest = _digest(raw)
         self._last_errors: tuple[str, ...] = ()
         self._stop = threading.Event()
@@ -94,7 +106,8 @@ class ConfigStore:
         self._seen_sig = _signature(self.path)
         self._sig_since = time.monotonic()
         self._done_sig = self._seen_sig  # the loaded content needs no reload
-        self._restart_only = frozenset((o.section, o.key) for o in schema if not o.live)
+        self._not_live = frozenset((o.section, o.key) for o in schema if not o.live)
+        self._at_restart = _keys(schema, AT_RESTART)
 
     # ---- reading -------------------------------------------------------------------------------
 
@@ -118,19 +131,27 @@ class ConfigStore:
     def get(self, section: str, key: str) -> Any:
         return self._current.get(section, key)
 
-    def apply_restart_options(self, *, except_keys: frozenset[tuple[str, str]] = frozenset()) -> Snapshot:
-        """A run starts: restart-only options take the values on disk, so they apply at the next
-        开播, not at the next launch of the app. ``except_keys`` (section, key) were used when the
-        app built its runtime and keep their running values (still pending). Listeners hear of
-        what changed."""
+    def apply_restart_options(self) -> Snapshot:
+        """A run starts (开播): AT_START options take the values on disk. AT_RESTART options keep
+        the values the app was launched with (still pending). Listeners hear of what changed."""
         with self._lock:
             old = self._current
-            self._boot = self._current = _pinned(self._on_disk, old, except_keys)
+            self._boot = self._current = _pinned(self._on_disk, self._launch, self._at_restart)
             changed = tuple(old.diff(self._current))
         if changed:
             self._notify(ConfigUpdate(old=old, new=self._current, changed=changed,
                                       pending_restart=self.pending_restart))
         return self._current
+
+    def running_values(self, applies: str) -> dict[str, str]:
+        """``{"section.key": text}`` of the running options declared ``applies`` (for ``pinned``)."""
+        snap = self._current
+        out = {}
+        for (section, key), value in snap.items():
+            opt = self.schema.option(section, key)
+            if opt is not None and opt.applies == applies and not opt.secret:
+                out[f"{section}.{key}"] = opt.type.format(value)
+        return out
 
     # ---- listeners -----------------------------------------------------------------------------
 
@@ -170,8 +191,8 @@ class ConfigStore:
         old = self._current
         was_rejected = bool(self._last_errors)
         pending_before = self.pending_restart
-        # Restart-only options keep their running value; everything else follows the file.
-        new = _pinned(fresh, self._boot, self._restart_only)
+        # Options read at a start keep their running value; live ones follow the file.
+        new = _pinned(fresh, self._boot, self._not_live)
         self._on_disk = fresh
         self._current = new  # the atomic swap readers see
         self._last_digest = digest
@@ -185,16 +206,20 @@ class ConfigStore:
             log.info("config reloaded: applied %s", ", ".join(changed))
         if pending:
             log.info("config: waiting for a restart: %s", ", ".join(pending))
-        self._notify(update)
-        return ReloadResult(ok=True, changed=changed, pending_restart=pending)
+        update = self._notify(update)
+        return ReloadResult(ok=True, changed=changed, pending_restart=pending, live=update.live)
 
-    def _notify(self, update: ConfigUpdate) -> None:
+    def _notify(self, update: ConfigUpdate) -> ConfigUpdate:
+        update = dataclasses.replace(update, live=self.live.apply(update.new, update.changed))
+        if update.live.failed:
+            log.warning("config: not applied live: %s", "; ".join(f"{o} ({why})" for o, why in update.live.failed))
         for fn in list(self._listeners):
             try:
                 fn(update)
             except Exception:  # one broken consumer must not stop the others from updating
                 log.exception("config listener %r failed", getattr(fn, "__qualname__", fn))
         self._publish(events.ConfigChanged(changed=update.changed, pending_restart=update.pending_restart))
+        return update
 
     def _reject(self, errors: tuple[str, ...], digest: str | None) -> ReloadResult:
         if digest is not None:
@@ -262,6 +287,21 @@ class ConfigStore:
 
     def __exit__(self, *exc: object) -> None:
         self.stop_watching()
+
+
+def _keys(schema: Schema, applies: str) -> frozenset[tuple[str, str]]:
+    return frozenset((o.section, o.key) for o in schema if o.applies == applies)
+
+
+def _parse_pinned(pinned: dict[str, str], schema: Schema) -> dict[tuple[str, str], Any]:
+    out = {}
+    for name, text in pinned.items():
+        section, _, key = name.rpartition(".")
+        opt = schema.option(section, key)
+        if opt is None or opt.applies != AT_RESTART:
+            raise ValueError(f"pinned option {name!r} is not an option read at the app's launch")
+        out[section, key] = opt.type.parse(text)
+    return out
 
 
 def _pinned(fresh: Snapshot, running: Snapshot, keys: frozenset[tuple[str, str]]) -> Snapshot:

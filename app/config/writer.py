@@ -14,7 +14,7 @@ from configupdater.option import Option as IniOption
 
 from app.config.catalog import SCHEMA
 from app.config.loader import ConfigErrors, new_updater
-from app.config.schema import Option, Schema
+from app.config.schema import AT_RESTART, AT_START, Option, Schema
 from app.config.types import Choice, Float, Int, IntChoice, num
 from app.fileio import write_text_atomic
 from app.logs import get_logger
@@ -25,9 +25,11 @@ BOM = "\ufeff"
 
 HEADER = """\
 # 抖音无人直播控制台 · 配置文件 / Douyin unattended-livestream controller · settings
-# 这里只写值；每项上方是简短说明。标 [需重启] 的项在重启后生效，其余保存后立即生效。
-# Values only; each option has a one-line note above it. Options marked [restart] apply after a
-# restart, all others as soon as the file is saved.
+# 这里只写值；每项上方是简短说明。标 [开播生效] 的项在下次开播时生效，标 [需重启程序] 的项在
+# 重新打开程序后生效，其余保存后立即生效（直播中也是）。
+# Values only; each option has a one-line note above it. Options marked [at the next start] apply
+# at the next 开播, [app restart] after the app is opened again, all others as soon as the file is
+# saved, also during a live.
 # 密钥（如方舟 API Key）不写在这里：用 `python main.py config set-secret llm.api_key` 存入系统
 # 钥匙串，或设置环境变量 ARK_API_KEY。 / Secrets are not kept here: use the OS keyring
 # (`python main.py config set-secret llm.api_key`) or an environment variable (ARK_API_KEY).
@@ -136,6 +138,10 @@ def _short_allowed(opt: Option) -> str:
     return ""
 
 
+#: How the shipped file marks an option not applied at once.
+WHEN_NOTE = {AT_START: " [开播生效 at the next start]", AT_RESTART: " [需重启程序 app restart]"}
+
+
 def render_default(schema: Schema = SCHEMA) -> str:
     """The shipped config.ini: every option with its default and a one-line note."""
     out = [HEADER]
@@ -147,7 +153,7 @@ def render_default(schema: Schema = SCHEMA) -> str:
                        f"[{spec.name}.OTHER] for more\n")
         out.append(f"[{name}]\n")
         for opt in spec.options:
-            restart = " [需重启 restart]" if not opt.live else ""
+            restart = WHEN_NOTE.get(opt.applies, "")
             env = f" (env {opt.env})" if opt.env else ""
             out.append(f"# {opt.zh} / {opt.en}{_short_allowed(opt)}{env}{restart}\n")
             value = opt.default_text

@@ -60,8 +60,8 @@ class ListenerSettings:
     stall_timeout_s: float = 60.0  # no frame for this long → reconnect
     open_timeout_s: float = 5.0
     health_interval_s: float = 5.0
-    buffer_size: int = 10_000
-    dedupe_window: int = 4096
+    max_buffered_events: int = 10_000
+    dedup_window: int = 4096
     room: str = ""  # our room: the anchor's SecUid / UserId / WebRoomId; "" = the first room seen
 
     def __post_init__(self) -> None:
@@ -88,10 +88,10 @@ class FeedListener:
         if settings is not None and overrides:
             raise TypeError("pass either settings or keyword overrides, not both")
         self.component = health_component
-        self.feed = FeedPipeline(self.settings.room, dedupe_window=self.settings.dedupe_window,
+        self.feed = FeedPipeline(self.settings.room, dedupe_window=self.settings.dedup_window,
                                  component=health_component)
         self.decoder = self.feed.decoder
-        self.buffer = SheddingBuffer(self.settings.buffer_size)
+        self.buffer = SheddingBuffer(self.settings.max_buffered_events)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._main_task: asyncio.Task | None = None
         self._loop_thread: threading.Thread | None = None

@@ -43,8 +43,8 @@ QUESTION_INTRO = (
 @dataclass(frozen=True)
 class PromptSettings:
     persona: str = DEFAULT_PERSONA
-    max_chars: int = 80  # spoken answer cap, enforced again on the output
-    sentences: int = 2  # the length the model is asked for
+    max_answer_chars: int = 80  # spoken answer cap, enforced again on the output
+    answer_sentences: int = 2  # the length the model is asked for
 
 
 DEFAULT_PROMPT = PromptSettings()
@@ -92,7 +92,7 @@ def product_block(product: Any) -> str:
 
 def system_prompt(product: Any, settings: PromptSettings = PromptSettings()) -> str:
     parts = [settings.persona.strip(),
-             RULES.format(max_chars=settings.max_chars, sentences=settings.sentences)]
+             RULES.format(max_chars=settings.max_answer_chars, sentences=settings.answer_sentences)]
     block = product_block(product)
     parts.append(f"【商品资料】\n{block}" if block else "【商品资料】\n（当前没有商品资料，只做礼貌的通用回答）")
     return "\n\n".join(parts)

@@ -109,6 +109,10 @@ class LlmWorker:
                 log.exception("reply job %s failed unexpectedly", job.id)
                 self._dropped(job.id, "internal error (see log)")
 
+    def set_prompt(self, prompt: PromptSettings) -> None:
+        """Hot reload of the persona and the answer length ([llm]): the next question uses them."""
+        self.prompt = prompt
+
     def stop(self) -> None:
         self._stop.set()
         with self._lock:
@@ -161,7 +165,7 @@ class LlmWorker:
         sent = 0
         for spoken in stream_spoken(
                 self.client, messages, cancel=cancel, text_filter=self.text_filter,
-                max_chars=self.prompt.max_chars, long_clause=self.long_clause,
+                max_chars=self.prompt.max_answer_chars, long_clause=self.long_clause,
                 max_len=self.max_len,
                 on_filtered=lambda s: self._dropped(job.id, f"compliance filter dropped: {s}")):
             self.bus.publish(events.Channel.SPEECH_REQUESTS, events.SpeechRequest(

@@ -93,9 +93,9 @@ def check_llm(snap, *, demo: bool, timeout_s: float, sink: str | None = None) ->
                      "运行 python main.py config set-secret llm.api_key，或设置环境变量 ARK_API_KEY")
     budget = Budget(timeout_s)
     bounded = dataclasses.replace(
-        settings, connect_timeout=min(settings.connect_timeout, timeout_s),
-        first_token_timeout=min(settings.first_token_timeout, timeout_s),
-        total_timeout=min(settings.total_timeout, timeout_s), max_retries=0)
+        settings, connect_timeout_s=min(settings.connect_timeout_s, timeout_s),
+        first_token_timeout_s=min(settings.first_token_timeout_s, timeout_s),
+        total_timeout_s=min(settings.total_timeout_s, timeout_s), max_retries=0)
     fix = ("确认 Ollama 已启动（ollama serve）、地址正确，并已下载模型（ollama pull " + model + "）"
            if provider == "ollama" else "检查方舟 API Key、模型或接入点 ID（ep-…）和网络")
     t0 = time.monotonic()

@@ -27,9 +27,9 @@ class CommentGate:
             return "empty_comment"
         if not has_rule and not is_question(text, s.question_words, s.question_endings):
             return "not_a_question"
-        if self._texts.within(_text_key(text, product), now, s.duplicate_window):
+        if self._texts.within(_text_key(text, product), now, s.duplicate_window_s):
             return "duplicate"
-        if user_id and self._users.within(user_id, now, s.user_cooldown):
+        if user_id and self._users.within(user_id, now, s.user_cooldown_s):
             return "user_cooldown"
         if not has_rule and not s.llm_enabled:
             return "question_llm_disabled"
@@ -44,8 +44,8 @@ class CommentGate:
             self._users.mark(user_id, now)
 
     def prune(self, now: float, s: ReplySettings) -> None:
-        self._texts.prune(now, s.duplicate_window)
-        self._users.prune(now, s.user_cooldown)
+        self._texts.prune(now, s.duplicate_window_s)
+        self._users.prune(now, s.user_cooldown_s)
 
 
 def _text_key(text: str, product: str | None) -> str:

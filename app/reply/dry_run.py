@@ -79,9 +79,9 @@ def replay(lines: Iterable[str], policy: ReplyPolicy, emit: Callable[[Any], None
         for item in policy.handle(event, now=now):
             emit(item)
     if clock is not None:  # let every open window close
-        longest = max(policy.settings.gift_max_wait, policy.settings.gift_pool_window,
-                      policy.settings.welcome_window + policy.settings.welcome_min_interval,
-                      policy.settings.follow_window + policy.settings.follow_min_interval)
+        longest = max(policy.settings.gift_max_wait_s, policy.settings.gift_pool_window_s,
+                      policy.settings.welcome_batch_window_s + policy.settings.welcome_min_interval_s,
+                      policy.settings.follow_window_s + policy.settings.follow_min_interval_s)
         t = clock + TICK
         while t <= clock + longest + TICK:
             for item in policy.tick(now=t):

@@ -249,7 +249,7 @@ class ReplyPolicy:
         with self._lock:
             self._flush_due(now, out)
             s = self._settings
-            self._welcomed.prune(now, s.welcome_repeat_after)
+            self._welcomed.prune(now, s.welcome_repeat_after_s)
             self._comments.prune(now, s)
         self._publish(out)
         return out
@@ -259,8 +259,8 @@ class ReplyPolicy:
             return
         s = self._settings
         small = []
-        for combo in self._gifts.due(now, s.gift_window, s.gift_max_wait, s.large_gift_diamonds,
-                                     s.large_gift_window):
+        for combo in self._gifts.due(now, s.gift_window_s, s.gift_max_wait_s, s.large_gift_diamonds,
+                                     s.large_gift_window_s):
             if self._is_large(combo.value):
                 self._say_line(gift_line(combo, "gift_large", now), now, out, forced=True)
             else:
@@ -292,19 +292,19 @@ class ReplyPolicy:
 
     def _on_enter(self, event: LiveEvent, now: float, out: list) -> None:
         s = self._settings
-        if not s.welcome_enabled:
+        if not s.welcome:
             return self._drop(out, event.msg_id, "welcome_disabled", now)
         if event.user is None:
             return self._drop(out, event.msg_id, "no_user", now)
         uid = event.user.id
-        if self._thanks.welcomes.pending(uid) or self._welcomed.within(uid, now, s.welcome_repeat_after):
+        if self._thanks.welcomes.pending(uid) or self._welcomed.within(uid, now, s.welcome_repeat_after_s):
             return self._drop(out, event.msg_id, "welcome_repeat", now)
         for evicted in self._thanks.welcomes.add(Named(event.user, event.msg_id), now, s.welcome_max_names):
             self._drop(out, evicted.msg_id, "welcome_batch_full", now)
 
     def _on_follow(self, event: LiveEvent, now: float, out: list) -> None:
         s = self._settings
-        if not s.follow_enabled:
+        if not s.follow_thanks:
             return self._drop(out, event.msg_id, "follow_disabled", now)
         if event.user is None:
             return self._drop(out, event.msg_id, "no_user", now)
@@ -323,7 +323,7 @@ class ReplyPolicy:
             return self._drop(out, event.msg_id, "like_no_milestone", now)
         line = Line("like", "like", "like_milestone", [event.user], {"likes": milestone}, [event.msg_id],
                     Priority.NORMAL, now)
-        self._thanks.add_single(line, self._settings.stale_like)
+        self._thanks.add_single(line, self._settings.stale_like_s)
 
     def _on_share(self, event: LiveEvent, now: float, out: list) -> None:
         self._thank_once_in_a_while(event, "share", "share_thanks", self._settings.share_thanks, {}, now, out)
@@ -341,11 +341,11 @@ class ReplyPolicy:
                                now: float, out: list) -> None:
         if not enabled:
             return self._drop(out, event.msg_id, f"{what}_thanks_off", now)
-        if self._thanked_kinds.within(what, now, self._settings.thanks_min_interval):
+        if self._thanked_kinds.within(what, now, self._settings.thanks_min_interval_s):
             return self._drop(out, event.msg_id, f"{what}_thanks_cooldown", now)
         self._thanked_kinds.mark(what, now)
         line = Line(what, what, template, [event.user], values, [event.msg_id], Priority.NORMAL, now)
-        self._thanks.add_single(line, self._settings.stale_follow)
+        self._thanks.add_single(line, self._settings.stale_follow_s)
 
     # comments --------------------------------------------------------------------------------
 
@@ -397,11 +397,11 @@ class ReplyPolicy:
             return "answer_budget"
         self._answers.budget.spend(cost, now)
         priority = self._comment_priority(match.priority, event.user)
-        answer_id = self._speak(out, "rule", "reply", spoken, priority, event.msg_id, now, s.stale_reply,
+        answer_id = self._speak(out, "rule", "reply", spoken, priority, event.msg_id, now, s.stale_reply_s,
                                 original=original, viewer=nickname, comment=text, product=match.product)
         self._paid(answer_id, self._answers.budget, cost)
         self._answers.answering(match, answer_id)
-        self._answers.on_the_way(answer_id, cost, now + s.stale_reply)
+        self._answers.on_the_way(answer_id, cost, now + s.stale_reply_s)
         out.append(QuestionSeen(msg_id=event.msg_id, ts=event.ts or now, viewer=nickname, text=text,
                                 product=match.product, answer="rule", answer_id=answer_id))
         self._prefetch(ahead, out)
@@ -417,7 +417,7 @@ class ReplyPolicy:
         text = event.text.strip()
         priority = self._comment_priority(Priority.COMMENT_IMPORTANT, event.user)
         job = ReplyJob(id=self._new_id("llm"), question=text, nickname=nickname, product=self._product,
-                       priority=priority, deadline=now + s.stale_llm, source_event=event.msg_id)
+                       priority=priority, deadline=now + s.stale_llm_s, source_event=event.msg_id)
         out.append(job)
         self._answers.on_the_way(job.id, s.llm_answer_estimate_s, job.deadline)
         out.append(QuestionSeen(msg_id=event.msg_id, ts=event.ts or now, viewer=nickname, text=text,

@@ -28,7 +28,7 @@ def user_level(user: User | None) -> int:
 
 
 def is_vip(user: User | None, settings: ReplySettings) -> bool:
-    return settings.vip_level > 0 and user_level(user) >= settings.vip_level
+    return settings.vip_user_level > 0 and user_level(user) >= settings.vip_user_level
 
 
 class ActivityTracker:
@@ -50,8 +50,8 @@ class ActivityTracker:
 
 
 def bonus(user: User | None, activity: int, settings: ReplySettings) -> int:
-    level_bonus = min(user_level(user) // settings.level_divisor, settings.level_bonus_max)
-    activity_bonus = min(activity // settings.activity_divisor, settings.activity_bonus_max)
+    level_bonus = min(user_level(user) // settings.level_bonus_divisor, settings.level_bonus_max)
+    activity_bonus = min(activity // settings.activity_bonus_divisor, settings.activity_bonus_max)
     return max(level_bonus, 0) + max(activity_bonus, 0)
 
 

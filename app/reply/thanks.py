@@ -74,12 +74,12 @@ class ThanksDesk:
     def candidates(self, now: float, s) -> list[Line]:
         """Lines whose window has closed, in budget order (not yet taken)."""
         out: dict[str, Line] = {}
-        if (self.finished_gifts and now - self._pool_opened_at >= s.gift_pool_window
+        if (self.finished_gifts and now - self._pool_opened_at >= s.gift_pool_window_s
                 and self.gift_lines.allows(now, s.gift_thanks_per_minute)):
             out["gift"] = self._gift_line(now)
-        if self.follows.ready(now, s.follow_window, s.follow_min_interval):
+        if self.follows.ready(now, s.follow_window_s, s.follow_min_interval_s):
             out["follow"] = self._names_line("follow", "follow_thanks", self.follows.peek(), now)
-        if self.welcomes.ready(now, s.welcome_window, s.welcome_min_interval):
+        if self.welcomes.ready(now, s.welcome_batch_window_s, s.welcome_min_interval_s):
             out["welcome"] = self._names_line("welcome", "welcome", self.welcomes.peek(), now)
         for single in self.singles:
             out.setdefault(single.line.category, single.line)
@@ -101,8 +101,8 @@ class ThanksDesk:
         """(msg_id, reason) of lines that waited for the budget past their stale time."""
         gone: list[tuple[str, str]] = []
         for batcher, stale, what, window, interval in (
-                (self.welcomes, s.stale_welcome, "welcome", s.welcome_window, s.welcome_min_interval),
-                (self.follows, s.stale_follow, "follow", s.follow_window, s.follow_min_interval)):
+                (self.welcomes, s.stale_welcome_s, "welcome", s.welcome_batch_window_s, s.welcome_min_interval_s),
+                (self.follows, s.stale_follow_s, "follow", s.follow_window_s, s.follow_min_interval_s)):
             if batcher.waited(now, window, interval) > stale:
                 gone += [(n.msg_id, f"{what}_waited_for_thanks_budget") for n in batcher.drain()]
         keep = deque()

@@ -12,8 +12,9 @@ sentence is neither lost nor said twice.
 One product on air (design §5a): the scheduler is the one owner of "the product being sold
 now". When a script sentence of another product starts playing it publishes ``ProductOnAir``;
 replies, the LLM's facts, the FAQ pre-synthesis and the dashboard follow it. A product stays on
-air for ``dwell_passes`` readings of its segments (or ``dwell_minutes``); the operator can switch
-(it takes effect at the next sentence end: the sentence playing is not cut) or pin a product.
+air for ``product_dwell_passes`` readings of its segments (or ``product_dwell_minutes``); the
+operator can switch (it takes effect at the next sentence end: the sentence playing is not cut)
+or pin a product.
 
 The AI-content disclosure (``disclosure_text``, every ``disclosure_every_s``) is said at the
 start and then at intervals, as a line of its own that never cuts a sentence.
@@ -70,8 +71,8 @@ class ScriptScheduler:
         timed_deadline_s: float = 180.0,
         text_filter: Callable[[str], str | None] | None = None,
         start_product: str | None = None,
-        dwell_passes: int = 1,
-        dwell_minutes: float = 0.0,
+        product_dwell_passes: int = 1,
+        product_dwell_minutes: float = 0.0,
         disclosure_text: str = "",
         disclosure_every_s: float = 0.0,
         clock: Callable[[], float] = time.time,
@@ -93,8 +94,8 @@ class ScriptScheduler:
         self.templates = templates
         self.timed_deadline_s = timed_deadline_s
         self.text_filter = text_filter
-        self.dwell_passes = max(1, dwell_passes)
-        self.dwell_minutes = dwell_minutes
+        self.product_dwell_passes = max(1, product_dwell_passes)
+        self.product_dwell_minutes = product_dwell_minutes
         self.disclosure_text = disclosure_text
         self.disclosure_every_s = disclosure_every_s
         self.clock = clock
@@ -141,6 +142,20 @@ class ScriptScheduler:
     @property
     def pinned(self) -> str | None:
         return self._pinned
+
+    def configure(self, *, lookahead_s: float, order: str, product_dwell_passes: int,
+                  product_dwell_minutes: float, disclosure_text: str, disclosure_every_s: float) -> None:
+        """Hot reload ([audio] lookahead_s, [script] order, [director] product_dwell_*, the
+        [compliance] AI disclosure): the next tick uses them; a new disclosure interval counts
+        from the last disclosure said."""
+        if order not in ("sequential", "shuffle"):
+            raise ValueError(f"order must be 'sequential' or 'shuffle', got {order!r}")
+        with self._lock:
+            if self._next_disclosure is not None:
+                self._next_disclosure += disclosure_every_s - self.disclosure_every_s
+            self.lookahead_s, self.order = lookahead_s, order
+            self.product_dwell_passes, self.product_dwell_minutes = max(1, product_dwell_passes), product_dwell_minutes
+            self.disclosure_text, self.disclosure_every_s = disclosure_text, disclosure_every_s
 
     def end_live(self) -> None:
         """Our room's live ended: nothing more is rendered; what waits is cancelled."""
@@ -413,9 +428,9 @@ class ScriptScheduler:
 
     def _dwelt(self, now: float) -> bool:
         """The current product has been on long enough to rotate on."""
-        if self.dwell_minutes > 0:
-            return self._product_since is None or now - self._product_since >= self.dwell_minutes * 60
-        return self._passes >= self.dwell_passes
+        if self.product_dwell_minutes > 0:
+            return self._product_since is None or now - self._product_since >= self.product_dwell_minutes * 60
+        return self._passes >= self.product_dwell_passes
 
     def _filter(self, text: str) -> str | None:
         return self.text_filter(text) if self.text_filter is not None else text

@@ -3,7 +3,7 @@ log (WAL, so the GUI and `export-log` read while the run writes).
 
 Rows are written in batches from a queue (the feed can bring thousands of events a second;
 one transaction per second costs far less than one per event). Retention is enforced on each
-flush: rows older than ``retention_days`` go, and at most ``max_events`` are kept.
+flush: rows older than ``event_retention_days`` go, and at most ``max_events`` are kept.
 
 Bad data never breaks the log (issue 18.2): values are checked before they are bound (an
 absurd gift value or a non-finite time is rejected with a counted reason, kept in
@@ -58,10 +58,10 @@ CREATE TABLE IF NOT EXISTS minute_stats (
 
 
 class EventLog:
-    def __init__(self, path: str | Path, *, retention_days: float = 7.0, max_events: int = 200_000):
+    def __init__(self, path: str | Path, *, event_retention_days: float = 7.0, max_events: int = 200_000):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.retention_s = retention_days * 86400
+        self.retention_s = event_retention_days * 86400
         self.max_events = max_events
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)

@@ -92,13 +92,13 @@ class GptSovitsClient:
             from app import paths
 
             lock_dir = paths.data_dir() / "cache" / "locks"
-        self.gate = ServerGate(spec.url, lock_dir, slots=spec.max_concurrent)
+        self.gate = ServerGate(spec.url, lock_dir, slots=spec.per_server_concurrency)
         self.lock_wait_s = lock_wait_s
         self.reassert_s = reassert_s
         self.base = spec.url.rstrip("/")
         self.timeout = (connect_timeout_s, read_timeout_s)
         self.session = session or requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(2, spec.max_concurrent * 2),
+        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(2, spec.per_server_concurrency * 2),
                                                 max_retries=0)
         adapter.poolmanager.pool_classes_by_scheme = _counting_pools(self._connected)
         self.session.mount("http://", adapter)
@@ -211,7 +211,7 @@ class GptSovitsClient:
 
     def _check_status(self, resp: requests.Response, what: str) -> None:
         if resp.status_code == 404:
-            other = "v1 (api.py)" if self.spec.api == "v2" else "v2 (api_v2.py)"
+            other = "v1 (api.py)" if self.spec.api_version == "v2" else "v2 (api_v2.py)"
             raise SynthesisError("wrong_api", f"{self.spec.name}: {what} → HTTP 404 {_error_text(resp)}: the server "
                                               f"has no such endpoint; is it {other}? check [tts] api_version "
                                               f"(接口不存在，请检查 [tts] api_version 是否与服务器程序一致)")
@@ -237,7 +237,7 @@ class GptSovitsClient:
             if gpt is None and sovits is None:
                 return
             try:
-                if self.spec.api == "v1":
+                if self.spec.api_version == "v1":
                     params = {"gpt_model_path": voice.gpt_weights or self.loaded[0] or "",
                               "sovits_model_path": voice.sovits_weights or self.loaded[1] or ""}
                     self._switch_call("/set_model", params)
@@ -267,13 +267,13 @@ class GptSovitsClient:
     # ---- synthesis -------------------------------------------------------------------------
 
     def tts_params(self, text: str, voice: VoiceModel) -> dict[str, Any]:
-        if self.spec.api == "v1":
-            return {"refer_wav_path": voice.ref_audio_path, "prompt_text": voice.prompt_text,
+        if self.spec.api_version == "v1":
+            return {"refer_wav_path": voice.ref_audio, "prompt_text": voice.prompt_text,
                     "prompt_language": voice.prompt_lang, "text": text, "text_language": voice.text_lang,
                     "top_k": voice.top_k, "top_p": voice.top_p, "temperature": voice.temperature,
                     "speed": voice.speed, **dict(voice.extra)}
         params: dict[str, Any] = {
-            "text": text, "text_lang": voice.text_lang.lower(), "ref_audio_path": voice.ref_audio_path,
+            "text": text, "text_lang": voice.text_lang.lower(), "ref_audio_path": voice.ref_audio,
             "prompt_text": voice.prompt_text, "prompt_lang": voice.prompt_lang.lower(),
             "top_k": voice.top_k, "top_p": voice.top_p, "temperature": voice.temperature,
             "text_split_method": voice.text_split_method, "speed_factor": voice.speed,
@@ -300,7 +300,7 @@ class GptSovitsClient:
             self.keepalive(min(2.0, self.timeout[1]))  # restarted since the last request? then re-assert
         self.ensure_weights(voice)
         params = self.tts_params(text, voice)
-        path = "/" if self.spec.api == "v1" else "/tts"
+        path = "/" if self.spec.api_version == "v1" else "/tts"
         if method == "GET":
             query = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in params.items()}
             resp = self._request("GET", path, params=query, read_timeout_s=read_timeout_s)
@@ -315,21 +315,21 @@ class GptSovitsClient:
         if not ctype.startswith("audio/"):
             raise SynthesisError("bad_audio", f"{self.spec.name}: 200 but not audio (content-type {ctype!r}, "
                                               f"{wavio.describe_body(body)})")
-        if self.spec.api == "v1" and ctype.split(";")[0].strip() not in ("audio/wav", "audio/x-wav"):
+        if self.spec.api_version == "v1" and ctype.split(";")[0].strip() not in ("audio/wav", "audio/x-wav"):
             raise SynthesisError("bad_audio", f"{self.spec.name}: api.py sent {ctype} instead of WAV; start it with "
                                               f"`-sm close -mt wav` (api.py 必须用 -sm close -mt wav 启动，"
                                               f"否则返回 Ogg/AAC)")
         try:
-            wav = wavio.parse(body, streaming=self.spec.streaming and self.spec.api == "v2")
+            wav = wavio.parse(body, streaming=self.spec.streaming and self.spec.api_version == "v2")
         except wavio.WavError as exc:
-            hint = " (api.py must run with `-sm close -mt wav`)" if self.spec.api == "v1" else ""
+            hint = " (api.py must run with `-sm close -mt wav`)" if self.spec.api_version == "v1" else ""
             raise SynthesisError("bad_audio", f"{self.spec.name}: {exc}{hint}") from None
         return SynthResult(wav=wav, bytes=len(body))
 
     def _cut(self, exc: BaseException) -> SynthesisError:
         self.forget_weights()
         hint = ("; api.py breaks off like this when synthesis fails after the header, e.g. a reference "
-                "path the server cannot read (检查 [voice.*] ref_audio 路径)") if self.spec.api == "v1" else ""
+                "path the server cannot read (检查 [voice.*] ref_audio 路径)") if self.spec.api_version == "v1" else ""
         return SynthesisError("cut", f"{self.spec.name}: response body cut off ({exc.__class__.__name__}){hint}")
 
 

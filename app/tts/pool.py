@@ -124,6 +124,13 @@ class TtsPool(PoolWatch):
             t.join(max(0.0, end - time.monotonic()))
         self.table.close()
 
+    def update_settings(self, settings: PoolSettings, voices: list[VoiceModel]) -> None:
+        """Hot reload: what a request reads when it is spoken (deadlines, attempts, benches, checks,
+        loudness, speed jitter, fallback) and the voice models apply from the next sentence.
+        Servers, workers, the queue size, time-outs and the cache stay as started."""
+        self.settings = self.table.settings = self.synth.settings = settings
+        self.table.set_voices(voices)
+
     def __enter__(self):
         return self.start()
 
@@ -169,7 +176,7 @@ class TtsPool(PoolWatch):
             if early is not None or urgent(req):
                 job.need_at = now if early is None else min(early, now)
             item = (int(req.priority), next(self._seq), job)
-            if len(self._heap) >= self.settings.queue_size:
+            if len(self._heap) >= self.settings.queue_max:
                 worst = max(self._heap, key=lambda it: (it[0], it[1]))
                 if (item[0], item[1]) >= (worst[0], worst[1]):
                     evicted = job
@@ -183,7 +190,7 @@ class TtsPool(PoolWatch):
                 self._jobs[req.id] = job
             self._cond.notify()
         if evicted is not None:
-            self._fail(evicted.req, f"queue full ({self.settings.queue_size} waiting); less urgent than the rest",
+            self._fail(evicted.req, f"queue full ({self.settings.queue_max} waiting); less urgent than the rest",
                        "queue_full")
 
     def need(self, rid: str) -> None:

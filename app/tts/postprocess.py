@@ -17,7 +17,7 @@ import soxr
 @dataclass(frozen=True)
 class PostSettings:
     output_rate: int = 44100
-    target_dbfs: float = -20.0  # gated RMS
+    loudness_target_db: float = -20.0  # gated RMS, dBFS
     peak_dbfs: float = -1.0
     silence_dbfs: float = -45.0  # trim threshold
     keep_edge_s: float = 0.04  # silence left at each end after trimming so onsets are not cut
@@ -63,7 +63,7 @@ def process(samples: np.ndarray, rate: int, settings: PostSettings) -> np.ndarra
     """Trim, level and resample to ``settings.output_rate`` (what the cache stores)."""
     s = settings
     x = trim(samples.astype(np.float32), rate, s.silence_dbfs, s.keep_edge_s)
-    x = normalize_loudness(x, rate, s.target_dbfs, s.peak_dbfs)
+    x = normalize_loudness(x, rate, s.loudness_target_db, s.peak_dbfs)
     if rate != s.output_rate and len(x):
         x = soxr.resample(x, rate, s.output_rate)
     return np.clip(x, -1.0, 1.0).astype(np.float32)

@@ -43,7 +43,7 @@ def synthesize_text(text: str, *, servers: list[ServerSpec], voices: list[VoiceM
     from app.tts.pool import TtsPool
 
     limit = timeout_s if timeout_s is not None else (
-        settings.lock_wait_s + settings.max_attempts * (settings.connect_timeout_s + settings.read_timeout_s) + 30)
+        settings.lock_wait_s + settings.max_attempts * (settings.connect_timeout_s + settings.request_timeout_s) + 30)
     results: list = []
     with MemoryBus("tts-line") as bus, tempfile.TemporaryDirectory() as tmp:
         bus.subscribe(events.Channel.SPEECH_READY, results.append)

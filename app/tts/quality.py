@@ -24,12 +24,12 @@ FRAME_MS = 30
 @dataclass(frozen=True)
 class CheckSettings:
     min_voiced_ratio: float = 0.30  # of the trimmed audio, by VAD
-    min_cps: float = 1.2  # speakable chars per second: slower is drawn-out/garbage
-    max_cps: float = 9.0  # faster means words were swallowed
+    min_chars_per_s: float = 1.2  # speakable chars per second: slower is drawn-out/garbage
+    max_chars_per_s: float = 9.0  # faster means words were swallowed
     duration_slack_s: float = 1.2  # pauses, fragment intervals
     max_flatness: float = 0.45  # spectral flatness of voiced frames: noise is near 1
     min_envelope_cv: float = 0.30  # speech's loudness moves with syllables; a hum or hiss does not
-    vad_aggressiveness: int = 2
+    vad_mode: int = 2
     silence_dbfs: float = -50.0
 
 
@@ -72,14 +72,14 @@ def check(samples: np.ndarray, sample_rate: int, speakable_chars: int,
     span = slice(first, last)
     active_s = (last - first) * FRAME_MS / 1000
     m["active_s"] = round(active_s, 3)
-    voiced = _voiced(frames[span], s.vad_aggressiveness)
+    voiced = _voiced(frames[span], s.vad_mode)
     ratio = float(voiced.mean()) if len(voiced) else 0.0
     m["voiced_ratio"] = round(ratio, 3)
     if ratio < s.min_voiced_ratio:
         return Verdict(False, f"too little voiced audio ({ratio:.0%} < {s.min_voiced_ratio:.0%})", "unvoiced", metrics=m)
     if speakable_chars > 0:
-        lo = speakable_chars / s.max_cps
-        hi = speakable_chars / s.min_cps + s.duration_slack_s
+        lo = speakable_chars / s.max_chars_per_s
+        hi = speakable_chars / s.min_chars_per_s + s.duration_slack_s
         if active_s < lo:
             return Verdict(False, f"too short for the text: {active_s:.2f} s for {speakable_chars} chars "
                                   f"(at least {lo:.2f} s) — words swallowed", "too_short", metrics=m)

@@ -6,20 +6,20 @@ servers is free, and a different voice is only heard when the preferred one cann
 
 Two circuit breakers decide usability: one per server (blamed for transport failures: refused,
 5xx, the wrong API) and one per route (blamed for what the model produced: 400s, bad or cut
-bodies, rejected audio — and time-outs). After ``bench_after`` consecutive failures (for
-time-outs ``bench_after_timeouts``) a breaker benches its server or route for ``bench_s``; when
+bodies, rejected audio — and time-outs). After ``bench_after_failures`` consecutive failures (for
+time-outs ``bench_after_timeouts``) a breaker benches its server or route for ``bench_seconds``; when
 that expires the pool probes it, and only a passing probe returns it to service (a failing one
 doubles the bench, up to a cap). A route's breaker is reset only by that route succeeding.
 
 Hung voice or hung server? A time-out is first the voice's fault. The server it happened on is
 then *draining*: unused until it answers a cheap liveness request. If it answers, it was the
-voice; if it stays silent for another ``read_timeout_s`` the server hangs and is benched too.
+voice; if it stays silent for another ``request_timeout_s`` the server hangs and is benched too.
 While a request runs, api_v2 answers nothing else (inference runs inline on its event loop,
 protocols §7.7), so a v2 server that answers liveness requests twice while one of our requests
 is still pending past the need deadline is not working on it: that request is abandoned as a
 hung voice at once instead of after the read time-out.
 
-Each server serves at most ``max_concurrent`` requests at once, and a weight switch only
+Each server serves at most ``per_server_concurrency`` requests at once, and a weight switch only
 happens when no other request is in flight on that server (serialised per server). A server
 whose oldest request in flight is older than the need deadline is *stalled*: a request the
 player already needs does not wait for it.
@@ -104,19 +104,34 @@ class RouteTable:
         self._cond = threading.Condition()
         self.servers = [
             Server(spec, GptSovitsClient(spec, connect_timeout_s=settings.connect_timeout_s,
-                                         read_timeout_s=settings.read_timeout_s, lock_dir=settings.lock_dir,
+                                         read_timeout_s=settings.request_timeout_s, lock_dir=settings.lock_dir,
                                          lock_wait_s=settings.lock_wait_s,
                                          reassert_s=settings.reassert_weights_s),
-                   Breaker(f"server {spec.name}", settings.bench_s))
+                   Breaker(f"server {spec.name}", settings.bench_seconds))
             for spec in servers]
         for server in self.servers:
             unknown = set(server.spec.voices) - set(names)
             if unknown:
                 raise ValueError(f"TTS server {server.spec.url}: unknown voice(s) {sorted(unknown)}; known: {names}")
         self.routes = [
-            Route(voice, rank, server, Breaker(f"voice {voice.name} on {server.name}", settings.bench_s))
+            Route(voice, rank, server, Breaker(f"voice {voice.name} on {server.name}", settings.bench_seconds))
             for rank, voice in enumerate(voices)
             for server in self.servers if not server.spec.voices or voice.name in server.spec.voices]
+
+    def set_voices(self, voices: list[VoiceModel]) -> None:
+        """Hot reload of the voice models and their rotation order: a voice that stays keeps its
+        breakers (benched stays benched); a request in flight finishes on the route it holds."""
+        names = [v.name for v in voices]
+        if len(set(names)) != len(names):
+            raise ValueError(f"TTS: voice model names must be unique, got {names}")
+        with self._cond:
+            kept = {(r.voice.name, r.server.spec.url): r.breaker for r in self.routes}
+            self.routes = [
+                Route(voice, rank, server, kept.get((voice.name, server.spec.url))
+                      or Breaker(f"voice {voice.name} on {server.name}", self.settings.bench_seconds))
+                for rank, voice in enumerate(voices)
+                for server in self.servers if not server.spec.voices or voice.name in server.spec.voices]
+            self._cond.notify_all()
 
     # ---- usability -------------------------------------------------------------------------
 
@@ -166,7 +181,7 @@ class RouteTable:
 
     def _free(self, route: Route) -> bool:
         server = route.server
-        if server.inflight >= server.spec.max_concurrent:
+        if server.inflight >= server.spec.per_server_concurrency:
             return False
         need = _weights(route.voice)
         # another model on the server: wait until it is idle so the switch cannot corrupt a
@@ -264,9 +279,9 @@ class RouteTable:
         b.last_error = error
         if b.benched:
             return False
-        if b.consecutive < self.settings.bench_after and b.timeouts < self.settings.bench_after_timeouts:
+        if b.consecutive < self.settings.bench_after_failures and b.timeouts < self.settings.bench_after_timeouts:
             return False
-        self._bench(b, self.settings.bench_s)
+        self._bench(b, self.settings.bench_seconds)
         return True
 
     def _bench(self, b: Breaker, seconds: float) -> None:
@@ -297,7 +312,7 @@ class RouteTable:
             for s in self.servers:
                 if s.checking or s.breaker.benched:
                     continue
-                inline = s.spec.api == "v2" and not s.spec.streaming
+                inline = s.spec.api_version == "v2" and not s.spec.streaming
                 if s.draining_since is not None or (inline and self.stalled(s)):
                     s.checking = True
                     out.append(s)
@@ -314,15 +329,15 @@ class RouteTable:
                 if alive:
                     server.draining_since = None  # it answers: the voice was at fault, not the server
                     changed = True
-                elif now - server.draining_since >= self.settings.read_timeout_s:
+                elif now - server.draining_since >= self.settings.request_timeout_s:
                     waited = now - server.draining_since
                     server.draining_since = None
                     b = server.breaker
                     b.last_error = (f"{server.name}: server hangs: no answer to a synthesis nor to a liveness "
-                                    f"request for {waited + self.settings.read_timeout_s:.0f} s (服务器卡死)")
-                    b.consecutive = max(b.consecutive, self.settings.bench_after)
+                                    f"request for {waited + self.settings.request_timeout_s:.0f} s (服务器卡死)")
+                    b.consecutive = max(b.consecutive, self.settings.bench_after_failures)
                     if not b.benched:
-                        self._bench(b, self.settings.bench_s)
+                        self._bench(b, self.settings.bench_seconds)
                     changed = True
             for a in list(server.attempts):
                 if now - a.started <= self.settings.need_deadline_s:
@@ -377,7 +392,7 @@ class RouteTable:
                 self._fail(route.breaker, error)
             else:
                 breaker.last_error = error or breaker.last_error
-                self._bench(breaker, max(breaker.bench_s, self.settings.bench_s) * 2)
+                self._bench(breaker, max(breaker.bench_s, self.settings.bench_seconds) * 2)
                 breaker.times_benched -= 1  # a re-bench is the same episode
             self._cond.notify_all()
         self.on_change(route.server)

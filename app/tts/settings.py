@@ -19,7 +19,7 @@ class VoiceModel:
     reference clip and its text, and generation parameters."""
 
     name: str
-    ref_audio_path: str
+    ref_audio: str  # path on the server (GPT-SoVITS' ref_audio_path)
     prompt_text: str = ""
     prompt_lang: str = "zh"
     text_lang: str = "zh"
@@ -35,15 +35,15 @@ class VoiceModel:
     def __post_init__(self):
         if not self.name:
             raise ValueError("voice model needs a name")
-        if not self.ref_audio_path:
-            raise ValueError(f"voice model {self.name!r}: ref_audio_path is required")
+        if not self.ref_audio:
+            raise ValueError(f"voice model {self.name!r}: ref_audio is required")
 
     def v1_problems(self) -> list[tuple[str, str]]:
         """What legacy ``api.py`` cannot do with this voice, as (option key, reason): it silently
         speaks its preset voice when any reference field is empty, and ``/set_model`` needs both
         weight paths (protocols §7.8)."""
         out = []
-        for key, value in (("ref_audio", self.ref_audio_path), ("prompt_text", self.prompt_text),
+        for key, value in (("ref_audio", self.ref_audio), ("prompt_text", self.prompt_text),
                            ("prompt_lang", self.prompt_lang)):
             if not value:
                 out.append((key, "is empty; api.py (api_version = v1) would silently speak its preset voice "
@@ -56,7 +56,7 @@ class VoiceModel:
 
     def params(self) -> dict[str, Any]:
         """Everything that changes the sound (the cache key uses it)."""
-        return {"ref": self.ref_audio_path, "prompt": self.prompt_text, "prompt_lang": self.prompt_lang,
+        return {"ref": self.ref_audio, "prompt": self.prompt_text, "prompt_lang": self.prompt_lang,
                 "text_lang": self.text_lang, "gpt": self.gpt_weights, "sovits": self.sovits_weights,
                 "speed": self.speed, "top_k": self.top_k, "top_p": self.top_p,
                 "temperature": self.temperature, "split": self.text_split_method,
@@ -66,20 +66,20 @@ class VoiceModel:
 @dataclass(frozen=True)
 class ServerSpec:
     url: str  # e.g. http://127.0.0.1:9880
-    api: Literal["v2", "v1"] = "v2"
+    api_version: Literal["v2", "v1"] = "v2"
     # api_v2 runs inference inline on its event loop: one request at a time (protocols §7.7);
     # more in flight only queue on the server and turn into time-outs
-    max_concurrent: int = 1
+    per_server_concurrency: int = 1
     voices: tuple[str, ...] = ()  # voice names this server may use; empty = all
     streaming: bool = False  # v2 only: streaming_mode=1, assembled client-side
 
     def __post_init__(self):
         if not self.url.startswith(("http://", "https://")):
             raise ValueError(f"TTS server url must start with http:// or https://, got {self.url!r}")
-        if self.api not in ("v2", "v1"):
-            raise ValueError(f"TTS server {self.url}: api must be 'v2' or 'v1', got {self.api!r}")
-        if self.max_concurrent < 1:
-            raise ValueError(f"TTS server {self.url}: max_concurrent must be at least 1")
+        if self.api_version not in ("v2", "v1"):
+            raise ValueError(f"TTS server {self.url}: api_version must be 'v2' or 'v1', got {self.api_version!r}")
+        if self.per_server_concurrency < 1:
+            raise ValueError(f"TTS server {self.url}: per_server_concurrency must be at least 1")
 
     @property
     def name(self) -> str:
@@ -89,21 +89,21 @@ class ServerSpec:
 @dataclass(frozen=True)
 class PoolSettings:
     workers: int = 2
-    queue_size: int = 64
+    queue_max: int = 64
     max_attempts: int = 4  # GPT-SoVITS attempts per sentence before the fallback speaks
     connect_timeout_s: float = 3.0
-    read_timeout_s: float = 30.0  # a hung server is given up on after this
+    request_timeout_s: float = 30.0  # a hung server is given up on after this
     # From the player's SpeechNeeded (or at once for urgent items and filler/bridge clips) the
     # stage has this long to publish; after it the fallback voice speaks what is left.
     need_deadline_s: float = 4.0
-    bench_after: int = 3  # consecutive failures of a server or a voice on it
+    bench_after_failures: int = 3  # consecutive failures of a server or a voice on it
     bench_after_timeouts: int = 2  # consecutive time-outs (hangs) of one voice on a server
     liveness_timeout_s: float = 1.5  # a cheap request that tells a hung server from a hung voice
     lock_wait_s: float = 30.0  # longest wait for another program's request on the same server
     lock_dir: str | None = None  # cross-process lock files (None: no cross-process lock)
     reassert_weights_s: float = 0.0  # also re-send the weights this often (0 = only after faults)
     max_utterance_chars: int = 200  # longer texts are cut at a sentence boundary
-    bench_s: float = 30.0  # first bench; doubles per failed probe …
+    bench_seconds: float = 30.0  # first bench; doubles per failed probe …
     max_bench_s: float = 600.0  # … up to this
     probe_text: str = "你好，欢迎来到直播间。"
     max_sentence_chars: int = 60

@@ -145,7 +145,7 @@ class SentenceSynth:
         """(passed, error, server_fault) of one probe synthesis (the caller holds the gate)."""
         text = self.settings.probe_text
         # short: a probe of a voice that hangs must not hold its server for a whole read time-out
-        limit = min(self.settings.read_timeout_s, max(5.0, 2 * self.settings.need_deadline_s))
+        limit = min(self.settings.request_timeout_s, max(5.0, 2 * self.settings.need_deadline_s))
         try:
             result = client.synthesize(text, voice, exclusive=False, read_timeout_s=limit)
         except SynthesisError as exc:

@@ -74,7 +74,7 @@ def wait_until(predicate, timeout: float) -> bool:
 def bench_interrupts(folder: Path, n: int, rate: int, chunk_bytes: int) -> list[float]:
     bus = MemoryBus("bench")
     sink = TimingSink(rate)
-    player = AudioPlayer(bus, sink, sample_rate=rate, chunk_bytes=chunk_bytes, gap_ms=20, bridges=False)
+    player = AudioPlayer(bus, sink, sample_rate=rate, chunk_bytes=chunk_bytes, gap_ms=20, bridge_lines=False)
     finished: set[str] = set()
     bus.subscribe(events.Channel.PLAYER_STATE,
                   lambda e: finished.add(e.id) if isinstance(e, events.PlaybackFinished) else None)

@@ -37,7 +37,7 @@ def throughput(n_servers: int, n_requests: int, latency: float) -> tuple[float, 
     bus.subscribe(events.Channel.SPEECH_READY, on_ready)
     with tempfile.TemporaryDirectory() as tmp:
         pool = TtsPool(bus, servers=[ServerSpec(s.url) for s in servers],
-                       voices=[VoiceModel(name="v", ref_audio_path="ref.wav")], out_dir=tmp,
+                       voices=[VoiceModel(name="v", ref_audio="ref.wav")], out_dir=tmp,
                        settings=PoolSettings(workers=max(2, 2 * n_servers)), cache_dir=None).start()
         t0 = time.perf_counter()
         for i in range(n_requests):  # distinct texts: no cache, one sentence each

@@ -8,7 +8,7 @@ from PyQt6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
 from app.config import ConfigStore, write_values
 from tests.gui.chinese import english_in
 from tests.gui.dialogs import DialogAnswerer
-from tests.gui.ui_driving import click, click_row, row_of, type_text
+from tests.gui.ui_driving import click, click_row, click_tab, row_of, type_text
 from ui.bridge import Bridge
 from ui.settings import SettingsView
 
@@ -27,7 +27,11 @@ def test_form_is_generated_from_the_schema(qtbot, config_file):
 
     assert "需重启程序" in tag(("bus", "url"))  # the bus is built with the app
     assert "开播生效" in tag(("douyin", "url"))  # read again at each 开播
-    assert "生效" not in view.fields[("audio", "gap_ms")].label.text()  # live
+    assert "立即生效" in tag(("audio", "gap_ms"))  # a consumer applies it while the room runs
+    assert "立即生效" in tag(("voice.default", "speed")) and "开播生效" in tag(("tts", "workers"))
+    assert "立即生效" in tag(("compliance", "lists_dir"))  # the word-list folder follows live
+    for key in view.fields:  # every option says when it applies, in one of three ways
+        assert sum(t in tag(key) for t in ("立即生效", "开播生效", "需重启程序")) == 1, key
     assert "allowed" not in view.fields[("audio", "gap_ms")].widget.toolTip()
     assert "默认" in view.fields[("audio", "gap_ms")].widget.toolTip()
 
@@ -55,6 +59,48 @@ def test_save_round_trip_keeps_comments(qtbot, config_file):
     fresh = SettingsView(ConfigStore(config_file))
     qtbot.addWidget(fresh)
     assert fresh.fields[("audio", "gap_ms")].widget.value() == gap.value()
+
+
+def test_the_notice_after_a_save_says_by_name_what_applied_and_what_waits(qtbot, config_file):
+    store = ConfigStore(config_file)
+    applied = []
+    store.live.register("语音合成", ["tts.speed_jitter"], lambda snap: applied.append(snap.get("tts", "speed_jitter")))
+    view = SettingsView(store)
+    qtbot.addWidget(view)
+    notices = []
+    view.notice.connect(lambda level, msg: notices.append((level, msg)))
+    view.fields[("tts", "speed_jitter")].widget.setValue(0.1)  # live
+    view.fields[("audio", "sample_rate")].widget.setCurrentIndex(  # read at 开播
+        view.fields[("audio", "sample_rate")].widget.findData("48000"))
+    type_text(qtbot, view.fields[("script", "products_dir")].widget, "my_products")  # read at the app's launch
+    click(qtbot, view.save_b)
+    assert applied == [0.1]
+    (level, msg), = notices
+    assert level == "info"
+    assert msg == ("已保存 3 项设置；已立即生效：随机微调语速的幅度；下次开播时生效：输出采样率；"
+                   "重新打开程序后生效：商品库目录")
+    assert set(store.pending_restart) == {"audio.sample_rate", "script.products_dir"}
+    assert not english_in(msg)
+
+
+def test_a_live_option_its_consumer_could_not_apply_is_not_announced_as_applied(qtbot, config_file):
+    store = ConfigStore(config_file)
+
+    def no_such_folder(snap):
+        raise FileNotFoundError("词表目录不存在：nowhere")
+
+    store.live.register("合规过滤", ["compliance.lists_dir"], no_such_folder)
+    view = SettingsView(store)
+    qtbot.addWidget(view)
+    notices = []
+    view.notice.connect(lambda level, msg: notices.append((level, msg)))
+    type_text(qtbot, view.fields[("compliance", "lists_dir")].widget, "nowhere")
+    view.fields[("audio", "gap_ms")].widget.setValue(400)
+    click(qtbot, view.save_b)
+    (level, msg), = notices
+    assert level == "warning"
+    assert msg == ("已保存 2 项设置；已立即生效：两段语音之间的停顿；"
+                   "没能立即生效（详见日志，下次开播时会再读取）：违禁词表目录")
 
 
 def test_rule_across_options_is_reported_and_form_keeps_the_typing(qtbot, config_file):
@@ -177,3 +223,23 @@ def test_unsaved_settings_are_not_dropped_without_asking(qtbot, config_file):
     with DialogAnswerer(qtbot, ["放弃修改"]):
         click(qtbot, view.revert_b)
     assert not view.dirty
+
+
+def test_the_window_applies_its_own_live_options(qtbot, operator_window):
+    """The [ui] options (and the AI label the dashboard shows) are the window's: it registers a
+    consumer for each live one, and a save changes what the operator sees."""
+    from app.config import SCHEMA
+
+    win = operator_window
+    store = win.runtime.config
+    window_options = [o.name for o in SCHEMA if o.live and o.section == "ui"]
+    assert window_options and all(store.live.consumers_of(name) for name in window_options)
+    click_tab(qtbot, win.tabs, "设置")
+    view = win.settings_view
+    view.show_section("compliance")
+    type_text(qtbot, view.fields[("compliance", "ai_label_text")].widget, "本场由AI主播讲解")
+    view.show_section("ui")
+    view.fields[("ui", "dashboard_refresh_hz")].widget.setValue(20)
+    click(qtbot, view.save_b)
+    qtbot.waitUntil(lambda: "本场由AI主播讲解" in win.dashboard.ai_label.text(), timeout=3000)
+    assert win.bridge.interval_s == 1 / 20

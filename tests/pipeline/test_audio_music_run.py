@@ -62,7 +62,7 @@ duck_db = 15
     assert first == pytest.approx(-18 - 14 - 15, abs=2.0) and second == pytest.approx(-18 - 14 - 15, abs=2.0)
 
     with sf.SoundFile(str(wav)) as f:
-        assert f.copy_metadata()["comment"] == "本音频部分内容由人工智能生成"
+        assert f.copy_metadata()["comment"] == "本直播间部分内容由AI生成"  # [compliance] ai_label_text
 
 
 def test_music_settings_edited_in_config_apply_to_the_running_room(tmp_path):

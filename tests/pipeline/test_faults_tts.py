@@ -50,12 +50,12 @@ def room(tmp_path):
     made = []
 
     def make(urls, voices, *, api="v2", **opts) -> Harness:
-        base = dict(connect_timeout_s=0.5, read_timeout_s=6.0, need_deadline_s=DEADLINE, bench_s=300,
-                    bench_after=2, bench_after_timeouts=2, liveness_timeout_s=0.5, workers=2,
+        base = dict(connect_timeout_s=0.5, request_timeout_s=6.0, need_deadline_s=DEADLINE, bench_seconds=300,
+                    bench_after_failures=2, bench_after_timeouts=2, liveness_timeout_s=0.5, workers=2,
                     lock_dir=str(tmp_path / "locks"), lock_wait_s=6.0)
         base.update(opts)
         bus = MemoryBus(f"faults{len(made)}")
-        pool = TtsPool(bus, servers=[ServerSpec(u, api=api) for u in urls], voices=voices,
+        pool = TtsPool(bus, servers=[ServerSpec(u, api_version=api) for u in urls], voices=voices,
                        out_dir=tmp_path / f"out{len(made)}", settings=PoolSettings(**base), seed=1)
         h = Harness(bus, pool)
         pool.start()
@@ -110,7 +110,7 @@ def test_one_hanging_voice_is_benched_within_two_failures_and_never_holds_a_sent
 @pytest.mark.parametrize("mode", ["hang", "freeze"])
 def test_when_every_route_hangs_the_fallback_speaks_every_sentence_within_the_deadline(servers, room, mode):
     srv = servers(faults={"*": mode})
-    h = room([srv.url], [voice("a"), voice("b")], read_timeout_s=2.0)
+    h = room([srv.url], [voice("a"), voice("b")], request_timeout_s=2.0)
     results = []
     start = time.monotonic()
     for i, text in enumerate(LINES):  # ~8 × 1.3 s: past the read time-out and the drain after it
@@ -168,7 +168,7 @@ def test_weights_are_re_asserted_after_another_client_used_the_server(servers, r
 def test_a_second_process_waits_for_the_room_instead_of_competing(servers, room):
     srv = servers(latency_s=0.6)
     lock_dir = paths.data_dir() / "cache" / "locks"  # where the room and every command lock
-    h = room([srv.url], [voice("a")], lock_dir=str(lock_dir), read_timeout_s=2.0, need_deadline_s=30)
+    h = room([srv.url], [voice("a")], lock_dir=str(lock_dir), request_timeout_s=2.0, need_deadline_s=30)
     for i in range(4):
         h.say(f"r{i}", LINES[i])
     script = textwrap.dedent(f"""
@@ -177,7 +177,7 @@ def test_a_second_process_waits_for_the_room_instead_of_competing(servers, room)
         from app.tts.settings import PoolSettings, ServerSpec, VoiceModel
         from tests.standins.gptsovits_harness import voice
         r = synthesize_text("第二个进程的试听。", servers=[ServerSpec({srv.url!r})], voices=[voice("b")],
-                            settings=PoolSettings(read_timeout_s=2.0, lock_wait_s=20, lock_dir={str(lock_dir)!r}))
+                            settings=PoolSettings(request_timeout_s=2.0, lock_wait_s=20, lock_dir={str(lock_dir)!r}))
         print(json.dumps({{"route": r.route, "why": r.why}}))
     """)
     time.sleep(0.2)  # the room's first request is computing
@@ -198,7 +198,7 @@ def test_the_standin_serialises_like_api_v2(servers):
     slow = GptSovitsClient(ServerSpec(srv.url), read_timeout_s=5)
     import threading
 
-    plain = VoiceModel(name="a", ref_audio_path="refs/a.wav")  # no weights: one /tts request each
+    plain = VoiceModel(name="a", ref_audio="refs/a.wav")  # no weights: one /tts request each
     t = threading.Thread(target=slow.synthesize, args=("第一个请求。", plain), kwargs={"exclusive": False})
     t.start()
     time.sleep(0.2)
@@ -226,7 +226,7 @@ def test_api_py_bad_reference_path_is_a_voice_fault_not_a_server_fault(servers, 
 def test_api_py_in_streaming_mode_is_explained(servers):
     srv = servers(api="v1", v1_media="ogg")
     with pytest.raises(SynthesisError) as exc:
-        GptSovitsClient(ServerSpec(srv.url, api="v1")).synthesize("你好。", voice("a"))
+        GptSovitsClient(ServerSpec(srv.url, api_version="v1")).synthesize("你好。", voice("a"))
     assert exc.value.kind == "bad_audio" and "-sm close -mt wav" in str(exc.value)
 
 
@@ -234,7 +234,7 @@ def test_api_py_in_streaming_mode_is_explained(servers):
 def test_the_wrong_api_version_gets_a_hint_and_benches_the_server(servers, room, server_api, client_api):
     srv = servers(api=server_api)
     with pytest.raises(SynthesisError) as exc:
-        GptSovitsClient(ServerSpec(srv.url, api=client_api)).synthesize("你好。", voice("a"))
+        GptSovitsClient(ServerSpec(srv.url, api_version=client_api)).synthesize("你好。", voice("a"))
     assert exc.value.kind == "wrong_api" and "api_version" in str(exc.value)
     h = room([srv.url], [voice("a")], api=client_api)
     for i in range(3):

@@ -14,7 +14,7 @@ from app.tts.settings import VoiceModel
 
 
 def voice(name: str, **kw) -> VoiceModel:
-    return VoiceModel(name=name, ref_audio_path=f"refs/{name}.wav", prompt_text="参考文本",
+    return VoiceModel(name=name, ref_audio=f"refs/{name}.wav", prompt_text="参考文本",
                       gpt_weights=f"GPT_weights/{name}.ckpt", sovits_weights=f"SoVITS_weights/{name}.pth", **kw)
 
 

@@ -17,7 +17,7 @@ from app.bus.memory import MemoryBus
 from tests.audio_measure import tone_db, tone_file
 from tests.unit.audio.mix_helpers import RATE, TONE, Clock, Driver, music_ready, speech_pcm, wait_for
 
-MUSIC = MusicSettings(enabled=True, volume_db=-14.0, voice_dbfs=-18.0, duck_db=12.0, attack_ms=80, release_ms=400)
+MUSIC = MusicSettings(enabled=True, volume_db=-14.0, loudness_target_db=-18.0, duck_db=12.0, duck_attack_ms=80, duck_release_ms=400)
 
 
 def make(tmp_path: Path, music: MusicSettings, *, bus=None, seed: int | None = None) -> tuple[MixingSink, Clock, Driver]:
@@ -60,14 +60,14 @@ def test_music_fills_silence_and_ducks_by_the_configured_depth_under_speech(tmp_
     levels = tone_db(recorded(tmp_path), RATE, TONE)
     segs = {s.id: (s.start / RATE, s.end / RATE) for s in sink.segments}
     # after a pause with the music up, the voice waits one attack time for the duck
-    assert segs["u1"][0] == pytest.approx(t_speech[0][0] + MUSIC.attack_ms / 1000, abs=0.02)
+    assert segs["u1"][0] == pytest.approx(t_speech[0][0] + MUSIC.duck_attack_ms / 1000, abs=0.02)
 
-    expected = MUSIC.voice_dbfs + MUSIC.volume_db  # loudness-matched, then 14 dB under the voice
+    expected = MUSIC.loudness_target_db + MUSIC.volume_db  # loudness-matched, then 14 dB under the voice
     before = spans(levels, 0.8, 2.8)  # after the fade-in, before the duck starts
     assert np.median(before) == pytest.approx(expected, abs=1.0)
-    settle_up = HOLD_S + MUSIC.release_ms / 1000 + 0.1
+    settle_up = HOLD_S + MUSIC.duck_release_ms / 1000 + 0.1
     gaps = np.concatenate([before, spans(levels, segs["u1"][1] + settle_up, segs["u2"][0] - 0.2)])
-    speech = np.concatenate([spans(levels, s + MUSIC.attack_ms / 1000, e) for s, e in segs.values()])
+    speech = np.concatenate([spans(levels, s + MUSIC.duck_attack_ms / 1000, e) for s, e in segs.values()])
     depth = np.median(gaps) - np.median(speech)
     assert depth == pytest.approx(MUSIC.duck_db, abs=2.0)
     # the duck starts before the first word (the voice is written ahead of the render)

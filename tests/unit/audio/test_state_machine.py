@@ -90,7 +90,7 @@ def test_machine_interrupts_exactly_at_the_thresholds(clocks, gap, fraction, cut
 
 
 def test_configured_thresholds_are_used(clocks):
-    machine = everything_urgent(clocks, sm.Thresholds(gap=3, late_gap=4, late_fraction=0.5))
+    machine = everything_urgent(clocks, sm.Thresholds(interrupt_gap=3, late_interrupt_gap=4, late_fraction=0.5))
     arrive(machine, ready("script", 10))
     assert of(arrive(machine, ready("a", 7)), sm.StopCurrent)
 

@@ -140,9 +140,24 @@ def test_options_the_app_built_with_stay_pending_at_the_next_start(ini, bus):
     text, _ = set_option(text, "bus", "namespace", "other")
     write(ini, text)
     store.reload()
-    snap = store.apply_restart_options(except_keys=frozenset({("bus", "namespace")}))
+    snap = store.apply_restart_options()  # 开播: the AT_START option applies, the AT_RESTART one waits
     assert snap.get("audio", "sample_rate") == 48000
     assert snap.get("bus", "namespace") == "live" and store.pending_restart == ("bus.namespace",)
+
+
+def test_a_store_can_run_with_the_apps_values_of_the_options_read_at_its_launch(ini, bus, tmp_path):
+    app_store = config.ConfigStore(ini, bus=bus)
+    text, _ = set_option(ini.read_text(encoding="utf-8"), "script", "products_dir", str(tmp_path / "new"))
+    write(ini, text)
+    app_store.reload()
+    assert app_store.pending_restart == ("script.products_dir",)
+    pinned = app_store.running_values(config.schema.spec("script").option("products_dir").applies)
+    child = config.ConfigStore(ini, pinned=pinned)  # what a child runtime gets from the app
+    assert child.current.get("script", "products_dir") == "data/products"
+    assert child.apply_restart_options().get("script", "products_dir") == "data/products"
+    assert child.pending_restart == ("script.products_dir",)
+    with pytest.raises(ValueError, match="audio.sample_rate"):
+        config.ConfigStore(ini, pinned={"audio.sample_rate": "48000"})  # read at 开播, not at launch
 
 
 def test_comment_only_edit_publishes_nothing(ini, bus, system):

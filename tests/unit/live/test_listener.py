@@ -143,7 +143,7 @@ def test_a_flood_sheds_likes_and_entries_only_and_memory_stays_bounded(cleanup):
     frames = mixed_frames(400, kinds="lecgflle")
     server = ReplayServer(frames, speed=0).start()
     cleanup(server)
-    listener = FeedListener(server.url, bus, **dict(FAST, buffer_size=20, stall_timeout_s=5)).start()
+    listener = FeedListener(server.url, bus, **dict(FAST, max_buffered_events=20, stall_timeout_s=5)).start()
     cleanup(listener)
     assert wait_until(lambda: listener.stats()["shed_total"] > 0, 3)
     time.sleep(0.2)

@@ -252,9 +252,9 @@ def test_ark_model_that_can_only_think_is_asked_again_without_the_setting_and_it
 
 def test_settings_default_to_no_reasoning_and_a_30_minute_keep_alive():
     s = LlmSettings()
-    assert s.thinking == "disabled" and s.keep_alive == "30m" and s.warm_up_timeout > 0
+    assert s.thinking == "disabled" and s.keep_alive == "30m" and s.warm_up_timeout_s > 0
     client = make_client(LlmSettings(provider="ollama", model=QWEN3))
     assert client.provider.think is False and client.provider.keep_alive == "30m"
-    assert client.keep_warm_every == 900 and client.warm_up_timeout == s.warm_up_timeout
+    assert client.keep_warm_every == 900 and client.warm_up_timeout == s.warm_up_timeout_s
     assert make_client(LlmSettings(provider="ollama", model=QWEN3, thinking=None)).provider.think is None
     assert make_client(LlmSettings(provider="ark", model="ep-1", api_key="k")).provider.thinking == "disabled"

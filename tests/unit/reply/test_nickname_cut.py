@@ -21,7 +21,7 @@ def test_a_2000_character_nickname_is_thanked_with_its_first_12_characters():
 
 
 def test_the_limit_follows_the_setting_live_and_applies_to_batches_and_llm_jobs():
-    p = ReplyPolicy(settings=ReplySettings(max_nickname_chars=4, llm_enabled=True, welcome_min_interval=0))
+    p = ReplyPolicy(settings=ReplySettings(max_nickname_chars=4, llm_enabled=True, welcome_min_interval_s=0))
     for i in range(2):
         p.handle(enter(user(f"e{i}", f"{i}号观众的很长的名字")), now=T0)
     (welcome,) = speech(p.tick(now=T0 + 10))

@@ -29,7 +29,7 @@ def test_keyword_rule_answers_before_the_llm():
     (s,) = speech(out)
     assert s.text == "这款杯子现在只要59元" and s.kind == "reply"
     assert s.source_event == c.msg_id and s.product == "cup"
-    assert s.deadline == T0 + p.settings.stale_reply
+    assert s.deadline == T0 + p.settings.stale_reply_s
     assert (s.viewer, s.comment) == ("小明", "这个多少钱？")  # for the spoken record
     (q,) = seen(out)
     assert (q.msg_id, q.answer, q.answer_id, q.viewer) == (c.msg_id, "rule", s.id, "小明")
@@ -44,7 +44,7 @@ def test_rule_depends_on_the_current_product():
 
 
 def test_question_without_rule_goes_to_the_llm_with_product_and_deadline():
-    p = policy(stale_llm=45.0)
+    p = policy(stale_llm_s=45.0)
     c = comment(user("u7", "小红"), "能不能机洗")
     out = p.handle(c, now=T0)
     (job,) = jobs(out)
@@ -71,7 +71,7 @@ def test_non_question_is_ignored_with_a_reason():
 
 
 def test_question_heuristics():
-    p = policy(replies_per_minute=0, duplicate_window=0, user_cooldown=0, answer_share_max=1.0)
+    p = policy(replies_per_minute=0, duplicate_window_s=0, user_cooldown_s=0, answer_share_max=1.0)
     asked = ["发货快吗", "什么材质", "几天到", "哪里发货", "可以便宜点吗", "有优惠么", "尺码?", "包邮？"]
     said = ["好看", "买了买了", "666", "支持主播"]
     for text in asked:
@@ -81,7 +81,7 @@ def test_question_heuristics():
 
 
 def test_duplicate_comment_answered_once_per_window():
-    p = policy(duplicate_window=60.0, user_cooldown=0)
+    p = policy(duplicate_window_s=60.0, user_cooldown_s=0)
     first = p.handle(comment(user("a"), "怎么洗？"), now=T0)
     again = p.handle(comment(user("b"), "怎么 洗 ?? "), now=T0 + 10)  # same after normalising
     assert len(jobs(first)) == 1 and jobs(again) == [] and reasons(again) == ["duplicate"]
@@ -90,7 +90,7 @@ def test_duplicate_comment_answered_once_per_window():
 
 
 def test_per_user_cooldown():
-    p = policy(user_cooldown=30.0, answer_share_max=1.0)
+    p = policy(user_cooldown_s=30.0, answer_share_max=1.0)
     u = user("a")
     assert jobs(p.handle(comment(u, "怎么洗？"), now=T0))
     out = p.handle(comment(u, "多大尺寸"), now=T0 + 5)
@@ -101,7 +101,7 @@ def test_per_user_cooldown():
 
 def test_global_rate_limit_on_comment_replies_but_not_gifts():
     from tests.unit.reply.helpers import gift
-    p = policy(replies_per_minute=3, user_cooldown=0, answer_share_max=1.0)
+    p = policy(replies_per_minute=3, user_cooldown_s=0, answer_share_max=1.0)
     answered, limited = 0, 0
     for i in range(6):
         out = p.handle(comment(user(f"u{i}"), f"第{i}个问题怎么办"), now=T0 + i)
@@ -114,7 +114,7 @@ def test_global_rate_limit_on_comment_replies_but_not_gifts():
 
 
 def test_vip_comment_priority():
-    p = policy(vip_level=30)
+    p = policy(vip_user_level=30)
     out = p.handle(comment(user("v", "土豪", pay_level=35), "能开发票吗"), now=T0)
     assert jobs(out)[0].priority == Priority.USER_VIP
 
@@ -148,7 +148,7 @@ def test_real_keyword_rules_through_the_library_adapter():
     values = {"cup": {"product": "保温杯", "price": "59元"}}
     faq = LibraryFaq(lambda: matcher, Renderer(1).render, lambda slug: values.get(slug, {}),
                      lambda slug: [r for r in rules if r.product in (None, slug)])
-    p = policy(faq, user_cooldown=0)
+    p = policy(faq, user_cooldown_s=0)
     (s,) = speech(p.handle(comment(user(nickname="小美"), "价格多少"), now=T0))
     assert s.text in ("小美你好，保温杯只要59元", "小美您好，保温杯只要59元")
     (s,) = speech(p.handle(comment(user(), "什么时候发货"), now=T0 + 1))
@@ -176,7 +176,7 @@ def test_the_faq_answers_of_the_product_on_air_are_synthesised_ahead():
 
 
 def test_a_second_buyer_asking_the_same_joins_the_answer_waiting_to_be_played():
-    p = policy(user_cooldown=0)
+    p = policy(user_cooldown_s=0)
     first = p.handle(comment(user("a", "甲"), "这个多少钱"), now=T0)
     (answer,) = speech(first)
     again = p.handle(comment(user("b", "乙"), "多少钱呀"), now=T0 + 2)
@@ -192,7 +192,7 @@ def test_a_second_buyer_asking_the_same_joins_the_answer_waiting_to_be_played():
 def test_answers_have_an_airtime_budget_that_the_operator_sets():
     answered, limited = [], []
     faq = Faq({"cup": [(f"r{i}", f"问题{i}", "这个问题的回答大概要说四五秒钟的样子", 0) for i in range(5)]})
-    p = policy(faq, answer_share_max=0.1, user_cooldown=0, duplicate_window=0, replies_per_minute=0)  # 6 s a minute
+    p = policy(faq, answer_share_max=0.1, user_cooldown_s=0, duplicate_window_s=0, replies_per_minute=0)  # 6 s a minute
     for i in range(5):
         out = p.handle(comment(user(f"u{i}"), f"问题{i}"), now=T0 + i)
         answered += speech(out)
@@ -213,7 +213,7 @@ def test_the_anchors_and_admins_own_comments_are_not_questions_from_viewers():
 
 def test_a_question_whose_answer_would_wait_too_long_behind_others_is_left_with_why():
     faq = Faq({"cup": [(f"r{i}", f"问题{i}", "这个问题的回答大概要说四五秒钟的样子", 0) for i in range(3)]})
-    p = policy(faq, answer_wait_max_s=3.0, user_cooldown=0, replies_per_minute=0, answer_share_max=1.0)
+    p = policy(faq, answer_wait_max_s=3.0, user_cooldown_s=0, replies_per_minute=0, answer_share_max=1.0)
     (first,) = speech(p.handle(comment(user("a"), "问题0"), now=T0))
     out = p.handle(comment(user("b"), "问题1"), now=T0 + 1)
     assert speech(out) == [] and [q.reason for q in seen(out)] == ["answer_queue"]
@@ -225,7 +225,7 @@ def test_a_question_whose_answer_would_wait_too_long_behind_others_is_left_with_
 
 def test_an_answer_never_heard_of_again_stops_holding_the_queue_at_its_deadline():
     faq = Faq({"cup": [(f"r{i}", f"问题{i}", "这个问题的回答大概要说四五秒钟的样子", 0) for i in range(2)]})
-    p = policy(faq, answer_wait_max_s=3.0, user_cooldown=0, answer_share_max=1.0, stale_reply=30.0)
+    p = policy(faq, answer_wait_max_s=3.0, user_cooldown_s=0, answer_share_max=1.0, stale_reply_s=30.0)
     assert speech(p.handle(comment(user("a"), "问题0"), now=T0))  # then nothing: lost on the way
     assert [q.reason for q in seen(p.handle(comment(user("b"), "问题1"), now=T0 + 10))] == ["answer_queue"]
     assert speech(p.handle(comment(user("c"), "问题1"), now=T0 + 31)), "past its deadline it is gone"

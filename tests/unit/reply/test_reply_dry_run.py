@@ -36,8 +36,8 @@ def test_replay_uses_the_events_clock_and_closes_open_windows():
 
 
 def test_settings_overrides_are_typed_and_errors_name_the_key():
-    s = settings_with(ReplySettings(), ["llm_enabled=true", "gift_window=2", "like_milestones=10, 20"])
-    assert s.llm_enabled is True and s.gift_window == 2.0 and s.like_milestones == (10, 20)
+    s = settings_with(ReplySettings(), ["llm_enabled=true", "gift_window_s=2", "like_milestones=10, 20"])
+    assert s.llm_enabled is True and s.gift_window_s == 2.0 and s.like_milestones == (10, 20)
     with pytest.raises(SettingsError, match="nope"):
         settings_with(ReplySettings(), ["nope=1"])
     with pytest.raises(SettingsError, match="replies_per_minute"):

@@ -34,7 +34,7 @@ def test_stage_answers_live_events_from_both_channels_and_stops_cleanly():
         jobs, jobs_cond = collect(bus, Channel.REPLY_JOBS)
         system, system_cond = collect(bus, Channel.SYSTEM)
         before = set(threading.enumerate())
-        p = ReplyPolicy(bus, settings=ReplySettings(gift_window=0.1, large_gift_window=0.1, gift_pool_window=0.1,
+        p = ReplyPolicy(bus, settings=ReplySettings(gift_window_s=0.1, large_gift_window_s=0.1, gift_pool_window_s=0.1,
                                                     llm_enabled=True, large_gift_diamonds=100),
                         product="cup", tick_interval=0.02)
         p.start()
@@ -77,7 +77,7 @@ def test_stop_records_what_was_still_being_collected():
     bus = MemoryBus("replytest2")
     try:
         system, cond = collect(bus, Channel.SYSTEM)
-        p = ReplyPolicy(bus, settings=ReplySettings(gift_window=30.0, gift_max_wait=60.0))
+        p = ReplyPolicy(bus, settings=ReplySettings(gift_window_s=30.0, gift_max_wait_s=60.0))
         p.start()
         g = gift(user(), 1)
         p.handle(g)

@@ -18,7 +18,7 @@ def thanks_priority(p: ReplyPolicy, u) -> int:
 
 
 def test_level_bonus_uses_the_higher_of_wealth_and_fans_club_level_capped_at_3():
-    s = ReplySettings(level_divisor=10, level_bonus_max=3, large_gift_diamonds=1000)
+    s = ReplySettings(level_bonus_divisor=10, level_bonus_max=3, large_gift_diamonds=1000)
     assert thanks_priority(ReplyPolicy(settings=s), user(pay_level=9)) == Priority.GIFT_NORMAL
     assert thanks_priority(ReplyPolicy(settings=s), user(pay_level=12)) == Priority.GIFT_NORMAL - 1
     assert thanks_priority(ReplyPolicy(settings=s), user(fans_club_level=25)) == Priority.GIFT_NORMAL - 2
@@ -27,7 +27,7 @@ def test_level_bonus_uses_the_higher_of_wealth_and_fans_club_level_capped_at_3()
 
 
 def test_bonuses_never_make_a_small_gift_outrank_a_question_or_a_large_gift():
-    p = ReplyPolicy(settings=ReplySettings(activity_divisor=1, large_gift_diamonds=1000))
+    p = ReplyPolicy(settings=ReplySettings(activity_bonus_divisor=1, large_gift_diamonds=1000))
     rich = user(pay_level=60)  # level bonus 3
     p.handle(gift(rich, 1), now=T0)
     p.handle(gift(rich, 1), now=T0 + 0.1)  # 2 events: activity bonus 2 → 3 - 5 = -2
@@ -36,8 +36,8 @@ def test_bonuses_never_make_a_small_gift_outrank_a_question_or_a_large_gift():
 
 
 def test_activity_bonus_counts_the_viewers_events_in_the_session():
-    s = ReplySettings(activity_divisor=10, activity_bonus_max=2, user_cooldown=0,
-                      duplicate_window=0, llm_enabled=True, replies_per_minute=0, answer_wait_max_s=600.0,
+    s = ReplySettings(activity_bonus_divisor=10, activity_bonus_max=2, user_cooldown_s=0,
+                      duplicate_window_s=0, llm_enabled=True, replies_per_minute=0, answer_wait_max_s=600.0,
                       answer_share_max=1.0)
     p = ReplyPolicy(settings=s)
     fan = user("fan")
@@ -76,7 +76,7 @@ def test_filter_applies_and_a_rejected_nickname_falls_back_to_the_generic_name()
     banned = "最好"
     p = ReplyPolicy(text_filter=lambda t: None if banned in t else t.replace("便宜", "实惠"),
                     faq=Faq({"cup": [("good", "好吗", "这款最好", 0), ("cheap", "贵", "很便宜", 0)]}), product="cup",
-                    settings=ReplySettings(fallback_nickname="家人", user_cooldown=0))
+                    settings=ReplySettings(fallback_nickname="家人", user_cooldown_s=0))
     p.handle(gift(user(nickname="最好的我"), 1), now=T0)
     assert [s.text for s in speech(p.tick(now=T0 + 5))] == ["感谢家人送的1个小心心"]
     out = p.handle(comment(user(), "这个好吗"), now=T0 + 6)
@@ -91,7 +91,7 @@ def test_injected_templates_are_used_and_a_missing_one_falls_back():
         if name == "welcome":
             return f"热烈欢迎{values['names']}"
         raise LookupError(f"data/templates/{name}.txt: no such template")
-    p = ReplyPolicy(render=render, settings=ReplySettings(welcome_window=0.5))
+    p = ReplyPolicy(render=render, settings=ReplySettings(welcome_batch_window_s=0.5))
     p.handle(enter(user("a", "甲")), now=T0)
     p.handle(gift(user("b", "乙"), 1), now=T0)
     texts = sorted(s.text for s in speech(p.tick(now=T0 + 5)))
@@ -102,10 +102,10 @@ def test_injected_templates_are_used_and_a_missing_one_falls_back():
 def test_bad_settings_say_which_option():
     with pytest.raises(SettingsError, match="like_milestones"):
         ReplySettings(like_milestones=(5000, 1000))
-    with pytest.raises(SettingsError, match="gift_window"):
-        ReplySettings(gift_window=-1)
-    with pytest.raises(SettingsError, match="level_divisor"):
-        ReplySettings(level_divisor=0)
+    with pytest.raises(SettingsError, match="gift_window_s"):
+        ReplySettings(gift_window_s=-1)
+    with pytest.raises(SettingsError, match="level_bonus_divisor"):
+        ReplySettings(level_bonus_divisor=0)
 
 
 def test_a_failing_filter_or_mask_never_lets_unchecked_text_through():
@@ -131,8 +131,8 @@ def test_the_bundled_reaction_templates_render_through_the_policy():
     if not (root / "gift_thanks.txt").exists():
         pytest.skip("bundled templates not present")
     t = Templates(root, seed=3)
-    p = ReplyPolicy(render=t.render, settings=ReplySettings(follow_window=1.0, welcome_window=1.0,
-                                                            like_milestones=(1000,), gift_pool_window=0,
+    p = ReplyPolicy(render=t.render, settings=ReplySettings(follow_window_s=1.0, welcome_batch_window_s=1.0,
+                                                            like_milestones=(1000,), gift_pool_window_s=0,
                                                             thanks_share_max=1.0))
     from tests.unit.reply.helpers import follow
     p.handle(gift(user("g", "小王"), 3, name="玫瑰"), now=T0)

@@ -21,7 +21,7 @@ def policy(**settings) -> ReplyPolicy:
 
 
 def test_gift_combo_of_single_increments_is_thanked_once_for_the_sum():
-    p = policy(gift_window=1.5, gift_pool_window=0, large_gift_diamonds=100)
+    p = policy(gift_window_s=1.5, gift_pool_window_s=0, large_gift_diamonds=100)
     wang = user("u5", "小王")
     out = []
     for i in range(3):
@@ -43,7 +43,7 @@ def test_gift_count_is_the_increment_carried_by_each_message():
 
 
 def test_small_gifts_inside_the_pool_window_become_one_line():
-    p = policy(gift_window=1.0, gift_pool_window=3.0)
+    p = policy(gift_window_s=1.0, gift_pool_window_s=3.0)
     a, b, c = user("a", "阿A"), user("b", "阿B"), user("c", "阿C")
     p.handle(gift(a, 1), now=T0)
     p.handle(gift(b, 1), now=T0 + 0.5)
@@ -56,7 +56,7 @@ def test_small_gifts_inside_the_pool_window_become_one_line():
 
 
 def test_a_large_gift_is_thanked_when_its_combo_ends_with_large_priority():
-    p = policy(gift_window=1.5, large_gift_window=1.0, large_gift_diamonds=100)
+    p = policy(gift_window_s=1.5, large_gift_window_s=1.0, large_gift_diamonds=100)
     boss = user("u9", "大哥")
     assert speech(p.handle(gift(boss, 5, name="棒棒糖", diamonds=10), now=T0)) == []
     last = gift(boss, 5, name="棒棒糖", diamonds=10, total=10)
@@ -68,7 +68,7 @@ def test_a_large_gift_is_thanked_when_its_combo_ends_with_large_priority():
 
 
 def test_combo_running_forever_is_thanked_by_max_wait():
-    p = policy(gift_window=1.5, gift_max_wait=4.0, gift_pool_window=0)
+    p = policy(gift_window_s=1.5, gift_max_wait_s=4.0, gift_pool_window_s=0)
     u = user()
     said = []
     for i in range(12):  # an increment every 0.5 s: never quiet for 1.5 s
@@ -77,7 +77,7 @@ def test_combo_running_forever_is_thanked_by_max_wait():
 
 
 def test_gift_deadline_and_source_event():
-    p = policy(stale_gift=60.0, gift_pool_window=0)
+    p = policy(stale_gift_s=60.0, gift_pool_window_s=0)
     g = gift(user(), 1)
     p.handle(g, now=T0)
     (s,) = speech(p.tick(now=T0 + 2))
@@ -89,7 +89,7 @@ def test_a_gift_to_a_guest_names_the_receiver_or_is_not_thanked():
     from app.events import GiftInfo, LiveEvent
     to_guest = LiveEvent(type="gift", msg_id="g1", room_id="r", ts=0, user=user("u", "小张"),
                          gift=GiftInfo(id="1", name="玫瑰", count=1, total=1, diamonds=1, to_user="嘉宾B"))
-    p = policy(gift_pool_window=0)
+    p = policy(gift_pool_window_s=0)
     p.handle(to_guest, now=T0)
     assert [s.text for s in speech(p.tick(now=T0 + 2))] == ["感谢小张送给嘉宾B的1个玫瑰"]
     p = policy(guest_gift_thanks="off")
@@ -106,7 +106,7 @@ def test_malformed_gift_is_dropped_with_reason():
 
 
 def test_burst_of_entries_gives_one_batched_welcome_of_the_newest_names():
-    p = policy(welcome_window=3.0, welcome_max_names=3, welcome_min_interval=15.0)
+    p = policy(welcome_batch_window_s=3.0, welcome_max_names=3, welcome_min_interval_s=15.0)
     names = ["甲", "乙", "丙", "丁", "戊"]
     out = []
     for i, n in enumerate(names):
@@ -119,7 +119,7 @@ def test_burst_of_entries_gives_one_batched_welcome_of_the_newest_names():
 
 
 def test_welcomes_are_at_least_min_interval_apart():
-    p = policy(welcome_window=1.0, welcome_min_interval=15.0)
+    p = policy(welcome_batch_window_s=1.0, welcome_min_interval_s=15.0)
     p.handle(enter(user("a", "甲")), now=T0)
     assert len(speech(p.tick(now=T0 + 1))) == 1
     p.handle(enter(user("b", "乙")), now=T0 + 2)
@@ -129,7 +129,7 @@ def test_welcomes_are_at_least_min_interval_apart():
 
 
 def test_same_viewer_is_not_welcomed_twice():
-    p = policy(welcome_window=1.0, welcome_min_interval=0.0, welcome_repeat_after=600.0)
+    p = policy(welcome_batch_window_s=1.0, welcome_min_interval_s=0.0, welcome_repeat_after_s=600.0)
     p.handle(enter(user("a", "甲")), now=T0)
     p.tick(now=T0 + 1)
     out = p.handle(enter(user("a", "甲")), now=T0 + 30)
@@ -138,7 +138,7 @@ def test_same_viewer_is_not_welcomed_twice():
 
 
 def test_welcome_disabled_records_why():
-    p = policy(welcome_enabled=False)
+    p = policy(welcome=False)
     out = p.handle(enter(user()), now=T0) + p.tick(now=T0 + 100)
     assert speech(out) == [] and [d.reason for d in drops(out)] == ["welcome_disabled"]
 
@@ -147,7 +147,7 @@ def test_welcome_disabled_records_why():
 
 
 def test_follows_are_batched_into_one_thanks():
-    p = policy(follow_window=2.0, follow_min_interval=8.0)
+    p = policy(follow_window_s=2.0, follow_min_interval_s=8.0)
     p.handle(follow(user("a", "甲")), now=T0)
     p.handle(follow(user("b", "乙")), now=T0 + 0.5)
     said = speech(p.tick(now=T0 + 2.0))
@@ -213,7 +213,7 @@ def test_stats_and_live_end_are_recorded_not_spoken():
 
 
 def test_thanks_keep_to_their_airtime_budget_and_gather_names_while_they_wait():
-    p = policy(gift_window=1.0, gift_pool_window=1.0, thanks_share_max=0.1)  # 6 s of thanks a minute
+    p = policy(gift_window_s=1.0, gift_pool_window_s=1.0, thanks_share_max=0.1)  # 6 s of thanks a minute
     said = []
     for i in range(60):  # a small gift a second for a minute, each from someone new
         said += speech(p.handle(gift(user(f"v{i}", f"观众{i}"), 1), now=T0 + i))
@@ -225,7 +225,7 @@ def test_thanks_keep_to_their_airtime_budget_and_gather_names_while_they_wait():
 
 
 def test_large_gifts_are_never_held_by_the_budget():
-    p = policy(thanks_share_max=0.05, large_gift_diamonds=100, large_gift_window=0.5)
+    p = policy(thanks_share_max=0.05, large_gift_diamonds=100, large_gift_window_s=0.5)
     said = []
     for i in range(3):
         p.handle(gift(user(f"b{i}", f"大哥{i}"), 1, diamonds=500), now=T0 + i)
@@ -234,7 +234,7 @@ def test_large_gifts_are_never_held_by_the_budget():
 
 
 def test_welcomes_that_waited_too_long_for_the_budget_are_dropped_with_why():
-    p = policy(welcome_window=1.0, welcome_min_interval=0, stale_welcome=15.0, thanks_share_max=0.02)
+    p = policy(welcome_batch_window_s=1.0, welcome_min_interval_s=0, stale_welcome_s=15.0, thanks_share_max=0.02)
     p.handle(enter(user("a", "甲")), now=T0)
     assert len(speech(p.tick(now=T0 + 1))) == 1  # the full bucket pays for one
     p.handle(enter(user("b", "乙")), now=T0 + 2)
@@ -245,8 +245,8 @@ def test_welcomes_that_waited_too_long_for_the_budget_are_dropped_with_why():
 
 
 def test_every_spoken_kind_carries_its_stale_deadline():
-    p = policy(welcome_window=1.0, follow_window=1.0, like_milestones=(10,), stale_welcome=15.0,
-               stale_follow=30.0, stale_like=20.0, stale_gift=60.0, gift_pool_window=0, thanks_share_max=1.0)
+    p = policy(welcome_batch_window_s=1.0, follow_window_s=1.0, like_milestones=(10,), stale_welcome_s=15.0,
+               stale_follow_s=30.0, stale_like_s=20.0, stale_gift_s=60.0, gift_pool_window_s=0, thanks_share_max=1.0)
     p.handle(enter(user("a")), now=T0)
     p.handle(follow(user("b")), now=T0)
     p.handle(gift(user("c"), 1), now=T0)
@@ -257,7 +257,7 @@ def test_every_spoken_kind_carries_its_stale_deadline():
 
 def test_a_thanks_line_dropped_before_it_was_heard_gives_its_air_back():
     from app.events import UtteranceDropped
-    p = policy(welcome_window=1.0, welcome_min_interval=0, thanks_share_max=0.02, stale_welcome=60.0)
+    p = policy(welcome_batch_window_s=1.0, welcome_min_interval_s=0, thanks_share_max=0.02, stale_welcome_s=60.0)
     p.handle(enter(user("a", "甲")), now=T0)
     (first,) = speech(p.tick(now=T0 + 1))
     p.handle(enter(user("b", "乙")), now=T0 + 2)
@@ -267,7 +267,7 @@ def test_a_thanks_line_dropped_before_it_was_heard_gives_its_air_back():
 
 
 def test_a_welcome_waiting_out_its_interval_is_not_dropped_as_stale():
-    p = policy(welcome_window=1.0, welcome_min_interval=15.0, stale_welcome=15.0)
+    p = policy(welcome_batch_window_s=1.0, welcome_min_interval_s=15.0, stale_welcome_s=15.0)
     p.handle(enter(user("a", "甲")), now=T0)
     assert len(speech(p.tick(now=T0 + 1))) == 1
     p.handle(enter(user("b", "乙")), now=T0 + 2)  # must wait until T0 + 16 for the interval

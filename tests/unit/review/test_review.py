@@ -178,7 +178,7 @@ def test_a_session_whose_events_went_with_the_retention_says_so(tmp_path):
 
     db = tmp_path / "live.sqlite3"
     run = make_run_db(db)
-    elog = EventLog(db, retention_days=1)  # a later run prunes what is older than a day
+    elog = EventLog(db, event_retention_days=1)  # a later run prunes what is older than a day
     elog.write([events.LiveEvent(type="comment", msg_id="new", room_id="r", ts=run["start"] + 10 * 86400)],
                Counter(), now=run["start"] + 10 * 86400)
     elog.close()

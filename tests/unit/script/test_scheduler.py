@@ -295,7 +295,7 @@ def test_the_product_on_air_is_the_one_whose_sentence_is_heard_not_the_one_rende
 
 def test_a_product_dwells_for_the_configured_passes(bus, tmp_path):
     lib = make_library(tmp_path)
-    s = sched(bus, lib, lookahead_s=1e9, max_outstanding=36, dwell_passes=2)
+    s = sched(bus, lib, lookahead_s=1e9, max_outstanding=36, product_dwell_passes=2)
     s.tick()
     firsts = [r.product for r in bus.requests() if r.sentence_index == 0]
     assert firsts == ["cream"] * 4 + ["snack"] * 4 + ["cream"] * 4  # two readings of both segments each
@@ -304,7 +304,7 @@ def test_a_product_dwells_for_the_configured_passes(bus, tmp_path):
 def test_a_product_dwells_for_the_configured_minutes(bus, tmp_path):
     lib = make_library(tmp_path)
     clock = Clock()
-    s = sched(bus, lib, clock, lookahead_s=1e9, max_outstanding=6, dwell_minutes=1.0)
+    s = sched(bus, lib, clock, lookahead_s=1e9, max_outstanding=6, product_dwell_minutes=1.0)
     s.tick()
     reqs = bus.requests()
     for _ in range(6):  # keep playing what was rendered, 12 s a segment

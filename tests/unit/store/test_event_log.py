@@ -14,7 +14,7 @@ def live(i: int, kind: str = "comment", ts: float | None = None, **kw) -> ev.Liv
 
 
 def test_events_and_minute_stats_are_stored_and_bounded(tmp_path):
-    log = EventLog(tmp_path / "live.sqlite3", retention_days=1, max_events=50)
+    log = EventLog(tmp_path / "live.sqlite3", event_retention_days=1, max_events=50)
     now = time.time()
     old = [live(i, ts=now - 2 * 86400) for i in range(5)]  # two days old: past retention
     log.write(old, Counter(), now=now)

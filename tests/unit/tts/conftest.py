@@ -10,7 +10,7 @@ from app.tts.settings import PoolSettings, ServerSpec
 from tests.standins.gptsovits import StandinServer
 from tests.standins.gptsovits_harness import Harness
 
-FAST = dict(connect_timeout_s=0.5, read_timeout_s=0.8, bench_s=0.3, bench_after=2, max_attempts=4)
+FAST = dict(connect_timeout_s=0.5, request_timeout_s=0.8, bench_seconds=0.3, bench_after_failures=2, max_attempts=4)
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ def test_v2_streaming_is_assembled_from_header_and_pcm_chunks(standin):
 
 def test_v1_api_py(standin):
     srv = standin(api="v1")
-    c = client(srv.url, api="v1")
+    c = client(srv.url, api_version="v1")
     r = c.synthesize(TEXT, voice("a"))
     assert quality.check(r.wav.samples, r.wav.sample_rate, 16).ok
     assert srv.sovits_weights.endswith("a.pth")

@@ -38,7 +38,7 @@ def clocked_pool(tmp_path):
 
     def make(servers, voices, **opts) -> tuple[Harness, Clock]:
         clock = Clock()
-        base = dict(connect_timeout_s=0.5, read_timeout_s=20.0, need_deadline_s=4.0, bench_s=300, workers=2)
+        base = dict(connect_timeout_s=0.5, request_timeout_s=20.0, need_deadline_s=4.0, bench_seconds=300, workers=2)
         base.update(opts)
         bus = MemoryBus(f"dl{len(made)}")
         pool = TtsPool(bus, servers=[ServerSpec(s) for s in servers], voices=voices, out_dir=tmp_path / "out",

@@ -97,7 +97,7 @@ class FakeAttempt:
 
 
 def table(clock, **kw):
-    settings = PoolSettings(bench_after=3, bench_after_timeouts=2, bench_s=60, read_timeout_s=30,
+    settings = PoolSettings(bench_after_failures=3, bench_after_timeouts=2, bench_seconds=60, request_timeout_s=30,
                             need_deadline_s=4, **kw)
     return RouteTable([ServerSpec(URL)], [voice("bad"), voice("good")], settings, clock=clock)
 

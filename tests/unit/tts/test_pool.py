@@ -38,7 +38,7 @@ def test_every_fault_mode_ends_in_rotation_and_only_good_audio_is_published(stan
 
 def test_down_server_is_benched_and_reported_and_the_other_one_speaks(standin, make_pool):
     srv = standin()
-    h = make_pool([DEAD_URL, srv.url], [voice("a")], cache=False, workers=1, bench_s=30)
+    h = make_pool([DEAD_URL, srv.url], [voice("a")], cache=False, workers=1, bench_seconds=30)
     for i in range(3):
         h.say(f"r{i}", f"第{i + 1}号链接，{TEXT}")
     results = h.wait_for(3)
@@ -69,7 +69,7 @@ def test_when_even_the_fallback_is_off_the_request_fails_visibly(make_pool):
 
 def test_benched_route_is_probed_and_returns_when_it_recovers(standin, make_pool):
     srv = standin(faults={"SoVITS_weights/a.pth": "zeros"})
-    h = make_pool([srv.url], [voice("a"), voice("b")], cache=False, workers=1, bench_s=0.2, bench_after=1)
+    h = make_pool([srv.url], [voice("a"), voice("b")], cache=False, workers=1, bench_seconds=0.2, bench_after_failures=1)
     h.say("r1", TEXT)
     assert h.wait_for(1)[0].route.endswith("#b")
     assert "voice a on" in " ".join(h.pool.report()["benched"])
@@ -146,7 +146,7 @@ def test_one_request_at_a_time_per_server(standin, make_pool):
 
 def test_stale_and_full_queue_requests_fail_with_a_reason(standin, make_pool):
     srv = standin(latency_s=0.2)
-    h = make_pool([srv.url], [voice("a")], cache=False, workers=1, queue_size=1)
+    h = make_pool([srv.url], [voice("a")], cache=False, workers=1, queue_max=1)
     h.say("old", TEXT, deadline=time.time() - 1)
     h.say("busy", "占住唯一的工人。")
     time.sleep(0.05)

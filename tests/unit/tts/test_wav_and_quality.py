@@ -91,7 +91,7 @@ def test_energy_check_stands_in_when_webrtcvad_is_missing(speech, monkeypatch):
 def test_postprocess_trims_levels_and_resamples(speech):
     x, rate = speech
     padded = np.concatenate([np.zeros(rate), x * 0.1, np.zeros(rate)])
-    settings = postprocess.PostSettings(output_rate=44100, target_dbfs=-20.0)
+    settings = postprocess.PostSettings(output_rate=44100, loudness_target_db=-20.0)
     y = postprocess.process(padded, rate, settings)
     assert abs(len(y) / 44100 - len(x) / rate) < 0.2  # the two seconds of silence are gone
     frames = y[: len(y) // 441 * 441].reshape(-1, 441)
