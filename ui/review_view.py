@@ -154,19 +154,25 @@ class ReviewView(QWidget):
         db, out_dir = self._db_path(), self._out_dir()
         self.title.setText(f"正在生成第 {session_id} 场的复盘…")
 
+        def deliver(*result):
+            try:
+                self._loaded.emit(*result)
+            except RuntimeError:  # the view was rebuilt (demo switch) or closed while this ran
+                log.info("review of session %s finished after its view was closed", session_id)
+
         def work():
             try:
                 data = load_review(db, session_id)
                 charts = make_charts(data)
                 page = write_review(data, out_dir, charts) if save else None
             except ReviewError as exc:
-                self._loaded.emit(None, None, None, str(exc))
+                deliver(None, None, None, str(exc))
                 return
             except Exception as exc:  # a damaged database must not take the window down
                 log.exception("review of session %s failed", session_id)
-                self._loaded.emit(None, None, None, f"生成复盘失败：{type(exc).__name__}: {exc}")
+                deliver(None, None, None, f"生成复盘失败：{type(exc).__name__}: {exc}")
                 return
-            self._loaded.emit(data, charts, page, "")
+            deliver(data, charts, page, "")
 
         self._worker = threading.Thread(target=work, name="ui-review", daemon=True)
         self._worker.start()
