@@ -12,6 +12,7 @@ settings stay the last good ones).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PyQt6.QtCore import Qt, pyqtSignal
@@ -48,6 +49,7 @@ from ui.settings_fields import (
     widget_for,
 )
 from ui.settings_labels import page_order, value_label
+from ui.voice_preview import VoicePreview, snapshot_with_edits
 
 
 class SettingsView(QWidget):
@@ -57,6 +59,7 @@ class SettingsView(QWidget):
         super().__init__(parent)
         self.store = store
         self.fields: dict[Key, Field] = {}
+        self.is_live: Callable[[], bool] = lambda: False  # set by the main window (试听 warns while live)
         self._build()
         self.reload_form(force=True)
 
@@ -159,6 +162,10 @@ class SettingsView(QWidget):
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         head = QLabel(f"<b>{title}</b>　<span style='color:#6b7280'>config.ini 的 [{section}] 段</span>")
         form.addRow(head)
+        if spec.pattern and spec.name == "voice":  # 试听: hear this voice as the form sets it
+            voice = section.partition(".")[2]
+            form.addRow(QLabel("试听"), VoicePreview(
+                voice, lambda: snapshot_with_edits(self.store, self.fields, voice), is_live=lambda: self.is_live()))
         for opt in spec.options:
             widget = widget_for(opt, section)
             when = None if opt.live else takes_effect(section, opt.key)
