@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
         self.act_skip = QAction("⏭ 跳过", self)
         self.act_check = QAction("✓ 开播前检查", self)
         self.act_start.setToolTip("先做开播前检查（弹幕、声音、大模型、商品、声卡），再开始直播")
-        self.act_check.setToolTip("检查弹幕、声音、大模型、商品和声卡是否就绪（不开播）")
+        self.act_check.setToolTip("检查弹幕、声音、大模型、商品和声卡是否就绪（不开播；直播中请看底部状态栏）")
         for a in (self.act_start, self.act_stop, self.act_pause, self.act_skip):
             tb.addAction(a)
         tb.addSeparator()
@@ -240,26 +240,31 @@ class MainWindow(QMainWindow):
     # ---- commands ------------------------------------------------------------------------------
 
     def start_stream(self) -> None:
-        """开播: in live mode the pre-flight first (demo mode needs no outside service)."""
+        """开播: the pre-flight first. Live mode asks on any warning or failure; the demo (no
+        outside service) only on a failure, such as no sound card."""
         if self.runtime is None or self.host.working:
             return
-        if not getattr(self.runtime, "demo", False):
-            self.state_label.setText("开播前检查中…")
-            dialog = PreflightDialog(self, config_path=self._config_file(), for_start=True)
-            go = dialog.exec() == QDialog.DialogCode.Accepted
-            self.state_label.setText("未开播")
-            if not go:
-                return
-            if dialog.continued_despite:
-                self.notify("warning", f"开播前检查有问题，已按你的选择仍然开播：{preflight_summary(dialog.continued_despite)}")
-            elif dialog.checks:
-                self.notify("info", "开播前检查全部通过，正在开播")
-            if self.runtime is None or self.host.working:  # rebuilt or busy meanwhile
-                return
+        self.state_label.setText("开播前检查中…")
+        dialog = PreflightDialog(self, config_path=self._config_file(), demo=bool(getattr(self.runtime, "demo", False)),
+                                 for_start=True)
+        go = dialog.exec() == QDialog.DialogCode.Accepted
+        self.state_label.setText("未开播")
+        if not go:
+            return
+        problems = dialog.continued_despite or dialog.problems()
+        if dialog.continued_despite:
+            self.notify("warning", f"开播前检查有问题，已按你的选择仍然开播：{preflight_summary(problems)}")
+        elif problems:
+            self.notify("info", f"演示模式照常开播；开播前检查提示：{preflight_summary(problems)}")
+        elif dialog.checks:
+            self.notify("info", "开播前检查全部通过，正在开播")
+        if self.runtime is None or self.host.working:  # rebuilt or busy meanwhile
+            return
         self._go_live()
 
     def show_preflight(self) -> None:
-        """开播前检查 on demand: the same checklist, nothing is started."""
+        """开播前检查 on demand (not while live: the room holds the sound card and the voice
+        server then, and the status bar shows how they are): the same checklist, nothing starts."""
         PreflightDialog(self, config_path=self._config_file(), demo=bool(getattr(self.runtime, "demo", False)),
                         for_start=False).exec()
 
@@ -323,7 +328,7 @@ class MainWindow(QMainWindow):
         self.act_stop.setEnabled(ready and running)
         self.act_pause.setEnabled(ready and running)
         self.act_skip.setEnabled(ready and running)
-        self.act_check.setEnabled(ready)
+        self.act_check.setEnabled(ready and not running)
         self.demo_switch.setEnabled(not running)
         if not running and self.act_pause.isChecked():
             self.act_pause.blockSignals(True)
@@ -337,7 +342,7 @@ class MainWindow(QMainWindow):
         if not busy:
             self._starting = False  # the start (or stop) is over: running says the rest
         if busy:
-            for a in (self.act_start, self.act_stop):
+            for a in (self.act_start, self.act_stop, self.act_check):
                 a.setEnabled(False)
         elif self.runtime is not None:
             self._set_running(bool(self.runtime.running))

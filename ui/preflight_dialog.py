@@ -125,12 +125,14 @@ class PreflightDialog(QDialog):
     start (all ok, or 仍然开播)."""
 
     def __init__(self, parent: QWidget | None, *, config_path: Path | str | None, demo: bool = False,
-                 for_start: bool = True, timeout_s: float = TIMEOUT_S, runner: Runner = _run_preflight):
+                 for_start: bool = True, timeout_s: float | None = None, runner: Runner = _run_preflight):
         super().__init__(parent)
         self.config_path = config_path
         self.demo = demo
         self.for_start = for_start
-        self.timeout_s = timeout_s
+        # the demo needs no outside service: only a failure (no sound card …) stops its 开播
+        self.ask_on = ("fail",) if demo else ("warn", "fail")
+        self.timeout_s = TIMEOUT_S if timeout_s is None else timeout_s
         self.runner = runner
         self.checks: list = []  # the last complete run
         self.continued_despite: list = []  # the warn/fail checks the operator started with (仍然开播)
@@ -260,9 +262,12 @@ class PreflightDialog(QDialog):
         warns = [c for c in checks if c.status == "warn"]
         if not fails and not warns:
             self.headline.setText("全部通过")
-            if self.for_start:
-                log.info("pre-flight before 开播: all %d checks passed", len(checks))
-                self.accept()
+        if self.for_start and not any(c.status in self.ask_on for c in checks):
+            log.info("开播前检查：%d 项通过%s", len(checks) - len(warns),
+                     f"，{len(warns)} 项需要注意（演示模式照常开播）：{summary(warns)}" if warns else "")
+            self.accept()
+            return
+        if not fails and not warns:
             return
         parts = ([f"{len(fails)} 项未通过"] if fails else []) + ([f"{len(warns)} 项需要注意"] if warns else [])
         tail = "。可以先修正再开播，也可以“仍然开播”" if self.for_start else ""
@@ -309,4 +314,4 @@ class PreflightDialog(QDialog):
 
 def summary(checks: list) -> str:
     """What was wrong, in one line (for the notice after 仍然开播)."""
-    return "、".join(f"{c.title}{STATUS_ZH[c.status]}" for c in checks if c.status != "ok")
+    return "、".join(f"{c.title}{'未通过' if c.status == 'fail' else '需注意'}" for c in checks if c.status != "ok")

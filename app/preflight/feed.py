@@ -23,7 +23,7 @@ FIX_OTHER_ROOM = ("确认你的直播间正在直播、页面已打开；如果�
                   "把 [douyin] room 改成它的直播间号或主播 SecUid")
 FIX_UNCACHED = ("在弹幕工具运行时重新打开（刷新）你的直播间页面，让它记下主播信息；"
                 "否则开播后无法确认收到的是不是你的直播间")
-FIX_SEVERAL = "在“设置 → 弹幕”填写 [douyin] room（你的直播间号或主播 SecUid），或关闭其他直播间页面"
+FIX_SEVERAL = "在“设置 → 抖音弹幕源”填写 [douyin] room（你的直播间号或主播 SecUid），或关闭其他直播间页面"
 TYPE_ZH = {"comment": "评论", "gift": "礼物", "like": "点赞", "enter": "进场", "follow": "关注", "share": "分享",
            "fansclub": "粉丝团", "stats": "在线人数", "live_end": "下播"}
 

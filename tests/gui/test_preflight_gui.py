@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import QApplication
 from app.config import write_values
 from app.live.replay import ReplayServer
 from tests.gui.dialogs import DialogAnswerer
+from tests.gui.ui_driving import click
 from tests.standins.dybarrage import Room, Viewer
 from tests.standins.gptsovits import StandinServer
 from ui.preflight_dialog import PreflightDialog
@@ -178,3 +179,40 @@ def test_the_window_keeps_painting_while_a_hung_voice_server_is_checked(qtbot, o
     status, detail, _ = seen[0]["voice"]
     assert status == "fail" and "没有回应" in detail
     assert not win.runtime.running
+
+
+def test_the_demo_starts_despite_warnings_but_asks_when_nothing_could_be_heard(qtbot, operator_window,
+                                                                             operator_config, tmp_path):
+    win = operator_window
+    click(qtbot, win.demo_switch)
+    qtbot.waitUntil(lambda: getattr(win.runtime, "demo", False) and win.act_start.isEnabled(), timeout=10000)
+    asked: list = []
+    with DialogAnswerer(qtbot, fallback=never_asked(asked)):
+        win.act_start.trigger()  # null audio: a warning, the demo goes on
+    qtbot.waitUntil(lambda: win.runtime.running and win.act_stop.isEnabled(), timeout=10000)
+    assert asked == [] and "演示模式照常开播" in win.notice_bar.message and "声音输出需注意" in win.notice_bar.message
+    win.act_stop.trigger()
+    qtbot.waitUntil(lambda: not win.runtime.running and win.act_start.isEnabled(), timeout=10000)
+    (tmp_path / "blocked").write_text("a file where the recording's folder should be", encoding="utf-8")
+    write_values(operator_config, {("audio", "backend"): "wav", ("audio", "wav_path"): str(tmp_path / "blocked" / "x.wav")})
+    seen: list = []
+    with DialogAnswerer(qtbot, fallback=look_then_click("取消", seen)):
+        win.act_start.trigger()
+    assert seen[0]["audio"][0] == "fail" and "无法在" in seen[0]["audio"][1]
+    qtbot.wait(300)
+    assert not win.runtime.running
+
+
+def test_a_start_that_fails_for_lack_of_a_sound_card_says_what_to_do():
+    """What the runtime process reports (its traceback's tail) becomes a sentence the operator
+    can act on; anything else is cut to its last line, the rest is in the log."""
+    from app.runtime_process import RuntimeProcessError
+    from tests.gui.chinese import english_in
+    from ui.session import start_failure_zh
+
+    tail = ("runtime process 13278 did not start:\n  File \"app/audio/sinks.py\", line 294, in open\n"
+            "app.audio.sinks.SinkError: pygame sink: cannot open the audio device: ALSA: Couldn't open audio device")
+    said = start_failure_zh(RuntimeProcessError(tail))
+    assert said.startswith("开播失败，没有播出：打不开声卡") and "录到 WAV 文件" in said and not english_in(said)
+    other = start_failure_zh(RuntimeProcessError("runtime process 1 did not start:\nline one\nValueError: 坏了"))
+    assert other == "开播失败，没有播出：ValueError: 坏了。详情见日志页，修正后再点开播"
