@@ -240,3 +240,11 @@ def test_progress_reports_every_check_once_as_it_finishes(tmp_path, products, fe
     checks = run_preflight(config, timeout_s=2.0, progress=told.append)
     assert sorted(c.key for c in told) == sorted(c.key for c in checks)
     assert {c.key: c for c in told} == by_key(checks)
+
+
+def test_no_sound_card_fails_the_audio_check_saying_what_to_do(tmp_path, products, feed, monkeypatch):
+    monkeypatch.setenv("SDL_AUDIODRIVER", "no_such_driver")  # SDL finds no output device
+    config = write_config(tmp_path, feed=feed.url, products=products)
+    audio = by_key(run_preflight(config, timeout_s=2.0, sink="device"))["audio"]
+    assert audio.status == "fail" and audio.detail.startswith("打不开声卡，没有找到可用的声音输出设备（系统报告：")
+    assert "“录到 WAV 文件”" in audio.fix
