@@ -216,3 +216,16 @@ def test_a_start_that_fails_for_lack_of_a_sound_card_says_what_to_do():
     assert said.startswith("开播失败，没有播出：打不开声卡") and "录到 WAV 文件" in said and not english_in(said)
     other = start_failure_zh(RuntimeProcessError("runtime process 1 did not start:\nline one\nValueError: 坏了"))
     assert other == "开播失败，没有播出：ValueError: 坏了。详情见日志页，修正后再点开播"
+
+
+def test_after_stop_the_feed_reads_stopped_not_faulty(qtbot, operator_window):
+    """Found walking the app: after a normal 停止 the status bar showed 弹幕源 故障 in red."""
+    win = operator_window
+    with DialogAnswerer(qtbot, ["仍然开播"]):
+        win.act_start.trigger()
+    qtbot.waitUntil(lambda: win.runtime.running and win.act_stop.isEnabled(), timeout=5000)
+    win.act_stop.trigger()
+    qtbot.waitUntil(lambda: win.state_label.text() == "未开播", timeout=10000)
+    qtbot.wait(500)  # the bridge's last batches of the stopped run
+    feed = win.health_bar.labels["feed"]
+    assert "弹幕源 未启用" in feed.text() and "已停止" in feed.toolTip(), feed.text()
