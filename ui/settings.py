@@ -93,6 +93,8 @@ class SettingsView(QWidget):
         lay.addWidget(self.error_banner)
 
         self.sections = QListWidget()
+        self.sections.setWordWrap(True)  # a long page name wraps instead of hiding behind a scroll bar
+        self.sections.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.pages = QStackedWidget()
         self.page_sections: list[str] = []  # the config section shown on each page
         self.sections.currentRowChanged.connect(self._section_selected)
