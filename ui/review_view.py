@@ -183,8 +183,6 @@ class ReviewView(QWidget):
             self.subtitle.setText(error)
             self.notice.emit("warning", error)
             return
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-
         self.data, self.charts = data, charts
         s = data.session
         self.title.setText(f"直播复盘 · 第 {s.session_id} 场" + ("（演示模式）" if s.demo else ""))
@@ -203,7 +201,7 @@ class ReviewView(QWidget):
         for chart in charts:
             title = QLabel(chart.title)
             title.setObjectName("sectionTitle")
-            canvas = FigureCanvasQTAgg(chart.figure)
+            canvas = _chart_canvas(chart.figure)
             w, h = chart.figure.get_size_inches() * chart.figure.dpi
             canvas.setMinimumHeight(int(h))
             canvas.setMinimumWidth(int(min(w, 640)))
@@ -218,3 +216,21 @@ class ReviewView(QWidget):
     def _open_saved(self) -> None:
         if self.saved is not None and self.saved.is_file():
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.saved)))
+
+
+_Canvas = None
+
+
+def _chart_canvas(figure):
+    """A Qt canvas for a chart that lets the mouse wheel scroll the page: matplotlib's canvas
+    takes every wheel event for itself, and the charts fill most of the review."""
+    global _Canvas
+    if _Canvas is None:
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+
+        class ChartCanvas(FigureCanvasQTAgg):
+            def wheelEvent(self, event):  # noqa: N802 - Qt's name
+                event.ignore()  # to the scroll area around the page
+
+        _Canvas = ChartCanvas
+    return _Canvas(figure)

@@ -229,3 +229,40 @@ def test_after_stop_the_feed_reads_stopped_not_faulty(qtbot, operator_window):
     qtbot.wait(500)  # the bridge's last batches of the stopped run
     feed = win.health_bar.labels["feed"]
     assert "弹幕源 未启用" in feed.text() and "已停止" in feed.toolTip(), feed.text()
+
+
+def test_the_mouse_wheel_over_a_review_chart_scrolls_the_review(qtbot, tmp_path):
+    """Found walking the app: the charts fill most of 直播复盘 and matplotlib's canvas kept every
+    wheel turn, so the page only scrolled by dragging its scroll bar."""
+    from PyQt6.QtCore import QPoint, QPointF
+    from PyQt6.QtGui import QWheelEvent
+    from PyQt6.QtWidgets import QScrollArea
+
+    from tests.sample_run import make_run_db
+    from ui.review_view import ReviewView
+
+    db = tmp_path / "live.sqlite3"
+    make_run_db(db)
+    view = ReviewView(lambda: db, out_dir=lambda: tmp_path / "reviews")
+    qtbot.addWidget(view)
+    view.resize(1200, 700)
+    view.show()
+    item = view.sessions.item(0)
+    qtbot.mouseClick(view.sessions.viewport(), Qt.MouseButton.LeftButton, pos=view.sessions.visualItemRect(item).center())
+    qtbot.waitUntil(lambda: view.data is not None and bool(view.canvases), timeout=15000)
+    bar = view.findChild(QScrollArea).verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=5000)  # the charts are laid out: a long page
+    assert bar.value() == 0
+    canvas = next(c for c in view.canvases if hasattr(c, "figure"))
+    at = QPointF(canvas.width() / 2, canvas.height() / 2)
+    wheel = QWheelEvent(at, QPointF(canvas.mapToGlobal(at.toPoint())), QPoint(0, 0), QPoint(0, -360),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(canvas, wheel)
+    # a turn the chart does not accept goes on to the scroll area around the page (Qt propagates
+    # only real, spontaneous wheel events to the parent, so the test hands it on as Qt would)
+    assert not wheel.isAccepted(), "the chart kept the wheel turn"
+    area = view.findChild(QScrollArea)
+    QApplication.sendEvent(area.viewport(), QWheelEvent(
+        QPointF(10, 10), QPointF(area.viewport().mapToGlobal(QPoint(10, 10))), QPoint(0, 0), QPoint(0, -360),
+        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False))
+    assert bar.value() > 0
