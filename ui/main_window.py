@@ -9,6 +9,7 @@ with QSettings.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -235,7 +236,8 @@ class MainWindow(QMainWindow):
             opt = self.runtime.config.schema.option(section, name)
         except Exception:
             opt = None
-        return opt.zh.split("（")[0] if opt is not None else key
+        # the label's first clause names it ("GPT-SoVITS 服务地址，逗号分隔；留空…" → the address)
+        return re.split(r"[（(，；]", opt.zh)[0].strip() if opt is not None else key
 
     # ---- commands ------------------------------------------------------------------------------
 

@@ -266,3 +266,13 @@ def test_the_mouse_wheel_over_a_review_chart_scrolls_the_review(qtbot, tmp_path)
         QPointF(10, 10), QPointF(area.viewport().mapToGlobal(QPoint(10, 10))), QPoint(0, 0), QPoint(0, -360),
         Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False))
     assert bar.value() > 0
+
+
+def test_a_settings_change_is_announced_by_the_options_names(qtbot, operator_window, operator_config):
+    """Found walking the app: the notice quoted whole descriptions (设置已生效：GPT-SoVITS 服务地址，
+    逗号分隔；留空只用离线语音、…)."""
+    win = operator_window
+    write_values(operator_config, {("tts", "servers"): "http://127.0.0.1:19999", ("audio", "gap_ms"): "222"})
+    win.runtime.config.reload()
+    qtbot.waitUntil(lambda: "设置已生效" in win.notice_bar.message, timeout=5000)
+    assert "GPT-SoVITS 服务地址" in win.notice_bar.message and "逗号分隔" not in win.notice_bar.message
