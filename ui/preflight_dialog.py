@@ -16,6 +16,7 @@ to answer yet. The GUI tests' dialog answerer waits for it, as an operator does.
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -233,7 +234,7 @@ class PreflightDialog(QDialog):
     def _show_elapsed(self) -> None:
         done = sum(1 for r in self.rows.values() if r.status)
         self.headline.setText(f"正在检查（{done}/{len(ROWS)}）… 已用 {time.monotonic() - self._started_at:.0f} 秒，"
-                              f"最多 {self.timeout_s + GRACE_S:.0f} 秒")
+                              f"最多 {math.ceil(self.timeout_s + GRACE_S)} 秒")
 
     def _forget_run(self) -> None:
         """The run in progress reports to nobody any more (finished, closed)."""

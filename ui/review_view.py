@@ -95,7 +95,7 @@ class ReviewView(QWidget):
         self.charts_layout = QVBoxLayout()
         self.page_layout.addLayout(self.charts_layout)
         self.page_layout.addStretch(1)
-        scroll = QScrollArea()
+        scroll = self.scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.page)
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -184,6 +184,7 @@ class ReviewView(QWidget):
             self.notice.emit("warning", error)
             return
         self.data, self.charts = data, charts
+        self.scroll.verticalScrollBar().setValue(0)  # a new review is read from its top
         s = data.session
         self.title.setText(f"直播复盘 · 第 {s.session_id} 场" + ("（演示模式）" if s.demo else ""))
         self.subtitle.setText("\n".join([session_title(s), *data.notes]))

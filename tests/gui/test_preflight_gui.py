@@ -266,6 +266,13 @@ def test_the_mouse_wheel_over_a_review_chart_scrolls_the_review(qtbot, tmp_path)
         QPointF(10, 10), QPointF(area.viewport().mapToGlobal(QPoint(10, 10))), QPoint(0, 0), QPoint(0, -360),
         Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False))
     assert bar.value() > 0
+    # another session's review opens at its top, not where the last one was left
+    first = view.data.session.session_id
+    item = view.sessions.item(1)
+    qtbot.mouseClick(view.sessions.viewport(), Qt.MouseButton.LeftButton, pos=view.sessions.visualItemRect(item).center())
+    qtbot.waitUntil(lambda: view.data.session.session_id != first, timeout=15000)
+    qtbot.wait(100)
+    assert bar.value() == 0
 
 
 def test_a_settings_change_is_announced_by_the_options_names(qtbot, operator_window, operator_config):
