@@ -51,11 +51,14 @@ def _synthesize_line(*args, **kwargs) -> tuple:
 
 
 def route_zh(route: str) -> str:
-    """``gptsovits:http://host:port#voice`` / ``espeak`` (comma-joined per sentence) in words."""
+    """``gptsovits:http://host:port#voice`` / ``cache:gptsovits#voice`` / ``espeak`` (comma-joined
+    per sentence) in words."""
     parts = []
     for r in dict.fromkeys(route.split(",")):
         if r == "espeak":
             parts.append("离线声音（espeak-ng，机器人声音）")
+        elif r.startswith("cache:gptsovits#"):  # synthesised before with the same settings
+            parts.append(f"GPT-SoVITS（音色：{r.rsplit('#', 1)[1]}，这句话之前合成过，直接用了缓存，没有连接服务器）")
         elif r.startswith("gptsovits:") and "#" in r:
             url, voice = r[len("gptsovits:"):].rsplit("#", 1)
             parts.append(f"GPT-SoVITS（服务器 {url.split('://', 1)[-1].rstrip('/')}，音色：{voice}）")

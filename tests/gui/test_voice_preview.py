@@ -22,7 +22,8 @@ from ui.voice_preview import SAMPLE_LINE, VoicePreview
 
 
 def voice_page(qtbot, config_file, values: dict | None = None) -> tuple[SettingsView, VoicePreview]:
-    write_values(config_file, {("voice.default", "ref_audio"): "refs/default.wav",
+    write_values(config_file, {("tts", "cache_dir"): str(config_file.parent / "tts-cache"),
+                               ("voice.default", "ref_audio"): "refs/default.wav",
                                ("voice.default", "prompt_text"): "参考文本", ("tts", "request_timeout_s"): "3",
                                **(values or {})})
     view = SettingsView(ConfigStore(config_file))
@@ -60,6 +61,11 @@ def test_a_preview_speaks_through_gpt_sovits_and_says_so(qtbot, config_file):
         assert seconds > 1.0 and preview.result[0] == wav and preview.result[2] == ""
         wait_idle(qtbot, preview, timeout=int(seconds * 1000) + 5000)  # played to the end
         assert preview.button.text() == "▶ 试听" and "正在播放" not in preview.status.text()
+        qtbot.mouseClick(preview.button, Qt.MouseButton.LeftButton)  # the same line again: from the cache
+        qtbot.waitUntil(lambda: preview.button.text() == "■ 停止", timeout=30000)
+        assert "之前合成过，直接用了缓存" in preview.status.text() and len(tts.served) == 1
+        qtbot.mouseClick(preview.button, Qt.MouseButton.LeftButton)  # ■ 停止
+        assert not preview.busy and preview.button.text() == "▶ 试听" and not the_player().playing
 
 
 def test_unsaved_edits_on_the_page_are_what_is_heard(qtbot, config_file):
