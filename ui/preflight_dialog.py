@@ -19,7 +19,6 @@ import itertools
 import math
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
@@ -36,6 +35,7 @@ from PyQt6.QtWidgets import (
 )
 
 from app.logs import get_logger
+from app.preflight import run_preflight
 from app.preflight.checks import CONFIG_TITLE
 from app.preflight.runner import CHECKS, GRACE_S
 
@@ -47,14 +47,6 @@ TIMEOUT_S = 5.0  # each check's deadline (the services' answers; the list is don
 ROWS = (("config", CONFIG_TITLE),) + tuple((key, title) for key, title, _ in CHECKS)
 MARK = {"ok": ("✓", "#15803d"), "warn": ("⚠", "#b45309"), "fail": ("✗", "#b91c1c"), "": ("…", "#6b7280")}
 STATUS_ZH = {"ok": "通过", "warn": "注意", "fail": "未通过"}
-
-Runner = Callable[..., list]  # run_preflight's signature
-
-
-def _run_preflight(*args, **kwargs) -> list:
-    from app.preflight import run_preflight
-
-    return run_preflight(*args, **kwargs)  # looked up at call time: tests may replace it
 
 
 class _Relay(QObject):
@@ -126,7 +118,7 @@ class PreflightDialog(QDialog):
     start (all ok, or 仍然开播)."""
 
     def __init__(self, parent: QWidget | None, *, config_path: Path | str | None, demo: bool = False,
-                 for_start: bool = True, timeout_s: float | None = None, runner: Runner = _run_preflight):
+                 for_start: bool = True, timeout_s: float | None = None):
         super().__init__(parent)
         self.config_path = config_path
         self.demo = demo
@@ -134,7 +126,6 @@ class PreflightDialog(QDialog):
         # the demo needs no outside service: only a failure (no sound card …) stops its 开播
         self.ask_on = ("fail",) if demo else ("warn", "fail")
         self.timeout_s = TIMEOUT_S if timeout_s is None else timeout_s
-        self.runner = runner
         self.checks: list = []  # the last complete run
         self.continued_despite: list = []  # the warn/fail checks the operator started with (仍然开播)
         self.setWindowTitle("开播前检查")
@@ -208,11 +199,11 @@ class PreflightDialog(QDialog):
         self._set_busy(True)
         run = self._run = next(_runs)
         relay = _the_relay()
-        config_path, demo, timeout_s, runner = self.config_path, self.demo, self.timeout_s, self.runner
+        config_path, demo, timeout_s = self.config_path, self.demo, self.timeout_s
 
         def work() -> None:
             try:
-                checks = runner(config_path, demo=demo, timeout_s=timeout_s,
+                checks = run_preflight(config_path, demo=demo, timeout_s=timeout_s,
                                 progress=lambda check: relay.one.emit(run, check))
                 relay.done.emit(run, checks)
             except Exception as exc:  # the checks report their own faults; this is a bug
