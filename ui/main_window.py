@@ -9,6 +9,7 @@ with QSettings.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from PyQt6.QtCore import QSettings, Qt, pyqtSignal
 from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import (
     QCheckBox,
+    QDialog,
     QLabel,
     QMainWindow,
     QSizePolicy,
@@ -32,6 +34,8 @@ from ui.dashboard import DashboardView
 from ui.dialogs import confirm
 from ui.health_bar import HealthBar
 from ui.logs_view import LogsView, NoticeBar, QtLogHandler
+from ui.preflight_dialog import PreflightDialog
+from ui.preflight_dialog import summary as preflight_summary
 from ui.products.view import ProductsView
 from ui.reactions.view import ReactionsView
 from ui.record_view import RecordView
@@ -97,8 +101,13 @@ class MainWindow(QMainWindow):
         self.act_pause = QAction("❚❚ 暂停", self)
         self.act_pause.setCheckable(True)
         self.act_skip = QAction("⏭ 跳过", self)
+        self.act_check = QAction("✓ 开播前检查", self)
+        self.act_start.setToolTip("先做开播前检查（弹幕、声音、大模型、商品、声卡），再开始直播")
+        self.act_check.setToolTip("检查弹幕、声音、大模型、商品和声卡是否就绪（不开播；直播中请看底部状态栏）")
         for a in (self.act_start, self.act_stop, self.act_pause, self.act_skip):
             tb.addAction(a)
+        tb.addSeparator()
+        tb.addAction(self.act_check)
         tb.addSeparator()
         self.demo_switch = QCheckBox("演示模式")
         self.demo_switch.setChecked(demo)
@@ -112,6 +121,7 @@ class MainWindow(QMainWindow):
         tb.addWidget(self.state_label)
         self.act_start.triggered.connect(self.start_stream)
         self.act_stop.triggered.connect(self.stop_stream)
+        self.act_check.triggered.connect(lambda: self.show_preflight())
         self.act_pause.toggled.connect(self._pause_toggled)
         self.act_skip.triggered.connect(lambda: self.controls and self.controls.skip())
         self.demo_switch.toggled.connect(self._demo_toggled)
@@ -135,7 +145,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.health_bar)
         self.controls: Controls | None = None
         self._set_running(False)
-        for a in (self.act_start, self.act_stop, self.act_pause, self.act_skip):
+        for a in (self.act_start, self.act_stop, self.act_pause, self.act_skip, self.act_check):
             a.setEnabled(False)
 
     def _restore_geometry(self) -> None:
@@ -180,6 +190,7 @@ class MainWindow(QMainWindow):
         self.products = ProductsView(runtime.library, runtime.compliance, runtime.llm_client)
         self.reactions = ReactionsView(runtime.templates, runtime.compliance)
         self.settings_view = SettingsView(runtime.config)
+        self.settings_view.is_live = lambda: self.live
         self.record_view = RecordView(lambda: _db_path(runtime))
         self.review_view = ReviewView(lambda: _db_path(runtime))
         self.bridge.batch.connect(self.dashboard.on_batch)
@@ -244,11 +255,47 @@ class MainWindow(QMainWindow):
             opt = self.runtime.config.schema.option(section, name)
         except Exception:
             opt = None
-        return opt.zh.split("（")[0] if opt is not None else key
+        # the label's first clause names it ("GPT-SoVITS 服务地址，逗号分隔；留空…" → the address)
+        return re.split(r"[（(，；]", opt.zh)[0].strip() if opt is not None else key
 
     # ---- commands ------------------------------------------------------------------------------
 
     def start_stream(self) -> None:
+        """开播: the pre-flight first. Live mode asks on any warning or failure; the demo (no
+        outside service) only on a failure, such as no sound card."""
+        if self.runtime is None or self.host.working:
+            return
+        self.state_label.setText("开播前检查中…")
+        dialog = PreflightDialog(self, config_path=self._config_file(), demo=bool(getattr(self.runtime, "demo", False)),
+                                 for_start=True)
+        go = dialog.exec() == QDialog.DialogCode.Accepted
+        self.state_label.setText("未开播")
+        if not go:
+            return
+        problems = dialog.continued_despite or dialog.problems()
+        if dialog.continued_despite:
+            self.notify("warning", f"开播前检查有问题，已按你的选择仍然开播：{preflight_summary(problems)}")
+        elif problems:
+            self.notify("info", f"演示模式照常开播；开播前检查提示：{preflight_summary(problems)}")
+        elif dialog.checks:
+            self.notify("info", "开播前检查全部通过，正在开播")
+        if self.runtime is None or self.host.working:  # rebuilt or busy meanwhile
+            return
+        self._go_live()
+
+    def show_preflight(self) -> None:
+        """开播前检查 on demand (not while live: the room holds the sound card and the voice
+        server then, and the status bar shows how they are): the same checklist, nothing starts."""
+        PreflightDialog(self, config_path=self._config_file(), demo=bool(getattr(self.runtime, "demo", False)),
+                        for_start=False).exec()
+
+    def _config_file(self) -> Path | None:
+        try:
+            return Path(self.runtime.config.path)
+        except AttributeError:
+            return self.config_path
+
+    def _go_live(self) -> None:
         if self.runtime is not None and self.host.start():
             self._starting = True
             self.state_label.setText("正在开播…")
@@ -302,6 +349,7 @@ class MainWindow(QMainWindow):
         self.act_stop.setEnabled(ready and running)
         self.act_pause.setEnabled(ready and running)
         self.act_skip.setEnabled(ready and running)
+        self.act_check.setEnabled(ready and not running)
         self.demo_switch.setEnabled(not running)
         if not running and self.act_pause.isChecked():
             self.act_pause.blockSignals(True)
@@ -315,7 +363,7 @@ class MainWindow(QMainWindow):
         if not busy:
             self._starting = False  # the start (or stop) is over: running says the rest
         if busy:
-            for a in (self.act_start, self.act_stop):
+            for a in (self.act_start, self.act_stop, self.act_check):
                 a.setEnabled(False)
         elif self.runtime is not None:
             self._set_running(bool(self.runtime.running))

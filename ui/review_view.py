@@ -95,7 +95,7 @@ class ReviewView(QWidget):
         self.charts_layout = QVBoxLayout()
         self.page_layout.addLayout(self.charts_layout)
         self.page_layout.addStretch(1)
-        scroll = QScrollArea()
+        scroll = self.scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.page)
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -154,30 +154,28 @@ class ReviewView(QWidget):
         db, out_dir = self._db_path(), self._out_dir()
         self.title.setText(f"正在生成第 {session_id} 场的复盘…")
 
+        def deliver(*result):
+            try:
+                self._loaded.emit(*result)
+            except RuntimeError:  # the view was rebuilt (demo switch) or closed while this ran
+                log.info("review of session %s finished after its view was closed", session_id)
+
         def work():
             try:
                 data = load_review(db, session_id)
                 charts = make_charts(data)
                 page = write_review(data, out_dir, charts) if save else None
             except ReviewError as exc:
-                self._deliver(None, None, None, str(exc))
+                deliver(None, None, None, str(exc))
                 return
             except Exception as exc:  # a damaged database must not take the window down
                 log.exception("review of session %s failed", session_id)
-                self._deliver(None, None, None, f"生成复盘失败：{type(exc).__name__}: {exc}")
+                deliver(None, None, None, f"生成复盘失败：{type(exc).__name__}: {exc}")
                 return
-            self._deliver(data, charts, page, "")
+            deliver(data, charts, page, "")
 
         self._worker = threading.Thread(target=work, name="ui-review", daemon=True)
         self._worker.start()
-
-    def _deliver(self, *result) -> None:
-        """From the worker thread: hand the result to the GUI thread, unless the view is gone (the
-        window closed, or the runtime's views were replaced, while the review was being built)."""
-        try:
-            self._loaded.emit(*result)
-        except RuntimeError:  # "wrapped C/C++ object … has been deleted"
-            log.info("review finished after its view was closed; nothing to show")
 
     def _show(self, data, charts, page, error: str) -> None:
         if error:
@@ -185,9 +183,8 @@ class ReviewView(QWidget):
             self.subtitle.setText(error)
             self.notice.emit("warning", error)
             return
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-
         self.data, self.charts = data, charts
+        self.scroll.verticalScrollBar().setValue(0)  # a new review is read from its top
         s = data.session
         self.title.setText(f"直播复盘 · 第 {s.session_id} 场" + ("（演示模式）" if s.demo else ""))
         self.subtitle.setText("\n".join([session_title(s), *data.notes]))
@@ -205,7 +202,7 @@ class ReviewView(QWidget):
         for chart in charts:
             title = QLabel(chart.title)
             title.setObjectName("sectionTitle")
-            canvas = FigureCanvasQTAgg(chart.figure)
+            canvas = _chart_canvas(chart.figure)
             w, h = chart.figure.get_size_inches() * chart.figure.dpi
             canvas.setMinimumHeight(int(h))
             canvas.setMinimumWidth(int(min(w, 640)))
@@ -220,3 +217,21 @@ class ReviewView(QWidget):
     def _open_saved(self) -> None:
         if self.saved is not None and self.saved.is_file():
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.saved)))
+
+
+_Canvas = None
+
+
+def _chart_canvas(figure):
+    """A Qt canvas for a chart that lets the mouse wheel scroll the page: matplotlib's canvas
+    takes every wheel event for itself, and the charts fill most of the review."""
+    global _Canvas
+    if _Canvas is None:
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+
+        class ChartCanvas(FigureCanvasQTAgg):
+            def wheelEvent(self, event):  # noqa: N802 - Qt's name
+                event.ignore()  # to the scroll area around the page
+
+        _Canvas = ChartCanvas
+    return _Canvas(figure)

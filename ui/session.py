@@ -96,7 +96,7 @@ class RuntimeHost(QObject):
                 rt.start()
             except Exception as exc:
                 log.exception("start failed")
-                self.failed.emit(f"开播失败，没有播出。请按日志页里的原因修正后再点开播（{exc}）")
+                self.failed.emit(start_failure_zh(exc))
                 return
             self.started.emit()
 
@@ -132,3 +132,14 @@ class RuntimeHost(QObject):
         if t.is_alive() and hasattr(rt, "kill"):  # a runtime process that hangs must not outlive us
             log.warning("the runtime did not stop within %.0f s of closing the window: ending it", timeout)
             rt.kill()
+
+
+def start_failure_zh(exc: BaseException) -> str:
+    """Why 开播 failed, for the notice bar: what to do where the cause is known, else the cause's
+    last line (a failed runtime process reports its traceback; the whole of it is in the log)."""
+    text = str(exc)
+    if "cannot open the audio device" in text:
+        return ("开播失败，没有播出：打不开声卡（没有找到可用的声音输出设备）。请接好声卡或虚拟声卡后再开播；"
+                "只想试运行时，可在“设置 → 播放输出”把输出方式改为“录到 WAV 文件”")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return f"开播失败，没有播出：{lines[-1] if lines else type(exc).__name__}。详情见日志页，修正后再点开播"

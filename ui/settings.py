@@ -15,6 +15,7 @@ editing are left alone) or ConfigError (shown; the running settings stay the las
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PyQt6.QtCore import Qt, pyqtSignal
@@ -53,6 +54,7 @@ from ui.settings_fields import (
     widget_for,
 )
 from ui.settings_labels import page_order, value_label
+from ui.voice_preview import VoicePreview, snapshot_with_edits
 
 
 class SettingsView(QWidget):
@@ -63,6 +65,7 @@ class SettingsView(QWidget):
         self.store = store
         self.fields: dict[Key, Field] = {}
         self._announced: set[str] = set()  # "section.key" whose change the last save's notice named
+        self.is_live: Callable[[], bool] = lambda: False  # set by the main window (试听 warns while live)
         self._build()
         self.reload_form(force=True)
 
@@ -96,6 +99,8 @@ class SettingsView(QWidget):
         lay.addWidget(self.error_banner)
 
         self.sections = QListWidget()
+        self.sections.setWordWrap(True)  # a long page name wraps instead of hiding behind a scroll bar
+        self.sections.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.pages = QStackedWidget()
         self.page_sections: list[str] = []  # the config section shown on each page
         self.sections.currentRowChanged.connect(self._section_selected)
@@ -166,6 +171,10 @@ class SettingsView(QWidget):
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         head = QLabel(f"<b>{title}</b>　<span style='color:#6b7280'>config.ini 的 [{section}] 段</span>")
         form.addRow(head)
+        if spec.pattern and spec.name == "voice":  # 试听: hear this voice as the form sets it
+            voice = section.partition(".")[2]
+            form.addRow(QLabel("试听"), VoicePreview(
+                voice, lambda: snapshot_with_edits(self.store, self.fields, voice), is_live=lambda: self.is_live()))
         for opt in spec.options:
             widget = widget_for(opt, section)
             when = takes_effect(opt)

@@ -10,7 +10,7 @@ EVENT_TYPE_ZH = {
 KIND_ZH = {
     "script": "话术", "gift": "谢礼物", "welcome": "欢迎", "follow": "谢关注", "like": "谢点赞",
     "reply": "关键词回复", "llm": "AI 回复", "timed": "定时", "filler": "垫话", "bridge": "过渡",
-    "say_now": "插播", "system": "系统",
+    "say_now": "插播", "system": "系统", "share": "谢分享", "fansclub": "粉丝团", "disclosure": "AI 标识",
 }
 
 STATE_ZH = {"waiting": "排队中", "synthesising": "合成中", "ready": "待播", "playing": "播放中"}

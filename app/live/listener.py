@@ -140,7 +140,7 @@ class FeedListener:
         if self._pub_thread is not None:
             self._pub_thread.join(timeout)
         self._connected.clear()
-        self._publish_health("down", "已停止 / stopped")
+        self._publish_health("off", "已停止 / stopped")  # stopped on purpose: not a fault
         self._loop_thread = self._pub_thread = None
 
     @property

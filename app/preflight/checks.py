@@ -116,7 +116,7 @@ def check_llm(snap, *, demo: bool, timeout_s: float, sink: str | None = None) ->
 # ---- audio output -------------------------------------------------------------------------------
 
 def check_audio(snap, *, demo: bool, timeout_s: float, sink: str | None = None) -> Check:
-    from app.audio.sinks import make_sink
+    from app.audio.sinks import SinkError, make_sink
 
     spec = sink or wiring.sink_spec(snap)
     rate = snap.get("audio", "sample_rate")
@@ -150,9 +150,11 @@ def check_audio(snap, *, demo: bool, timeout_s: float, sink: str | None = None) 
         return Check("audio", AUDIO_TITLE, FAIL, f"{timeout_s:g} 秒内没能打开声音输出 {spec}",
                      "检查声卡或虚拟声卡是否被其他程序占用")
     except Exception as exc:
-        hint = "；没有声卡时可在设置中把 [audio] backend 改为 wav 或 null" if spec == "device" else ""
-        return Check("audio", AUDIO_TITLE, FAIL, f"声音输出 {spec} 打不开：{exc}",
-                     "检查声卡/虚拟声卡（直播伴侣要选它作为声音输入）" + hint)
+        hint = ("；没有声卡时可在“设置 → 播放输出”把输出方式改为“录到 WAV 文件”（[audio] backend = wav）"
+                if spec == "device" else "")
+        what = "打不开声卡，没有找到可用的声音输出设备" if isinstance(exc, SinkError) else f"声音输出 {spec} 打不开"
+        return Check("audio", AUDIO_TITLE, FAIL, f"{what}（系统报告：{exc}）",
+                     "接好声卡或虚拟声卡（直播伴侣要选它作为声音输入）" + hint)
     if missing:
         return Check("audio", AUDIO_TITLE, WARN, missing,
                      "插好设备或在设置的“直播输出设备”里重新选择；在它回来之前声音从系统默认设备播放")

@@ -4,7 +4,8 @@ modal widget (QMessageBox, QInputDialog, QFileDialog, any QDialog) and clicks on
     with DialogAnswerer(qtbot, ["删除"]):      # the next dialog: click the button 删除
         qtbot.mouseClick(view.del_b, Qt.MouseButton.LeftButton)
 
-Scripted answers are used in order (a button's text, or for a QInputDialog the text to type before
+A dialog whose dynamic property ``busy`` is True (the pre-flight while its checks run) is left
+alone until it is not. Scripted answers are used in order (a button's text, or for a QInputDialog the text to type before
 its OK). With no scripted answer left, ``fallback`` decides (``accept_all`` by default: the
 accepting button; QFileDialog is cancelled).
 """
@@ -98,6 +99,8 @@ class DialogAnswerer:
     def _tick(self) -> None:
         dialog = QApplication.activeModalWidget()
         if dialog is None or not dialog.isVisible() or not isinstance(dialog, QDialog):
+            return
+        if dialog.property("busy"):  # still working (the pre-flight checks): nothing to answer yet
             return
         said = dialog.windowTitle() + "｜" + (dialog.text() if isinstance(dialog, QMessageBox) else
                                               dialog.labelText() if isinstance(dialog, QInputDialog) else "")

@@ -51,3 +51,14 @@ def test_every_variant_error_reads_in_chinese():
     for message in messages:
         zh = variant_message_zh(message)
         assert zh != message and not english_in(zh, {"a", "b"}), (message, zh)
+
+
+def test_every_kind_of_utterance_has_a_chinese_name():
+    """The spoken record and the queue show an utterance's kind by these names."""
+    import typing
+
+    from app.events import SpeechKind
+    from ui.texts import KIND_ZH
+
+    missing = [k for k in typing.get_args(SpeechKind) if k not in KIND_ZH]
+    assert not missing, f"kinds shown in English: {missing}"

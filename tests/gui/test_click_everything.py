@@ -55,8 +55,10 @@ def test_clicking_every_control_of_every_view_raises_nothing(qtbot, guard, opera
     walker = Walker(qtbot, skip=lambda w: w is win.demo_switch)  # the demo switch comes last
     with DialogAnswerer(qtbot) as dialogs:
         walker.tabs(win.tabs.tabBar(), lambda: walker.walk(win.tabs.currentWidget()))
-        walker.trigger(win.act_start)
+        walker.trigger(win.act_check)  # 开播前检查 on demand (closed when done)
+        walker.trigger(win.act_start)  # the pre-flight finds no feed here: 仍然开播
         qtbot.waitUntil(lambda: win.runtime.running and win.act_stop.isEnabled(), timeout=5000)
+        assert not win.act_check.isEnabled()  # a pre-flight, not a check of the room on air
         for action in (win.act_pause, win.act_pause, win.act_skip):
             walker.trigger(action)
         win.tabs.setCurrentIndex(0)
@@ -79,6 +81,7 @@ def test_clicking_every_control_of_every_view_raises_nothing(qtbot, guard, opera
         assert label in clicked, f"the walk never clicked {label}"
     said = " ".join(dialogs.texts)
     assert "新建商品" in said and "删除商品" in said and "回收站" in said
+    assert said.count("开播前检查") == 2  # on demand, and before 开播
     assert not win.isVisible()
     # what the walk made the app say (notices, dialogs) is Chinese too
     shown = [("notice", m) for _, _, m in win.notice_bar.history] + [("dialog", t) for t in dialogs.texts]
@@ -104,7 +107,8 @@ def test_an_exception_in_a_click_is_logged_noticed_and_the_room_keeps_running(
         qtbot, guard, operator_window, monkeypatch):
     win = operator_window
     guard.caught.connect(lambda message: win.notify("error", message))  # as run_gui wires it
-    win.act_start.trigger()
+    with DialogAnswerer(qtbot, ["仍然开播"]):  # the pre-flight: no feed here
+        win.act_start.trigger()
     qtbot.waitUntil(lambda: win.runtime.running, timeout=5000)
 
     def broken():

@@ -119,7 +119,8 @@ def test_a_notice_never_moves_the_controls(qtbot, operator_window, memory_bus):
 
 def test_closing_while_live_asks_and_stops_the_room(qtbot, operator_window):
     win = operator_window
-    win.act_start.trigger()
+    with DialogAnswerer(qtbot, ["仍然开播"]):  # the pre-flight: no feed here
+        win.act_start.trigger()
     qtbot.waitUntil(lambda: win.state_label.text() == "直播中", timeout=5000)
     runtime = win.runtime
     with DialogAnswerer(qtbot, ["继续直播"]) as dialogs:

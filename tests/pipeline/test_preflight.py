@@ -4,8 +4,13 @@ keeps its deadline whatever the services do."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +26,7 @@ from tests.standins.ollama_server import OllamaStandin
 
 MODEL = "qwen2.5:0.5b"
 ROOM = Room()
+ROOT = Path(__file__).resolve().parents[2]
 FRAMES = [ROOM.stats(7400000000000000001, online=120, total=3400),
           ROOM.comment(7400000000000000002, Viewer(1, "小王"), "多少钱")]
 
@@ -168,14 +174,94 @@ def test_demo_needs_no_service(tmp_path):
     assert all(c.status == "ok" for c in checks), [(c.key, c.status, c.detail) for c in checks]
 
 
-def test_the_room_comparison_knows_both_room_ids():
-    """The place for "our room is seen" ([douyin] room, not in the schema yet) compares the
-    configured value with the RoomId and the WebRoomId (the number in live.douyin.com/<id>)."""
-    from app.events import LiveEvent
-    from app.preflight.feed import _Probe, _room_seen
+# ---- is it our room (issue 19.3, [douyin] room; dy-barrage-grab forwards every room on the PC) ----
 
-    probe = _Probe("ws://x", 1.0)
-    probe.frames = [FRAMES[0]]
-    probe.events = [LiveEvent(type="stats", msg_id="1", room_id=ROOM.room_id, ts=0.0)]
-    assert _room_seen(ROOM.room_id, probe) and _room_seen(ROOM.web_room_id, probe)
-    assert not _room_seen("123", probe)
+OTHER = Room.other(2)
+OURS_FRAMES = [ROOM.stats(7400000000000000011, online=120, total=3400),
+               ROOM.comment(7400000000000000012, Viewer(1, "小王"), "多少钱")]
+OTHER_FRAMES = [OTHER.stats(7400000000000000021, online=80, total=900),
+                OTHER.comment(7400000000000000022, Viewer(3, "路人"), "主播好")]
+
+
+def feed_check(tmp_path, products, frames, room: str, timeout_s: float = 1.5):
+    server = ReplayServer(frames, speed=0).start()
+    try:
+        config = write_config(tmp_path, feed=server.url, products=products)
+        config.write_text(config.read_text("utf-8").replace("[douyin]\n", f"[douyin]\nroom = {room}\n"), "utf-8")
+        t0 = time.monotonic()
+        got = by_key(run_preflight(config, timeout_s=timeout_s))["feed"]
+        return got, time.monotonic() - t0
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("setting", [ROOM.web_room_id, ROOM.owner["SecUid"], f"https://live.douyin.com/{ROOM.web_room_id}"])
+def test_our_room_is_seen_after_another_rooms_frames(tmp_path, products, setting):
+    """The other room's frames come first on the socket: the check keeps listening until ours."""
+    got, _ = feed_check(tmp_path, products, OTHER_FRAMES + OURS_FRAMES, setting)
+    assert got.status == "ok", got.detail
+    assert "是设置的直播间：主播昵称（直播间号 940152769375）" in got.detail
+    assert "另有 1 个直播间的消息会被忽略：别人的主播2" in got.detail
+
+
+def test_only_another_room_is_a_warning_naming_that_room(tmp_path, products):
+    got, took = feed_check(tmp_path, products, OTHER_FRAMES, ROOM.web_room_id, timeout_s=1.0)
+    assert got.status == "warn"
+    assert "都来自其他直播间：别人的主播2（直播间号 880000000002）" in got.detail
+    assert f"没有收到设置的直播间（[douyin] room = {ROOM.web_room_id}）的消息" in got.detail
+    assert "[douyin] room" in got.fix
+    assert took < 1.0 + GRACE_S + 1.0
+
+
+def test_nothing_from_any_room_is_a_warning(tmp_path, products):
+    got, _ = feed_check(tmp_path, products, [], ROOM.web_room_id, timeout_s=1.0)
+    assert got.status == "warn" and "没有收到任何直播间数据" in got.detail and "打开你的直播间" in got.fix
+
+
+def test_without_a_setting_it_says_which_room_it_would_lock_onto(tmp_path, products):
+    got, _ = feed_check(tmp_path, products, OURS_FRAMES, "")
+    assert got.status == "ok"
+    assert "没有设置 [douyin] room，开播后会锁定第一个出现的直播间，现在是：主播昵称（直播间号 940152769375）" in got.detail
+
+
+def test_without_a_setting_two_open_rooms_are_a_warning(tmp_path, products):
+    got, _ = feed_check(tmp_path, products, OURS_FRAMES + OTHER_FRAMES, "")
+    assert got.status == "warn"
+    assert "电脑上开着 2 个直播间：主播昵称（直播间号 940152769375）、别人的主播2（直播间号 880000000002）" in got.detail
+    assert "[douyin] room" in got.fix
+
+
+def test_a_room_the_grabber_has_not_cached_cannot_be_checked_against_the_setting(tmp_path, products):
+    uncached = ROOM.uncached()
+    frames = [uncached.stats(7400000000000000031, online=120, total=3400)]
+    got, _ = feed_check(tmp_path, products, frames, ROOM.web_room_id)
+    assert got.status == "warn"
+    assert f"来自房间 {ROOM.room_id}，但弹幕工具没有记下这个直播间的主播信息" in got.detail
+    assert "刷新" in got.fix
+
+
+def test_progress_reports_every_check_once_as_it_finishes(tmp_path, products, feed):
+    config = write_config(tmp_path, feed=feed.url, products=products)
+    told = []
+    checks = run_preflight(config, timeout_s=2.0, progress=told.append)
+    assert sorted(c.key for c in told) == sorted(c.key for c in checks)
+    assert {c.key: c for c in told} == by_key(checks)
+
+
+def test_no_sound_card_fails_the_audio_check_saying_what_to_do(tmp_path, products, feed):
+    # SDL's audio starts once per process: a process of its own, whose SDL finds no output device
+    config = write_config(tmp_path, feed=feed.url, products=products)
+    probe = (
+        "import json, sys\n"
+        "from app.preflight import run_preflight\n"
+        "checks = run_preflight(sys.argv[1], timeout_s=2.0, sink='device')\n"
+        "audio = next(c for c in checks if c.key == 'audio')\n"
+        "print(json.dumps({'status': audio.status, 'detail': audio.detail, 'fix': audio.fix}))\n"
+    )
+    env = {**os.environ, "SDL_AUDIODRIVER": "no_such_driver"}
+    done = subprocess.run([sys.executable, "-c", probe, str(config)], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    audio = json.loads(done.stdout.strip().splitlines()[-1])
+    assert audio["status"] == "fail" and audio["detail"].startswith("打不开声卡，没有找到可用的声音输出设备（系统报告：")
+    assert "“录到 WAV 文件”" in audio["fix"]
