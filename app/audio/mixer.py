@@ -34,8 +34,8 @@ from app.audio.devices import DeviceOutput
 from app.audio.gains import Ducker, Glide
 from app.audio.music import REF_DBFS, MusicPlayer
 from app.audio.sinks import BYTES_PER_SAMPLE, PacedSink
-from app.audio.wav import WavRecorder
 from app.logs import get_logger
+from app.media.wav import WavRecorder
 
 log = get_logger("audio")
 

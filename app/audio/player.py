@@ -24,10 +24,10 @@ from app.audio.pools import ClipPool
 from app.audio.queue import QueueItem, SpeechQueue
 from app.audio.report import PlayLog
 from app.audio.sinks import BYTES_PER_SAMPLE, Sink
-from app.audio.wav import WavError, read_wav
 from app.bus.base import Bus
 from app.director import Airtime, Director, DirectorSettings, air_class
 from app.logs import get_logger
+from app.media.wav import WavError, read_wav
 
 log = get_logger("audio")
 

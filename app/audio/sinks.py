@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.audio.wav import WavRecorder
 from app.logs import get_logger
+from app.media.wav import WavRecorder
 
 log = get_logger("audio")
 
@@ -229,7 +229,7 @@ class NullSink(PacedSink):
 
 class WavFileSink(PacedSink):
     """Records exactly what was heard, silences included, to a 16-bit mono WAV file; ``info``
-    goes into its LIST/INFO metadata (the AI-content label, ``wav.ai_label_info``)."""
+    goes into its LIST/INFO metadata (the AI-content label, ``app.media.wav.ai_label_info``)."""
 
     name = "wav"
 

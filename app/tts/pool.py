@@ -34,7 +34,8 @@ import numpy as np
 from app import events
 from app.bus.base import Bus
 from app.logs import get_logger
-from app.tts import postprocess, wavio
+from app.media import wav as wavfile
+from app.tts import postprocess
 from app.tts.attempt import Attempt
 from app.tts.cache import AudioCache
 from app.tts.jobs import POOLED_KINDS, Job, prepare, urgent
@@ -408,7 +409,7 @@ class TtsPool(PoolWatch):
         name = f"{_SAFE.sub('_', rid)[:80] or 'speech'}-{next(self._seq)}.wav"
         path = self.out_dir / name
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(wavio.build(audio, rate))
+        tmp.write_bytes(wavfile.build(audio, rate))
         tmp.replace(path)  # the player never sees half a file
         return path
 

@@ -11,7 +11,7 @@ import soundfile as sf
 from app import config, wiring
 from app.audio.mixer import MixingSink
 from app.audio.sinks import WavFileSink, make_sink
-from app.audio.wav import WavRecorder, ai_label_info, read_info, read_wav, write_wav
+from app.media.wav import WavRecorder, ai_label_info, read_info, read_wav, write_wav
 from tests.unit.audio.mix_helpers import RATE, Clock, Driver, speech_pcm
 
 LABEL = "本直播间部分内容由AI生成"  # [compliance] ai_label_text's default
