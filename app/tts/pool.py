@@ -25,7 +25,6 @@ import random
 import re
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from app import events
 from app.bus.base import Bus
 from app.logs import get_logger
 from app.media import wav as wavfile
+from app.recent import Recent
 from app.tts import postprocess
 from app.tts.attempt import Attempt
 from app.tts.cache import AudioCache
@@ -46,7 +46,7 @@ from app.tts.synth import SentenceAudio, SentenceSynth, Stats
 
 log = get_logger("tts")
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-_MEMORY = 10_000  # cancelled ids and early SpeechNeeded ids remembered
+_MEMORY = 10_000  # cancelled ids, early SpeechNeeded ids and fallback reasons remembered
 PREFETCH_GROUP = "prefetch"  # requests made by ``prefetch``: synthesised into the cache, never published
 
 
@@ -74,9 +74,9 @@ class TtsPool(PoolWatch):
         self._heap: list[tuple[int, int, Job]] = []
         self._seq = itertools.count()
         self._jobs: dict[str, Job] = {}  # received and not finished
-        self._cancelled: OrderedDict[str, None] = OrderedDict()
-        self._early_needs: OrderedDict[str, float] = OrderedDict()  # SpeechNeeded before the request
-        self._reasons: OrderedDict[str, str] = OrderedDict()  # id → why the fallback spoke
+        self._cancelled: Recent[str, None] = Recent(_MEMORY)
+        self._early_needs: Recent[str, float] = Recent(_MEMORY)  # SpeechNeeded before the request
+        self._reasons: Recent[str, str] = Recent(_MEMORY)  # id → why the fallback spoke
         self._lane: list[tuple[int, int, Job]] = []
         self._lane_cond = threading.Condition()
         self._stop = threading.Event()
@@ -197,16 +197,11 @@ class TtsPool(PoolWatch):
                     job.need_at = now
                 return
             self._early_needs[rid] = now  # the request may still be on its way
-            while len(self._early_needs) > _MEMORY:
-                self._early_needs.popitem(last=False)
 
     def cancel(self, ids) -> None:
         with self._cond:
             for i in ids:
                 self._cancelled[i] = None
-                self._cancelled.move_to_end(i)
-            while len(self._cancelled) > _MEMORY:
-                self._cancelled.popitem(last=False)
             before = len(self._heap)
             self._heap = [it for it in self._heap if it[2].id not in self._cancelled]
             if len(self._heap) != before:
