@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from app import events, paths, wiring
+from app.audio.outputs import make_sink
 from app.audio.player import AudioPlayer
-from app.audio.sinks import make_sink
 from app.bus import Bus, create_bus
 from app.compliance import ComplianceFilter
 from app.config import ConfigStore, ConfigUpdate

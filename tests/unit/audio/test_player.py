@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from app import events
-from app.audio.sinks import make_sink
+from app.audio.outputs import make_sink
 from tests.unit.audio.helpers import RATE, clip_samples
 
 GAP = int(0.060 * RATE)  # the rig's gap_ms=60

@@ -10,7 +10,8 @@ import soundfile as sf
 
 from app import config, wiring
 from app.audio.mixer import MixingSink
-from app.audio.sinks import WavFileSink, make_sink
+from app.audio.outputs import make_sink
+from app.audio.sinks import WavFileSink
 from app.media.wav import WavRecorder, ai_label_info, read_info, read_wav, write_wav
 from tests.unit.audio.mix_helpers import RATE, Clock, Driver, speech_pcm
 
