@@ -342,6 +342,11 @@ class MixingSink(PacedSink):
         if isinstance(ev, events.SkipTrack):
             self.music.skip()
 
+    def publish_status(self, *, force: bool = True) -> None:
+        """Publish the output, monitor and music status now (the device-upkeep thread does this
+        when something changed and every 5 s; ``force=False`` is that thread's rule)."""
+        self._publish(force)
+
     def _publish(self, force: bool = False) -> None:
         now = self.clock()
         if self.bus is None or not (force or self._dirty or now - self._last_publish >= 5.0):
