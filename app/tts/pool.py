@@ -228,6 +228,21 @@ class TtsPool(PoolWatch):
             time.sleep(0.01)
         return False
 
+    def job_state(self, rid: str) -> str | None:
+        """Where request ``rid`` is: "queued", "active" (on a GPT-SoVITS route), "fallback" or
+        "done"; None when it is not (or no longer) being worked on."""
+        with self._cond:
+            job = self._jobs.get(rid)
+            return job.state if job is not None else None
+
+    def needed_since(self, rid: str) -> float | None:
+        """When (``mono`` clock) the player said it needs ``rid`` next; None if it has not."""
+        with self._cond:
+            job = self._jobs.get(rid)
+            if job is not None and job.need_at is not None:
+                return job.need_at
+            return self._early_needs.get(rid)
+
     def fallback_reason(self, rid: str) -> str | None:
         """Why the fallback voice spoke (part of) utterance ``rid``; None if it did not."""
         with self._cond:
