@@ -217,14 +217,12 @@ class _StandinMic:
         return Stream()
 
 
-def test_record_dialog_records_saves_and_hands_the_file_over(qtbot, tmp_path, monkeypatch):
+def test_record_dialog_records_saves_and_hands_the_file_over(qtbot, tmp_path, operator_folder):
     import numpy as np
 
-    from app import paths
     from app.media.wav import read_wav
     from ui.mic_record import RecordDialog
 
-    monkeypatch.setattr(paths, "_chosen", paths.UserRoot(tmp_path, per_user=False, app_dir=tmp_path))
     mic = _StandinMic()
     dialog = RecordDialog(loader=lambda: mic)
     qtbot.addWidget(dialog)

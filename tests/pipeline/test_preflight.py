@@ -168,14 +168,17 @@ def test_demo_needs_no_service(tmp_path):
     assert all(c.status == "ok" for c in checks), [(c.key, c.status, c.detail) for c in checks]
 
 
-def test_the_room_comparison_knows_both_room_ids():
-    """The place for "our room is seen" ([douyin] room, not in the schema yet) compares the
-    configured value with the RoomId and the WebRoomId (the number in live.douyin.com/<id>)."""
-    from app.events import LiveEvent
-    from app.preflight.feed import _Probe, _room_seen
+@pytest.mark.parametrize("room, seen", [(ROOM.room_id, True), (ROOM.web_room_id, True), ("123", False)])
+def test_the_feed_check_knows_our_room_by_either_id(tmp_path, feed, room, seen):
+    """[douyin] room may hold the RoomId or the WebRoomId (the number in live.douyin.com/<id>)."""
+    from app import config
+    from app.preflight.feed import check_feed
 
-    probe = _Probe("ws://x", 1.0)
-    probe.frames = [FRAMES[0]]
-    probe.events = [LiveEvent(type="stats", msg_id="1", room_id=ROOM.room_id, ts=0.0)]
-    assert _room_seen(ROOM.room_id, probe) and _room_seen(ROOM.web_room_id, probe)
-    assert not _room_seen("123", probe)
+    path = write_config(tmp_path, feed=feed.url)
+    path.write_text(path.read_text(encoding="utf-8").replace("[douyin]\n", f"[douyin]\nroom = {room}\n"),
+                    encoding="utf-8")
+    check = check_feed(config.load(path), demo=False, timeout_s=5.0)
+    if seen:
+        assert check.status == "ok" and f"是设置的直播间 {room}" in check.detail, check
+    else:
+        assert check.status == "warn" and f"不是设置的直播间 {room}" in check.detail, check
