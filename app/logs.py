@@ -9,6 +9,7 @@ import logging.handlers
 from pathlib import Path
 
 from app import paths
+from app.redaction import RedactingFilter
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _configured = False
@@ -44,8 +45,6 @@ def setup_logging(*, console: bool = True, level: int = logging.INFO, log_dir: P
     root.setLevel(level)
     root.propagate = False
     formatter = logging.Formatter(FORMAT)
-    from app.config import RedactingFilter  # here, not at the top: app.config logs through us
-
     redact = RedactingFilter()  # second guard: a secret never reaches a log line
     log_file = _add_file_handler(root, log_dir, file_bytes, backups, formatter, redact) if to_file else None
     if console:

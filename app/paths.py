@@ -102,9 +102,16 @@ def describe_user_root() -> str:
 
 def reset() -> None:
     """Forget the chosen operator folder (tests; a process otherwise decides once)."""
+    set_user_root(None)
+
+
+def set_user_root(root: UserRoot | None) -> UserRoot | None:
+    """Use ``root`` as the operator's folder from now on, as it is (nothing is copied into it);
+    None decides again on next use. Returns the previous choice (tests put it back)."""
     global _chosen
     with _lock:
-        _chosen = None
+        previous, _chosen = _chosen, root
+    return previous
 
 
 def data_dir() -> Path:

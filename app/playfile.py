@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from app import events
-from app.audio.wav import write_wav
+from app.media.resample import resample
+from app.media.wav import to_int16, write_wav
 from app.tts.postprocess import normalize_loudness
 
 MAX_SECONDS = 600.0  # a longer insert is almost surely the wrong file; it would hold the room
@@ -31,7 +32,6 @@ class PlayFileError(Exception):
 def prepare_play_file(cmd: events.PlayFile, *, utterance_id: str, out_dir: Path, sample_rate: int,
             target_dbfs: float = -18.0, peak_dbfs: float = -1.0) -> events.SpeechReady:
     import soundfile
-    import soxr
 
     path = Path(cmd.path)
     name = cmd.label or path.name
@@ -51,9 +51,7 @@ def prepare_play_file(cmd: events.PlayFile, *, utterance_id: str, out_dir: Path,
     if not len(samples) or float(np.max(np.abs(samples))) < SILENT_PEAK:
         raise PlayFileError(f"插播音频：{path.name} 里没有声音，未插播。")
     samples = normalize_loudness(samples.astype(np.float32), rate, target_dbfs, peak_dbfs)
-    if rate != sample_rate:
-        samples = soxr.resample(samples, rate, sample_rate)
-    pcm = np.clip(np.round(np.asarray(samples) * 32767.0), -32768, 32767).astype(np.int16)
+    pcm = to_int16(resample(samples, rate, sample_rate))
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"{utterance_id}.wav"
     tmp = out.with_suffix(".tmp")

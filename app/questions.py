@@ -11,11 +11,11 @@ as a ``QuestionStatus`` for the dashboard.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from app import events
 from app.reasons import reason_zh
+from app.recent import Recent
 
 #: Questions remembered (the dashboard shows the latest; the report counts them all).
 KEEP = 5000
@@ -30,7 +30,7 @@ class _Question:
 
 class QuestionLedger:
     def __init__(self):
-        self._questions: OrderedDict[str, _Question] = OrderedDict()
+        self._questions: Recent[str, _Question] = Recent(KEEP)
         self._by_answer: dict[str, list[str]] = {}  # utterance id -> msg_ids it answers
         self._by_job: dict[str, str] = {}  # LLM job id -> msg_id
         self.answered = 0
@@ -121,5 +121,3 @@ class QuestionLedger:
 
     def _remember(self, msg_id: str, entry: _Question) -> None:
         self._questions[msg_id] = entry
-        while len(self._questions) > KEEP:
-            self._questions.popitem(last=False)

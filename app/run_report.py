@@ -10,25 +10,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable
 
 from app import events
 from app.bus import Bus
 from app.questions import QuestionLedger
+from app.recent import Recent
 
 #: Recent live events and speech requests remembered to match first audio to its cause: a reply
 #: is spoken within minutes of its event, and a stream runs for hours at up to 2,000 events/s.
 REMEMBERED = 20_000
-
-
-class _Recent(OrderedDict):
-    """A dict that forgets its oldest entries beyond ``REMEMBERED``."""
-
-    def __setitem__(self, key, value) -> None:
-        super().__setitem__(key, value)
-        if len(self) > REMEMBERED:
-            self.popitem(last=False)
 
 
 def percentiles(values: list[float]) -> dict[str, float | int]:
@@ -43,12 +35,12 @@ def percentiles(values: list[float]) -> dict[str, float | int]:
 
 
 class RunRecorder:
-    def __init__(self, bus: Bus, *, clock: Callable[[], float] = time.time):
+    def __init__(self, bus: Bus, *, clock: Callable[[], float] = time.time, remember: int = REMEMBERED):
         self.bus = bus
         self.clock = clock
         self._lock = threading.Lock()
-        self._event_ts: _Recent = _Recent()  # live msg_id -> when it was received
-        self._request: _Recent = _Recent()  # utterance id -> request, until its first audio
+        self._event_ts: Recent[str, float] = Recent(remember)  # live msg_id -> when it was received
+        self._request: Recent[str, events.SpeechRequest] = Recent(remember)  # utterance id -> request, until it sounds
         self.latency_ms: dict[str, list[float]] = {}  # kind -> samples
         self.health: dict[str, events.Health] = {}
         self.reply_dropped: Counter[str] = Counter()

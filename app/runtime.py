@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from app import events, paths, wiring
+from app.audio.outputs import make_sink
 from app.audio.player import AudioPlayer
-from app.audio.sinks import make_sink
 from app.bus import Bus, create_bus
 from app.compliance import ComplianceFilter
 from app.config import ConfigStore, ConfigUpdate
@@ -176,7 +176,7 @@ class Runtime:
 
         self.scheduler = ScriptScheduler(self.bus, self.library, templates=self.templates,
                                          text_filter=self.compliance, start_product=product,
-                                         timed_tasks=self._global_timed_tasks(), **wiring.scheduler_kwargs(snap))
+                                         timed_tasks=self.timed_tasks(), **wiring.scheduler_kwargs(snap))
         self._start_stage(self.scheduler)
         self._request_fillers()
 
@@ -393,7 +393,7 @@ class Runtime:
 
     # ---- helpers -------------------------------------------------------------------------------
 
-    def _global_timed_tasks(self) -> list:
+    def timed_tasks(self) -> list:
         """timed.json (follow and coupon reminders, time reports); a broken file is reported and
         the stream goes on without it rather than not starting."""
         try:

@@ -239,7 +239,7 @@ class RuntimeProcess:
 
     @staticmethod
     def _explain(child: _Child, what: str) -> str:
-        from app.config.secrets import redact
+        from app.redaction import redact
 
         tail = [line for line in child.tail if line.strip()][-6:]
         detail = "\n".join(tail) if tail else "(no output)"

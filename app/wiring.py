@@ -18,12 +18,12 @@ from pathlib import Path
 from app import paths
 from app.audio.mixer import MusicSettings, OutputSettings
 from app.audio.state_machine import Thresholds
-from app.audio.wav import ai_label_info
 from app.config import Snapshot
 from app.config.live import Consumer, LiveConsumers
 from app.director import DirectorSettings
 from app.live.listener import ListenerSettings
 from app.logs import get_logger
+from app.media.wav import ai_label_info
 from app.reply.settings import ReplySettings
 from app.tts.postprocess import PostSettings
 from app.tts.quality import CheckSettings

@@ -43,3 +43,13 @@ def bus(bus_url, namespace):
     b = create_bus(bus_url, namespace)
     yield b
     b.close()
+
+
+@pytest.fixture
+def operator_folder(tmp_path):
+    """``tmp_path`` as the operator's folder (config.ini, data/) for the test, then the real one."""
+    from app import paths
+
+    previous = paths.set_user_root(paths.UserRoot(tmp_path, per_user=False, app_dir=tmp_path))
+    yield tmp_path
+    paths.set_user_root(previous)

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     import soxr
 
     from app import config, events, wiring
-    from app.audio.sinks import make_sink
+    from app.audio.outputs import make_sink
     from app.bus.memory import MemoryBus
     from app.tts import espeak
 

@@ -12,10 +12,11 @@ player events of the stopped run (still in the bridge) are ignored until the nex
 from __future__ import annotations
 
 import time
-from collections import Counter, OrderedDict, deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from app import events
+from app.recent import Recent
 from app.store.labels import drop_reason_zh
 
 REPLY_KINDS = frozenset({"reply", "llm"})
@@ -47,7 +48,8 @@ class DashboardState:
     dropped: Counter = field(default_factory=Counter)  # Chinese reason -> count
     health: dict[str, events.Health] = field(default_factory=dict)
     now: NowPlaying | None = None
-    questions: OrderedDict = field(default_factory=OrderedDict)  # msg_id -> QuestionStatus, oldest first
+    questions: Recent[str, events.QuestionStatus] = field(  # msg_id -> QuestionStatus, oldest first
+        default_factory=lambda: Recent(QUESTIONS_KEPT))
     on_air: events.ProductOnAir | None = None
     airtime: events.AirtimeReport | None = None
     live_ended: events.LiveEnded | None = None
@@ -99,9 +101,6 @@ class DashboardState:
                 self.health[ev.component] = ev
             elif isinstance(ev, events.QuestionStatus):
                 self.questions[ev.msg_id] = ev
-                self.questions.move_to_end(ev.msg_id)
-                while len(self.questions) > QUESTIONS_KEPT:
-                    self.questions.popitem(last=False)
             elif isinstance(ev, events.ProductOnAir):
                 self.on_air = ev
             elif isinstance(ev, events.AirtimeReport):

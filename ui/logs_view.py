@@ -41,7 +41,7 @@ class QtLogHandler(logging.Handler):
         super().__init__(logging.DEBUG)
         self.setFormatter(logging.Formatter(FORMAT))
         try:
-            from app.config import RedactingFilter
+            from app.redaction import RedactingFilter
 
             self.addFilter(RedactingFilter())
         except ImportError:  # pragma: no cover

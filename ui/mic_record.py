@@ -17,8 +17,8 @@ from PyQt6.QtCore import QTimer, pyqtSignal
 from PyQt6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from app import paths
-from app.audio.wav import write_wav
 from app.logs import get_logger
+from app.media.wav import write_wav
 from ui.progress_strip import ProgressStrip
 
 log = get_logger("ui")

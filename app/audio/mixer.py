@@ -34,8 +34,8 @@ from app.audio.devices import DeviceOutput
 from app.audio.gains import Ducker, Glide
 from app.audio.music import REF_DBFS, MusicPlayer
 from app.audio.sinks import BYTES_PER_SAMPLE, PacedSink
-from app.audio.wav import WavRecorder
 from app.logs import get_logger
+from app.media.wav import WavRecorder
 
 log = get_logger("audio")
 
@@ -341,6 +341,11 @@ class MixingSink(PacedSink):
     def _on_control(self, ev) -> None:
         if isinstance(ev, events.SkipTrack):
             self.music.skip()
+
+    def publish_status(self, *, force: bool = True) -> None:
+        """Publish the output, monitor and music status now (the device-upkeep thread does this
+        when something changed and every 5 s; ``force=False`` is that thread's rule)."""
+        self._publish(force)
 
     def _publish(self, force: bool = False) -> None:
         now = self.clock()

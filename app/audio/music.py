@@ -162,6 +162,15 @@ class MusicPlayer:
                     "count": t.count if t else len(self._playlist), "detail": self.detail,
                     "warning": self.warning}
 
+    def decoded(self) -> dict[str, float]:
+        """Seconds decoded and waiting to be heard, by track title, oldest track first (a
+        track faded out by a skip or a folder change still counts until the next read drops it)."""
+        with self._cv:
+            out: dict[str, float] = {}
+            for track, block in self._blocks:
+                out[track.title] = out.get(track.title, 0.0) + len(block) / self.rate
+            return out
+
     # ---- the mixer's side (never blocks on decoding) --------------------------------------
 
     def read(self, n: int) -> np.ndarray:

@@ -24,10 +24,11 @@ from app.audio.pools import ClipPool
 from app.audio.queue import QueueItem, SpeechQueue
 from app.audio.report import PlayLog
 from app.audio.sinks import BYTES_PER_SAMPLE, Sink
-from app.audio.wav import WavError, read_wav
 from app.bus.base import Bus
 from app.director import Airtime, Director, DirectorSettings, air_class
 from app.logs import get_logger
+from app.media.wav import WavError, read_wav
+from app.recent import Recent
 
 log = get_logger("audio")
 
@@ -106,10 +107,8 @@ class AudioPlayer:
         self._subs: list = []
         self._pb: _Playback | None = None
         self._held_start: events.PlaybackStarted | None = None
-        self._done: deque[str] = deque(maxlen=_REMEMBER_IDS)
-        self._done_set: set[str] = set()
-        self._readied: deque[str] = deque(maxlen=_REMEMBER_IDS)
-        self._readied_set: set[str] = set()
+        self._done: Recent[str, None] = Recent(_REMEMBER_IDS)  # finished, dropped or cancelled
+        self._readied: Recent[str, None] = Recent(_REMEMBER_IDS)  # audio arrived (maybe before its request)
         self._last_end_sample: int | None = None
         self._idle_since: float | None = None
         self._first_sound: float | None = None
@@ -422,12 +421,12 @@ class AudioPlayer:
             # (and even played) first, and must not leave a ghost "synthesising" entry behind.
             if self.machine.ended:
                 return  # the live is over: nothing more is said
-            if req.kind not in POOL_KINDS and req.id not in self._done_set and req.id not in self._readied_set:
+            if req.kind not in POOL_KINDS and req.id not in self._done and req.id not in self._readied:
                 self.queue.enqueue(req)
         elif kind == "ready":
             ready, pcm = message[1], message[2]
             req = ready.request
-            if req.id in self._done_set or (self.machine.current and self.machine.current.id == req.id):
+            if req.id in self._done or (self.machine.current and self.machine.current.id == req.id):
                 return  # cancelled, dropped or already played: a late result is never applied
             if self.machine.ended:
                 return
@@ -436,13 +435,13 @@ class AudioPlayer:
                 pool.add(QueueItem(request=req, queued_at=self.clock(), seq=0, ready=ready, audio=pcm))
                 return
             self.queue.mark_ready(ready, pcm)
-            self._remember(req.id, self._readied, self._readied_set)
+            self._readied.add(req.id)
             self._feed(sm.ItemReady(req.id))
         elif kind == "bad":
             req, reason = message[1], message[2]
             if req.id in self.queue:
                 self._feed(sm.Cancel((req.id,), reason))  # the machine drops and reports it
-            elif req.id not in self._done_set:
+            elif req.id not in self._done:
                 self._record_drop(req.id, reason)
                 self._publish(events.UtteranceDropped(id=req.id, reason=reason))
         elif kind == "gone":
@@ -479,7 +478,7 @@ class AudioPlayer:
             self.bridge_clips.remove(ids)
             self._feed(sm.Cancel(tuple(cmd.ids), cmd.reason or "cancelled"))
             for item_id in cmd.ids:
-                self._remember(item_id)
+                self._done.add(item_id)
 
     # ---- executing the state machine's actions ---------------------------------------------
 
@@ -507,7 +506,7 @@ class AudioPlayer:
             self._last_end_sample = self.sink.next_sample()
             self.log.ended(action.item, now + self._ahead_s(), interrupted=action.interrupted)
             self.airtime.end(now + self._ahead_s())
-            self._remember(action.item.id)
+            self._done.add(action.item.id)
         elif isinstance(action, sm.Drop):
             self._record_drop(action.item.id, action.reason)
         elif isinstance(action, sm.Idle):
@@ -562,17 +561,7 @@ class AudioPlayer:
 
     def _record_drop(self, item_id: str, reason: str) -> None:
         self.log.dropped(item_id, reason)
-        self._remember(item_id)
-
-    def _remember(self, item_id: str, order: deque | None = None, members: set | None = None) -> None:
-        order = self._done if order is None else order
-        members = self._done_set if members is None else members
-        if item_id in members:
-            return
-        if len(order) == order.maxlen:
-            members.discard(order[0])
-        order.append(item_id)
-        members.add(item_id)
+        self._done.add(item_id)
 
     def _publish(self, event) -> None:
         self._snapshot_dirty = True

@@ -35,7 +35,7 @@ class QueueItem:
     queued_at: float  # monotonic, when the request became known
     seq: int
     ready: events.SpeechReady | None = None
-    audio: object | None = None  # decoded samples, attached by the player (a wav.Pcm)
+    audio: object | None = None  # decoded samples, attached by the player (an app.media.wav.Pcm)
     force: bool = False  # play_now: interrupts whatever plays, thresholds aside
     interrupted: bool = False
     parked_at: float | None = None  # monotonic, when it was cut

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.audio.wav import WavRecorder
 from app.logs import get_logger
+from app.media.wav import WavRecorder
 
 log = get_logger("audio")
 
@@ -229,7 +229,7 @@ class NullSink(PacedSink):
 
 class WavFileSink(PacedSink):
     """Records exactly what was heard, silences included, to a 16-bit mono WAV file; ``info``
-    goes into its LIST/INFO metadata (the AI-content label, ``wav.ai_label_info``)."""
+    goes into its LIST/INFO metadata (the AI-content label, ``app.media.wav.ai_label_info``)."""
 
     name = "wav"
 
@@ -309,30 +309,3 @@ class SounddeviceSink(PacedSink):
     def _discard(self) -> None:
         self._stream.abort()
         self._stream.start()
-
-
-def make_sink(spec: str, sample_rate: int, *, output=None, bus=None, **kwargs) -> Sink:
-    """``wav:PATH`` | ``null`` | ``device`` | ``pygame`` | ``sounddevice``.
-
-    With ``output`` (``mixer.OutputSettings``, what the runtime passes) ``device``/``pygame``,
-    ``wav:`` and ``null`` give the ``MixingSink``: the device by name, the monitor, background
-    music, the labelled recording, reports on ``bus``. Without it, the plain sinks below."""
-    spec = spec.strip()
-    if spec.startswith("wav:") and not spec[4:]:
-        raise ValueError("sink 'wav:' needs a file path, e.g. wav:out/run.wav")
-    if output is None and spec in ("device", "pygame"):
-        from app.audio.mixer import OutputSettings
-
-        output = OutputSettings()  # the system default device, no music, no monitor
-    if output is not None and (spec in ("device", "pygame", "null") or spec.startswith("wav:")):
-        from app.audio.mixer import MixingSink
-
-        return MixingSink(sample_rate, output, device=spec in ("device", "pygame"),
-                          wav_path=spec[4:] if spec.startswith("wav:") else None, bus=bus, **kwargs)
-    if spec.startswith("wav:"):
-        return WavFileSink(spec[4:], sample_rate, **kwargs)
-    if spec == "null":
-        return NullSink(sample_rate, **kwargs)
-    if spec == "sounddevice":
-        return SounddeviceSink(sample_rate, **kwargs)
-    raise ValueError(f"unknown sink {spec!r}: expected wav:PATH, null, device, pygame or sounddevice")

@@ -28,7 +28,6 @@ from app.config.loader import ConfigErrors, load, loads
 from app.config.schema import AT_RESTART, AT_START, LIVE, Option, Rule, Schema, SectionSpec
 from app.config.secrets import (
     MissingSecret,
-    RedactingFilter,
     SecretError,
     SecretStoreUnavailable,
     delete_secret,
@@ -42,6 +41,7 @@ from app.config.snapshot import SectionView, Snapshot
 from app.config.store import ConfigStore, ConfigUpdate, ReloadResult
 from app.config.types import Secret
 from app.config.writer import atomic_write, create_default_config, ensure_config, render_default, write_values
+from app.redaction import RedactingFilter
 
 schema = SCHEMA
 

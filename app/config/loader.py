@@ -26,9 +26,9 @@ from configupdater.section import Section as IniSection
 
 from app.config.catalog import SCHEMA
 from app.config.schema import Option, Schema, SectionSpec
-from app.config.secrets import redact, remember_secret
 from app.config.snapshot import Key, Snapshot
 from app.config.types import Secret
+from app.redaction import redact, remember_secret
 
 
 class ConfigErrors(Exception):

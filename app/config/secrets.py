@@ -3,15 +3,13 @@ keyring (``keyring``), then — discouraged — a value written in config.ini.
 
 A secret's text never goes into a log line, an error message, a repr or a report: functions here
 name the secret ("llm.api_key") and where it came from, never its value. ``RedactingFilter``
-is a second line of defence for log handlers (the runtime attaches it), replacing any secret
-value that was resolved in this process with ``***``.
+(``app.redaction``) is a second line of defence for log handlers (``app.logs`` attaches it),
+replacing any secret value that was resolved in this process with ``***``.
 """
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
 from collections.abc import Mapping
 
 from app.config.catalog import SCHEMA
@@ -19,14 +17,12 @@ from app.config.schema import Option, Schema
 from app.config.snapshot import Snapshot
 from app.config.types import Secret
 from app.logs import get_logger
+from app.redaction import remember_secret
 
 log = get_logger("config")
 
 #: Keyring service name; the username is the option name ("llm.api_key").
 SERVICE = "douyin-live-controller"
-
-_known_values: set[str] = set()
-_known_lock = threading.Lock()
 
 
 class SecretError(RuntimeError):
@@ -52,15 +48,7 @@ def _option(name: str, schema: Schema) -> Option:
     return opt
 
 
-def remember_secret(value: str) -> str:
-    """Add a secret's text to what ``redact`` removes (done for every secret resolved here)."""
-    if value:
-        with _known_lock:
-            _known_values.add(value)
-    return value
-
-
-_remember = remember_secret
+_remember = remember_secret  # done for every secret resolved here
 
 
 # ---- keyring -----------------------------------------------------------------------------------
@@ -177,29 +165,3 @@ def delete_secret(name: str, *, schema: Schema = SCHEMA) -> bool:
         return False
     log.info("removed %s from the OS keyring", full)
     return True
-
-
-def redact(text: str) -> str:
-    """``text`` with every secret value seen by this process replaced by ***."""
-    with _known_lock:
-        known = sorted(_known_values, key=len, reverse=True)
-    for value in known:
-        if value in text:
-            text = text.replace(value, "***")
-    return text
-
-
-class RedactingFilter(logging.Filter):
-    """Attach to log handlers: formats the record's message and removes secret values."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if _known_values:
-            message = record.getMessage()
-            cleaned = redact(message)
-            if cleaned != message:
-                record.msg, record.args = cleaned, None
-            if record.exc_info and not record.exc_text:
-                record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-            elif record.exc_text:
-                record.exc_text = redact(record.exc_text)
-        return True

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,10 +51,11 @@ from app.live.fields import (
     show,
 )
 from app.live.room import RoomRef, room_ref
+from app.recent import Recent
 
 __all__ = [
     "BAD_DATA", "BAD_ENVELOPE", "DUPLICATE", "MAX_FRAME_BYTES", "NOT_JSON", "NOT_UTF8", "OUT_OF_RANGE",
-    "TOO_LARGE", "TYPE_NAMES", "UNKNOWN_TYPE", "DecodeStats", "Decoded", "DuplicateWindow",
+    "TOO_LARGE", "TYPE_NAMES", "UNKNOWN_TYPE", "DecodeStats", "Decoded",
     "FrameDecoder", "Rejection",
 ]
 
@@ -119,28 +119,6 @@ class DecodeStats:
         }
 
 
-class DuplicateWindow:
-    """Remembers the last ``size`` keys; memory stays bounded however long the stream runs."""
-
-    def __init__(self, size: int = 4096):
-        self.size = max(1, size)
-        self._order: deque = deque()
-        self._seen: set = set()
-
-    def seen_before(self, key: Any) -> bool:
-        """True if ``key`` is in the window; otherwise remember it and return False."""
-        if key in self._seen:
-            return True
-        self._seen.add(key)
-        self._order.append(key)
-        if len(self._order) > self.size:
-            self._seen.discard(self._order.popleft())
-        return False
-
-    def __len__(self) -> int:
-        return len(self._order)
-
-
 class FrameDecoder:
     """Stateful decoder: counts everything and drops duplicate ``MsgId``s within a window.
 
@@ -151,7 +129,7 @@ class FrameDecoder:
     def __init__(self, *, dedupe_window: int = 4096, max_frame_bytes: int = MAX_FRAME_BYTES,
                  clock: Callable[[], float] = time.time):
         self.stats = DecodeStats()
-        self._window = DuplicateWindow(dedupe_window)
+        self._seen: Recent[tuple[str, str], None] = Recent(max(1, dedupe_window))  # (type, MsgId)
         self._max = max_frame_bytes
         self._clock = clock
 
@@ -175,7 +153,7 @@ class FrameDecoder:
         except Exception as exc:  # the decoder must never raise; an unforeseen case is still a bad frame
             return self.reject(BAD_DATA, f"unexpected {type(exc).__name__}: {short(exc)}")
         event = decoded.event
-        if self._window.seen_before((event.type, event.msg_id)):
+        if not self._seen.add((event.type, event.msg_id)):
             st.duplicates += 1
             return Rejection(DUPLICATE, f"duplicate MsgId {event.msg_id} ({event.type})", event.msg_id)
         st.decoded += 1

@@ -20,9 +20,9 @@ stays as dy-barrage-grab pushes it.
 from __future__ import annotations
 
 import dataclasses
-from collections import OrderedDict
 
 from app.events import LiveEvent
+from app.recent import Recent
 
 
 class GiftCounter:
@@ -30,7 +30,7 @@ class GiftCounter:
         self.memory_s = memory_s
         self.max_entries = max(1, max_entries)
         # key -> (highest RepeatCount, last seen); ordered by last seen (oldest first)
-        self._highest: OrderedDict[tuple[str, str, str, str], tuple[int, float]] = OrderedDict()
+        self._highest: Recent[tuple[str, str, str, str], tuple[int, float]] = Recent(self.max_entries)
         self.repeats = 0  # messages dropped: nothing new over what was counted
         self.recounted = 0  # messages whose count was corrected
         self.units_not_recounted = 0  # gift units dy-barrage-grab pushed again, not counted twice
@@ -59,9 +59,6 @@ class GiftCounter:
             increase = gift.total - seen[0]
             highest = max(gift.total, seen[0])
         self._highest[key] = (highest, now)
-        self._highest.move_to_end(key)
-        if len(self._highest) > self.max_entries:
-            self._highest.popitem(last=False)
         if increase <= 0:
             self.repeats += 1
             self.units_not_recounted += max(0, gift.count)
@@ -74,11 +71,8 @@ class GiftCounter:
 
     def _expire(self, now: float) -> None:
         cutoff = now - self.memory_s
-        while self._highest:
-            key, (_, seen_at) = next(iter(self._highest.items()))
-            if seen_at >= cutoff:
-                break
-            del self._highest[key]
+        while (oldest := self._highest.oldest()) is not None and oldest[1][1] < cutoff:
+            self._highest.discard(oldest[0])
 
     def __len__(self) -> int:
         return len(self._highest)

@@ -34,6 +34,7 @@ from app.llm.client import LlmClient
 from app.llm.prompting import DEFAULT_PROMPT, PromptSettings, reply_messages
 from app.llm.sentences import TextFilter, stream_spoken
 from app.logs import get_logger
+from app.recent import Recent
 
 log = get_logger("llm")
 
@@ -58,7 +59,7 @@ class LlmWorker:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._pending: set[str] = set()  # job ids queued or running
-        self._cancelled: set[str] = set()  # of those, the ones cancelled
+        self._cancelled: Recent[str, None] = Recent(1000)  # of those, the ones cancelled
         self._current: tuple[str, threading.Event] | None = None
         self._healthy: bool | None = None
         self.answered = 0
@@ -83,7 +84,8 @@ class LlmWorker:
             # only jobs this worker holds: cancels for other utterances must not pile up here
             known = self._pending | ({current[0]} if current else set())
             job_ids = named & known
-            self._cancelled |= job_ids
+            for job_id in job_ids:
+                self._cancelled.add(job_id)
         if current and current[0] in job_ids:
             log.info("reply %s cancelled (%s)", current[0], event.reason or "no reason")
             current[1].set()

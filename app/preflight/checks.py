@@ -116,7 +116,8 @@ def check_llm(snap, *, demo: bool, timeout_s: float, sink: str | None = None) ->
 # ---- audio output -------------------------------------------------------------------------------
 
 def check_audio(snap, *, demo: bool, timeout_s: float, sink: str | None = None) -> Check:
-    from app.audio.sinks import SinkError, make_sink
+    from app.audio.outputs import make_sink
+    from app.audio.sinks import SinkError
 
     spec = sink or wiring.sink_spec(snap)
     rate = snap.get("audio", "sample_rate")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +46,7 @@ from app.events import (
     UtteranceDropped,
 )
 from app.logs import get_logger
+from app.recent import Recent
 from app.reply.answers import NICKNAME_SLOT, AnswerDesk, Faq, FaqMatch
 from app.reply.comments import CommentGate
 from app.reply.lines import LineMaker, identity
@@ -93,7 +94,7 @@ class ReplyPolicy:
         self._comments = CommentGate()
         self._activity = ActivityTracker()
         self._ended = False
-        self._unheard: OrderedDict[str, tuple[AirtimeBudget, float]] = OrderedDict()  # paid, not yet heard
+        self._unheard: Recent[str, tuple[AirtimeBudget, float]] = Recent(2000)  # paid, not yet heard
         self._prepared: str | None | bool = False  # product whose FAQ answers were prepared
         self.seen: Counter[str] = Counter()
         self.replies: Counter[str] = Counter()
@@ -488,8 +489,6 @@ class ReplyPolicy:
 
     def _paid(self, utterance_id: str, budget: AirtimeBudget, cost: float) -> None:
         self._unheard[utterance_id] = (budget, cost)
-        while len(self._unheard) > 2000:
-            self._unheard.popitem(last=False)
 
     def _speak(self, out: list, counter: str, kind: str, text: str, priority: int, source: str,
                now: float, stale_after: float, *, original: str = "", viewer: str = "", comment: str = "",

@@ -12,9 +12,8 @@ to the player, which knows that; it is not applied here.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from app.events import Priority, User
+from app.recent import Recent
 from app.reply.settings import ReplySettings
 
 #: Viewers whose activity is remembered; the least recently active are forgotten past this.
@@ -35,14 +34,11 @@ class ActivityTracker:
     """Events per viewer in this session (bounded: least recently active forgotten first)."""
 
     def __init__(self, limit: int = MAX_TRACKED_USERS):
-        self._counts: OrderedDict[str, int] = OrderedDict()
-        self._limit = limit
+        self._counts: Recent[str, int] = Recent(limit)
 
     def record(self, user_id: str) -> int:
-        count = self._counts.pop(user_id, 0) + 1
-        self._counts[user_id] = count
-        if len(self._counts) > self._limit:
-            self._counts.popitem(last=False)
+        count = self._counts.get(user_id, 0) + 1
+        self._counts[user_id] = count  # the most recently active is the newest
         return count
 
     def get(self, user_id: str) -> int:

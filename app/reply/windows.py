@@ -8,6 +8,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
 from app.events import LiveEvent, User
+from app.recent import Recent
 
 
 @dataclass
@@ -169,25 +170,21 @@ class Expiring:
     """Keys remembered for a while (duplicate texts, users on cooldown, welcomed viewers)."""
 
     def __init__(self, max_keys: int = 50_000):
-        self._at: OrderedDict[str, float] = OrderedDict()
-        self._max = max_keys
+        self._at: Recent[str, float] = Recent(max_keys)
 
     def within(self, key: str, now: float, ttl: float) -> bool:
         at = self._at.get(key)
         return at is not None and now - at < ttl
 
     def mark(self, key: str, now: float) -> None:
-        self._at.pop(key, None)
         self._at[key] = now
-        while len(self._at) > self._max:
-            self._at.popitem(last=False)
 
     def prune(self, now: float, ttl: float) -> None:
         while self._at:
-            key, at = next(iter(self._at.items()))
+            key, at = self._at.oldest()
             if now - at < ttl:
                 break
-            del self._at[key]
+            self._at.discard(key)
 
 
 class RateLimit:

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from app import events
 from app.bus.base import Bus
 from app.logs import get_logger
+from app.recent import Recent
 from app.store import safe
 from app.store.sessions import SessionLog
 from app.store.spoken_log import SpokenLog
@@ -48,14 +49,6 @@ class _Context:
     source_event: str
 
 
-class _Bounded(OrderedDict):
-    def __setitem__(self, key, value) -> None:
-        super().__setitem__(key, value)
-        self.move_to_end(key)
-        if len(self) > REMEMBERED:
-            self.popitem(last=False)
-
-
 class SpokenLogRecorder:
     def __init__(self, bus: Bus, spoken_log: SpokenLog, *, demo: bool = False,
                  product_name: Callable[[str], str | None] | None = None, clock=time.time,
@@ -69,8 +62,8 @@ class SpokenLogRecorder:
         self._product_name = product_name
         self._names: dict[str, str] = {}  # product slug -> name, learnt from ProductOnAir
         self._lock = threading.Lock()
-        self._context: _Bounded = _Bounded()  # utterance id -> why it was said
-        self._bare: _Bounded = _Bounded()  # ids played before their request was seen
+        self._context: Recent[str, _Context] = Recent(REMEMBERED)  # utterance id -> why it was said
+        self._bare: Recent[str, bool] = Recent(REMEMBERED)  # ids played before their request was seen
         self.sessions = SessionLog(spoken_log.path)
         self.session_id = self.sessions.open_session(clock(), demo=demo)
         self._subs = [bus.subscribe(events.Channel.PLAYER_STATE, self._on_player),

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from app.logs import get_logger
-from app.tts import wavio
+from app.media import wav as wavfile
 
 log = get_logger("tts.cache")
 _CHECKSUM_CHUNK = "tcsm"
@@ -72,12 +72,12 @@ class AudioCache:
                 return None
         try:
             body = path.read_bytes()
-            wav = wavio.parse(body)
+            wav = wavfile.parse(body, where=path.name)
             stored = wav.chunks.get(_CHECKSUM_CHUNK)
-            pcm = wavio.to_int16(wav.samples).tobytes()
+            pcm = wavfile.to_int16(wav.samples).tobytes()
             if stored is None or stored != hashlib.sha256(pcm).digest():
-                raise wavio.WavError("checksum mismatch")
-        except (OSError, wavio.WavError) as exc:
+                raise wavfile.WavError("checksum mismatch")
+        except (OSError, wavfile.WavError) as exc:
             log.warning("cache entry %s is corrupt (%s); removing it", path.name, exc)
             self.corrupt += 1
             self._remove(key)
@@ -92,8 +92,8 @@ class AudioCache:
         return wav.samples, wav.sample_rate
 
     def put(self, key: str, samples: np.ndarray, rate: int) -> None:
-        pcm = wavio.to_int16(samples)
-        body = wavio.build(pcm, rate, {_CHECKSUM_CHUNK: hashlib.sha256(pcm.tobytes()).digest()})
+        pcm = wavfile.to_int16(samples)
+        body = wavfile.build(pcm, rate, {_CHECKSUM_CHUNK: hashlib.sha256(pcm.tobytes()).digest()})
         if len(body) > self.max_bytes:
             return
         path = self._path(key)

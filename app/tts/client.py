@@ -23,7 +23,7 @@ from typing import Any
 
 import requests
 
-from app.tts import wavio
+from app.media.wav import Wav, WavError, describe_body, parse
 from app.tts.serverlock import GateBusy, ServerGate
 from app.tts.settings import ServerSpec, VoiceModel
 
@@ -60,7 +60,7 @@ class SynthesisError(Exception):
 
 @dataclass(frozen=True)
 class SynthResult:
-    wav: wavio.Wav
+    wav: Wav
     bytes: int
 
 
@@ -314,16 +314,16 @@ class GptSovitsClient:
         ctype = resp.headers.get("content-type", "")
         if not ctype.startswith("audio/"):
             raise SynthesisError("bad_audio", f"{self.spec.name}: 200 but not audio (content-type {ctype!r}, "
-                                              f"{wavio.describe_body(body)})")
+                                              f"{describe_body(body)})")
         if self.spec.api_version == "v1" and ctype.split(";")[0].strip() not in ("audio/wav", "audio/x-wav"):
             raise SynthesisError("bad_audio", f"{self.spec.name}: api.py sent {ctype} instead of WAV; start it with "
                                               f"`-sm close -mt wav` (api.py 必须用 -sm close -mt wav 启动，"
                                               f"否则返回 Ogg/AAC)")
         try:
-            wav = wavio.parse(body, streaming=self.spec.streaming and self.spec.api_version == "v2")
-        except wavio.WavError as exc:
+            wav = parse(body, where=self.spec.name)
+        except WavError as exc:
             hint = " (api.py must run with `-sm close -mt wav`)" if self.spec.api_version == "v1" else ""
-            raise SynthesisError("bad_audio", f"{self.spec.name}: {exc}{hint}") from None
+            raise SynthesisError("bad_audio", f"{exc}{hint}") from None
         return SynthResult(wav=wav, bytes=len(body))
 
     def _cut(self, exc: BaseException) -> SynthesisError:

@@ -25,7 +25,6 @@ import random
 import re
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,7 +33,9 @@ import numpy as np
 from app import events
 from app.bus.base import Bus
 from app.logs import get_logger
-from app.tts import postprocess, wavio
+from app.media import wav as wavfile
+from app.recent import Recent
+from app.tts import postprocess
 from app.tts.attempt import Attempt
 from app.tts.cache import AudioCache
 from app.tts.jobs import POOLED_KINDS, Job, prepare, urgent
@@ -45,7 +46,7 @@ from app.tts.synth import SentenceAudio, SentenceSynth, Stats
 
 log = get_logger("tts")
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-_MEMORY = 10_000  # cancelled ids and early SpeechNeeded ids remembered
+_MEMORY = 10_000  # cancelled ids, early SpeechNeeded ids and fallback reasons remembered
 PREFETCH_GROUP = "prefetch"  # requests made by ``prefetch``: synthesised into the cache, never published
 
 
@@ -73,9 +74,9 @@ class TtsPool(PoolWatch):
         self._heap: list[tuple[int, int, Job]] = []
         self._seq = itertools.count()
         self._jobs: dict[str, Job] = {}  # received and not finished
-        self._cancelled: OrderedDict[str, None] = OrderedDict()
-        self._early_needs: OrderedDict[str, float] = OrderedDict()  # SpeechNeeded before the request
-        self._reasons: OrderedDict[str, str] = OrderedDict()  # id → why the fallback spoke
+        self._cancelled: Recent[str, None] = Recent(_MEMORY)
+        self._early_needs: Recent[str, float] = Recent(_MEMORY)  # SpeechNeeded before the request
+        self._reasons: Recent[str, str] = Recent(_MEMORY)  # id → why the fallback spoke
         self._lane: list[tuple[int, int, Job]] = []
         self._lane_cond = threading.Condition()
         self._stop = threading.Event()
@@ -203,16 +204,11 @@ class TtsPool(PoolWatch):
                     job.need_at = now
                 return
             self._early_needs[rid] = now  # the request may still be on its way
-            while len(self._early_needs) > _MEMORY:
-                self._early_needs.popitem(last=False)
 
     def cancel(self, ids) -> None:
         with self._cond:
             for i in ids:
                 self._cancelled[i] = None
-                self._cancelled.move_to_end(i)
-            while len(self._cancelled) > _MEMORY:
-                self._cancelled.popitem(last=False)
             before = len(self._heap)
             self._heap = [it for it in self._heap if it[2].id not in self._cancelled]
             if len(self._heap) != before:
@@ -238,6 +234,21 @@ class TtsPool(PoolWatch):
                 return True
             time.sleep(0.01)
         return False
+
+    def job_state(self, rid: str) -> str | None:
+        """Where request ``rid`` is: "queued", "active" (on a GPT-SoVITS route), "fallback" or
+        "done"; None when it is not (or no longer) being worked on."""
+        with self._cond:
+            job = self._jobs.get(rid)
+            return job.state if job is not None else None
+
+    def needed_since(self, rid: str) -> float | None:
+        """When (``mono`` clock) the player said it needs ``rid`` next; None if it has not."""
+        with self._cond:
+            job = self._jobs.get(rid)
+            if job is not None and job.need_at is not None:
+                return job.need_at
+            return self._early_needs.get(rid)
 
     def fallback_reason(self, rid: str) -> str | None:
         """Why the fallback voice spoke (part of) utterance ``rid``; None if it did not."""
@@ -415,7 +426,7 @@ class TtsPool(PoolWatch):
         name = f"{_SAFE.sub('_', rid)[:80] or 'speech'}-{next(self._seq)}.wav"
         path = self.out_dir / name
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(wavio.build(audio, rate))
+        tmp.write_bytes(wavfile.build(audio, rate))
         tmp.replace(path)  # the player never sees half a file
         return path
 

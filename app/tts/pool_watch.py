@@ -23,7 +23,6 @@ log = get_logger("tts")
 # idle servers get a cheap request this often: uvicorn closes an idle keep-alive connection after
 # 5 s, so with these a connection that had to be opened anew means the server restarted
 KEEPALIVE_S = 2.0
-_MEMORY = 10_000
 
 _CAUSES = {
     "deadline": "GPT-SoVITS missed the deadline (超过等待时限)",
@@ -58,8 +57,6 @@ class PoolWatch:
                 heapq.heapify(self._heap)
             reason = f"{_CAUSES.get(cause, cause)}: {why}"
             self._reasons[job.id] = reason
-            while len(self._reasons) > _MEMORY:
-                self._reasons.popitem(last=False)
         if cause == "deadline":
             self.stats.add("deadline_takeovers")
         self.stats.fell_back(cause, reason)

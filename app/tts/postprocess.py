@@ -11,7 +11,8 @@ import random
 from dataclasses import dataclass
 
 import numpy as np
-import soxr
+
+from app.media.resample import resample
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,7 @@ def process(samples: np.ndarray, rate: int, settings: PostSettings) -> np.ndarra
     s = settings
     x = trim(samples.astype(np.float32), rate, s.silence_dbfs, s.keep_edge_s)
     x = normalize_loudness(x, rate, s.loudness_target_db, s.peak_dbfs)
-    if rate != s.output_rate and len(x):
-        x = soxr.resample(x, rate, s.output_rate)
+    x = resample(x, rate, s.output_rate)
     return np.clip(x, -1.0, 1.0).astype(np.float32)
 
 
@@ -76,4 +76,4 @@ def jitter_speed(samples: np.ndarray, rate: int, amount: float, rng: random.Rand
         return samples
     speed = 1.0 + (rng or random).uniform(-amount, amount)
     # treat the audio as if recorded at rate·speed and resample back to rate: shorter when faster
-    return soxr.resample(samples, rate * speed, rate).astype(np.float32)
+    return resample(samples, rate * speed, rate).astype(np.float32)

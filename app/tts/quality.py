@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import soxr
+
+from app.media.resample import resample
 
 try:
     import webrtcvad
@@ -58,8 +59,7 @@ def check(samples: np.ndarray, sample_rate: int, speakable_chars: int,
         what = "all-zero" if peak < 1e-4 else "constant"
         hint = " (GPT-SoVITS's 1 s internal-failure block)" if abs(duration - 1.0) < 0.01 else ""
         return Verdict(False, f"{what} block of {duration:.2f} s{hint}", "zeros", metrics=m)
-    audio16 = soxr.resample(samples.astype(np.float32), sample_rate, VAD_RATE) if sample_rate != VAD_RATE \
-        else samples.astype(np.float32)
+    audio16 = resample(samples.astype(np.float32), sample_rate, VAD_RATE)
     frame = VAD_RATE * FRAME_MS // 1000
     n = len(audio16) // frame
     frames = audio16[:n * frame].reshape(n, frame)

@@ -24,8 +24,8 @@ import numpy as np
 from app import events
 from app.audio.player import AudioPlayer
 from app.audio.sinks import NullSink
-from app.audio.wav import write_wav
 from app.bus.memory import MemoryBus
+from app.media.wav import write_wav
 
 
 class TimingSink(NullSink):

@@ -217,14 +217,12 @@ class _StandinMic:
         return Stream()
 
 
-def test_record_dialog_records_saves_and_hands_the_file_over(qtbot, tmp_path, monkeypatch):
+def test_record_dialog_records_saves_and_hands_the_file_over(qtbot, tmp_path, operator_folder):
     import numpy as np
 
-    from app import paths
-    from app.audio.wav import read_wav
+    from app.media.wav import read_wav
     from ui.mic_record import RecordDialog
 
-    monkeypatch.setattr(paths, "_chosen", paths.UserRoot(tmp_path, per_user=False, app_dir=tmp_path))
     mic = _StandinMic()
     dialog = RecordDialog(loader=lambda: mic)
     qtbot.addWidget(dialog)
@@ -242,6 +240,6 @@ def test_record_dialog_records_saves_and_hands_the_file_over(qtbot, tmp_path, mo
     saved = Path(got[0])
     assert saved.parent == tmp_path / "data" / "recordings" and saved.suffix == ".wav"
     pcm = read_wav(saved)
-    assert pcm.rate == 16000 and len(pcm.samples) == 24000
+    assert pcm.sample_rate == 16000 and len(pcm.samples) == 24000
     spectrum = np.abs(np.fft.rfft(pcm.samples.astype(np.float32)))
     assert abs(np.fft.rfftfreq(len(pcm.samples), 1 / 16000)[int(np.argmax(spectrum))] - 440) < 2

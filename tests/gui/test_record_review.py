@@ -109,11 +109,10 @@ def test_review_view_shows_a_past_session_and_saves_it(qtbot, run_db, tmp_path):
 
 
 def test_after_stop_nothing_reads_playing_and_the_run_is_reviewed(qtbot, config_file, memory_bus, tmp_path,
-                                                                   monkeypatch):
+                                                                   operator_folder):
     from app.config import write_values
     from app.runtime import Runtime
 
-    monkeypatch.setattr(paths, "_chosen", paths.UserRoot(tmp_path, per_user=False, app_dir=tmp_path))
     (tmp_path / "quiet.feed").write_text("", encoding="utf-8")
     write_values(config_file, {("store", "db_path"): str(tmp_path / "db.sqlite3"), ("audio", "backend"): "null",
                                ("compliance", "lists_dir"): str(paths.bundled_data_dir() / "compliance")})

@@ -8,7 +8,7 @@ import time
 
 from app import events
 from app.bus.memory import MemoryBus
-from app.tts import wavio
+from app.media import wav as wavfile
 from app.tts.pool import TtsPool
 from app.tts.settings import VoiceModel
 
@@ -53,6 +53,6 @@ class Harness:
         return next(e for e in self.ready if e.request.id == rid)
 
 
-def read_published(event) -> wavio.Wav:
+def read_published(event) -> wavfile.Wav:
     with open(event.audio_path, "rb") as f:
-        return wavio.parse(f.read())
+        return wavfile.parse(f.read())

@@ -4,10 +4,10 @@ a broken timed.json is reported and does not keep the stream from starting."""
 from __future__ import annotations
 
 import shutil
-import time
 
 from app import events, paths
 from app.runtime import Runtime
+from tests.waiting import wait_until
 
 
 def runtime_with_templates(tmp_path, timed_json: str | None):
@@ -23,7 +23,7 @@ def runtime_with_templates(tmp_path, timed_json: str | None):
 def test_the_shipped_timed_tasks_are_scheduled(tmp_path):
     rt = runtime_with_templates(tmp_path, None)
     try:
-        names = {t.name for t in rt._global_timed_tasks()}
+        names = {t.name for t in rt.timed_tasks()}
         assert {"follow_reminder", "coupon_reminder", "time_report"} <= names
     finally:
         rt.close()
@@ -34,10 +34,8 @@ def test_a_broken_timed_json_is_reported_not_fatal(tmp_path):
     errors = []
     rt.bus.subscribe(events.Channel.SYSTEM, lambda e: isinstance(e, events.ErrorReport) and errors.append(e))
     try:
-        assert rt._global_timed_tasks() == []
-        deadline = time.monotonic() + 2
-        while not errors and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert errors and "timed.json" in errors[0].message and "JSON 格式错误" in errors[0].message
+        assert rt.timed_tasks() == []
+        wait_until(lambda: errors, timeout=2, what="the error report on the system channel")
+        assert "timed.json" in errors[0].message and "JSON 格式错误" in errors[0].message
     finally:
         rt.close()

@@ -11,9 +11,9 @@ Anti-repetition, per template (keyed by its source text):
 from __future__ import annotations
 
 import random
-from collections import OrderedDict, deque
 from collections.abc import Mapping
 
+from app.recent import Recent
 from app.text.variants.template import Template, parse
 
 _REDRAWS = 8
@@ -28,14 +28,6 @@ class _SmallHistory:
         self.last: str | None = None
 
 
-class _LargeHistory:
-    __slots__ = ("recent", "order")
-
-    def __init__(self, memory: int):
-        self.recent: set[str] = set()
-        self.order: deque[str] = deque()
-
-
 class Renderer:
     """Seeded renderer; the same seed and the same calls give the same texts.
 
@@ -46,7 +38,7 @@ class Renderer:
         self.rng = random.Random(seed)
         self.memory = memory
         self.max_templates = max_templates
-        self._histories: OrderedDict[str, _SmallHistory | _LargeHistory] = OrderedDict()
+        self._histories: Recent[str, _SmallHistory | Recent[str, None]] = Recent(max(1, max_templates))
 
     def render(self, template: Template | str, variables: Mapping[str, object] | None = None,
                **more: object) -> str:
@@ -72,12 +64,10 @@ class Renderer:
         hist = self._histories.get(key)
         if hist is None:
             distinct = template.distinct_raw()
-            hist = _SmallHistory(distinct) if distinct is not None else _LargeHistory(self.memory)
+            hist = _SmallHistory(distinct) if distinct is not None else Recent(max(1, self.memory))
             self._histories[key] = hist
-            if len(self._histories) > self.max_templates:
-                self._histories.popitem(last=False)
         else:
-            self._histories.move_to_end(key)
+            self._histories.touch(key)
         return hist
 
     def _draw_small(self, template: Template, hist: _SmallHistory) -> str:
@@ -96,18 +86,14 @@ class Renderer:
         hist.last = raw
         return raw
 
-    def _draw_large(self, template: Template, hist: _LargeHistory) -> str:
-        recent = hist.recent
+    def _draw_large(self, template: Template, recent: Recent[str, None]) -> str:
+        """A rendering not among the last ``memory`` ones, if a few draws find one."""
         raw = template.render_raw(self.rng)
         tries = 1
         while raw in recent and tries < _REDRAWS:
             raw = template.render_raw(self.rng)
             tries += 1
-        if raw not in recent:
-            recent.add(raw)
-            hist.order.append(raw)
-            if len(hist.order) > self.memory:
-                recent.discard(hist.order.popleft())
+        recent.add(raw)
         return raw
 
     def forget(self, template: Template | str | None = None) -> None:

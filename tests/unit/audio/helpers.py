@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 
 from app import events
-from app.audio.wav import write_wav
+from app.media.wav import write_wav
 
 RATE = 8000
 
@@ -113,12 +113,12 @@ class Rig:
         self.bus.close()
 
     def recording(self) -> np.ndarray:
-        from app.audio.wav import read_wav
+        from app.media.wav import read_wav
 
         return read_wav(self.path).samples
 
 
 def clip_samples(ready: events.SpeechReady) -> np.ndarray:
-    from app.audio.wav import read_wav
+    from app.media.wav import read_wav
 
     return read_wav(ready.audio_path, RATE).samples

@@ -56,7 +56,7 @@ class Driver:
                 for out in (self.sink.main, self.sink.monitor):
                     if out is not None:
                         out.maintain()
-                self.sink._publish()  # what the device-upkeep thread does
+                self.sink.publish_status(force=False)  # what the device-upkeep thread does
             self.sink.pump()
 
     def drain(self) -> None:
@@ -74,7 +74,7 @@ def wait_for(cond, timeout: float = 10.0) -> None:
 
 def music_ready(sink: MixingSink, seconds: float) -> None:
     """Wait until the decoder has ``seconds`` of music ready (it runs on its real thread)."""
-    wait_for(lambda: sink.music._queued >= seconds * sink.sample_rate, timeout=20)
+    wait_for(lambda: sum(sink.music.decoded().values()) >= seconds, timeout=20)
 
 
 # ---- fake devices ---------------------------------------------------------------------------

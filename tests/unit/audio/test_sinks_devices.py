@@ -66,7 +66,7 @@ def test_a_lost_device_falls_back_to_the_default_and_comes_back_when_it_returns(
     drv.speak("u3", speech_pcm(1.0, seed=3))
     drv.advance(0.5)
     assert voiced_s(system, "CABLE Input") - before > 0.9
-    sink._publish(force=True)
+    sink.publish_status()
     sink.close()
     def out():
         return [e for e in seen if isinstance(e, events.Health) and e.component == "audio:输出"]

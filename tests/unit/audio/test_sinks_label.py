@@ -10,8 +10,9 @@ import soundfile as sf
 
 from app import config, wiring
 from app.audio.mixer import MixingSink
-from app.audio.sinks import WavFileSink, make_sink
-from app.audio.wav import WavRecorder, ai_label_info, read_info, read_wav, write_wav
+from app.audio.outputs import make_sink
+from app.audio.sinks import WavFileSink
+from app.media.wav import WavRecorder, ai_label_info, read_info, read_wav, write_wav
 from tests.unit.audio.mix_helpers import RATE, Clock, Driver, speech_pcm
 
 LABEL = "本直播间部分内容由AI生成"  # [compliance] ai_label_text's default
@@ -63,7 +64,6 @@ def test_a_recording_cut_short_still_plays(tmp_path):
     """The header is brought up to date every few seconds: a crashed run leaves a valid file."""
     rec = WavRecorder(tmp_path / "c.wav", RATE, info=ai_label_info(LABEL))
     rec.write(bytes(2 * RATE * 6))  # 6 s, never closed
-    rec._f.flush()
     with sf.SoundFile(str(tmp_path / "c.wav")) as f:
         assert f.frames >= RATE * 5 and f.copy_metadata()["comment"] == LABEL
     rec.close()

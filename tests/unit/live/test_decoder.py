@@ -19,14 +19,12 @@ from app.live.decoder import (
 )
 from tests.standins.dybarrage import Room, Viewer
 
-SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "reference" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "reference"  # see its README
 V279 = SAMPLES / "dybarrage_v2.7.9_ws_frames.SYNTHESIZED.jsonl"
 V276 = SAMPLES / "dybarrage_v2.7.6_ws_frames.SYNTHESIZED.jsonl"
 
 
 def sample_lines(path):
-    if not path.exists():
-        pytest.skip(f"reference samples not found at {path}")
     return path.read_text(encoding="utf-8").splitlines()
 
 
@@ -111,7 +109,6 @@ def test_duplicate_window_is_bounded():
         d.decode(room.comment(i, v, "x"))
     assert isinstance(d.decode(room.comment(9, v, "x")), Rejection)  # still in the window
     assert isinstance(d.decode(room.comment(0, v, "x")), LiveEvent)  # long forgotten
-    assert len(d._window) == 3
 
 
 def test_unknown_type_is_counted_and_skipped():

@@ -72,8 +72,11 @@ def test_only_our_room_reaches_the_bus_with_its_semantics_and_the_operator_is_to
     listener = FeedListener(server.url, bus, **dict(FAST, room="MS4wLjABAAAA_anchor")).start()
     cleanup(listener)
     assert server.wait_finished(5)
-    assert wait_until(lambda: any(e.type == "live_end" for e in got.events), 5)
-    time.sleep(0.1)
+    # the last frame (live_end) is through, every frame was decoded and all the listener handed to
+    # the bus has arrived: nothing more can come
+    assert wait_until(lambda: any(e.type == "live_end" for e in got.events)
+                      and listener.stats()["frames"] == len(frames)
+                      and len(got.events) == listener.stats()["published"], 5)
 
     events = sorted(got.events, key=lambda e: int(e.msg_id))
     assert {e.room_id for e in events} == {OURS.room_id}

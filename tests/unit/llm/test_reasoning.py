@@ -27,6 +27,7 @@ from tests.standins.ark import ArkStandin
 from tests.standins.llm_common import Behaviour
 from tests.standins.ollama_server import OllamaStandin
 from tests.unit.llm.conftest import FAST, fast_limits
+from tests.waiting import wait_until
 
 MSG = [{"role": "user", "content": "这件多少钱？"}]
 ANSWER = "这件五十九元。今天包邮哦！"
@@ -216,9 +217,8 @@ def test_an_idle_worker_loads_the_model_again_before_keep_alive_runs_out(standin
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     try:
-        time.sleep(1.8)
-        loads = [r for r in ollama.chat_requests if r.body["messages"] == []]
-        assert len(loads) >= 3  # at start, then about every 0.5 s
+        loads = lambda: [r for r in ollama.chat_requests if r.body["messages"] == []]  # noqa: E731
+        wait_until(lambda: len(loads()) >= 3, timeout=5, what="three loads: at start, then about every 0.5 s")
         assert ollama.loads == 1  # never unloaded: no cold load after the first
     finally:
         worker.stop()

@@ -6,6 +6,7 @@ from collections import Counter
 from app import events as ev
 from app.bus import MemoryBus
 from app.store.event_log import EventLog, EventLogRecorder
+from tests.waiting import wait_until
 
 
 def live(i: int, kind: str = "comment", ts: float | None = None, **kw) -> ev.LiveEvent:
@@ -27,6 +28,10 @@ def test_events_and_minute_stats_are_stored_and_bounded(tmp_path):
     log.close()
 
 
+def minute(log: EventLog) -> dict:
+    return next(iter(log.minute_stats().values()), {})
+
+
 def test_recorder_counts_gift_value_plays_and_drops(tmp_path):
     bus = MemoryBus("t")
     log = EventLog(tmp_path / "live.sqlite3")
@@ -38,12 +43,10 @@ def test_recorder_counts_gift_value_plays_and_drops(tmp_path):
     bus.publish(ev.Channel.PLAYER_STATE, ev.PlaybackStarted(id="a", kind="gift", text="谢谢", priority=-1,
                                                             duration_s=1.0))
     bus.publish(ev.Channel.SYSTEM, ev.Dropped(stage="reply", ref="2", reason="not_a_question"))
-    deadline = time.monotonic() + 5
-    while log.count() < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.2)
+    everything = ("event.gift", "event.comment", "played.gift", "dropped.not_a_question")
+    wait_until(lambda: log.count() == 2 and all(k in minute(log) for k in everything), what="the four in the log")
     rec.stop()
-    stats = next(iter(log.minute_stats().values()))
+    stats = minute(log)
     assert stats["diamonds"] == 30 and stats["event.gift"] == 1 and stats["event.comment"] == 1
     assert stats["played.gift"] == 1 and stats["dropped.not_a_question"] == 1
     bus.close()

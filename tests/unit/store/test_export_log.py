@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-from app import paths
 from app.cli import main as cli_main
 from app.store.spoken_log import CSV_COLUMNS, SpokenLog
 
@@ -51,10 +50,9 @@ def test_export_log_reads_the_db_path_of_the_config(tmp_path):
     assert [r[2] for r in csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig")))][1:] == ["new"]
 
 
-def test_export_log_as_the_readme_writes_it_reads_the_apps_own_database(tmp_path, monkeypatch, capsys):
+def test_export_log_as_the_readme_writes_it_reads_the_apps_own_database(tmp_path, operator_folder, capsys):
     """`export-log --since 2h` with no other argument: the app's config.ini, its [store] db_path
     (data/live.sqlite3 beside it), not the data/spoken_log.sqlite3 of the first version."""
-    monkeypatch.setattr(paths, "_chosen", paths.UserRoot(tmp_path, per_user=False, app_dir=tmp_path))
     (tmp_path / "data").mkdir()
     _fill(tmp_path / "data" / "live.sqlite3")
     with SpokenLog(tmp_path / "data" / "spoken_log.sqlite3") as decoy:

@@ -1,11 +1,12 @@
 """Bounded time for every utterance, on a hand-driven clock: from the player's SpeechNeeded the
 stage has ``need_deadline_s``; past it the fallback lane speaks what is left, while requests
-nobody needs yet keep their whole read time-out."""
+nobody needs yet keep their whole read time-out.
+
+The deadline is checked by the stage's monitor every 50 ms; here the test runs that same check
+itself right after moving the clock, so "not yet" is proven by a check that ran, not by a sleep.
+"""
 
 from __future__ import annotations
-
-import threading
-import time
 
 import pytest
 
@@ -14,30 +15,17 @@ from app.bus.memory import MemoryBus
 from app.tts.pool import TtsPool
 from app.tts.settings import PoolSettings, ServerSpec
 from tests.standins.gptsovits_harness import Harness, voice
+from tests.waiting import HandClock, wait_until
 
 TEXT = "欢迎来到直播间，今天的福利非常多。"
-
-
-class Clock:
-    def __init__(self):
-        self.t = 1000.0
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self.t
-
-    def advance(self, s: float) -> None:
-        with self._lock:
-            self.t += s
 
 
 @pytest.fixture
 def clocked_pool(tmp_path):
     made = []
 
-    def make(servers, voices, **opts) -> tuple[Harness, Clock]:
-        clock = Clock()
+    def make(servers, voices, **opts) -> tuple[Harness, HandClock]:
+        clock = HandClock()
         base = dict(connect_timeout_s=0.5, request_timeout_s=20.0, need_deadline_s=4.0, bench_seconds=300, workers=2)
         base.update(opts)
         bus = MemoryBus(f"dl{len(made)}")
@@ -57,40 +45,33 @@ def clocked_pool(tmp_path):
 def needed(h: Harness, rid: str) -> None:
     """The player needs ``rid``; returns once the stage has taken note (bus delivery is async)."""
     h.bus.publish(events.Channel.PLAYER_STATE, events.SpeechNeeded(id=rid))
-    end = time.monotonic() + 5
-    while time.monotonic() < end:
-        with h.pool._cond:
-            job = h.pool._jobs.get(rid)
-            if (job is not None and job.need_at is not None) or rid in h.pool._early_needs:
-                return
-        time.sleep(0.01)
-    raise AssertionError(f"SpeechNeeded({rid}) never reached the TTS stage")
+    wait_until(lambda: h.pool.needed_since(rid) is not None, what=f"SpeechNeeded({rid}) at the TTS stage")
 
 
 def received(h: Harness, rid: str) -> None:
-    end = time.monotonic() + 5
-    while time.monotonic() < end:
-        with h.pool._cond:
-            if rid in h.pool._jobs:
-                return
-        time.sleep(0.01)
-    raise AssertionError(f"request {rid} never reached the TTS stage")
+    wait_until(lambda: h.pool.job_state(rid) is not None, what=f"request {rid} at the TTS stage")
 
 
-def settle(s: float = 0.4) -> None:
-    time.sleep(s)  # let the threads see the clock; the deadline itself is on the hand clock
+def on_the_server(srv, n: int = 1) -> None:
+    wait_until(lambda: srv.tts_requests >= n, what=f"{n} request(s) on the GPT-SoVITS stand-in")
+
+
+def not_taken_over(h: Harness, rid: str) -> None:
+    h.pool.check_deadlines()  # the monitor's pass, run now on the clock as it stands
+    assert h.pool.report()["deadline_takeovers"] == 0, "the fallback took over before the deadline"
+    assert h.pool.job_state(rid) in ("queued", "active") and h.ready == []
 
 
 def test_a_needed_sentence_is_spoken_by_the_fallback_once_the_deadline_passes(standin, clocked_pool):
     srv = standin(faults={"*": "hang"}, hang_s=30)
     h, clock = clocked_pool([srv.url], [voice("a")])
     h.say("r1", TEXT)
-    settle()
+    on_the_server(srv)
     needed(h, "r1")
     clock.advance(3.8)
-    settle()
-    assert h.ready == [], "the fallback spoke before the deadline"
+    not_taken_over(h, "r1")
     clock.advance(0.3)
+    h.pool.check_deadlines()
     (ready,) = h.wait_for(1, timeout=3)
     assert ready.route == "espeak"
     why = h.pool.fallback_reason("r1")
@@ -103,8 +84,9 @@ def test_a_request_nobody_needs_yet_keeps_waiting_for_a_slow_server(standin, clo
     srv = standin(latency_s=1.0)  # slow but working: it holds its one slot the whole second
     h, clock = clocked_pool([srv.url], [voice("a")])
     h.say("r1", TEXT)
-    settle(0.2)
+    on_the_server(srv)
     clock.advance(60)  # far past any deadline, but the player never asked for it
+    h.pool.check_deadlines()
     (ready,) = h.wait_for(1, timeout=5)
     assert ready.route.endswith("#a"), ready.route
     assert h.pool.report()["abandoned_hung"] == 0  # busy is not hung: the server did not answer others
@@ -123,11 +105,11 @@ def test_urgent_items_fillers_and_early_needs_start_the_deadline_without_waiting
         needed(h, "r1")  # the player's need can arrive before the TTS stage sees the request
         h.say("r1", TEXT)
     received(h, "r1")
-    settle()
+    assert h.pool.needed_since("r1") == 1000.0  # the deadline runs from now, no SpeechNeeded awaited
     clock.advance(3.9)
-    settle()
-    assert h.ready == []
+    not_taken_over(h, "r1")
     clock.advance(0.2)
+    h.pool.check_deadlines()
     (ready,) = h.wait_for(1, timeout=3)
     assert ready.route == "espeak"
 
@@ -136,12 +118,10 @@ def test_the_fallback_speaks_only_the_sentences_gptsovits_did_not_finish(standin
     srv = standin(faults={"text:第三句": "hang"}, hang_s=30)
     h, clock = clocked_pool([srv.url], [voice("a")])
     h.say("r1", "第一句话很短。第二句话也不长。第三句话会卡住。")
-    deadline = time.monotonic() + 10
-    while srv.tts_requests < 3 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    on_the_server(srv, 3)
     needed(h, "r1")
-    settle()
     clock.advance(4.1)
+    h.pool.check_deadlines()
     (ready,) = h.wait_for(1, timeout=3)
     assert ready.route.split(",") == [f"gptsovits:{srv.url}#a", "espeak"]
     assert len(ready.sentence_starts) == 3
@@ -152,12 +132,12 @@ def test_when_every_server_is_stalled_a_needed_request_does_not_wait_for_the_dea
     srv = standin(faults={"text:先卡住": "hang"}, hang_s=30)
     h, clock = clocked_pool([srv.url], [voice("a")])
     h.say("r0", "这一句先卡住。")
-    received(h, "r0")
-    settle()
+    on_the_server(srv)
     clock.advance(4.5)  # r0's request is older than a deadline: the server is stalled
     h.say("r1", TEXT)
-    settle(0.2)
+    received(h, "r1")
     needed(h, "r1")
+    h.pool.check_deadlines()  # r1's own deadline is 4 s away: only the stalled server can explain a takeover
     ready = h.wait_for(1, timeout=2)
     assert [e.request.id for e in ready] == ["r1"] and ready[0].route == "espeak"
     assert "busy with a request" in h.pool.fallback_reason("r1")
@@ -167,7 +147,9 @@ def test_with_no_fallback_the_deadline_does_not_throw_the_request_away(standin, 
     srv = standin(latency_s=0.8)
     h, clock = clocked_pool([srv.url], [voice("a")], fallback=False)
     h.say("r1", TEXT, priority=events.Priority.GIFT_LARGE)
-    settle(0.1)
+    on_the_server(srv)
     clock.advance(10)
+    h.pool.check_deadlines()
+    assert h.pool.job_state("r1") == "active"  # still on GPT-SoVITS: nothing else could speak it
     (ready,) = h.wait_for(1, timeout=5)
     assert ready.route.endswith("#a")

@@ -1,4 +1,5 @@
-"""The TTS stage end to end on a MemoryBus against stand-in GPT-SoVITS servers."""
+"""The TTS stage end to end on a MemoryBus against stand-in GPT-SoVITS servers (real HTTP, so
+real time with deadlines where a server is slow; the stage's own clock by hand where it can be)."""
 
 import time
 
@@ -9,6 +10,7 @@ from app.tts import quality
 from app.tts.textnorm import normalize, speakable_length
 from tests.standins.gptsovits import FAULT_MODES
 from tests.standins.gptsovits_harness import DEAD_URL, read_published, voice
+from tests.waiting import HandClock, wait_until
 
 TEXT = "这款面霜今天只要99.9元，买2件再减10元。"
 
@@ -69,15 +71,18 @@ def test_when_even_the_fallback_is_off_the_request_fails_visibly(make_pool):
 
 def test_benched_route_is_probed_and_returns_when_it_recovers(standin, make_pool):
     srv = standin(faults={"SoVITS_weights/a.pth": "zeros"})
-    h = make_pool([srv.url], [voice("a"), voice("b")], cache=False, workers=1, bench_seconds=0.2, bench_after_failures=1)
+    clock = HandClock()
+    h = make_pool([srv.url], [voice("a"), voice("b")], cache=False, workers=1, bench_seconds=30, bench_after_failures=1,
+                  mono=clock)
     h.say("r1", TEXT)
     assert h.wait_for(1)[0].route.endswith("#b")
     assert "voice a on" in " ".join(h.pool.report()["benched"])
     srv.set_fault("SoVITS_weights/a.pth", None)
-    deadline = time.monotonic() + 5
-    while h.pool.report()["benched"] and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert h.pool.report()["benched"] == []
+    clock.advance(29)
+    h.pool.check_deadlines()
+    assert "voice a on" in " ".join(h.pool.report()["benched"])  # benched for its whole 30 s
+    clock.advance(2)  # the bench is over: the monitor probes the voice (a real request) and brings it back
+    wait_until(lambda: h.pool.report()["benched"] == [], what="voice a back from the bench")
     h.say("r2", "欢迎新来的朋友，点点关注不迷路。")
     assert h.wait_for(2)[1].route.endswith("#a")
 
@@ -113,21 +118,25 @@ def test_cancelled_requests_are_never_published(standin, make_pool):
     h.say("r1", TEXT)
     h.say("r2", "这是第二条，会被取消。")
     h.say("r3", "这是第三条，也会被取消。")
-    time.sleep(0.1)  # r1 is being synthesised, r2 and r3 wait
+    wait_until(lambda: srv.tts_requests == 1, what="r1 on the server")  # r2 and r3 wait behind it
     h.bus.publish(events.Channel.CONTROL, events.CancelSpeech(ids=("r1", "r2")))
     h.say("r4", "最后一条照常播出。")
     h.bus.publish(events.Channel.CONTROL, events.CancelSpeech(ids=("r3",)))
-    ready = h.wait_for(1)
-    assert h.pool.wait_idle(5)
-    time.sleep(0.1)
-    assert [e.request.id for e in h.ready] == ["r4"] == [e.request.id for e in ready[:1]]
+    h.wait_for(1)
+    assert h.pool.wait_idle(5)  # every request is finished: published or dropped for good
+    assert h.pool.report()["dropped"] == {"cancelled": 3}
+    marker = events.SpeechFailed(request=events.SpeechRequest(id="end", text="", kind="script", priority=0),
+                                 reason="test marker")
+    h.bus.publish(events.Channel.SPEECH_READY, marker)  # delivered after anything published before it
+    h.wait_for(2)
+    assert [e.request.id for e in h.ready] == ["r4", "end"]
 
 
 def test_urgent_requests_jump_the_queue(standin, make_pool):
     srv = standin(latency_s=0.15)
     h = make_pool([srv.url], [voice("a")], cache=False, workers=1)
     h.say("script1", "先播第一段话术。")
-    time.sleep(0.05)
+    wait_until(lambda: srv.tts_requests == 1, what="script1 on the only worker")
     h.say("script2", "这是第二段话术。", priority=events.Priority.SCRIPT)
     h.say("gift", "感谢大哥送的嘉年华！", priority=events.Priority.GIFT_LARGE)
     ids = [e.request.id for e in h.wait_for(3)]
@@ -148,8 +157,9 @@ def test_stale_and_full_queue_requests_fail_with_a_reason(standin, make_pool):
     srv = standin(latency_s=0.2)
     h = make_pool([srv.url], [voice("a")], cache=False, workers=1, queue_max=1)
     h.say("old", TEXT, deadline=time.time() - 1)
+    h.wait_for(1)  # refused as stale: the one queue place is free again
     h.say("busy", "占住唯一的工人。")
-    time.sleep(0.05)
+    wait_until(lambda: srv.tts_requests == 1, what="busy on the only worker")
     h.say("low", "低优先级。", priority=events.Priority.BACKGROUND)
     h.say("high", "高优先级！", priority=events.Priority.GIFT_NORMAL)
     results = {e.request.id: e for e in h.wait_for(4)}

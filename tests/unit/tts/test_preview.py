@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from app import config
-from app.tts import quality, wavio
+from app.media import wav as wavfile
+from app.tts import quality
 from app.tts.preview import synthesize_line
 from tests.standins.gptsovits_harness import DEAD_URL
 
@@ -40,7 +41,7 @@ def test_a_line_in_the_configured_voice(standin, tmp_path):
     path, route, why = synthesize_line(snapshot(srv.url, tmp_path), "欢迎来到直播间。", "second",
                                        out_path=tmp_path / "line.wav")
     assert route == f"gptsovits:{srv.url}#second" and why == ""
-    wav = wavio.parse(Path(path).read_bytes())
+    wav = wavfile.parse(Path(path).read_bytes())
     assert quality.check(wav.samples, wav.sample_rate, 7).ok
     assert srv.served == [("欢迎来到直播间。", "SoVITS_weights/second.pth")]
 
