@@ -204,9 +204,6 @@ class EventFeedModel(_TableModel):
             del self._shown[self.max_rows:]
             self.endRemoveRows()
 
-    def event(self, row: int) -> events.LiveEvent:
-        return self._shown[row]
-
     def _visible(self) -> list:
         return self._shown
 
