@@ -43,7 +43,7 @@ class PreviewPlayer(QObject):
         self.stop()
         try:
             from app.audio.sdl import QueueDevice
-            from app.audio.wav import read_wav
+            from app.media.wav import read_wav
 
             samples = read_wav(wav_path, out_rate=rate).samples
             device = QueueDevice(None, rate)
