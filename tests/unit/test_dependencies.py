@@ -176,3 +176,40 @@ def test_the_requirement_check_finds_a_pin_nothing_imports(tmp_path):
     (tmp_path / "requirements.txt").write_text("requests==2.34.2\nidna==3.10\n", encoding="utf-8")
     (tmp_path / "a.py").write_text("def get():\n    import requests\n", encoding="utf-8")
     assert unused_requirements(tmp_path / "requirements.txt", [tmp_path / "a.py"]) == []
+
+
+# ---- every import of our own code names a module that exists -------------------------------------
+
+
+def missing_own_imports(root: Path, packages=("app", "ui", "scripts", "tests")) -> list[str]:
+    """``file:line module`` for each import of an ``app``/``ui`` module that does not exist. A lazy
+    import inside a function fails only when that code runs (a moved module once broke 试听 this
+    way while every test of the move passed)."""
+    known = {module_name(root, p) for pkg in ("app", "ui") for p in (root / pkg).rglob("*.py")}
+    missing = []
+    for pkg in packages:
+        for path in (root / pkg).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+                if isinstance(node, ast.ImportFrom) and not node.level:
+                    names = [node.module or ""]
+                elif isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                else:
+                    continue
+                for module in names:
+                    if module.split(".")[0] in ("app", "ui") and module not in known:
+                        missing.append(f"{path.relative_to(root)}:{node.lineno} {module}")
+    return missing
+
+
+def test_every_import_of_our_own_code_names_a_module_that_exists():
+    assert missing_own_imports(ROOT) == []
+
+
+def test_the_import_check_finds_a_lazy_import_of_a_module_that_moved(tmp_path):
+    (tmp_path / "app" / "media").mkdir(parents=True)
+    (tmp_path / "app" / "media" / "wav.py").write_text("", encoding="utf-8")
+    (tmp_path / "ui").mkdir()
+    (tmp_path / "ui" / "player.py").write_text("def play():\n    from app.audio.wav import read_wav\n",
+                                               encoding="utf-8")
+    assert missing_own_imports(tmp_path, packages=("ui",)) == ["ui/player.py:2 app.audio.wav"]
