@@ -40,6 +40,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="main.py", description="抖音无人直播控制台（图形界面）")
     p.add_argument("--demo", action="store_true", help="演示模式：内置录制的直播间和演示商品")
     p.add_argument("--config", type=Path, default=None, help="config.ini 的路径")
+    p.add_argument("--review-snapshot", type=Path, default=None, metavar="PNG",
+                   help="打开“直播复盘”页显示最近一场，把整页（含图表）保存为 PNG 图片后退出")
     args, _unknown = p.parse_known_args(argv)  # Qt's own options (-platform …) pass through
     return args
 
@@ -73,6 +75,10 @@ def run_gui(argv: list[str]) -> int:
     window = MainWindow(config_path=args.config, demo=args.demo, log_handler=handler)
     guard.caught.connect(lambda message: window.notify("error", message))
     guards = ProcessGuards(app, window)
+    if args.review_snapshot is not None:
+        from ui.review_snapshot import snapshot_review
+
+        snapshot_review(app, window, args.review_snapshot, errors=guard.caught)
     try:
         window.show()
         window.host.build(args.config, args.demo)  # the slow part runs after the window is up

@@ -45,6 +45,7 @@ log = get_logger("ui")
 
 class ReviewView(QWidget):
     notice = pyqtSignal(str, str)  # level, Chinese message
+    shown = pyqtSignal(str)  # a review is on the page ("") or could not be made (the reason)
     _loaded = pyqtSignal(object, object, object, str)  # data, charts, saved page | None, error
 
     def __init__(self, db_path: Callable[[], Path], *, out_dir: Callable[[], Path] = default_out_dir, parent=None):
@@ -182,6 +183,7 @@ class ReviewView(QWidget):
             self.title.setText("无法生成复盘")
             self.subtitle.setText(error)
             self.notice.emit("warning", error)
+            self.shown.emit(error)
             return
         self.data, self.charts = data, charts
         self.scroll.verticalScrollBar().setValue(0)  # a new review is read from its top
@@ -213,6 +215,7 @@ class ReviewView(QWidget):
             self.saved = page
             self.open_button.setEnabled(True)
             self.notice.emit("info", f"第 {s.session_id} 场的直播复盘已保存：{page}")
+        self.shown.emit("")
 
     def _open_saved(self) -> None:
         if self.saved is not None and self.saved.is_file():

@@ -7,6 +7,10 @@ from PyQt6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PyQt6.QtGui import QFont, QFontDatabase
 from PyQt6.QtWidgets import QApplication
 
+from app.logs import get_logger
+
+log = get_logger("ui")
+
 CJK_FAMILIES = ("Microsoft YaHei UI", "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC",
                 "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "SimHei")
 
@@ -39,7 +43,11 @@ def apply_style(app: QApplication) -> None:
     font.setPointSize(10)
     app.setFont(font)
     app.setStyleSheet(STYLE)
-    install_translations(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if install_translations(app):
+        log.info("Qt 自带文字使用中文翻译（%s）", folder)
+    else:  # e.g. a build that left the .qm files out: the operator sees English menus, say why
+        log.warning("找不到 Qt 的中文翻译 qtbase_zh_CN.qm（%s），右键菜单等 Qt 自带文字将显示英文", folder)
 
 
 def install_translations(app: QApplication) -> bool:

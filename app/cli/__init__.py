@@ -58,4 +58,4 @@ def wants_gui(argv: list[str]) -> bool:
 
 
 #: GUI options followed by a value (ui/app.py parses them).
-GUI_OPTIONS_WITH_VALUE = frozenset({"--config"})
+GUI_OPTIONS_WITH_VALUE = frozenset({"--config", "--review-snapshot"})
