@@ -55,6 +55,7 @@ def setup_fonts() -> str | None:
         rcParams["font.family"] = "sans-serif"
         rcParams["axes.unicode_minus"] = False
         rcParams["svg.fonttype"] = "none"  # SVG text stays text: the browser draws it
+        rcParams["text.parse_math"] = False  # viewers' nicknames and questions may hold "$"; no chart uses formulas
         return found[0] if found else None
 
 

@@ -185,3 +185,17 @@ def test_a_session_whose_events_went_with_the_retention_says_so(tmp_path):
     data = load_review(db, run["s1"])
     assert sum(data.comments) == 0 and data.notes and "保留期" in data.notes[0]
     assert "保留期" in render_html(data)
+
+
+def test_viewer_text_with_dollar_signs_is_drawn_as_written(run_db, tmp_path):
+    """Found building the app: a nickname like "$x^$" was read by matplotlib as a formula, which
+    raised ParseSyntaxException and took the whole review down."""
+    db, run = run_db
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE live_events SET nickname = '$x^$大哥' WHERE type = 'gift'")
+    data = load_review(db, run["s1"])
+    charts = {c.key: c for c in make_charts(data)}
+    gifters = charts["gifters"].figure
+    gifters.canvas.draw()  # where the formula parser ran and failed
+    assert "$x^$大哥" in [t.get_text() for t in gifters.axes[0].get_yticklabels()]
+    assert "$x^$大哥" in render_html(data)
