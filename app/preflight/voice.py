@@ -71,7 +71,7 @@ def _probe_routes(setup, timeout_s: float) -> list[tuple[str, bool, float, str]]
     """(route label, passed, seconds, why not) per server × voice, within ``timeout_s``."""
     from app.tts.client import GptSovitsClient, SynthesisError
     from app.tts.quality import check
-    from app.tts.textnorm import speakable_length
+    from app.text.spoken import speakable_length
 
     text = setup.settings.probe_text
     budget = Budget(timeout_s)
@@ -132,7 +132,7 @@ def check_fallback(snap, *, demo: bool, timeout_s: float, sink: str | None = Non
                      "建议把 [tts] fallback 设为 espeak")
     from app.tts import espeak
     from app.tts.quality import check
-    from app.tts.textnorm import speakable_length
+    from app.text.spoken import speakable_length
 
     setup = wiring.tts_setup(snap, output_rate=snap.get("audio", "sample_rate"), espeak_only=demo)
     text = setup.settings.probe_text

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from app import events
 from app.text.sentences import split_sentences
-from app.tts.textnorm import normalize, speakable_length
+from app.text.spoken import normalize, speakable_length
 
 #: kinds the player keeps in a pool of ready clips: needed as soon as they are asked for
 POOLED_KINDS = frozenset({"filler", "bridge"})

@@ -14,7 +14,7 @@ from app.tts import espeak, postprocess, quality
 from app.tts.cache import AudioCache, make_key
 from app.tts.client import SynthesisError
 from app.tts.settings import PoolSettings, VoiceModel
-from app.tts.textnorm import speakable_length
+from app.text.spoken import speakable_length
 
 log = get_logger("tts")
 ESPEAK_ROUTE = "espeak"

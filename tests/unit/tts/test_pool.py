@@ -7,7 +7,7 @@ import pytest
 
 from app import events
 from app.tts import quality
-from app.tts.textnorm import normalize, speakable_length
+from app.text.spoken import normalize, speakable_length
 from tests.standins.gptsovits import FAULT_MODES
 from tests.standins.gptsovits_harness import DEAD_URL, read_published, voice
 from tests.waiting import HandClock, wait_until
