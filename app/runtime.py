@@ -33,6 +33,7 @@ from app.run_report import RunRecorder
 from app.script.scheduler import ScriptScheduler
 from app.store import EventLog, EventLogRecorder, SpokenLog
 from app.store.recorder import SpokenLogRecorder
+from app.text.prepare import TextPreparer
 from app.tts.pool import TtsPool
 
 log = get_logger("runtime")
@@ -75,6 +76,8 @@ class Runtime:
             self.templates = Templates(wiring.resolve(snap, "script", "templates_dir"))
         self.compliance = ComplianceFilter.from_dir(wiring.resolve(snap, "compliance", "lists_dir"),
                                                     wiring.compliance_policies(snap))
+        # every utterance is prepared (filtered, split, spoken forms, capped) once, by its producer
+        self.preparer = TextPreparer(self.compliance.apply, wiring.speech_limits(snap))
         self._sink_arg, self._feed_arg = sink, feed_url  # else [audio]/[douyin], read at each start
         self.sink_spec: str | None = None
         self.feed_url: str | None = None
@@ -137,6 +140,7 @@ class Runtime:
     def _start(self) -> None:
         snap = self.config.apply_restart_options()
         self._register_live(snap, stages=True)  # the compliance filter takes the settings before any stage uses it
+        self.preparer.set_limits(wiring.speech_limits(snap))
         self._live_ended = False
         self.sink_spec = self._sink_arg or wiring.sink_spec(snap)
         self.feed_url = self._feed_arg or snap.get("douyin", "url")
@@ -158,7 +162,7 @@ class Runtime:
         out_dir = self._speech_dir = paths.data_dir() / "cache" / "speech"
         shutil.rmtree(out_dir, ignore_errors=True)  # utterances of an earlier run are never replayed
         self.tts = TtsPool(self.bus, servers=setup.servers, voices=setup.voices, out_dir=out_dir,
-                           cache_dir=setup.cache_dir, settings=setup.settings, text_filter=self.compliance)
+                           cache_dir=setup.cache_dir, settings=setup.settings, prepare=self.preparer)
         self._start_stage(self.tts)
 
         sink = make_sink(self.sink_spec, rate, output=wiring.output_settings(snap), bus=self.bus)
