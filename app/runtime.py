@@ -175,7 +175,7 @@ class Runtime:
             self.bus, settings=wiring.reply_settings(snap, llm_enabled=llm_enabled),
             render=self.templates.render, faq=library_faq(self.library, self.templates.render_text),
             mask_nickname=self.compliance.mask_nickname,
-            text_filter=self.compliance, product=product)
+            prepare=self.preparer, product=product)
         self._start_stage(self.reply)
 
         self.scheduler = ScriptScheduler(self.bus, self.library, templates=self.templates,
