@@ -230,7 +230,7 @@ class Runtime:
         from app.llm import LlmWorker
 
         self._llm_client = self.llm_client()
-        self.llm_worker = LlmWorker(self.bus, self._llm_client, text_filter=self.compliance,
+        self.llm_worker = LlmWorker(self.bus, self._llm_client, prepare=self.preparer,
                                     product_lookup=self.library.get, prompt=wiring.prompt_settings(snap))
         worker = threading.Thread(target=self.llm_worker.run, name="llm-worker", daemon=True)
         worker.start()
