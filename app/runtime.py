@@ -179,7 +179,7 @@ class Runtime:
         self._start_stage(self.reply)
 
         self.scheduler = ScriptScheduler(self.bus, self.library, templates=self.templates,
-                                         text_filter=self.compliance, start_product=product,
+                                         prepare=self.preparer, start_product=product,
                                          timed_tasks=self.timed_tasks(), **wiring.scheduler_kwargs(snap))
         self._start_stage(self.scheduler)
         self._request_fillers()
