@@ -30,10 +30,11 @@ from app.playfile import PlayFileError, prepare_play_file
 from app.reply.policy import ReplyPolicy
 from app.reply.rules import library_faq
 from app.run_report import RunRecorder
+from app.saynow import say_now_events
 from app.script.scheduler import ScriptScheduler
 from app.store import EventLog, EventLogRecorder, SpokenLog
 from app.store.recorder import SpokenLogRecorder
-from app.text.prepare import TextPreparer
+from app.text.prepare import TextPreparer, make_request
 from app.tts.pool import TtsPool
 
 log = get_logger("runtime")
@@ -324,14 +325,17 @@ class Runtime:
 
     def _on_control(self, cmd) -> None:
         if isinstance(cmd, events.SayNow):
-            self.bus.publish(Channel.SPEECH_REQUESTS, events.SpeechRequest(
-                id=f"say-{next(self._ids)}", text=cmd.text, kind="say_now", priority=cmd.priority,
-                created_at=time.time()))
+            self._say_now(cmd)
         elif isinstance(cmd, events.ReloadConfig):
             self.config.reload(force=True)
         elif isinstance(cmd, events.PlayFile):  # decoding may take a moment: not on the bus thread
             threading.Thread(target=self._play_file, args=(cmd, f"file-{next(self._ids)}"),
                              name="play-file", daemon=True).start()
+
+    def _say_now(self, cmd: events.SayNow) -> None:
+        for channel, event in say_now_events(cmd, utterance_id=f"say-{next(self._ids)}", now=time.time(),
+                                             prepare=self.preparer):
+            self.bus.publish(channel, event)
 
     def _play_file(self, cmd: events.PlayFile, utterance_id: str) -> None:
         """插播音频: the file goes to the player as a ready say_now item; a file that cannot be
@@ -428,9 +432,12 @@ class Runtime:
                 self.notes.append(f"no '{name}' template: no {kind} clips")
                 continue
             for i in range(count):
-                text = self.templates.render(name, **self._product_values(self._first_product()))
-                self.bus.publish(Channel.SPEECH_REQUESTS, events.SpeechRequest(
-                    id=f"{kind}-{i}", text=text, kind=kind, priority=events.Priority.BACKGROUND,
+                prepared = self.preparer(self.templates.render(name, **self._product_values(self._first_product())))
+                if not prepared.ok:  # a template that says nothing (or nothing allowed): no clip of it
+                    self.notes.append(f"a '{name}' reading was not used: {prepared.reason}")
+                    continue
+                self.bus.publish(Channel.SPEECH_REQUESTS, make_request(
+                    prepared, id=f"{kind}-{i}", kind=kind, priority=events.Priority.BACKGROUND,
                     created_at=time.time()))
 
     def llm_client(self):
