@@ -32,6 +32,6 @@ def say_now_events(cmd: events.SayNow, *, utterance_id: str, now: float,
     code = "blocked by the text filter" if prepared.reason.startswith("filter") else "nothing speakable"
     request = events.SpeechRequest(id=utterance_id, text=cmd.text, kind="say_now", priority=cmd.priority,
                                    created_at=now, hits=prepared.hits)
-    return [(events.Channel.SPEECH_READY, events.SpeechFailed(request=request, reason=f"{code} ({prepared.reason})")),
+    return [(events.Channel.SPEECH_READY, events.SpeechFailed(request=request, reason=f"{code}: {prepared.reason}")),
             (events.Channel.SYSTEM, events.ErrorReport(
                 component="插播", message="插播没有播出：" + _WHY[prepared.reason].format(terms=terms), ts=now))]

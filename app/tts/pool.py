@@ -317,9 +317,9 @@ class TtsPool(PoolWatch):
             prepared = self.prepare(job.req.text)
             if not prepared.ok:
                 if prepared.reason in ("filtered", "filter_error"):
-                    self._finish_failed(job, f"blocked by the text filter ({prepared.reason})", "filtered")
+                    self._finish_failed(job, f"blocked by the text filter: {prepared.reason}", "filtered")
                 else:
-                    self._finish_failed(job, f"nothing speakable in {job.req.text!r}", "empty")
+                    self._finish_failed(job, f"nothing speakable: {job.req.text!r}", "empty")
                 return False
             sentences = list(prepared.sentences)
         with job.lock:

@@ -87,14 +87,14 @@ def test_length_cap_shorter_than_the_first_sentence_cuts_at_a_comma(rig_factory)
 
 
 def test_compliance_filter_rewrites_and_drops_sentences(rig_factory, tmp_path):
-    rig = rig_factory(Behaviour(default_answer="全网最低价。这件是纯棉的。今天最好的一天！"))
+    rig = rig_factory(Behaviour(default_answer="全网最低价。这件是纯棉的。今天最好的一天！😊😊"))
     checked = CheckedTexts(tmp_path, {"platform.txt": "全网最低\n", "absolute.txt": "最好 => 很好\n"})  # block, replace
     dropped = []
     got = list(stream_spoken(rig.client(), MSG, prepare=checked.preparer(), on_filtered=dropped.append))
     assert [(s.text, s.original) for s in got] == [("这件是纯棉的。", ""), ("今天很好的一天！", "今天最好的一天！")]
     assert [h.term for h in got[1].hits] == ["最好"]
-    assert dropped == ["全网最低价。"]
-    assert checked.texts == ["全网最低价。", "这件是纯棉的。", "今天最好的一天！"], "each sentence checked once"
+    assert dropped == ["全网最低价。"], "the emoji are nothing to say, not a filtered sentence"
+    assert checked.texts == ["全网最低价。", "这件是纯棉的。", "今天最好的一天！", "😊😊"], "each sentence checked once"
 
 
 def test_stream_failure_drops_the_unfinished_sentence(rig_factory):
