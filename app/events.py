@@ -137,8 +137,24 @@ class LiveEvent:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FilterHit:
+    """A listed term the compliance filter found in an utterance (mirrors ``compliance.Hit``;
+    the spoken record keeps them in its ``filter_hits`` column)."""
+
+    category: str
+    term: str  # as listed
+    matched: str  # the text that matched (may include slipped-in symbols)
+    action: str  # replace | drop_sentence | block
+    replacement: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class SpeechRequest:
-    """Something to say. ``deadline`` is epoch seconds; past it the item is stale."""
+    """Something to say. ``deadline`` is epoch seconds; past it the item is stale.
+
+    ``text`` is what is shown and recorded (filtered, digits as digits); ``sentences`` are its
+    spoken forms, prepared once by the producer (``app.text.prepare``), which TTS synthesises
+    verbatim. A request without sentences is prepared by TTS with the same step."""
 
     TAG: ClassVar[str] = "speech_request"
     id: str
@@ -155,6 +171,8 @@ class SpeechRequest:
     original: str = ""  # the text before the compliance filter, when the filter changed it
     viewer: str = ""  # who this answers or thanks (nickname as spoken), for the spoken record
     comment: str = ""  # the viewer's comment this answers
+    sentences: tuple[str, ...] = ()  # the spoken forms TTS synthesises, one per sentence
+    hits: tuple[FilterHit, ...] = ()  # what the compliance filter found in the text
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -294,6 +312,7 @@ class PrefetchSpeech:
 
     TAG: ClassVar[str] = "prefetch_speech"
     texts: tuple[str, ...]
+    sentences: tuple[str, ...] = ()  # their spoken forms (``app.text.prepare``), synthesised verbatim
     product: str | None = None
     priority: int = Priority.BACKGROUND
 

@@ -20,6 +20,7 @@ REASON_ZH: dict[str, str] = {
     "filtered": "回答含违禁内容，已拦截",
     "filter_error": "合规检查出错，为安全起见未播",
     "empty_text": "回答内容为空",
+    "unspeakable": "内容里没有能读出来的字（只有符号、表情、日文或韩文），请改成中文",
     "compliance filter dropped": "回答含违禁内容，已拦截",
     # the queue and the player
     "stale": "等待太久已过期",

@@ -30,9 +30,11 @@ from app.playfile import PlayFileError, prepare_play_file
 from app.reply.policy import ReplyPolicy
 from app.reply.rules import library_faq
 from app.run_report import RunRecorder
+from app.saynow import say_now_events
 from app.script.scheduler import ScriptScheduler
 from app.store import EventLog, EventLogRecorder, SpokenLog
 from app.store.recorder import SpokenLogRecorder
+from app.text.prepare import TextPreparer, make_request
 from app.tts.pool import TtsPool
 
 log = get_logger("runtime")
@@ -75,6 +77,8 @@ class Runtime:
             self.templates = Templates(wiring.resolve(snap, "script", "templates_dir"))
         self.compliance = ComplianceFilter.from_dir(wiring.resolve(snap, "compliance", "lists_dir"),
                                                     wiring.compliance_policies(snap))
+        # every utterance is prepared (filtered, split, spoken forms, capped) once, by its producer
+        self.preparer = TextPreparer(self.compliance.apply, wiring.speech_limits(snap))
         self._sink_arg, self._feed_arg = sink, feed_url  # else [audio]/[douyin], read at each start
         self.sink_spec: str | None = None
         self.feed_url: str | None = None
@@ -137,6 +141,7 @@ class Runtime:
     def _start(self) -> None:
         snap = self.config.apply_restart_options()
         self._register_live(snap, stages=True)  # the compliance filter takes the settings before any stage uses it
+        self.preparer.set_limits(wiring.speech_limits(snap))
         self._live_ended = False
         self.sink_spec = self._sink_arg or wiring.sink_spec(snap)
         self.feed_url = self._feed_arg or snap.get("douyin", "url")
@@ -158,7 +163,7 @@ class Runtime:
         out_dir = self._speech_dir = paths.data_dir() / "cache" / "speech"
         shutil.rmtree(out_dir, ignore_errors=True)  # utterances of an earlier run are never replayed
         self.tts = TtsPool(self.bus, servers=setup.servers, voices=setup.voices, out_dir=out_dir,
-                           cache_dir=setup.cache_dir, settings=setup.settings, text_filter=self.compliance)
+                           cache_dir=setup.cache_dir, settings=setup.settings, prepare=self.preparer)
         self._start_stage(self.tts)
 
         sink = make_sink(self.sink_spec, rate, output=wiring.output_settings(snap), bus=self.bus)
@@ -171,11 +176,11 @@ class Runtime:
             self.bus, settings=wiring.reply_settings(snap, llm_enabled=llm_enabled),
             render=self.templates.render, faq=library_faq(self.library, self.templates.render_text),
             mask_nickname=self.compliance.mask_nickname,
-            text_filter=self.compliance, product=product)
+            prepare=self.preparer, product=product)
         self._start_stage(self.reply)
 
         self.scheduler = ScriptScheduler(self.bus, self.library, templates=self.templates,
-                                         text_filter=self.compliance, start_product=product,
+                                         prepare=self.preparer, start_product=product,
                                          timed_tasks=self.timed_tasks(), **wiring.scheduler_kwargs(snap))
         self._start_stage(self.scheduler)
         self._request_fillers()
@@ -226,7 +231,7 @@ class Runtime:
         from app.llm import LlmWorker
 
         self._llm_client = self.llm_client()
-        self.llm_worker = LlmWorker(self.bus, self._llm_client, text_filter=self.compliance,
+        self.llm_worker = LlmWorker(self.bus, self._llm_client, prepare=self.preparer,
                                     product_lookup=self.library.get, prompt=wiring.prompt_settings(snap))
         worker = threading.Thread(target=self.llm_worker.run, name="llm-worker", daemon=True)
         worker.start()
@@ -320,14 +325,17 @@ class Runtime:
 
     def _on_control(self, cmd) -> None:
         if isinstance(cmd, events.SayNow):
-            self.bus.publish(Channel.SPEECH_REQUESTS, events.SpeechRequest(
-                id=f"say-{next(self._ids)}", text=cmd.text, kind="say_now", priority=cmd.priority,
-                created_at=time.time()))
+            self._say_now(cmd)
         elif isinstance(cmd, events.ReloadConfig):
             self.config.reload(force=True)
         elif isinstance(cmd, events.PlayFile):  # decoding may take a moment: not on the bus thread
             threading.Thread(target=self._play_file, args=(cmd, f"file-{next(self._ids)}"),
                              name="play-file", daemon=True).start()
+
+    def _say_now(self, cmd: events.SayNow) -> None:
+        for channel, event in say_now_events(cmd, utterance_id=f"say-{next(self._ids)}", now=time.time(),
+                                             prepare=self.preparer):
+            self.bus.publish(channel, event)
 
     def _play_file(self, cmd: events.PlayFile, utterance_id: str) -> None:
         """插播音频: the file goes to the player as a ready say_now item; a file that cannot be
@@ -424,9 +432,12 @@ class Runtime:
                 self.notes.append(f"no '{name}' template: no {kind} clips")
                 continue
             for i in range(count):
-                text = self.templates.render(name, **self._product_values(self._first_product()))
-                self.bus.publish(Channel.SPEECH_REQUESTS, events.SpeechRequest(
-                    id=f"{kind}-{i}", text=text, kind=kind, priority=events.Priority.BACKGROUND,
+                prepared = self.preparer(self.templates.render(name, **self._product_values(self._first_product())))
+                if not prepared.ok:  # a template that says nothing (or nothing allowed): no clip of it
+                    self.notes.append(f"a '{name}' reading was not used: {prepared.reason}")
+                    continue
+                self.bus.publish(Channel.SPEECH_REQUESTS, make_request(
+                    prepared, id=f"{kind}-{i}", kind=kind, priority=events.Priority.BACKGROUND,
                     created_at=time.time()))
 
     def llm_client(self):

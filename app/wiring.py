@@ -25,6 +25,7 @@ from app.live.listener import ListenerSettings
 from app.logs import get_logger
 from app.media.wav import ai_label_info
 from app.reply.settings import ReplySettings
+from app.text.prepare import SpeechLimits
 from app.tts.postprocess import PostSettings
 from app.tts.quality import CheckSettings
 from app.tts.settings import PoolSettings, ServerSpec, VoiceModel
@@ -162,12 +163,11 @@ def tts_setup(snap: Snapshot, *, output_rate: int, espeak_only: bool = False) ->
         workers=g("tts", "workers"), queue_max=g("tts", "queue_max"), max_attempts=g("tts", "max_attempts"),
         connect_timeout_s=g("tts", "connect_timeout_s"), request_timeout_s=g("tts", "request_timeout_s"),
         need_deadline_s=g("tts", "need_deadline_s"), bench_after_timeouts=g("tts", "bench_after_timeouts"),
-        max_utterance_chars=g("tts", "max_utterance_chars"),
         reassert_weights_s=g("tts", "reassert_weights_minutes") * 60.0,
         # another program's request on the same server is waited for as long as one request may take
         lock_wait_s=g("tts", "request_timeout_s"), lock_dir=str(paths.data_dir() / "cache" / "locks"),
         bench_after_failures=g("tts", "bench_after_failures"), bench_seconds=g("tts", "bench_seconds"),
-        max_sentence_chars=g("tts", "max_sentence_chars"), fallback=g("tts", "fallback") == "espeak",
+        fallback=g("tts", "fallback") == "espeak",
         espeak_voice=g("tts", "espeak_voice"), cache_max_bytes=g("tts", "cache_max_mb") * 1_000_000,
         check=CheckSettings(min_voiced_ratio=g("tts", "min_voiced_ratio"),
                             min_chars_per_s=g("tts", "min_chars_per_s"), max_chars_per_s=g("tts", "max_chars_per_s"),
@@ -176,6 +176,13 @@ def tts_setup(snap: Snapshot, *, output_rate: int, espeak_only: bool = False) ->
                           speed_jitter=g("tts", "speed_jitter")),
     )
     return TtsSetup(servers, voices, settings, resolve(snap, "tts", "cache_dir"), tuple(notes))
+
+
+def speech_limits(snap: Snapshot) -> SpeechLimits:
+    """How long a spoken piece may be, for the one preparation of every utterance (the script's
+    clauses of 16 and the synthesis clauses of 24 characters are fixed, not options)."""
+    return SpeechLimits(max_sentence_chars=snap.get("tts", "max_sentence_chars"),
+                        max_utterance_chars=snap.get("tts", "max_utterance_chars"))
 
 
 # ---- audio ----------------------------------------------------------------------------------
@@ -288,10 +295,11 @@ SCHEDULER_LIVE = ("audio.lookahead_s", "script.order", "director.product_dwell_p
 COMPLIANCE_LIVE = ("compliance.lists_dir", "compliance.mask_nicknames", "compliance.policy_absolute",
                    "compliance.policy_first_only", "compliance.policy_authority", "compliance.policy_efficacy",
                    "compliance.policy_urgency", "compliance.policy_platform", "compliance.policy_profanity")
-TTS_LIVE = ("voice", "tts.voices", "tts.need_deadline_s", "tts.bench_after_timeouts", "tts.max_utterance_chars",
+TTS_LIVE = ("voice", "tts.voices", "tts.need_deadline_s", "tts.bench_after_timeouts",
             "tts.max_attempts", "tts.bench_after_failures", "tts.bench_seconds", "tts.vad_mode",
-            "tts.min_voiced_ratio", "tts.min_chars_per_s", "tts.max_chars_per_s", "tts.max_sentence_chars",
+            "tts.min_voiced_ratio", "tts.min_chars_per_s", "tts.max_chars_per_s",
             "tts.loudness_target_db", "tts.speed_jitter", "tts.fallback", "tts.espeak_voice")
+TEXT_LIVE = ("tts.max_sentence_chars", "tts.max_utterance_chars")
 LLM_LIVE = ("llm.persona", "llm.answer_sentences", "llm.max_answer_chars")
 OUTPUT_LIVE = ("audio.device", "audio.monitor", "audio.monitor_device", "audio.monitor_volume", "music",
                "compliance.ai_label_text", "tts.loudness_target_db")
@@ -300,7 +308,7 @@ OUTPUT_LIVE = ("audio.device", "audio.monitor", "audio.monitor_device", "audio.m
 def register_live(live: LiveConsumers, rt, *, compliance_only: bool = False) -> list[Consumer]:
     """Register the consumers of the live options on ``live``; ``rt`` holds the stages (the
     runtime: ``reply``, ``player``, ``scheduler``, ``tts``, ``llm_worker``, ``compliance``,
-    ``demo``). A stage that is None does not run now and is skipped. ``compliance_only``: just
+    ``preparer``, ``demo``). A stage that is None does not run now and is skipped. ``compliance_only``: just
     the compliance filter (an app whose stages run in another process checks texts with it)."""
     def compliance(snap: Snapshot) -> None:
         rt.compliance.set_policies(compliance_policies(snap))
@@ -332,6 +340,9 @@ def register_live(live: LiveConsumers, rt, *, compliance_only: bool = False) -> 
             setup = tts_setup(snap, output_rate=snap.get("audio", "sample_rate"), espeak_only=rt.demo)
             rt.tts.update_settings(setup.settings, setup.voices)
 
+    def text(snap: Snapshot) -> None:  # every producer prepares with the one preparer
+        rt.preparer.set_limits(speech_limits(snap))
+
     def llm(snap: Snapshot) -> None:
         if rt.llm_worker is not None:
             rt.llm_worker.set_prompt(prompt_settings(snap))
@@ -343,5 +354,6 @@ def register_live(live: LiveConsumers, rt, *, compliance_only: bool = False) -> 
 
     return out + [live.register("互动回复", REPLY_LIVE, reply), live.register("播放", PLAYER_LIVE, player),
                   live.register("话术", SCHEDULER_LIVE, scheduler), live.register("语音合成", TTS_LIVE, tts),
+                  live.register("切句与长度", TEXT_LIVE, text),
                   live.register("大模型回答", LLM_LIVE, llm),
                   live.register("输出设备与背景音乐", OUTPUT_LIVE, output)]

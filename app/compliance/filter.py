@@ -88,8 +88,9 @@ class Hit:
 
 @dataclass(frozen=True)
 class FilterResult:
-    """``text`` is what may be spoken; None means say nothing (``blocked`` tells whether the
-    whole utterance was rejected, or every sentence of it was dropped)."""
+    """``text`` is what may be spoken (possibly nothing at all, when every sentence was dropped);
+    None when the whole utterance is rejected (``blocked``). Whether what is left can be spoken
+    is decided once, by ``app.text.prepare``."""
 
     original: str
     text: str | None
@@ -229,19 +230,15 @@ class ComplianceFilter:
         """Every hit in ``text`` with its line:col, for the editor and `compliance check`."""
         return self._hits(text, self._state.matcher.find(text))
 
-    def __call__(self, text: str) -> str | None:
-        """The filter as the ``text_filter`` callable stages take: cleaned text or None."""
-        return self.apply(text).text
-
     def apply(self, text: str) -> FilterResult:
+        """The filter the stages prepare their texts with (``app.text.prepare``)."""
         matcher = self._state.matcher
         all_hits: list[Hit] = []
         current = text
         for _ in range(_MAX_ROUNDS):
             matches = matcher.find(current)
             if not matches:
-                return FilterResult(text, current if _speakable(current) else None,
-                                    tuple(all_hits))
+                return FilterResult(text, current, tuple(all_hits))
             hits = self._hits(current, matches)
             all_hits.extend(hits)
             if any(h.action == "block" for h in hits):
@@ -251,7 +248,7 @@ class ComplianceFilter:
             log.warning("compliance: text still has hits after %d rounds; blocked: %r",
                         _MAX_ROUNDS, text)
             return FilterResult(text, None, tuple(all_hits), blocked=True)
-        return FilterResult(text, current if _speakable(current) else None, tuple(all_hits))
+        return FilterResult(text, current, tuple(all_hits))
 
     # ---------------------------------------------------------------- nicknames
 
@@ -264,10 +261,6 @@ class ComplianceFilter:
         if self._state.matcher.find(nickname) or _CONTACT.search(Skeleton.of(nickname).text):
             return self.nickname_mask
         return nickname
-
-
-def _speakable(text: str) -> bool:
-    return any(ch.isalnum() for ch in text)
 
 
 def _sentence_spans(text: str) -> list[tuple[int, int]]:

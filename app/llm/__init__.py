@@ -3,7 +3,7 @@ sentence-by-sentence streaming into speech requests, and variant-markup generati
 
     client = make_client(LlmSettings(provider="ollama", model="qwen2.5:3b"))
     for sentence in stream_sentences(client, reply_messages("多少钱？", product=p)): ...
-    LlmWorker(bus, client, text_filter=compliance, product_lookup=library.get).run()
+    LlmWorker(bus, client, prepare=TextPreparer(compliance.apply), product_lookup=library.get).run()
 """
 
 from app.llm.client import LlmClient, LlmLimits, LlmStats

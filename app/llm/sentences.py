@@ -1,57 +1,48 @@
-"""Streamed deltas → speakable sentences, one at a time, as soon as each is complete.
+"""Streamed deltas → prepared sentences, one at a time, as soon as each is complete.
 
 Built on ``app.text.sentences.SentenceStream`` in eager mode: a sentence is released the
-moment its terminator arrives, not one token later (see SentenceStream).
+moment its terminator arrives, not one token later (see SentenceStream), at the lengths of the
+room's ``SpeechLimits``.
 
-Each sentence then passes the length cap and the injected compliance filter
-(``text_filter(text) -> text | None``; None drops the sentence) before it is yielded.
+Each sentence then passes the answer's length cap and is prepared once by the injected
+``TextPreparer`` (the compliance filter on the whole sentence, its spoken forms, the one
+speakable test); a sentence with nothing left to say is dropped.
 """
 
 from __future__ import annotations
 
 import threading
-import unicodedata
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
 
 from app.llm import errors
 from app.llm.client import LlmClient
 from app.llm.prompting import LengthCap
 from app.llm.provider import Generation, Message
+from app.text.prepare import Prepared, TextPreparer
 from app.text.sentences import SentenceStream
-
-TextFilter = Callable[[str], "str | None"]
-
-
-class Spoken(NamedTuple):
-    text: str  # what will be said
-    original: str = ""  # the sentence before the compliance filter, when the filter changed it
-
-
-def _speakable(text: str) -> bool:
-    return any(not unicodedata.category(c).startswith(("P", "Z", "S")) for c in text)
 
 
 def stream_sentences(client: LlmClient, messages: list[Message], **kw) -> Iterator[str]:
-    """Sentences of the answer, filtered and capped, yielded as each completes (the text of
-    ``stream_spoken``; see there)."""
+    """Sentences of the answer, prepared and capped, yielded as each completes (the shown text
+    of ``stream_spoken``; see there)."""
     for spoken in stream_spoken(client, messages, **kw):
         yield spoken.text
 
 
 def stream_spoken(client: LlmClient, messages: list[Message], *,
-                  cancel: threading.Event | None = None, text_filter: TextFilter | None = None,
-                  max_chars: int | None = None, long_clause: int = 24, max_len: int = 60,
-                  generation: Generation | None = None,
-                  on_filtered: Callable[[str], None] | None = None) -> Iterator[Spoken]:
-    """Sentences of the answer, filtered and capped, yielded as each completes, each with the
-    sentence as the model wrote it when the filter changed it.
+                  cancel: threading.Event | None = None, prepare: TextPreparer | None = None,
+                  max_chars: int | None = None, generation: Generation | None = None,
+                  on_filtered: Callable[[str], None] | None = None) -> Iterator[Prepared]:
+    """Sentences of the answer, capped and prepared, yielded as each completes (``text`` as
+    shown, with the sentence as the model wrote it in ``original`` when the filter changed it).
 
     Raises ``errors.Cancelled`` on cancel and other ``LlmError``s on failure; a sentence still
     being written when the stream stops is dropped, never spoken half-finished.
     ``on_filtered(original)`` is called for each sentence the filter dropped.
     """
-    splitter = SentenceStream(long_clause=long_clause, max_len=max_len, eager=True)
+    prepare = prepare or TextPreparer()
+    limits = prepare.limits
+    splitter = SentenceStream(long_clause=limits.clause_chars, max_len=limits.max_sentence_chars, eager=True)
     cap = LengthCap(max_chars) if max_chars else None
     deltas = client.stream(messages, cancel=cancel, generation=generation)
 
@@ -67,8 +58,8 @@ def stream_spoken(client: LlmClient, messages: list[Message], *,
         for sentence in sentences():
             if cancelled():
                 raise errors.Cancelled(provider=client.provider.name)
-            out = _admit(sentence, cap, text_filter, on_filtered)
-            if out:
+            out = _admit(sentence, cap, prepare, on_filtered)
+            if out is not None:
                 yield out
             if cap is not None and cap.reached:
                 return  # closing `deltas` (finally) stops the HTTP stream
@@ -76,21 +67,18 @@ def stream_spoken(client: LlmClient, messages: list[Message], *,
         deltas.close()
 
 
-def _admit(sentence: str, cap: LengthCap | None, text_filter: TextFilter | None,
-           on_filtered: Callable[[str], None] | None) -> Spoken | None:
+def _admit(sentence: str, cap: LengthCap | None, prepare: TextPreparer,
+           on_filtered: Callable[[str], None] | None) -> Prepared | None:
     sentence = sentence.strip()
-    if not _speakable(sentence):
+    if not sentence:
         return None
     if cap is not None:
         sentence = cap.admit(sentence)
         if sentence is None:
             return None
-    if text_filter is None:
-        return Spoken(sentence)
-    filtered = text_filter(sentence)
-    if filtered is None or not filtered.strip():
-        if on_filtered is not None:
-            on_filtered(sentence)
-        return None
-    filtered = filtered.strip()
-    return Spoken(filtered, sentence if filtered != sentence else "")
+    prepared = prepare(sentence)
+    if prepared.ok:
+        return prepared
+    if prepared.reason in ("filtered", "filter_error") and on_filtered is not None:
+        on_filtered(sentence)
+    return None

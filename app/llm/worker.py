@@ -5,7 +5,8 @@ thread) and ``stop()``. It subscribes when constructed, so no job published afte
 missed; jobs wait in a local queue until ``run()`` takes them, one at a time.
 
 - ``ReplyJob`` on ``reply.jobs`` → streamed answer → ``SpeechRequest(kind="llm")`` on
-  ``speech.requests`` per sentence, each the moment it is complete and filtered.
+  ``speech.requests`` per sentence, each the moment it is complete and prepared (filtered, its
+  spoken forms and filter hits on the request: ``app.text.prepare``).
 - ``CancelSpeech`` on ``control`` naming a job's id (or any of its sentence ids
   ``<job>-<i>``) stops that job: its HTTP stream is closed, pending sentences are dropped.
 - A job past its deadline is not started: ``Dropped`` on ``system``.
@@ -32,9 +33,10 @@ from app.bus.base import Bus
 from app.llm import errors
 from app.llm.client import LlmClient
 from app.llm.prompting import DEFAULT_PROMPT, PromptSettings, reply_messages
-from app.llm.sentences import TextFilter, stream_spoken
+from app.llm.sentences import stream_spoken
 from app.logs import get_logger
 from app.recent import Recent
+from app.text.prepare import TextPreparer, make_request
 
 log = get_logger("llm")
 
@@ -43,17 +45,14 @@ _DOWN_KINDS = {"auth", "model_not_found", "disabled", "bad_request"}  # need the
 
 
 class LlmWorker:
-    def __init__(self, bus: Bus, client: LlmClient, *, text_filter: TextFilter | None = None,
+    def __init__(self, bus: Bus, client: LlmClient, *, prepare: TextPreparer | None = None,
                  product_lookup: Callable[[str | None], Any] = lambda slug: None,
-                 prompt: PromptSettings = DEFAULT_PROMPT, long_clause: int = 24,
-                 max_len: int = 60, clock: Callable[[], float] = time.time):
+                 prompt: PromptSettings = DEFAULT_PROMPT, clock: Callable[[], float] = time.time):
         self.bus = bus
         self.client = client
-        self.text_filter = text_filter
+        self.prepare = prepare or TextPreparer()
         self.product_lookup = product_lookup
         self.prompt = prompt
-        self.long_clause = long_clause
-        self.max_len = max_len
         self._clock = clock
         self._jobs: queue.SimpleQueue[events.ReplyJob | None] = queue.SimpleQueue()
         self._stop = threading.Event()
@@ -166,15 +165,13 @@ class LlmWorker:
                                   settings=self.prompt)
         sent = 0
         for spoken in stream_spoken(
-                self.client, messages, cancel=cancel, text_filter=self.text_filter,
-                max_chars=self.prompt.max_answer_chars, long_clause=self.long_clause,
-                max_len=self.max_len,
+                self.client, messages, cancel=cancel, prepare=self.prepare, max_chars=self.prompt.max_answer_chars,
                 on_filtered=lambda s: self._dropped(job.id, f"compliance filter dropped: {s}")):
-            self.bus.publish(events.Channel.SPEECH_REQUESTS, events.SpeechRequest(
-                id=f"{job.id}-{sent}", text=spoken.text, kind="llm", priority=job.priority,
+            self.bus.publish(events.Channel.SPEECH_REQUESTS, make_request(
+                spoken, id=f"{job.id}-{sent}", kind="llm", priority=job.priority,
                 source_event=job.source_event, deadline=job.deadline, created_at=self._clock(),
-                product=job.product, sentence_index=sent, group=job.id, original=spoken.original,
-                viewer=job.nickname, comment=job.question))
+                product=job.product, sentence_index=sent, group=job.id, viewer=job.nickname,
+                comment=job.question))
             sent += 1
         return sent
 

@@ -69,9 +69,9 @@ def _unusable_voices(snap) -> list[str]:
 
 def _probe_routes(setup, timeout_s: float) -> list[tuple[str, bool, float, str]]:
     """(route label, passed, seconds, why not) per server × voice, within ``timeout_s``."""
+    from app.text.spoken import speakable_length
     from app.tts.client import GptSovitsClient, SynthesisError
     from app.tts.quality import check
-    from app.tts.textnorm import speakable_length
 
     text = setup.settings.probe_text
     budget = Budget(timeout_s)
@@ -130,9 +130,9 @@ def check_fallback(snap, *, demo: bool, timeout_s: float, sink: str | None = Non
     if snap.get("tts", "fallback") != "espeak" and not demo:
         return Check("fallback", FALLBACK_TITLE, WARN, "已关闭（[tts] fallback = none）：GPT-SoVITS 出故障时会冷场",
                      "建议把 [tts] fallback 设为 espeak")
+    from app.text.spoken import speakable_length
     from app.tts import espeak
     from app.tts.quality import check
-    from app.tts.textnorm import speakable_length
 
     setup = wiring.tts_setup(snap, output_rate=snap.get("audio", "sample_rate"), espeak_only=demo)
     text = setup.settings.probe_text

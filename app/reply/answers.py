@@ -168,4 +168,7 @@ class AnswerDesk:
 
 
 def prefetchable(text: str) -> list[str]:
-    return [s for s in split_sentences(text, 60) if "${" not in s and s.strip()]
+    """The sentences of a reading that do not name the viewer: whole sentences (to their
+    terminator), so each is prepared exactly as it is within the answer and synthesised into the
+    very cache entry the answer will look up."""
+    return [s for s in split_sentences(text, max(len(text), 1)) if "${" not in s]

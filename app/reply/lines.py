@@ -1,7 +1,7 @@
 """Turning a template and the viewers it names into a line that may be spoken: nicknames
-masked (compliance) and cut to a speakable length, the text filtered (advertising-law words),
-with a generic name when a viewer's nickname is what the filter rejects (a thanks should not be
-lost over a nickname).
+masked (compliance) and cut to a speakable length, the text prepared once (``app.text.prepare``:
+filtered for advertising-law words, split, its spoken forms), with a generic name when a
+viewer's nickname is what the filter rejects (a thanks should not be lost over a nickname).
 
 Why the cut: a 2,000-character nickname made a 700 s thank-you at gift priority (issue 18.3);
 ``[reply] max_nickname_chars`` (default 12) bounds every name before it reaches a template."""
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from app.events import User
 from app.logs import get_logger
 from app.reply.templates import SafeRenderer
+from app.text.prepare import Prepared, TextPreparer
 
 log = get_logger("reply")
 
@@ -41,12 +42,12 @@ def identity(text: str) -> str:
 
 class LineMaker:
     def __init__(self, render: SafeRenderer, mask_nickname: Callable[[str], str] = identity,
-                 text_filter: Callable[[str], str | None] = identity,
+                 prepare: TextPreparer | None = None,
                  max_nickname_chars: Callable[[], int] = lambda: DEFAULT_MAX_NICKNAME_CHARS):
         """``max_nickname_chars`` is asked at each use, so a hot-reloaded setting applies at once."""
         self.render = render
         self._mask = mask_nickname
-        self._filter = text_filter
+        self.check = prepare or TextPreparer()  # text -> Prepared: the one preparation of a line
         self._max_chars = max_nickname_chars
 
     def name(self, user: User | None, fallback: str) -> str:
@@ -63,33 +64,19 @@ class LineMaker:
         cut = cut_nickname(masked, self._max_chars()) if masked else ""
         return cut if cut else fallback
 
-    def line(self, template: str, users: list[User | None], fallback: str,
-             **values: object) -> tuple[str | None, str]:
-        """(text, "") or (None, why not). ``nickname`` and ``names`` are both every viewer
-        joined with "、" (one viewer: their name), so a template written with either thanks
-        the whole batch."""
+    def line(self, template: str, users: list[User | None], fallback: str, **values: object) -> Prepared:
+        """The prepared line (``.reason`` says why not when there is nothing to say). ``nickname``
+        and ``names`` are both every viewer joined with "、" (one viewer: their name), so a
+        template written with either thanks the whole batch."""
         return self.line_naming(template, self.names(users, fallback), fallback, **values)
 
     def names(self, users: list[User | None], fallback: str) -> str:
         """Every viewer's spoken name joined with "、" (``fallback`` when there is none)."""
         return NAME_JOIN.join([self.name(u, fallback) for u in users] or [fallback])
 
-    def line_naming(self, template: str, joined: str, fallback: str, **values: object) -> tuple[str | None, str]:
+    def line_naming(self, template: str, joined: str, fallback: str, **values: object) -> Prepared:
         """``line`` with the names already made (``names``)."""
-        spoken, reason = self.check(self.render(template, nickname=joined, names=joined, **values))
-        if spoken is None and reason == "filtered" and joined != fallback:
-            spoken, reason = self.check(self.render(template, nickname=fallback, names=fallback, **values))
-        return spoken, reason
-
-    def check(self, text: str) -> tuple[str | None, str]:
-        """(the filtered text, "") or (None, why not)."""
-        if not text or not text.strip():
-            return None, "empty_text"
-        try:
-            spoken = self._filter(text)
-        except Exception:  # a broken filter fails closed: nothing unchecked is spoken
-            log.exception("text filter failed on %r", text)
-            return None, "filter_error"
-        if spoken is None or not spoken.strip():
-            return None, "filtered"
-        return spoken, ""
+        prepared = self.check(self.render(template, nickname=joined, names=joined, **values))
+        if prepared.reason == "filtered" and joined != fallback:
+            prepared = self.check(self.render(template, nickname=fallback, names=fallback, **values))
+        return prepared

@@ -55,6 +55,7 @@ from app.reply.settings import ReplySettings
 from app.reply.templates import Render, SafeRenderer
 from app.reply.thanks import Line, ThanksDesk, gift_line
 from app.reply.windows import Expiring, GiftAggregator, LikeMilestones, Named
+from app.text.prepare import Prepared, TextPreparer, make_request
 
 log = get_logger("reply")
 
@@ -71,13 +72,12 @@ class ReplyPolicy:
 
     def __init__(self, bus: Bus | None = None, *, settings: ReplySettings | None = None,
                  render: Render | None = None, faq: Faq | None = None,
-                 mask_nickname: Callable[[str], str] = identity,
-                 text_filter: Callable[[str], str | None] = identity,
+                 mask_nickname: Callable[[str], str] = identity, prepare: TextPreparer | None = None,
                  product: str | None = None, clock: Callable[[], float] = time.time,
                  tick_interval: float = 0.1):
         self._bus = bus
         self._settings = settings or ReplySettings()
-        self._lines = LineMaker(SafeRenderer(render), mask_nickname, text_filter,
+        self._lines = LineMaker(SafeRenderer(render), mask_nickname, prepare,
                                 lambda: self._settings.max_nickname_chars)
         self._product = product
         self._clock = clock
@@ -387,11 +387,10 @@ class ReplyPolicy:
                                     product=match.product, answer="rule", answer_id=waiting))
             return None
         reading, ahead = self._answers.reading(match)
-        original = reading.replace(NICKNAME_SLOT, nickname)
-        spoken, why = self._lines.check(original)
-        if spoken is None:
-            return why
-        cost = self._answers.cost(spoken)
+        spoken = self._lines.check(reading.replace(NICKNAME_SLOT, nickname))
+        if not spoken.ok:
+            return spoken.reason
+        cost = self._answers.cost(spoken.text)
         if self._answers.queue_wait(now) > s.answer_wait_max_s:
             return "answer_queue"
         if not self._answers.budget.allows(cost, now):
@@ -399,7 +398,7 @@ class ReplyPolicy:
         self._answers.budget.spend(cost, now)
         priority = self._comment_priority(match.priority, event.user)
         answer_id = self._speak(out, "rule", "reply", spoken, priority, event.msg_id, now, s.stale_reply_s,
-                                original=original, viewer=nickname, comment=text, product=match.product)
+                                viewer=nickname, comment=text, product=match.product)
         self._paid(answer_id, self._answers.budget, cost)
         self._answers.answering(match, answer_id)
         self._answers.on_the_way(answer_id, cost, now + s.stale_reply_s)
@@ -451,9 +450,13 @@ class ReplyPolicy:
         self._prefetch(ahead, out)
 
     def _prefetch(self, texts: list[str], out: list) -> None:
-        spoken = list(dict.fromkeys(t for t in (self._lines.check(text)[0] for text in texts) if t))
-        if spoken:
-            out.append(PrefetchSpeech(texts=tuple(spoken), product=self._product))
+        """Prepared as an answer is (same filter, same split, same spoken forms), so the answer's
+        sentences are found in the TTS cache."""
+        prepared = [p for p in map(self._lines.check, texts) if p.ok]
+        if prepared:
+            out.append(PrefetchSpeech(texts=tuple(dict.fromkeys(p.text for p in prepared)),
+                                      sentences=tuple(dict.fromkeys(s for p in prepared for s in p.sentences)),
+                                      product=self._product))
 
     # ---- shared helpers ----------------------------------------------------------------------
 
@@ -462,15 +465,15 @@ class ReplyPolicy:
         must wait."""
         s = self._settings
         viewers = self._lines.names(line.users, s.fallback_nickname)
-        spoken, reason = self._lines.line_naming(line.template, viewers, s.fallback_nickname,
-                                                 product=self._product or "", **line.values)
-        if spoken is None:
+        spoken = self._lines.line_naming(line.template, viewers, s.fallback_nickname,
+                                         product=self._product or "", **line.values)
+        if not spoken.ok:
             if not forced:
                 self._thanks.take(line, now)
             for ref in line.refs:
-                self._drop(out, ref, reason, now)
+                self._drop(out, ref, spoken.reason, now)
             return True
-        cost = self._thanks.cost(spoken)
+        cost = self._thanks.cost(spoken.text)
         if not forced and not self._thanks.budget.allows(cost, now):
             return False
         if not forced:
@@ -490,13 +493,12 @@ class ReplyPolicy:
     def _paid(self, utterance_id: str, budget: AirtimeBudget, cost: float) -> None:
         self._unheard[utterance_id] = (budget, cost)
 
-    def _speak(self, out: list, counter: str, kind: str, text: str, priority: int, source: str,
-               now: float, stale_after: float, *, original: str = "", viewer: str = "", comment: str = "",
+    def _speak(self, out: list, counter: str, kind: str, spoken: Prepared, priority: int, source: str,
+               now: float, stale_after: float, *, viewer: str = "", comment: str = "",
                product: str | None = None) -> str:
-        request = SpeechRequest(id=self._new_id(counter), text=text, kind=kind, priority=int(priority),
-                                source_event=source, deadline=now + stale_after, created_at=now,
-                                product=product or self._product, viewer=viewer, comment=comment,
-                                original=original if original != text else "")
+        request = make_request(spoken, id=self._new_id(counter), kind=kind, priority=int(priority),
+                               source_event=source, deadline=now + stale_after, created_at=now,
+                               product=product or self._product, viewer=viewer, comment=comment)
         out.append(request)
         self.replies[counter] += 1
         return request.id

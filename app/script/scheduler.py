@@ -1,7 +1,9 @@
 """The script scheduler stage: loops the products' script segments and keeps the player fed.
 
-It renders one segment at a time (a fresh variant reading), splits it into sentences and
-publishes each as a ``SCRIPT`` SpeechRequest, only as far ahead as ``lookahead_s`` seconds of
+It renders one segment at a time (a fresh variant reading), splits it into sentences (long ones
+into clauses of ``SpeechLimits.script_clause_chars``), prepares each once (``app.text.prepare``:
+filtered, its spoken forms) and publishes it as a ``SCRIPT`` SpeechRequest, only as far ahead
+as ``lookahead_s`` seconds of
 audio (see Lookahead): enough that the player never starves, little enough that a product
 switch or a skip does not throw away minutes of synthesis.
 
@@ -39,7 +41,7 @@ from app.content.timed import TimedTask
 from app.logs import get_logger
 from app.script.lookahead import Lookahead
 from app.script.timed_runner import TimedRunner
-from app.text.sentences import split_sentences
+from app.text.prepare import TextPreparer, make_request
 from app.text.variants import MissingVariable, Renderer, parse
 
 log = get_logger("script")
@@ -63,13 +65,11 @@ class ScriptScheduler:
         rotate_products: bool = True,  # False: stay on the current product
         seed: int | str | None = None,
         chars_per_s: float = 4.5,
-        max_sentence_len: int = 60,
-        clause_len: int = 16,  # long sentences are spoken as clauses of about this many characters (~3 s)
         max_outstanding: int = 40,
         timed_tasks: Iterable[TimedTask] = (),
         templates=None,  # app.content.Templates, for timed tasks naming a template
         timed_deadline_s: float = 180.0,
-        text_filter: Callable[[str], str | None] | None = None,
+        prepare: TextPreparer | None = None,
         start_product: str | None = None,
         product_dwell_passes: int = 1,
         product_dwell_minutes: float = 0.0,
@@ -87,13 +87,11 @@ class ScriptScheduler:
         self.order = order
         self.segment_order = segment_order
         self.rotate_products = rotate_products
-        self.max_sentence_len = max_sentence_len
-        self.clause_len = clause_len
         self.max_outstanding = max_outstanding
         self.timed_tasks = list(timed_tasks)
         self.templates = templates
         self.timed_deadline_s = timed_deadline_s
-        self.text_filter = text_filter
+        self.prepare = prepare or TextPreparer()
         self.product_dwell_passes = max(1, product_dwell_passes)
         self.product_dwell_minutes = product_dwell_minutes
         self.disclosure_text = disclosure_text
@@ -321,12 +319,12 @@ class ScriptScheduler:
         if self._next_disclosure is not None and now < self._next_disclosure:
             return
         self._next_disclosure = now + self.disclosure_every_s
-        text = self._filter(self.disclosure_text)
-        if not text:
+        prepared = self.prepare(self.disclosure_text)
+        if not prepared.ok:
             return
         self._renderings += 1
-        self.bus.publish(Channel.SPEECH_REQUESTS, events.SpeechRequest(
-            id=f"disclosure-{self._session}-{self._renderings}", text=text, kind="disclosure",
+        self.bus.publish(Channel.SPEECH_REQUESTS, make_request(
+            prepared, id=f"disclosure-{self._session}-{self._renderings}", kind="disclosure",
             priority=events.Priority.NORMAL, created_at=now, deadline=now + self.timed_deadline_s,
             product=self._product))
 
@@ -417,13 +415,12 @@ class ScriptScheduler:
             return False
         self._renderings += 1
         group = f"{self._session}-{self._renderings}"
-        sentences = [(said, t) for t in split_sentences(text, self.max_sentence_len, self.clause_len)
-                     if (said := self._filter(t))]
-        for i, (sentence, original) in enumerate(sentences):
-            self._pending.append(events.SpeechRequest(
-                id=f"script-{group}.{i}", text=sentence, kind="script", priority=events.Priority.SCRIPT,
-                created_at=now, product=product.slug, segment=segment.name, sentence_index=i,
-                group=group, original=original if original != sentence else ""))
+        clauses = self.prepare.split(text, self.prepare.limits.script_clause_chars)
+        sentences = [prepared for prepared in map(self.prepare, clauses) if prepared.ok]
+        for i, prepared in enumerate(sentences):
+            self._pending.append(make_request(
+                prepared, id=f"script-{group}.{i}", kind="script", priority=events.Priority.SCRIPT,
+                created_at=now, product=product.slug, segment=segment.name, sentence_index=i, group=group))
         return bool(sentences)
 
     def _dwelt(self, now: float) -> bool:
@@ -431,9 +428,6 @@ class ScriptScheduler:
         if self.product_dwell_minutes > 0:
             return self._product_since is None or now - self._product_since >= self.product_dwell_minutes * 60
         return self._passes >= self.product_dwell_passes
-
-    def _filter(self, text: str) -> str | None:
-        return self.text_filter(text) if self.text_filter is not None else text
 
     # ---- timed tasks ------------------------------------------------------------------------
 
@@ -452,12 +446,12 @@ class ScriptScheduler:
             except Exception as exc:  # a broken task is reported, the script goes on
                 self._report(f"timed task {task.name!r} not said: {exc}")
                 continue
-            text = self._filter(text)
-            if not text:
+            prepared = self.prepare(text)
+            if not prepared.ok:
                 continue
             self._renderings += 1
-            self.bus.publish(Channel.SPEECH_REQUESTS, events.SpeechRequest(
-                id=f"timed-{self._session}-{self._renderings}", text=text, kind="timed",
+            self.bus.publish(Channel.SPEECH_REQUESTS, make_request(
+                prepared, id=f"timed-{self._session}-{self._renderings}", kind="timed",
                 priority=task.priority, created_at=now, deadline=now + self.timed_deadline_s,
                 product=self._product, segment=task.name, group=f"{self._session}-{self._renderings}"))
 

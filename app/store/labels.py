@@ -47,6 +47,7 @@ DROP_REASON_ZH = {
     "cancelled; pending sentences dropped": "已取消",
     "empty answer (nothing speakable passed the filter)": "大模型的回答被合规过滤后为空",
     "blocked by the text filter": "合规过滤拦截",
+    "unspeakable": "没有能读出来的字", "nothing speakable": "没有能读出来的字",
 }
 _DROP_SUFFIX_ZH = {"_thanks_off": "感谢已关闭", "_thanks_cooldown": "感谢冷却中"}
 

@@ -5,7 +5,8 @@
 - ``speech.requests`` and ``speech.ready``: the request of each utterance says why it was said
   (product, the viewer and comment it answers, the text before the compliance filter). The
   request usually arrives long before its playback; when it comes late (it travels on another
-  channel, on another delivery thread) the row already written is completed.
+  channel, on another delivery thread) the row already written is completed. Its compliance
+  filter hits (``SpeechRequest.hits``) fill the row's ``filter_hits``.
 - ``system``: every ``QuestionStatus`` is kept as the run's question record; ``LiveEnded`` ends
   the session.
 
@@ -47,6 +48,7 @@ class _Context:
     comment: str
     original: str
     source_event: str
+    filter_hits: tuple | None = None  # None: none found (hits noted otherwise stay)
 
 
 class SpokenLogRecorder:
@@ -79,8 +81,8 @@ class SpokenLogRecorder:
             return
         ctx = _Context(product=self._name_of(req.product), viewer=req.viewer, comment=req.comment,
                        original=req.original if req.original != req.text else "",
-                       source_event=req.source_event or "")
-        if not any((ctx.product, ctx.viewer, ctx.comment, ctx.original, ctx.source_event)):
+                       source_event=req.source_event or "", filter_hits=req.hits or None)
+        if not any((ctx.product, ctx.viewer, ctx.comment, ctx.original, ctx.source_event, ctx.filter_hits)):
             return
         with self._lock:
             self._context[req.id] = ctx

@@ -35,7 +35,11 @@ def split_sentences(text: str, max_len: int = 60, clause_len: int | None = None)
 
 #: Where a clause ends: a comma or colon (not the enumeration comma 、, which lists names).
 CLAUSE_BREAKS = "，,：:"
-_CLAUSE = re.compile(rf"[^{re.escape(CLAUSE_BREAKS)}]*(?:[{re.escape(CLAUSE_BREAKS)}]+|$)")
+# A comma or colon between two digits is part of a number (1,299元, 12:30), not a pause: the
+# spoken form reads it as one number, so a cut there would split the number in two.
+_IN_NUMBER = r"(?<=\d)[,:：](?=\d)"
+_CLAUSE = re.compile(rf"(?:[^{re.escape(CLAUSE_BREAKS)}]|{_IN_NUMBER})*(?:[{re.escape(CLAUSE_BREAKS)}]+|$)")
+_NUMBER_MARK = re.compile(_IN_NUMBER)
 
 
 def _clauses(sentence: str, clause_len: int) -> list[str]:
@@ -55,10 +59,18 @@ def _clauses(sentence: str, clause_len: int) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+def _soft_break_before(sentence: str, end: int) -> int:
+    """Index of the last soft break before ``end`` that is not inside a number; -1 if none."""
+    for i in range(min(end, len(sentence)) - 1, -1, -1):
+        if sentence[i] in SOFT_BREAKS and not _NUMBER_MARK.match(sentence, i):
+            return i
+    return -1
+
+
 def _limit(sentence: str, max_len: int) -> list[str]:
     parts: list[str] = []
     while len(sentence) > max_len:
-        cut = max((sentence.rfind(c, 0, max_len) for c in SOFT_BREAKS), default=-1)
+        cut = _soft_break_before(sentence, max_len)
         cut = cut + 1 if cut > 0 else max_len  # no soft break: cut hard rather than overflow
         parts.append(sentence[:cut].strip())
         sentence = sentence[cut:].strip()
@@ -118,8 +130,15 @@ class SentenceStream:
                         return None  # more terminators or a closing quote may still arrive
                     self._after_release = True
                 return j
-            if ch in SOFT_BREAKS and i + 1 >= self.long_clause:
+            if ch in SOFT_BREAKS and i + 1 >= self.long_clause and not self._maybe_in_number(i):
                 return i + 1
         if len(buf) > self.max_len:
             return self.max_len
         return None
+
+    def _maybe_in_number(self, i: int) -> bool:
+        """The comma or colon at ``i`` is inside a number, or may be once the next delta shows
+        whether a digit follows it."""
+        buf = self._buf
+        return (i > 0 and buf[i - 1].isdigit() and buf[i] in ",:："
+                and (i + 1 == len(buf) or buf[i + 1].isdigit()))

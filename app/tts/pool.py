@@ -35,10 +35,11 @@ from app.bus.base import Bus
 from app.logs import get_logger
 from app.media import wav as wavfile
 from app.recent import Recent
+from app.text.prepare import TextPreparer
 from app.tts import postprocess
 from app.tts.attempt import Attempt
 from app.tts.cache import AudioCache
-from app.tts.jobs import POOLED_KINDS, Job, prepare, urgent
+from app.tts.jobs import POOLED_KINDS, Job, urgent
 from app.tts.pool_watch import PoolWatch
 from app.tts.routes import RouteTable
 from app.tts.settings import PoolSettings, ServerSpec, VoiceModel
@@ -53,7 +54,7 @@ PREFETCH_GROUP = "prefetch"  # requests made by ``prefetch``: synthesised into t
 class TtsPool(PoolWatch):
     def __init__(self, bus: Bus, *, servers: list[ServerSpec], voices: list[VoiceModel], out_dir: Path | str,
                  cache_dir: Path | str | None = None, settings: PoolSettings | None = None,
-                 text_filter: Callable[[str], str | None] | None = None, group: str = "tts",
+                 prepare: TextPreparer | None = None, group: str = "tts",
                  seed: int | None = None, clock: Callable[[], float] = time.time,
                  mono: Callable[[], float] = time.monotonic):
         settings = settings or PoolSettings()
@@ -62,7 +63,9 @@ class TtsPool(PoolWatch):
         self.group = group
         self.clock = clock  # wall clock: request deadlines are epoch seconds
         self.mono = mono  # need deadlines, stalls, benches
-        self.text_filter = text_filter or (lambda text: text)
+        # only for a request that comes without its spoken sentences (试听, an older producer);
+        # the room's preparer filters, so nothing unfiltered is ever spoken
+        self.prepare = prepare or TextPreparer()
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.stats = Stats()
@@ -149,10 +152,11 @@ class TtsPool(PoolWatch):
     def prefetch(self, event: events.PrefetchSpeech) -> None:
         """Synthesise texts into the cache ahead of need (the FAQ answers of the product on air):
         queued behind everything more urgent, never published."""
-        for i, text in enumerate(event.texts):
+        pieces = [(s, (s,)) for s in event.sentences] or [(text, ()) for text in event.texts]
+        for i, (text, sentences) in enumerate(pieces):
             self.submit(events.SpeechRequest(id=f"prefetch-{next(self._seq)}-{i}", text=text, kind="system",
                                              priority=int(event.priority), product=event.product,
-                                             group=PREFETCH_GROUP))
+                                             group=PREFETCH_GROUP, sentences=sentences))
 
     def _on_control(self, event) -> None:
         if isinstance(event, events.CancelSpeech):
@@ -302,27 +306,25 @@ class TtsPool(PoolWatch):
         self._publish(job, gptsovits_only=True)
 
     def _prepare(self, job: Job) -> bool:
-        """Filter and split once; False (and the request failed) when nothing is left to say."""
+        """The sentences to synthesise: the request's own, verbatim (its producer prepared it,
+        filter included), else prepared here once. False (and the request failed) when nothing
+        is left to say."""
         with job.lock:
             if job.sentences is not None:
                 return True
-        filtered = self.text_filter(job.req.text)
-        if filtered is None:
-            self._finish_failed(job, "blocked by the text filter", "filtered")
-            return False
-        sentences, cut_from = prepare(filtered, max_sentence_chars=self.settings.max_sentence_chars,
-                                      clause_chars=self.settings.clause_chars,
-                                      max_chars=self.settings.max_utterance_chars)
+        sentences = list(job.req.sentences)
         if not sentences:
-            self._finish_failed(job, f"nothing speakable in {job.req.text!r}", "empty")
-            return False
-        if cut_from:
-            self.stats.add("cut_long")
-            log.warning("speech %s is %d characters long; cut to %d at a sentence boundary ([tts] "
-                        "max_utterance_chars)", job.id, cut_from, sum(len(s) for s in sentences))
+            prepared = self.prepare(job.req.text)
+            if not prepared.ok:
+                if prepared.reason in ("filtered", "filter_error"):
+                    self._finish_failed(job, f"blocked by the text filter: {prepared.reason}", "filtered")
+                else:
+                    self._finish_failed(job, f"nothing speakable: {job.req.text!r}", "empty")
+                return False
+            sentences = list(prepared.sentences)
         with job.lock:
             if job.sentences is None:
-                job.sentences, job.cut_from = sentences, cut_from
+                job.sentences = sentences
         return True
 
     def _gptsovits(self, job: Job, text: str) -> SentenceAudio | None:
@@ -469,6 +471,7 @@ class TtsPool(PoolWatch):
         out["failures_to_bench"] = self.table.failures_to_bench()
         out["model_switches"] = sum(s.client.switches for s in self.table.servers)
         out["need_deadline_s"] = self.settings.need_deadline_s
+        out["cut_long"] = self.prepare.cut_long  # utterances cut to [tts] max_utterance_chars
         if self.cache is not None:
             out["cache"] = {"entries": len(self.cache), "bytes": self.cache.total_bytes,
                             "evictions": self.cache.evictions, "corrupt": self.cache.corrupt}

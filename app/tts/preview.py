@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app import events
+from app.text.prepare import SpeechLimits, TextPreparer
 from app.tts.settings import PoolSettings, ServerSpec, VoiceModel
 
 
@@ -35,10 +36,11 @@ class LineResult:
 
 def synthesize_text(text: str, *, servers: list[ServerSpec], voices: list[VoiceModel], settings: PoolSettings,
                     out_path: Path | str | None = None, cache_dir: Path | str | None = None,
-                    timeout_s: float | None = None) -> LineResult:
+                    timeout_s: float | None = None, limits: SpeechLimits | None = None) -> LineResult:
     """Speak ``text`` once through a private TTS stage; the WAV goes to ``out_path`` (or a
     temporary file the caller owns). Bounded: at most ``timeout_s`` (default: enough for every
-    attempt, the gate wait and the fallback)."""
+    attempt, the gate wait and the fallback). The operator's own line is split and capped like
+    the room's (``limits``) but not filtered: nobody but the operator hears it."""
     from app.bus.memory import MemoryBus
     from app.tts.pool import TtsPool
 
@@ -48,7 +50,7 @@ def synthesize_text(text: str, *, servers: list[ServerSpec], voices: list[VoiceM
     with MemoryBus("tts-line") as bus, tempfile.TemporaryDirectory() as tmp:
         bus.subscribe(events.Channel.SPEECH_READY, results.append)
         pool = TtsPool(bus, servers=servers, voices=voices, out_dir=tmp, cache_dir=cache_dir,
-                       settings=settings).start()
+                       settings=settings, prepare=TextPreparer(limits=limits or SpeechLimits())).start()
         try:
             # a preview is not needed by a player: GPT-SoVITS gets its whole read time-out
             pool.submit(events.SpeechRequest(id="line", text=text, kind="system", priority=events.Priority.NORMAL))
@@ -90,7 +92,7 @@ def synthesize_line(config_snapshot, text: str, voice_name: str | None = None,
             raise ValueError(f"voice {voice_name!r} is not configured or not usable (可用音色: {known})")
     servers = setup.servers if voices else []
     result = synthesize_text(text, servers=servers, voices=voices, settings=setup.settings,
-                             out_path=out_path, cache_dir=setup.cache_dir)
+                             out_path=out_path, cache_dir=setup.cache_dir, limits=wiring.speech_limits(snap))
     why = result.why
     if not servers and result.ok and not why:
         why = "; ".join(setup.notes) or "no GPT-SoVITS server configured (未配置 GPT-SoVITS 服务器)"

@@ -102,12 +102,9 @@ class PoolSettings:
     lock_wait_s: float = 30.0  # longest wait for another program's request on the same server
     lock_dir: str | None = None  # cross-process lock files (None: no cross-process lock)
     reassert_weights_s: float = 0.0  # also re-send the weights this often (0 = only after faults)
-    max_utterance_chars: int = 200  # longer texts are cut at a sentence boundary
     bench_seconds: float = 30.0  # first bench; doubles per failed probe …
     max_bench_s: float = 600.0  # … up to this
     probe_text: str = "你好，欢迎来到直播间。"
-    max_sentence_chars: int = 60
-    clause_chars: int = 24  # long sentences are synthesised clause by clause: each start is a place to cut softly
     sentence_gap_s: float = 0.25
     fallback: bool = True
     espeak_voice: str = "cmn"

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.logs import get_logger
+from app.text.spoken import speakable_length
 from app.tts import espeak, postprocess, quality
 from app.tts.cache import AudioCache, make_key
 from app.tts.client import SynthesisError
 from app.tts.settings import PoolSettings, VoiceModel
-from app.tts.textnorm import speakable_length
 
 log = get_logger("tts")
 ESPEAK_ROUTE = "espeak"
@@ -43,7 +43,7 @@ class Stats:
         self._lock = threading.Lock()
         self.requests = self.sentences = self.retries = self.rotations = 0
         self.cache_hits = self.fallback_used = self.failed = self.published = self.prefetched = 0
-        self.deadline_takeovers = self.abandoned = self.cut_long = 0
+        self.deadline_takeovers = self.abandoned = 0
         self.rejected: Counter[str] = Counter()  # by reason code
         self.dropped: Counter[str] = Counter()  # requests not synthesised, by reason
         self.fallback_causes: Counter[str] = Counter()  # utterances the fallback spoke, by cause
@@ -74,7 +74,7 @@ class Stats:
                     "fallback_used": self.fallback_used, "failed": self.failed,
                     "published": self.published, "prefetched": self.prefetched, "dropped": dict(self.dropped),
                     "deadline_takeovers": self.deadline_takeovers, "abandoned_hung": self.abandoned,
-                    "cut_long": self.cut_long, "fallback_causes": dict(self.fallback_causes),
+                    "fallback_causes": dict(self.fallback_causes),
                     "last_fallback_reason": self.last_fallback}
 
 

@@ -25,6 +25,7 @@ from app.config.types import Bool, Choice, Float, Int, IntChoice, ListOf, PathVa
 from app.llm.worker import LlmWorker
 from app.reply.policy import ReplyPolicy
 from app.script.scheduler import ScriptScheduler
+from app.text.prepare import TextPreparer
 from app.tts.pool import TtsPool
 from tests.unit.config.code_reads import ROOT, options_read, python_files, read_calls
 
@@ -123,6 +124,7 @@ def _stages():
         tts=mock.create_autospec(TtsPool, instance=True),
         llm_worker=mock.create_autospec(LlmWorker, instance=True),
         compliance=mock.create_autospec(ComplianceFilter, instance=True),
+        preparer=mock.create_autospec(TextPreparer, instance=True),
         demo=False)
 
 
@@ -160,12 +162,12 @@ def _valid(t, text) -> bool:
 
 def _received(stages, consumers, snap) -> list:
     """What the stages receive when ``consumers`` apply ``snap``."""
-    for name in ("reply", "player", "scheduler", "tts", "llm_worker", "compliance"):
+    names = ("reply", "player", "scheduler", "tts", "llm_worker", "compliance", "preparer")
+    for name in names:
         getattr(stages, name).reset_mock()
     for consumer in consumers:
         consumer.apply(snap)
-    return [(name, getattr(stages, name).mock_calls)
-            for name in ("reply", "player", "scheduler", "tts", "llm_worker", "compliance")]
+    return [(name, getattr(stages, name).mock_calls) for name in names]
 
 
 def _live_options(snap):

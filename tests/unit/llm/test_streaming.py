@@ -9,8 +9,9 @@ import time
 import pytest
 
 from app.llm import errors
-from app.llm.sentences import stream_sentences
+from app.llm.sentences import stream_sentences, stream_spoken
 from tests.standins.llm_common import Behaviour
+from tests.word_lists import CheckedTexts
 
 MSG = [{"role": "user", "content": "多少钱？"}]
 THREE = "这件是纯棉的。今天下单送运费险！尺码从S到XXL都有。"
@@ -85,18 +86,15 @@ def test_length_cap_shorter_than_the_first_sentence_cuts_at_a_comma(rig_factory)
     assert got == ["这件衣服是百分之百纯棉面料，"]
 
 
-def test_compliance_filter_rewrites_and_drops_sentences(rig_factory):
-    rig = rig_factory(Behaviour(default_answer="全网最低价。这件是纯棉的。今天最好的一天！"))
+def test_compliance_filter_rewrites_and_drops_sentences(rig_factory, tmp_path):
+    rig = rig_factory(Behaviour(default_answer="全网最低价。这件是纯棉的。今天最好的一天！😊😊"))
+    checked = CheckedTexts(tmp_path, {"platform.txt": "全网最低\n", "absolute.txt": "最好 => 很好\n"})  # block, replace
     dropped = []
-
-    def text_filter(text: str) -> str | None:
-        if "全网最低" in text:
-            return None
-        return text.replace("最好", "很好")
-
-    got = list(stream_sentences(rig.client(), MSG, text_filter=text_filter, on_filtered=dropped.append))
-    assert got == ["这件是纯棉的。", "今天很好的一天！"]
-    assert dropped == ["全网最低价。"]
+    got = list(stream_spoken(rig.client(), MSG, prepare=checked.preparer(), on_filtered=dropped.append))
+    assert [(s.text, s.original) for s in got] == [("这件是纯棉的。", ""), ("今天很好的一天！", "今天最好的一天！")]
+    assert [h.term for h in got[1].hits] == ["最好"]
+    assert dropped == ["全网最低价。"], "the emoji are nothing to say, not a filtered sentence"
+    assert checked.texts == ["全网最低价。", "这件是纯棉的。", "今天最好的一天！", "😊😊"], "each sentence checked once"
 
 
 def test_stream_failure_drops_the_unfinished_sentence(rig_factory):

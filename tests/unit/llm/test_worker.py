@@ -14,8 +14,10 @@ from app.llm.client import LlmClient
 from app.llm.prompting import QUESTION_INTRO, PromptSettings, system_prompt
 from app.llm.provider import NoneProvider
 from app.llm.worker import LlmWorker
+from app.text.prepare import TextPreparer
 from tests.standins.llm_common import Behaviour
 from tests.unit.llm.conftest import fast_limits
+from tests.word_lists import CheckedTexts
 
 PRODUCT = {
     "name": "纯棉T恤", "price": "59元", "selling_points": ["新疆长绒棉", "不起球"],
@@ -186,17 +188,36 @@ def test_adversarial_comment_stays_quoted_data(bus, rig_factory, attack):
     assert data == {"nickname": "小王", "comment": attack}
 
 
-def test_requests_carry_the_pre_filter_sentence_the_viewer_and_the_comment_for_the_spoken_record(bus, rig_factory):
-    rig = rig_factory(Behaviour(default_answer="这是最好的面料。支持七天无理由退换！"))
+def test_requests_carry_the_pre_filter_sentence_the_viewer_and_the_comment_for_the_spoken_record(
+        bus, rig_factory, tmp_path):
+    rig = rig_factory(Behaviour(default_answer="这是最好的面料。支持7天无理由退换！"))
     speech = Collector(bus, events.Channel.SPEECH_REQUESTS)
-
-    def compliance(text):  # changes one sentence, leaves the other alone
-        return text.replace("最好的", "很好的")
-
-    worker, _ = start_worker(bus, rig.client(), text_filter=compliance)
+    checked = CheckedTexts(tmp_path)  # 最好 => 很好: changes one sentence, leaves the other alone
+    worker, _ = start_worker(bus, rig.client(), prepare=checked.preparer())
     bus.publish(events.Channel.REPLY_JOBS, job(question="面料怎么样？"))
     items = speech.wait_for(lambda xs: len(xs) == 2)
-    assert [(r.text, r.original) for r in items] == [("这是很好的面料。", "这是最好的面料。"),
-                                                     ("支持七天无理由退换！", "")]
+    assert [(r.text, r.original, r.sentences) for r in items] == [
+        ("这是很好的面料。", "这是最好的面料。", ("这是很好的面料。",)),
+        ("支持7天无理由退换！", "", ("支持七天无理由退换！",))]
+    assert [[h.term for h in r.hits] for r in items] == [["最好"], []]
     assert {(r.viewer, r.comment) for r in items} == {("小王", "面料怎么样？")}
+    assert checked.texts == ["这是最好的面料。", "支持7天无理由退换！"]
+    worker.stop()
+
+
+def test_an_llm_sentence_saying_what_a_faq_answer_says_is_synthesised_as_the_same_sentence(bus, rig_factory):
+    """Every producer prepares with the one preparer: the LLM's sentence and the FAQ reading
+    synthesised ahead have the same spoken form, so TTS finds it in the cache the prefetch filled."""
+    from app.reply import ReplyPolicy
+    from tests.unit.reply.helpers import Faq
+
+    preparer = TextPreparer()
+    ahead = ReplyPolicy(prepare=preparer, faq=Faq({"tee": [("price", "多少钱", "这件T恤只要59元，全国包邮！", 0)]}))
+    (prefetch,) = [e for e in ahead.set_product("tee") if isinstance(e, events.PrefetchSpeech)]
+    rig = rig_factory(Behaviour(default_answer="这件T恤只要59元，全国包邮！"))
+    speech = Collector(bus, events.Channel.SPEECH_REQUESTS)
+    worker, _ = start_worker(bus, rig.client(), prepare=preparer)
+    bus.publish(events.Channel.REPLY_JOBS, job(question="多少钱？"))
+    (answer,) = speech.wait_for(lambda xs: len(xs) == 1)
+    assert answer.sentences == prefetch.sentences == ("这件T恤只要五十九元，全国包邮！",)
     worker.stop()

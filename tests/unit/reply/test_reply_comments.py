@@ -168,8 +168,12 @@ def test_the_faq_answers_of_the_product_on_air_are_synthesised_ahead():
     out = p.set_product("cup", now=T0)
     (ahead,) = [e for e in out if isinstance(e, PrefetchSpeech)]
     assert set(ahead.texts) == {"这款杯子现在只要59元。", "下单就送运费险。"}  # the viewer's name cannot be said ahead
+    assert set(ahead.sentences) == {"这款杯子现在只要五十九元。", "下单就送运费险。"}  # as TTS will say them
     (s,) = speech(p.handle(comment(user(), "多少钱"), now=T0 + 1))
     assert s.text == "这款杯子现在只要59元。"  # one of the readings prepared ahead
+    assert s.sentences == ("这款杯子现在只要五十九元。",), "the very sentence synthesised ahead: a cache hit"
+    (ship,) = speech(p.handle(comment(user("c"), "什么时候发货"), now=T0 + 1))
+    assert ship.sentences == ("小明，四十八小时内发货。", "下单就送运费险。")  # the second one from the cache
     out = p.set_product("tea", now=T0 + 2)
     assert [e.texts for e in out if isinstance(e, PrefetchSpeech)] == [("这盒茶叶128元。",)]
     assert speech(p.handle(comment(user("b"), "多少钱"), now=T0 + 3))[0].text == "这盒茶叶128元。"
@@ -199,6 +203,19 @@ def test_answers_have_an_airtime_budget_that_the_operator_sets():
         limited += [q for q in seen(out) if q.reason == "answer_budget"]
     assert len(answered) == 1 and len(limited) == 4
     assert speech(p.handle(comment(user("x"), "问题1"), now=T0 + 60))  # the budget refilled
+
+
+def test_an_answer_with_nothing_speakable_is_dropped_before_it_spends_the_budget():
+    """Kana or Hangul alone is nothing a voice can say: the reply leaves it, with that reason,
+    instead of paying airtime for a request TTS would reject."""
+    faq = Faq({"cup": [("jp", "日文", "こんにちは、ありがとうございます。よろしくおねがいします。", 0),
+                       ("kr", "韩文", "안녕하세요, 감사합니다. 잘 부탁드립니다.", 0),
+                       ("price", "多少钱", "这个问题的回答大概要说四五秒钟的样子", 0)]})
+    p = policy(faq, answer_share_max=0.1, user_cooldown_s=0, duplicate_window_s=0, replies_per_minute=0)  # 6 s a minute
+    for asker, question in (("a", "日文怎么说"), ("b", "韩文怎么说")):
+        out = p.handle(comment(user(asker), question), now=T0)
+        assert speech(out) == [] and reasons(out) == ["unspeakable"]
+    assert speech(p.handle(comment(user("c"), "多少钱"), now=T0 + 1)), "no airtime was spent on them"
 
 
 def test_the_anchors_and_admins_own_comments_are_not_questions_from_viewers():

@@ -6,7 +6,9 @@ import pytest
 
 from app.events import Priority
 from app.reply import ReplyPolicy, ReplySettings, SettingsError
+from app.text.prepare import TextPreparer
 from tests.unit.reply.helpers import Faq, comment, drops, enter, gift, jobs, like, speech, user
+from tests.word_lists import CheckedTexts
 
 T0 = 1_700_000_000.0
 
@@ -72,9 +74,9 @@ def test_nicknames_are_masked_before_being_spoken():
     assert job.nickname == "李*"
 
 
-def test_filter_applies_and_a_rejected_nickname_falls_back_to_the_generic_name():
-    banned = "最好"
-    p = ReplyPolicy(text_filter=lambda t: None if banned in t else t.replace("便宜", "实惠"),
+def test_filter_applies_and_a_rejected_nickname_falls_back_to_the_generic_name(tmp_path):
+    checked = CheckedTexts(tmp_path, {"platform.txt": "最好\n", "absolute.txt": "便宜 => 实惠\n"})  # block, replace
+    p = ReplyPolicy(prepare=checked.preparer(),
                     faq=Faq({"cup": [("good", "好吗", "这款最好", 0), ("cheap", "贵", "很便宜", 0)]}), product="cup",
                     settings=ReplySettings(fallback_nickname="家人", user_cooldown_s=0))
     p.handle(gift(user(nickname="最好的我"), 1), now=T0)
@@ -82,8 +84,9 @@ def test_filter_applies_and_a_rejected_nickname_falls_back_to_the_generic_name()
     out = p.handle(comment(user(), "这个好吗"), now=T0 + 6)
     assert speech(out) == [] and [d.reason for d in drops(out)] == ["filtered"]
     (s,) = speech(p.handle(comment(user(), "贵不贵"), now=T0 + 7))
-    assert s.text == "很实惠", "the filter's rewrite is what is spoken"
+    assert s.text == "很实惠" and s.sentences == ("很实惠",), "the filter's rewrite is what is spoken"
     assert s.original == "很便宜", "and the spoken record shows what it replaced"
+    assert [(h.term, h.action, h.replacement) for h in s.hits] == [("便宜", "replace", "实惠")]
 
 
 def test_injected_templates_are_used_and_a_missing_one_falls_back():
@@ -114,7 +117,7 @@ def test_a_failing_filter_or_mask_never_lets_unchecked_text_through():
 
     def broken_mask(name):
         raise RuntimeError("mask broke")
-    p = ReplyPolicy(text_filter=broken_filter)
+    p = ReplyPolicy(prepare=TextPreparer(broken_filter))
     p.handle(gift(user(), 1), now=T0)
     out = p.tick(now=T0 + 5)
     assert speech(out) == [] and [d.reason for d in drops(out)] == ["filter_error"]

@@ -7,6 +7,7 @@ from app.bus.memory import MemoryBus
 from app.content import ProductLibrary
 from app.content.timed import TimedTask
 from app.script import ScriptScheduler
+from tests.word_lists import CheckedTexts
 
 C = events.Channel
 
@@ -362,3 +363,25 @@ def test_live_end_cancels_what_waits_and_renders_nothing_more(bus, tmp_path):
     s.tick()
     s.handle(events.PlaybackFinished(id=bus.requests()[0].id))
     assert len(bus.requests()) == before
+
+
+def test_each_script_sentence_is_prepared_once_and_the_filter_acts_on_that_sentence(bus, tmp_path):
+    """A replaced word is said replaced (the record keeps what it replaced and the hit), a
+    sentence with a drop_sentence or block term is left out, the rest of the segment goes on;
+    a long sentence is queued in script-sized clauses, each with its spoken form."""
+    checked = CheckedTexts(tmp_path / "lists")
+    (tmp_path / "products").mkdir()
+    lib = make_library(tmp_path / "products", products=("cream",), segments=("opening",))
+    lib.save_segment("cream", "opening", template="这是最好的面霜。它能治疗湿疹。加微信领福利！"
+                                                  "今天直播间福利特别多，原价1,299元的面霜现在只要199元。")
+    s = sched(bus, lib, lookahead_s=1e9, max_outstanding=4, prepare=checked.preparer())
+    s.tick()
+    reqs = bus.requests()[:4]
+    assert [r.text for r in reqs] == ["这是很好的面霜。", "今天直播间福利特别多，", "原价1,299元的面霜现在只要199元。",
+                                      "这是很好的面霜。"]
+    assert [r.sentences for r in reqs[:3]] == [("这是很好的面霜。",), ("今天直播间福利特别多",),
+                                               ("原价一千二百九十九元的面霜现在只要一百九十九元。",)]
+    assert reqs[0].original == "这是最好的面霜。" and [(h.term, h.action) for h in reqs[0].hits] == [("最好", "replace")]
+    assert [r.sentence_index for r in reqs[:3]] == [0, 1, 2], "the sentences left out leave no gap"
+    assert checked.texts[:5] == ["这是最好的面霜。", "它能治疗湿疹。", "加微信领福利！", "今天直播间福利特别多，",
+                                 "原价1,299元的面霜现在只要199元。"], "each sentence checked once, by itself"

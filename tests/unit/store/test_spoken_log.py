@@ -11,6 +11,8 @@ from app.bus.memory import MemoryBus
 from app.compliance.filter import Hit
 from app.store.recorder import SpokenLogRecorder
 from app.store.spoken_log import CSV_COLUMNS, SpokenLog
+from app.text.prepare import make_request
+from tests.word_lists import CheckedTexts
 
 HIT = Hit(category="absolute", term="最好", matched="最 好", start=2, end=5, line=1, col=3,
           action="replace", replacement="很好")
@@ -191,6 +193,28 @@ def test_a_request_that_arrives_after_its_playback_still_completes_the_row(tmp_p
         bus.publish(events.Channel.SPEECH_READY, ready)
         assert _wait(lambda: log.query()[0].viewer == "运营")
         assert log.query()[0].comment == "放音乐"
+        rec.close()
+    bus.close()
+
+
+def test_the_filter_hits_a_request_carries_are_listed_on_its_row_whichever_arrives_first(tmp_path):
+    checked = CheckedTexts(tmp_path / "lists")  # 最好 => 很好
+    prepared = checked.preparer()("这是最好的面霜。")
+    bus = MemoryBus("t")
+    with SpokenLog(tmp_path / "log.sqlite3") as log:
+        rec = SpokenLogRecorder(bus, log)
+        early, late = (make_request(prepared, id=i, kind="script", priority=10) for i in ("early", "late"))
+        bus.publish(events.Channel.SPEECH_REQUESTS, early)
+        for req in (early, late):
+            bus.publish(events.Channel.PLAYER_STATE, events.PlaybackStarted(
+                id=req.id, kind="script", text=req.text, priority=10, duration_s=1.0))
+        assert _wait(lambda: len(log.query()) == 2)
+        bus.publish(events.Channel.SPEECH_REQUESTS, late)  # its playback's row is already written
+        assert _wait(lambda: all(r.filter_hits for r in log.query()))
+        for row in log.query():
+            assert (row.text, row.original) == ("这是很好的面霜。", "这是最好的面霜。")
+            assert [(h["category"], h["term"], h["action"], h["replacement"]) for h in row.filter_hits] == [
+                ("absolute", "最好", "replace", "很好")]
         rec.close()
     bus.close()
 

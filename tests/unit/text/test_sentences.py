@@ -69,3 +69,18 @@ def test_a_trailing_scrap_joins_the_clause_before_it():
 def test_clauses_keep_every_character_in_order(text, clause_len):
     parts = split_sentences(text, 60, clause_len)
     assert "".join("".join(parts).split()) == "".join(text.split())  # nothing lost or reordered but spaces
+
+
+def test_a_comma_or_colon_inside_a_number_is_not_a_place_to_cut():
+    """1,299元 and 12:30 are read as one number; cut at their comma they would be read as 一，二百九十九."""
+    text = "今天直播间福利特别多，原价1,299元的面霜，晚上12:30准时开抢，大家别走开。"
+    assert split_sentences(text, 60, 8) == ["今天直播间福利特别多，", "原价1,299元的面霜，", "晚上12:30准时开抢，",
+                                            "大家别走开。"]
+    assert split_sentences("原价1,299元的面霜超级好用", 10) == ["原价1,299元的面", "霜超级好用"]  # hard cut, not at the comma
+
+
+def test_the_llm_stream_waits_to_see_whether_a_comma_after_a_digit_is_inside_a_number():
+    s = SentenceStream(long_clause=4, eager=True)
+    assert s.feed("原价是1,") == []
+    assert s.feed("299元，真的") == ["原价是1,299元，"]
+    assert s.feed("很便宜。") == ["真的很便宜。"]

@@ -32,13 +32,13 @@ def standin():
 def make_pool(tmp_path):
     made: list[tuple[MemoryBus, TtsPool]] = []
 
-    def make(servers, voices, *, cache: bool = True, mono=None, **settings) -> Harness:
+    def make(servers, voices, *, cache: bool = True, mono=None, prepare=None, **settings) -> Harness:
         opts = dict(FAST)
         opts.update(settings)
         bus = MemoryBus(f"tts{len(made)}")
         pool = TtsPool(bus, servers=[s if isinstance(s, ServerSpec) else ServerSpec(s) for s in servers],
                        voices=voices, out_dir=tmp_path / "out", cache_dir=(tmp_path / "cache") if cache else None,
-                       settings=PoolSettings(**opts), seed=1, **({"mono": mono} if mono else {}))
+                       settings=PoolSettings(**opts), seed=1, prepare=prepare, **({"mono": mono} if mono else {}))
         h = Harness(bus, pool)
         pool.start()
         made.append((bus, pool))

@@ -1,5 +1,5 @@
-"""The cross-process server gate, the maximum utterance length, and the voice/server breakers
-on a hand-driven clock."""
+"""The cross-process server gate, the maximum utterance length of a request TTS prepares itself,
+and the voice/server breakers on a hand-driven clock."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 import pytest
 
 from app import events
-from app.tts.jobs import prepare
+from app.text.prepare import SpeechLimits, TextPreparer
 from app.tts.routes import RouteTable
 from app.tts.serverlock import GateBusy, ServerGate
 from app.tts.settings import PoolSettings, ServerSpec
@@ -60,21 +60,10 @@ def test_a_gate_with_two_slots_lets_two_requests_in(tmp_path):
     two.leave(h2)
 
 
-def test_an_overlong_text_is_cut_at_a_sentence_boundary():
-    nick = "超" * 2000
-    sentences, cut_from = prepare(f"感谢{nick}送的嘉年华！主播爱你。", max_sentence_chars=60, max_chars=200)
-    assert cut_from > 2000
-    assert sum(len(s) for s in sentences) <= 200 and sentences
-    assert all(len(s) <= 60 for s in sentences)
-    short, cut = prepare("欢迎来到直播间。今天福利多。", max_sentence_chars=60, max_chars=200)
-    assert cut == 0 and short == ["欢迎来到直播间。", "今天福利多。"]
-    # a single sentence longer than the maximum is cut inside itself
-    (one,), cut = prepare("啊" * 50, max_sentence_chars=100, max_chars=30)
-    assert len(one) == 30 and cut == 50
-
-
-def test_a_2000_character_nickname_does_not_make_a_long_thank_you(make_pool):
-    h = make_pool([], [], max_utterance_chars=40)
+def test_a_request_without_sentences_is_prepared_by_tts_with_the_same_cap(make_pool):
+    """A 2,000-character nickname does not make a long thank-you even when its producer did not
+    prepare it (an older producer on the bus)."""
+    h = make_pool([], [], prepare=TextPreparer(limits=SpeechLimits(max_utterance_chars=40)))
     h.say("gift", f"感谢{'长' * 2000}送的嘉年华！", priority=events.Priority.GIFT_LARGE)
     (ready,) = h.wait_for(1)
     assert isinstance(ready, events.SpeechReady)

@@ -6,11 +6,13 @@ import time
 import pytest
 
 from app import events
+from app.text.prepare import make_request
+from app.text.spoken import normalize, speakable_length
 from app.tts import quality
-from app.tts.textnorm import normalize, speakable_length
 from tests.standins.gptsovits import FAULT_MODES
 from tests.standins.gptsovits_harness import DEAD_URL, read_published, voice
 from tests.waiting import HandClock, wait_until
+from tests.word_lists import CheckedTexts
 
 TEXT = "这款面霜今天只要99.9元，买2件再减10元。"
 
@@ -168,12 +170,44 @@ def test_stale_and_full_queue_requests_fail_with_a_reason(standin, make_pool):
     assert isinstance(results["high"], events.SpeechReady)
 
 
-def test_text_filter_blocks_and_rewrites(standin, make_pool):
+def test_a_request_with_sentences_is_synthesised_verbatim_and_never_filtered_again(standin, make_pool, tmp_path):
+    """Its producer prepared it: a word list edited between that and the synthesis changes
+    nothing the room hears, so what the spoken record shows is what was said."""
+    checked = CheckedTexts(tmp_path / "lists")
     srv = standin()
-    h = make_pool([srv.url], [voice("a")], cache=False)
-    h.pool.text_filter = lambda t: None if "最" in t else t.replace("便宜", "实惠")
-    h.say("bad", "全网最低价")
-    h.say("ok", "今天特别便宜")
+    h = make_pool([srv.url], [voice("a")], cache=False, prepare=checked.preparer())
+    prepared = checked.preparer()("这款最好，只要9.9元。真的！")
+    (tmp_path / "lists" / "absolute.txt").write_text("很好 => 不错\n", encoding="utf-8")
+    checked.filter.reload()  # the lists change before TTS gets the request
+    h.bus.publish(events.Channel.SPEECH_REQUESTS, make_request(prepared, id="r1", kind="script", priority=10))
+    (ready,) = h.wait_for(1)
+    assert isinstance(ready, events.SpeechReady) and len(ready.sentence_starts) == 2
+    assert [text for text, _ in srv.served] == list(prepared.sentences) == ["这款很好，只要九点九元。", "真的！"]
+    assert checked.texts == ["这款最好，只要9.9元。真的！"], "TTS checked nothing again"
+
+
+def test_a_request_without_sentences_is_prepared_by_tts_with_the_room_filter(standin, make_pool, tmp_path):
+    """试听 or a producer of an older version: TTS prepares it the same way, filter included, so
+    nothing unfiltered is ever spoken."""
+    checked = CheckedTexts(tmp_path / "lists")
+    srv = standin()
+    h = make_pool([srv.url], [voice("a")], cache=False, prepare=checked.preparer())
+    h.say("bad", "欢迎！加微信领福利")
+    h.say("ok", "这款最好")
     results = {e.request.id: e for e in h.wait_for(2)}
-    assert "text filter" in results["bad"].reason
+    assert isinstance(results["bad"], events.SpeechFailed) and "text filter" in results["bad"].reason
     assert isinstance(results["ok"], events.SpeechReady)
+    assert [text for text, _ in srv.served] == ["这款很好"]
+
+
+def test_a_prefetch_synthesises_its_spoken_sentences_into_the_cache(standin, make_pool):
+    srv = standin()
+    h = make_pool([srv.url], [voice("a")])
+    h.bus.publish(events.Channel.SPEECH_REQUESTS, events.PrefetchSpeech(
+        texts=("只要9.9元。包邮！",), sentences=("只要九点九元。", "包邮！")))
+    wait_until(lambda: h.pool.report()["prefetched"] == 2, what="both sentences prefetched")
+    assert sorted(text for text, _ in srv.served) == ["包邮！", "只要九点九元。"]
+    h.bus.publish(events.Channel.SPEECH_REQUESTS, events.SpeechRequest(
+        id="answer", text="只要9.9元。包邮！", kind="reply", priority=0, sentences=("只要九点九元。", "包邮！")))
+    (ready,) = h.wait_for(1)
+    assert ready.cached and srv.tts_requests == 2, "the answer is heard from the cache"

@@ -4,8 +4,8 @@ post-processing after it."""
 import numpy as np
 import pytest
 
+from app.text.spoken import speakable_length
 from app.tts import espeak, postprocess, quality
-from app.tts.textnorm import speakable_length
 
 TEXT = "欢迎来到直播间，今天的福利非常多。"
 

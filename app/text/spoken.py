@@ -1,10 +1,15 @@
-"""Text pre-processing for speech: what GPT-SoVITS (and espeak-ng) should actually read.
+"""The spoken form of a text: what GPT-SoVITS (and espeak-ng) should actually read, and
+whether there is anything in it a voice can say.
 
 GPT-SoVITS reads Arabic numerals, emoji, full-width letters and many symbols badly or not at
 all, so everything is turned into plain Chinese words first. ``cn2an`` does the bulk of the
 number reading; the cases it gets wrong for a sales stream (phone numbers, codes with leading
 zeros, times, ranges with ``~``, thousands separators, units in Latin letters, prices with
 trailing zeros) are rewritten before it runs.
+
+Producers turn their text into spoken sentences once (``app.text.prepare``); TTS measures its
+audio against ``speakable_length``. Here, not in app/tts, because a stage must not import
+another stage.
 """
 
 from __future__ import annotations
@@ -126,3 +131,9 @@ def speakable_length(text: str) -> int:
     cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf")
     latin = sum((len(w) + 1) // 2 for w in re.findall(r"[A-Za-z]+", text))
     return cjk + latin
+
+
+def speakable(said: str) -> bool:
+    """Whether a spoken form (``normalize``d text) has anything a voice can say: the one test of
+    "nothing to say" (punctuation, emoji, kana or Hangul alone are not; TTS would reject them)."""
+    return speakable_length(said) > 0

@@ -1,6 +1,6 @@
 import pytest
 
-from app.tts.textnorm import normalize, speakable_length
+from app.text.spoken import normalize, speakable, speakable_length
 
 
 @pytest.mark.parametrize("text, said", [
@@ -45,3 +45,14 @@ def test_no_arabic_digit_survives():
 def test_speakable_length_counts_syllables_not_punctuation():
     assert speakable_length("你好，世界！") == 4
     assert speakable_length("iPhone很好") == 3 + 2
+
+
+@pytest.mark.parametrize("text", ["这款很好", "OK", "第3号", "买2送1！"])
+def test_text_with_chinese_latin_or_numbers_is_speakable(text):
+    assert speakable(normalize(text))
+
+
+@pytest.mark.parametrize("text", ["", "！！……", "😊😊", "★☆", "こんにちは。", "안녕하세요", "，，。"])
+def test_punctuation_emoji_kana_or_hangul_alone_is_not_speakable(text):
+    """What TTS would reject as "nothing speakable" must already be nothing to say for the producer."""
+    assert not speakable(normalize(text))
