@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from app.bus.base import Bus, Handler, Subscription
+from app.bus.base import Bus
+from app.bus.inbox import Handler, Inbox
 from app.bus.memory import MemoryBus
 from app.logs import get_logger
 
-__all__ = ["Bus", "Handler", "MemoryBus", "Subscription", "create_bus", "BusConfigError"]
+__all__ = ["Bus", "BusConfigError", "Handler", "Inbox", "MemoryBus", "create_bus"]
 
 log = get_logger("bus")
 
