@@ -594,8 +594,21 @@ def decode(raw: bytes | str) -> Any:
 
 
 def to_dict(event: Any) -> dict[str, Any]:
-    """The JSON-ready dict of an event, with its ``type`` tag first."""
-    return msgspec.json.decode(encode(event))
+    """The JSON-ready dict of an event, with its ``type`` tag first (the dict of ``encode``'s
+    JSON; it also takes text UTF-8 cannot carry, which the caller may clean)."""
+    try:
+        return msgspec.json.decode(encode(event))
+    except UnicodeEncodeError:
+        data = _lists(msgspec.to_builtins(event))
+    cls = type(event)
+    if cls is LiveEvent:
+        for key in cls.OMIT_IF_NONE:
+            if data.get(key, 0) is None:
+                del data[key]
+        return data
+    if cls not in _HEAD:
+        raise TypeError(f"not an event: {cls.__name__}")
+    return {"type": cls.TAG, **data}
 
 
 def from_dict(data: Any) -> Any:
@@ -611,6 +624,14 @@ def from_dict(data: Any) -> Any:
         return msgspec.convert(data, cls)  # the dataclass takes no "type" except LiveEvent's own
     except msgspec.ValidationError as exc:
         raise CodecError(_explain(exc, cls, tag)) from None
+
+
+def _lists(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _lists(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_lists(v) for v in value]
+    return value
 
 
 _JSON_KINDS = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true/false",

@@ -134,11 +134,8 @@ class AudioPlayer:
         self.airtime.t0 = now
         self._idle_since = now
         C = events.Channel
-        self._subs = [
-            self.bus.subscribe(C.SPEECH_REQUESTS, self._on_request, group=self.bus_group),
-            self.bus.subscribe(C.SPEECH_READY, self._on_ready),
-            self.bus.subscribe(C.CONTROL, self._on_control),
-        ]
+        self._subs = [self.bus.inbox("player", {C.SPEECH_REQUESTS: self._on_request, C.SPEECH_READY: self._on_ready,
+                                                C.CONTROL: self._on_control}, group=self.bus_group)]
         self._thread = threading.Thread(target=self._run, name="audio-player", daemon=True)
         self._thread.start()
 
@@ -238,7 +235,7 @@ class AudioPlayer:
         """Hot reload of the director's knobs ([director]); the next decision uses them."""
         self.director.settings = settings
 
-    # ---- bus handlers (subscription threads) -----------------------------------------------
+    # ---- bus handlers (the player's inbox, off the player thread) ----------------------------
 
     def _on_request(self, ev) -> None:
         if isinstance(ev, events.SpeechRequest):

@@ -73,9 +73,9 @@ class Inbox:
         self._state = _IDLE
         self._tick_due = False
         self._running_on: int | None = None
-        self._not_running = threading.Event()
-        self._not_running.set()
-        self.closed = False
+        self.closing = False  # takes nothing more; handles what it has
+        self.closed = False  # handles nothing more
+        self._done = threading.Event()
 
     # ---- producers (transport threads) ------------------------------------------------------
 
@@ -90,7 +90,7 @@ class Inbox:
         lane = self._control if (self.control_first and channel == Channel.CONTROL) else self._main
         entries = [(handler, event, tag) for event, tag in items]
         with self._lock:
-            if self.closed:
+            if self.closing:
                 return
             lane.extend(entries)
             wake = self._state == _IDLE
@@ -101,7 +101,7 @@ class Inbox:
 
     def request_tick(self) -> None:
         with self._lock:
-            if self.closed:
+            if self.closing:
                 return
             self._tick_due = True
             wake = self._state == _IDLE
@@ -120,7 +120,6 @@ class Inbox:
         """Handle up to ``BATCH`` messages (control lane first), then the tick if it is due;
         acknowledge what was handled; give the thread back."""
         self._running_on = threading.get_ident()
-        self._not_running.clear()
         control, main = self._control, self._main
         acks: list = []
         try:
@@ -147,15 +146,17 @@ class Inbox:
                     self.ack(acks)
                 except Exception:
                     log.exception("inbox %s: acknowledging %d messages failed", self.name, len(acks))
-            if self._tick_due and not self.closed and not control:
+            if self._tick_due and not self.closing and not control:
                 self._tick_due = False
                 self._run_tick()
         finally:
             with self._lock:
-                more = not self.closed and (control or main or self._tick_due)
+                more = not self.closed and bool(control or main or (self._tick_due and not self.closing))
                 self._state = _READY if more else _IDLE
                 self._running_on = None
-                self._not_running.set()
+                if not more and self.closing:
+                    self.closed = True
+                    self._done.set()
             if more:
                 self._dispatcher.schedule(self)
 
@@ -174,18 +175,27 @@ class Inbox:
     # ---- closing ----------------------------------------------------------------------------
 
     def close(self, timeout: float = 2.0) -> list[tuple[str, Any, Any]]:
-        """Stop taking messages; wait (up to ``timeout``) for a turn in progress on another
-        thread to end. Returns what was still waiting as (channel, event, tag), so a backend
-        can hand unacknowledged group messages to another member."""
+        """Take nothing more; handle what already arrived (a recorder keeps the last row), up
+        to ``timeout`` (from a handler of this inbox itself: later turns do it). Returns what
+        was left unhandled as (channel, event, tag), so a backend can hand unacknowledged group
+        messages to another member."""
+        with self._lock:
+            self.closing = True
+            if self._state == _IDLE:
+                self.closed = True
+                self._done.set()
+        if self._running_on == threading.get_ident():
+            return []
+        if not self._done.wait(timeout):
+            log.warning("inbox %s: still busy %.1f s after the stage stopped; the rest is dropped",
+                        self.name, timeout)
         channel_of = {id(h): ch for ch, h in self.routes.items()}
         with self._lock:
             self.closed = True
+            self._done.set()
             left = [*self._control, *self._main]
             self._control.clear()
             self._main.clear()
-        if self._running_on is not None and self._running_on != threading.get_ident():
-            if not self._not_running.wait(timeout):
-                log.warning("inbox %s: a handler still runs %.1f s after the stage stopped", self.name, timeout)
         return [(channel_of.get(id(h), ""), event, tag) for h, event, tag in left]
 
     def __repr__(self) -> str:

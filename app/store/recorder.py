@@ -73,12 +73,12 @@ class SpokenLogRecorder:
         self._bare: _Bounded = _Bounded()  # ids played before their request was seen
         self.sessions = SessionLog(spoken_log.path)
         self.session_id = self.sessions.open_session(clock(), demo=demo)
-        self._subs = [bus.subscribe(events.Channel.PLAYER_STATE, self._on_player),
-                      bus.subscribe(events.Channel.SPEECH_REQUESTS, self._on_request),
-                      bus.subscribe(events.Channel.SPEECH_READY, self._on_request),
-                      bus.subscribe(events.Channel.SYSTEM, self._on_system)]
+        self._subs = [bus.inbox("spoken-log", {events.Channel.PLAYER_STATE: self._on_player,
+                                               events.Channel.SPEECH_REQUESTS: self._on_request,
+                                               events.Channel.SPEECH_READY: self._on_request,
+                                               events.Channel.SYSTEM: self._on_system})]
 
-    # ---- bus handlers (each on its own delivery thread) -----------------------------------------
+    # ---- bus handlers (one inbox: never two at once) ---------------------------------------------
 
     def _on_request(self, event) -> None:
         req = event.request if isinstance(event, (events.SpeechReady, events.SpeechFailed)) else event
