@@ -4,8 +4,8 @@
   PlaybackFinished closes it normally. The player needs no knowledge of the store.
 - ``speech.requests`` and ``speech.ready``: the request of each utterance says why it was said
   (product, the viewer and comment it answers, the text before the compliance filter). The
-  request usually arrives long before its playback; when it comes late (it travels on another
-  channel, on another delivery thread) the row already written is completed.
+  request usually arrives long before its playback; when it comes late (on Redis it travels on
+  a stream, read apart from the pub/sub channels) the row already written is completed.
 - ``system``: every ``QuestionStatus`` is kept as the run's question record; ``LiveEnded`` ends
   the session.
 
