@@ -8,7 +8,8 @@ Publishing never waits for Redis: ``publish`` encodes the event and appends it t
 the writer sends whatever has gathered as one pipeline, in order. Acknowledgements of durable
 messages travel the same way. ``publish_many`` (the live feed's bulk path) waits, up to
 ``FLOW_WAIT_S``, while the outbox is fuller than ``HIGH_WATER`` and Redis is up, so a feed that
-outruns Redis sheds in its own buffer (likes and entries first) instead of here.
+outruns Redis sheds in its own buffer (likes and entries first) instead of here; ``publish``
+waits only near the outbox's limit.
 
 Failure handling is the point of this module. When Redis goes away the outbox keeps what is
 published (bounded, oldest dropped first and counted) and the writer sends it, in order, once
@@ -39,8 +40,16 @@ from app.logs import get_logger
 
 log = get_logger("bus.redis")
 
+#: What the outbox keeps while Redis is down (oldest dropped first, counted); while it is up the
+#: writer is only behind, and a batch of the feed may take it up to ``UP_LIMIT``.
 OUTBOX_LIMIT = 10_000
+UP_LIMIT = 50_000
+#: While Redis is up, a publisher waits (up to ``FLOW_WAIT_S``) when this many messages are
+#: still to be written: the bulk path (``publish_many``, the live feed) early, so the feed sheds
+#: in its own buffer; a single ``publish`` only near the limit, so a stage is not held by a feed
+#: flood, and nothing is dropped while Redis merely lags.
 HIGH_WATER = 5_000
+PUBLISH_WAIT_AT = 9_000
 FLOW_WAIT_S = 1.0
 STREAM_MAXLEN = 100_000
 #: Commands the writer sends in one pipeline.
@@ -155,24 +164,25 @@ class RedisBus(Bus):
     def publish(self, channel: str, event: Any) -> None:
         if self._closed:
             return
-        self._push([("p", channel, events.encode(event))], wait_for_room=False)
+        self._push([("p", channel, events.encode(event))], wait_at=PUBLISH_WAIT_AT)
 
     def publish_many(self, items: list[tuple[str, Any]]) -> None:
         if self._closed or not items:
             return
-        self._push([("p", channel, events.encode(event)) for channel, event in items], wait_for_room=True)
+        self._push([("p", channel, events.encode(event)) for channel, event in items], wait_at=HIGH_WATER)
 
-    def _push(self, ops: list[tuple], *, wait_for_room: bool) -> None:
+    def _push(self, ops: list[tuple], *, wait_at: int | None) -> None:
         with self._out_cond:
-            if wait_for_room and not self._on_loop():
+            if wait_at is not None and len(self._out) >= wait_at and not self._on_loop():
                 deadline = time.monotonic() + FLOW_WAIT_S
-                while len(self._out) >= HIGH_WATER and self._up.is_set() and not self._closed:
+                while len(self._out) >= wait_at and self._up.is_set() and not self._closed:
                     left = deadline - time.monotonic()
                     if left <= 0:
                         break
                     self._out_cond.wait(left)
+            limit = UP_LIMIT if self._up.is_set() else OUTBOX_LIMIT
             for op in ops:
-                if len(self._out) >= OUTBOX_LIMIT:
+                while len(self._out) >= limit:
                     self._out.popleft()
                     self.outbox_dropped += 1
                 self._last_seq = next(self._seq)
@@ -352,7 +362,7 @@ class RedisBus(Bus):
         by_group: dict[tuple[str, str], list] = {}
         for key, group, msg_id in tags:
             by_group.setdefault((key, group), []).append(msg_id)
-        self._push([("a", key, group, ids) for (key, group), ids in by_group.items()], wait_for_room=False)
+        self._push([("a", key, group, ids) for (key, group), ids in by_group.items()], wait_at=None)
 
     async def _pubsub_loop(self) -> None:
         delay = 0.05
@@ -394,6 +404,7 @@ class RedisBus(Bus):
                         msg = await ps.get_message(timeout=0) if len(burst) < BURST else None
                     if burst:
                         self._route(burst)
+                        await asyncio.sleep(0)  # the writer's turn: reading must not starve it
             except asyncio.CancelledError:
                 raise
             except (*_IO_ERRORS, RuntimeError) as exc:
