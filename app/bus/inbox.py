@@ -31,8 +31,9 @@ from app.logs import get_logger
 log = get_logger("bus")
 
 Handler = Callable[[Any], None]
-#: How many messages one inbox handles before it lets the next inbox have the thread.
-BATCH = 256
+#: How many messages one inbox handles before it lets the next inbox have the thread (a turn
+#: stays a few milliseconds even when a flood fills every inbox).
+BATCH = 64
 
 _IDLE, _READY, _RUNNING = 0, 1, 2
 
@@ -87,17 +88,20 @@ class Inbox:
         handler = self.routes.get(channel)
         if handler is None or not items:
             return
-        lane = self._control if (self.control_first and channel == Channel.CONTROL) else self._main
+        urgent = self.control_first and channel == Channel.CONTROL
+        lane = self._control if urgent else self._main
         entries = [(handler, event, tag) for event, tag in items]
         with self._lock:
             if self.closing:
                 return
             lane.extend(entries)
-            wake = self._state == _IDLE
-            if wake:
+            state = self._state
+            if state == _IDLE:
                 self._state = _READY
-        if wake:
-            self._dispatcher.schedule(self)
+        if state == _IDLE:
+            self._dispatcher.schedule(self, first=urgent)
+        elif urgent and state == _READY:
+            self._dispatcher.expedite(self)
 
     def request_tick(self) -> None:
         with self._lock:
@@ -158,7 +162,7 @@ class Inbox:
                     self.closed = True
                     self._done.set()
             if more:
-                self._dispatcher.schedule(self)
+                self._dispatcher.schedule(self, first=bool(control))
 
     def _run_tick(self) -> None:
         try:
@@ -232,15 +236,29 @@ class Dispatcher:
         self._closed = False
         self.threads_started = 0
 
-    def schedule(self, inbox: Inbox) -> None:
+    def schedule(self, inbox: Inbox, *, first: bool = False) -> None:
+        """``inbox`` has work; ``first``: an operator command waits in it, it goes before the
+        other inboxes that wait."""
         with self._cond:
             if self._closed:
                 return
-            self._ready.append(inbox)
+            if first:
+                self._ready.appendleft(inbox)
+            else:
+                self._ready.append(inbox)
             if self._idle:
                 self._cond.notify()
             elif not self._workers:
                 self._spawn()
+
+    def expedite(self, inbox: Inbox) -> None:
+        """An operator command reached ``inbox`` while it waits for a thread: to the front."""
+        with self._cond:
+            try:
+                self._ready.remove(inbox)
+            except ValueError:
+                return  # its turn has begun meanwhile: the control lane goes first within it
+            self._ready.appendleft(inbox)
 
     def arm(self, inbox: Inbox, delay: float) -> None:
         """Give ``inbox`` a tick in ``delay`` seconds."""

@@ -388,7 +388,7 @@ class RedisBus(Bus):
                             awaiting = set(keys)
                             await ps.subscribe(*keys)
                         continue
-                    msg = await ps.get_message(timeout=1.0)
+                    msg = await ps.get_message(timeout=None)  # blocks until something arrives
                     burst: list[tuple[bytes, bytes]] = []
                     while msg is not None:  # take what has already arrived, then hand it over at once
                         kind = msg["type"]

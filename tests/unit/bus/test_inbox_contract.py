@@ -174,6 +174,29 @@ def test_tick_fires_when_its_time_has_come_on_a_hand_driven_clock():
         d.close()
 
 
+def test_an_operator_command_goes_before_other_stages_waiting_for_a_thread():
+    """One delivery thread, held by a stage; two others wait for it, the second with a Pause:
+    the stage with the operator's command has the next turn."""
+    d = Dispatcher("t")  # nobody drives its clock: no second thread is started
+    gate, order = threading.Event(), []
+    try:
+        busy = Inbox("busy", {C.SYSTEM: lambda e: gate.wait(5)}, d)
+        script = Inbox("script", {C.SPEECH_READY: lambda e: order.append("script")}, d)
+        player = Inbox("player", {C.SPEECH_READY: lambda e: order.append("player clip"),
+                                  C.CONTROL: lambda e: order.append("player pause")}, d)
+        busy.put(C.SYSTEM, ev.ErrorReport(component="x", message="slow"))
+        assert wait_for(lambda: d.threads == 1 and busy.waiting == 0)
+        script.put(C.SPEECH_READY, clip(1))
+        player.put(C.SPEECH_READY, clip(2))
+        player.put(C.CONTROL, ev.Pause())
+        gate.set()
+        assert wait_for(lambda: len(order) == 3)
+        assert order == ["player pause", "player clip", "script"]
+    finally:
+        gate.set()
+        d.close()
+
+
 def test_a_handler_may_close_its_own_inbox(bus):
     done = threading.Event()
     box: dict = {}
