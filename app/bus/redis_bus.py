@@ -249,8 +249,7 @@ class RedisBus(Bus):
                 return
             self._up.clear()
             self.down_since = now()
-        self._up_async.clear()
-        self._ps_live.clear()
+        self._up_async.clear()  # (_ps_live is the pub/sub reader's: a hung server may not break it)
         log.warning("redis unreachable (%s): buffering publishes, reconnecting", exc)
         self._report_local(events.Health(component="bus", status="down", detail=f"Redis unreachable: {exc}",
                                          ts=now()))
