@@ -43,6 +43,7 @@ def clip(tmp_path, item_id: str, *, priority: int, kind: str = "say_now", second
 def demo_room(tmp_path):
     config = tmp_path / "config.ini"
     config.write_text(f"[store]\ndb_path = {tmp_path / 'live.sqlite3'}\n", encoding="utf-8")
+    before = set(threading.enumerate())  # (threads other tests of this process left behind)
     runtime = Runtime(config, demo=True, sink="null")
     started: list[str] = []
     lock = threading.Lock()
@@ -57,19 +58,19 @@ def demo_room(tmp_path):
     try:
         assert runtime.bus.backend == "redis"
         assert wait_for(lambda: started, 30), "the demo room never started speaking"
-        yield runtime, started
+        yield runtime, started, before
     finally:
         runtime.close()
 
 
 def test_the_demo_room_runs_on_at_most_a_dozen_threads_and_a_pause_overtakes_waiting_clips(demo_room, tmp_path):
-    runtime, started = demo_room
+    runtime, started, before = demo_room
 
     # once it runs: a delivery thread started for a slow turn retires after a few idle seconds
     names: list[str] = []
 
-    def settled() -> bool:
-        names[:] = sorted(t.name for t in threading.enumerate())
+    def settled() -> bool:  # the main thread and what the room started
+        names[:] = ["MainThread", *sorted(t.name for t in set(threading.enumerate()) - before)]
         return len(names) <= MAX_THREADS
 
     assert wait_for(settled, 10), f"{len(names)} threads (at most {MAX_THREADS}): {names}"
