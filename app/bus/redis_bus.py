@@ -1,8 +1,9 @@
 """Redis bus backend: pub/sub for ordinary channels, Streams + consumer groups for durable ones.
 
 All Redis I/O of a bus runs on ONE thread ("bus-redis"), an asyncio loop with redis-py's
-asyncio client: the pub/sub reader, one reader per durable stream and group, the writer and
-the bus clock (ticks, the watch on delivery threads; see ``app.bus.inbox``).
+asyncio client: the pub/sub reader and one reader per durable stream and group
+(``app.bus.redis_readers``), the writer, and the bus clock (ticks, the watch on delivery
+threads; see ``app.bus.inbox``).
 
 Publishing never waits for Redis: ``publish`` encodes the event and appends it to the outbox;
 the writer sends whatever has gathered as one pipeline, in order. Acknowledgements of durable
@@ -36,6 +37,7 @@ from redis.backoff import NoBackoff
 
 from app import events
 from app.bus.base import Bus, Inbox, now
+from app.bus.redis_readers import PubSubReader, StreamReader
 from app.logs import get_logger
 
 log = get_logger("bus.redis")
@@ -54,11 +56,6 @@ FLOW_WAIT_S = 1.0
 STREAM_MAXLEN = 100_000
 #: Commands the writer sends in one pipeline.
 WRITE_BATCH = 1_000
-#: Pub/sub messages already received that the reader hands over in one go.
-BURST = 500
-#: Stream entries read per call; how long a blocking stream read waits (ms).
-READ_COUNT = 500
-BLOCK_MS = 1_000
 #: How long ``inbox()`` waits for Redis to confirm it listens (while Redis is down it listens
 #: once Redis is back).
 ATTACH_TIMEOUT_S = 2.0
@@ -93,8 +90,7 @@ class RedisBus(Bus):
         self.outbox_dropped = 0
         self.reconnects = 0
         self.down_since: float | None = None
-        self._ps_keys: dict[str, int] = {}  # pub/sub key -> inboxes listening
-        self._readers: dict[tuple[str, str | None], _StreamReader] = {}
+        self._readers: dict[tuple[str, str | None], StreamReader] = {}
         self._loop = asyncio.new_event_loop()
         self._loop_ident: int | None = None
         started = threading.Event()
@@ -120,16 +116,13 @@ class RedisBus(Bus):
         self._client = self._new_client()
         self._wake = asyncio.Event()
         self._clock_event = asyncio.Event()
-        self._ps_changed = asyncio.Event()
-        self._ps_live = asyncio.Event()
         self._up_async = asyncio.Event()
         self._up_async.set()
         self._stopping = asyncio.Event()
-        self._ps: Any = None
-        self._confirmed: dict[str, asyncio.Event] = {}
+        self._pubsub = PubSubReader(self)
         self._recovering: asyncio.Task | None = None
         self._tasks = [asyncio.create_task(coro) for coro in
-                       (self._write_loop(), self._pubsub_loop(), self._clock_loop())]
+                       (self._write_loop(), self._pubsub.run(), self._clock_loop())]
         started.set()
         await self._stopping.wait()
 
@@ -221,6 +214,7 @@ class RedisBus(Bus):
                     # Some may have gone through; they are sent again after the outage (the
                     # durable ones are told apart by id downstream; pub/sub is at most once).
                     self._went_down(exc)
+                    await asyncio.sleep(0.05)  # (closing: no recovery runs; do not spin)
                     continue
                 last = batch[-1][0]
                 with self._out_cond:
@@ -249,7 +243,7 @@ class RedisBus(Bus):
                 return
             self._up.clear()
             self.down_since = now()
-        self._up_async.clear()  # (_ps_live is the pub/sub reader's: a hung server may not break it)
+        self._up_async.clear()  # (pubsub.live is the reader's own: a hung server may not break it)
         log.warning("redis unreachable (%s): buffering publishes, reconnecting", exc)
         self._report_local(events.Health(component="bus", status="down", detail=f"Redis unreachable: {exc}",
                                          ts=now()))
@@ -262,10 +256,10 @@ class RedisBus(Bus):
         while True:
             try:
                 await self._client.ping()
-                if self._ps_keys and not self._ps_live.is_set():
+                if self._pubsub.keys and not self._pubsub.live.is_set():
                     # Redis is back but we are not listening yet: send the outbox after that,
                     # so nothing this process publishes falls into a gap where it cannot hear it
-                    await asyncio.wait_for(self._ps_live.wait(), 0.5)
+                    await asyncio.wait_for(self._pubsub.live.wait(), 0.5)
                 break
             except _IO_ERRORS:
                 await asyncio.sleep(delay)
@@ -302,24 +296,12 @@ class RedisBus(Bus):
         waits = []
         for channel in inbox.channels:
             if channel in events.DURABLE_CHANNELS:
-                group = inbox.group
-                reader = self._readers.get((channel, group))
+                reader = self._readers.get((channel, inbox.group))
                 if reader is None:
-                    reader = self._readers[(channel, group)] = _StreamReader(self, channel, group)
+                    reader = self._readers[(channel, inbox.group)] = StreamReader(self, channel, inbox.group)
                 waits.append(reader.add(inbox))
-                continue
-            key = self.key(channel)
-            self._ps_keys[key] = self._ps_keys.get(key, 0) + 1
-            confirmed = self._confirmed.get(key)
-            if confirmed is None:
-                confirmed = self._confirmed[key] = asyncio.Event()
-                if self._ps is not None and self._ps.subscribed and self._up.is_set():
-                    try:
-                        await self._ps.subscribe(key)
-                    except _IO_ERRORS:
-                        pass  # the reader subscribes again when it reconnects
-                self._ps_changed.set()
-            waits.append(confirmed.wait())
+            else:
+                waits.append(self._pubsub.add(self.key(channel)))
         try:
             await asyncio.wait_for(asyncio.gather(*waits), ATTACH_TIMEOUT_S)
         except TimeoutError:
@@ -335,103 +317,19 @@ class RedisBus(Bus):
                 reader = self._readers.get((channel, inbox.group))
                 if reader is not None and reader.remove(inbox, [x for x in left if x[0] == channel]):
                     del self._readers[(channel, inbox.group)]
-                continue
-            key = self.key(channel)
-            n = self._ps_keys.get(key, 0) - 1
-            if n > 0:
-                self._ps_keys[key] = n
-                continue
-            self._ps_keys.pop(key, None)
-            self._confirmed.pop(key, None)
-            if self._ps is not None and self._ps.subscribed:
-                asyncio.ensure_future(self._unsubscribe(key))
-
-    async def _unsubscribe(self, key: str) -> None:
-        try:
-            await self._ps.unsubscribe(key)
-        except _IO_ERRORS:
-            pass  # not re-subscribed after the reconnect anyway
+            else:
+                self._pubsub.remove(self.key(channel))
 
     @property
     def listening(self) -> set[str]:
         """The pub/sub keys this bus is subscribed to for at least one inbox."""
-        return set(self._ps_keys)
+        return set(self._pubsub.keys)
 
     def _ack(self, tags: list) -> None:
         by_group: dict[tuple[str, str], list] = {}
         for key, group, msg_id in tags:
             by_group.setdefault((key, group), []).append(msg_id)
         self._push([("a", key, group, ids) for (key, group), ids in by_group.items()], wait_at=None)
-
-    async def _pubsub_loop(self) -> None:
-        delay = 0.05
-        while True:
-            ps = None
-            try:
-                ps = self._ps = self._client.pubsub()
-                keys = list(self._ps_keys)
-                awaiting = set(keys)
-                if keys:
-                    await ps.subscribe(*keys)
-                else:
-                    self._ps_live.set()
-                delay = 0.05
-                while True:
-                    if not ps.subscribed:
-                        self._ps_live.set()
-                        self._ps_changed.clear()
-                        if not self._ps_keys:
-                            await self._ps_changed.wait()
-                        if self._ps_keys and not ps.subscribed:
-                            keys = list(self._ps_keys)
-                            awaiting = set(keys)
-                            await ps.subscribe(*keys)
-                        continue
-                    msg = await ps.get_message(timeout=None)  # blocks until something arrives
-                    burst: list[tuple[bytes, bytes]] = []
-                    while msg is not None:  # take what has already arrived, then hand it over at once
-                        kind = msg["type"]
-                        if kind == "message":
-                            burst.append((msg["channel"], msg["data"]))
-                        elif kind == "subscribe":
-                            key = msg["channel"].decode()
-                            if (confirmed := self._confirmed.get(key)) is not None:
-                                confirmed.set()
-                            awaiting.discard(key)
-                            if not awaiting:
-                                self._ps_live.set()
-                        msg = await ps.get_message(timeout=0) if len(burst) < BURST else None
-                    if burst:
-                        self._route(burst)
-                        await asyncio.sleep(0)  # the writer's turn: reading must not starve it
-            except asyncio.CancelledError:
-                raise
-            except (*_IO_ERRORS, RuntimeError) as exc:
-                self._ps_live.clear()
-                self._went_down(exc)
-                if ps is not None:
-                    try:
-                        await ps.aclose()
-                    except Exception:
-                        pass
-                self._ps = None
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 1.0)
-
-    def _route(self, messages: list[tuple[bytes, bytes]]) -> None:
-        """Decode a burst of pub/sub messages and hand each inbox its share as one batch."""
-        by_channel: dict[str, list] = {}
-        cut = len(self.namespace) + 1
-        for key, payload in messages:
-            try:
-                event = events.decode(payload)
-            except events.CodecError as exc:
-                log.error("undecodable message on %s: %s", key, exc)
-                continue
-            by_channel.setdefault(key[cut:].decode(), []).append((event, None))
-        for channel, batch in by_channel.items():
-            for inbox in self._listeners(channel):
-                inbox.put_many(channel, batch)
 
     # ---- closing -----------------------------------------------------------------------------
 
@@ -457,7 +355,7 @@ class RedisBus(Bus):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for closing in ((self._ps.aclose() if self._ps is not None else None), self._client.aclose(),
+        for closing in (self._pubsub.close(), self._client.aclose(),
                         self._client.connection_pool.disconnect()):
             if closing is None:
                 continue
@@ -474,164 +372,3 @@ class RedisBus(Bus):
             metrics={"published": float(self.published), "outbox": float(len(self._out)),
                      "outbox_dropped": float(self.outbox_dropped), "reconnects": float(self.reconnects),
                      **self.delivery_metrics()}, ts=now())
-
-
-def _stream_id(raw: bytes | str) -> tuple[int, int]:
-    ms, _, seq = (raw.decode() if isinstance(raw, bytes) else raw).partition("-")
-    return int(ms), int(seq or 0)
-
-
-def _entries(resp: Any) -> list:
-    """XREAD/XREADGROUP replies of one stream, in RESP2 ([[key, entries]]) or RESP3 form."""
-    if not resp:
-        return []
-    if isinstance(resp, dict):
-        value = next(iter(resp.values()))
-        return value[0] if value and isinstance(value[0], list) else value
-    return resp[0][1]
-
-
-class _StreamReader:
-    """Reads one durable channel for this bus: for a group with XREADGROUP (this consumer's
-    pending entries first, so a message handled but not acknowledged before a crash comes
-    again), each entry to one member inbox in turn; without a group with XREAD, each entry to
-    every plain inbox that was listening when it was added."""
-
-    def __init__(self, bus: RedisBus, channel: str, group: str | None):
-        self.bus = bus
-        self.channel = channel
-        self.group = group
-        self.key = bus.key(channel)
-        self.members: list[Inbox] = []
-        self._since: dict[int, tuple[int, int] | None] = {}  # plain inbox -> entries after this id
-        self._turn = itertools.count()
-        self.task: asyncio.Task | None = None
-        self._last_id: bytes | None = None
-
-    async def add(self, inbox: Inbox) -> None:
-        """Take ``inbox`` on; returns once its group exists or its start position is fixed (a
-        message published after that reaches it)."""
-        self.members.append(inbox)
-        if self.group is None:
-            self._since[inbox.id] = None
-        if self.task is None:
-            self.task = asyncio.create_task(self._run())
-        client = self.bus._client
-        try:
-            if self.group:
-                await self._ensure_group(client)
-            else:
-                await self._fix_start(client)
-        except (*_IO_ERRORS, redis.ResponseError) as exc:
-            log.warning("stream %s: not listening yet (%s); the reader retries", self.key, exc)
-
-    def remove(self, inbox: Inbox, left: list[tuple[str, Any, Any]]) -> bool:
-        """Returns True when nobody is left and the reader has stopped."""
-        if inbox in self.members:
-            self.members.remove(inbox)
-        self._since.pop(inbox.id, None)
-        if self.members:
-            if self.group and left:  # read but not handled: another member takes them
-                self._share([(tag, event) for _ch, event, tag in left])
-            return False
-        if self.task is not None:
-            self.task.cancel()  # unacknowledged entries stay pending: redelivered on the next start
-        return True
-
-    async def _run(self) -> None:
-        client = self.bus._client
-        delay = 0.05
-        pending_first = True
-        while True:
-            try:
-                if self.group:
-                    await self._ensure_group(client)
-                    if pending_first:
-                        await self.bus._flushed(ATTACH_TIMEOUT_S)  # our own acks first
-                        resp = await client.xreadgroup(self.group, self.bus.consumer, {self.key: "0"},
-                                                       count=READ_COUNT)
-                        entries = _entries(resp)
-                        if len(entries) < READ_COUNT:
-                            pending_first = False
-                    else:
-                        resp = await client.xreadgroup(self.group, self.bus.consumer, {self.key: ">"},
-                                                       count=READ_COUNT, block=BLOCK_MS)
-                        entries = _entries(resp)
-                    self._deliver_group(entries)
-                else:
-                    await self._fix_start(client)
-                    resp = await client.xread({self.key: self._last_id}, count=READ_COUNT, block=BLOCK_MS)
-                    entries = _entries(resp)
-                    if entries:
-                        self._last_id = entries[-1][0]
-                    self._deliver_plain(entries)
-                delay = 0.05
-            except asyncio.CancelledError:
-                raise
-            except redis.ResponseError as exc:
-                if "NOGROUP" in str(exc):  # the server restarted without persistence: create it again
-                    continue
-                log.error("stream read on %s failed: %s", self.key, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 1.0)
-            except _IO_ERRORS as exc:
-                self.bus._went_down(exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 1.0)
-
-    async def _ensure_group(self, client: aredis.Redis) -> None:
-        try:
-            await client.xgroup_create(self.key, self.group, id="0", mkstream=True)
-        except redis.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
-
-    async def _fix_start(self, client: aredis.Redis) -> None:
-        """Plain inboxes get what is added after they started listening."""
-        if self._last_id is not None and None not in self._since.values():
-            return
-        last = await client.xrevrange(self.key, count=1)
-        newest = last[0][0] if last else b"0-0"
-        if self._last_id is None:
-            self._last_id = newest
-        for inbox_id, since in self._since.items():
-            if since is None:
-                self._since[inbox_id] = _stream_id(newest)
-
-    def _decode(self, entries: list) -> list[tuple[Any, Any]]:
-        out = []
-        for msg_id, fields in entries:
-            tag = (self.key, self.group, msg_id) if self.group else msg_id
-            try:
-                out.append((tag, events.decode((fields or {}).get(b"e") or b"")))
-            except events.CodecError as exc:
-                log.error("undecodable message on %s: %s", self.key, exc)
-                if self.group:
-                    self.bus._ack([tag])  # never handled: do not read it again
-        return out
-
-    def _deliver_group(self, entries: list) -> None:
-        if entries:
-            self._share(self._decode(entries))
-
-    def _share(self, items: list[tuple[Any, Any]]) -> None:
-        if not self.members:
-            return
-        if len(self.members) == 1:
-            self.members[0].put_many(self.channel, [(event, tag) for tag, event in items])
-            return
-        shares: dict[int, list] = {}
-        for tag, event in items:  # one member of the group gets each message, in turn
-            shares.setdefault(next(self._turn) % len(self.members), []).append((event, tag))
-        for i, share in shares.items():
-            self.members[i].put_many(self.channel, share)
-
-    def _deliver_plain(self, entries: list) -> None:
-        if not entries:
-            return
-        items = [(_stream_id(msg_id), event) for msg_id, event in self._decode(entries)]
-        for inbox in self.members:
-            since = self._since.get(inbox.id)
-            batch = [(event, None) for sid, event in items if since is None or sid > since]
-            if batch:
-                inbox.put_many(self.channel, batch)
