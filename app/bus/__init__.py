@@ -1,4 +1,6 @@
-"""The message bus between the stages (design §3). Build one with ``create_bus``."""
+"""The message bus between the stages (design §3). Build one with ``create_bus``; a stage
+receives its channels through one ordered inbox, ``bus.inbox(name, routes, …)`` (see
+``app.bus.inbox`` and the contract in ``app.bus.base``)."""
 
 from __future__ import annotations
 
