@@ -123,7 +123,9 @@ class Inbox:
     def run_turn(self) -> None:
         """Handle up to ``BATCH`` messages (control lane first), then the tick if it is due;
         acknowledge what was handled; give the thread back."""
-        self._running_on = threading.get_ident()
+        with self._lock:
+            self._state = _RUNNING
+            self._running_on = threading.get_ident()
         control, main = self._control, self._main
         acks: list = []
         try:
