@@ -61,6 +61,10 @@ WRITE_BATCH = 1_000
 ATTACH_TIMEOUT_S = 2.0
 CLOSE_FLUSH_S = 2.0
 _IO_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError, asyncio.TimeoutError)
+#: Tasks that did not end when their bus closed (a connection that would not close): kept
+#: referenced so that the garbage collector never runs their clean-up in the middle of
+#: unrelated code, where CPython 3.11 can fail (``SystemError`` in ``ast.parse``).
+_ABANDONED: list[asyncio.Task] = []
 
 
 class RedisBus(Bus):
@@ -107,10 +111,25 @@ class RedisBus(Bus):
         self._loop_ident = threading.get_ident()
         try:
             self._loop.run_until_complete(self._main(started))
+            self._loop.run_until_complete(self._reap())
         except Exception:
             log.exception("bus I/O loop ended on an error")
         finally:
             self._loop.close()
+
+    async def _reap(self) -> None:
+        """What is still running when the loop ends is cancelled and given a second to end."""
+        me = asyncio.current_task()
+        left = [t for t in asyncio.all_tasks() if t is not me]
+        for task in left:
+            task.cancel()
+        if left:
+            await asyncio.wait(left, timeout=1.0)
+        stuck = [t for t in left if not t.done()]
+        if stuck:
+            log.warning("bus: %d task(s) did not end with the bus (%s)", len(stuck),
+                        ", ".join(sorted({t.get_coro().__qualname__ for t in stuck})))
+            _ABANDONED.extend(stuck)
 
     async def _main(self, started: threading.Event) -> None:
         self._client = self._new_client()
@@ -354,13 +373,12 @@ class RedisBus(Bus):
             tasks.append(self._recovering)
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            await asyncio.wait(tasks, timeout=1.0)  # (what does not end now is reaped with the loop)
         for closing in (self._pubsub.close(), self._client.aclose(),
                         self._client.connection_pool.disconnect()):
-            if closing is None:
-                continue
             try:
-                await asyncio.wait_for(closing, 1.0)
+                await asyncio.wait_for(closing, 0.5)
             except Exception:
                 pass
 
