@@ -50,9 +50,9 @@ class RunRecorder:
         self._subs = []
 
     def start(self) -> None:
-        for channel in (*events.LIVE_CHANNELS, events.Channel.SPEECH_REQUESTS, events.Channel.SPEECH_READY,
-                        events.Channel.PLAYER_STATE, events.Channel.SYSTEM):
-            self._subs.append(self.bus.subscribe(channel, self.handle))
+        self._subs.append(self.bus.inbox("run-report", (
+            *events.LIVE_CHANNELS, events.Channel.SPEECH_REQUESTS, events.Channel.SPEECH_READY,
+            events.Channel.PLAYER_STATE, events.Channel.SYSTEM), self.handle))
 
     def stop(self) -> None:
         for sub in self._subs:

@@ -38,6 +38,8 @@ from app.text.prepare import TextPreparer, make_request
 from app.tts.pool import TtsPool
 
 log = get_logger("runtime")
+#: How often word lists edited on disk are looked for.
+MAINTAIN_EVERY_S = 2.0
 Channel = events.Channel
 
 DEMO_FEED = "demo/room.feed"
@@ -92,7 +94,6 @@ class Runtime:
         self._subs = []
         self._live: list = []  # consumers of live options registered on self.config.live
         self._lock = threading.RLock()
-        self._stop_maintenance = threading.Event()
         self._ids = itertools.count(1)
         self.replay_server: ReplayServer | None = None
         self.listener: FeedListener | None = None
@@ -147,7 +148,8 @@ class Runtime:
         self.feed_url = self._feed_arg or snap.get("douyin", "url")
         self._started_at = time.time()
         self.recorder.start()
-        self._subs.append(self.bus.subscribe(Channel.CONTROL, self._on_control))
+        self._subs.append(self.bus.inbox("runtime", {Channel.CONTROL: self._on_control,
+                                                     Channel.LIVE_EVENTS: self._on_live_event}))
 
         db_path = wiring.resolve(snap, "store", "db_path")
         self.spoken_log = SpokenLog(db_path)
@@ -214,10 +216,7 @@ class Runtime:
 
     def _start_upkeep(self) -> None:
         self.config.add_listener(self._on_config)
-        self._stop_maintenance.clear()  # set by the previous stop
-        maintenance = threading.Thread(target=self._maintain, name="runtime-maintenance", daemon=True)
-        maintenance.start()
-        self._threads.append(maintenance)
+        self._subs.append(self.bus.inbox("runtime-upkeep", {}, tick=self._maintain, every=MAINTAIN_EVERY_S))
 
     def _start_stage(self, stage) -> None:
         stage.start()
@@ -241,7 +240,6 @@ class Runtime:
     def stop(self) -> None:
         """Stop everything this runtime started; safe to call twice or after a failed start."""
         with self._lock:
-            self._stop_maintenance.set()
             self.config.stop_watching()
             self.config.remove_listener(self._on_config)
             for consumer in self._live:
@@ -391,13 +389,12 @@ class Runtime:
                 component="设置", message=f"合规过滤设置没能应用（{exc}），继续使用原来的词表", ts=time.time()))
 
     def _maintain(self) -> None:
-        """Slow periodic chores: word lists edited on disk are picked up here."""
-        while not self._stop_maintenance.wait(2.0):
-            try:
-                if self.compliance.reload_if_changed():
-                    log.info("compliance word lists reloaded")
-            except Exception:
-                log.exception("reloading compliance word lists failed")
+        """Slow periodic chores (the upkeep inbox's tick): word lists edited on disk are picked up."""
+        try:
+            if self.compliance.reload_if_changed():
+                log.info("compliance word lists reloaded")
+        except Exception:
+            log.exception("reloading compliance word lists failed")
 
     # ---- helpers -------------------------------------------------------------------------------
 

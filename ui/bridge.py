@@ -46,7 +46,7 @@ class Bridge(QObject):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.flush)
         self._wake.connect(self._on_wake, Qt.ConnectionType.QueuedConnection)
-        self._subs = [bus.subscribe(ch, self._on_bus_event) for ch in CHANNELS]
+        self._subs = [bus.inbox("gui-bridge", CHANNELS, self._on_bus_event)]
 
     def set_rate(self, hz: float) -> None:
         self.interval_s = 1.0 / max(1.0, hz)

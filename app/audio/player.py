@@ -135,11 +135,8 @@ class AudioPlayer:
         self.airtime.t0 = now
         self._idle_since = now
         C = events.Channel
-        self._subs = [
-            self.bus.subscribe(C.SPEECH_REQUESTS, self._on_request, group=self.bus_group),
-            self.bus.subscribe(C.SPEECH_READY, self._on_ready),
-            self.bus.subscribe(C.CONTROL, self._on_control),
-        ]
+        self._subs = [self.bus.inbox("player", {C.SPEECH_REQUESTS: self._on_request, C.SPEECH_READY: self._on_ready,
+                                                C.CONTROL: self._on_control}, group=self.bus_group)]
         self._thread = threading.Thread(target=self._run, name="audio-player", daemon=True)
         self._thread.start()
 
@@ -250,7 +247,7 @@ class AudioPlayer:
         self.queue.aging_interval_s = self.director.aging_interval_s = aging_seconds_per_step
         self.machine.bridges = bridge_lines
 
-    # ---- bus handlers (subscription threads) -----------------------------------------------
+    # ---- bus handlers (the player's inbox, off the player thread) ----------------------------
 
     def _on_request(self, ev) -> None:
         if isinstance(ev, events.SpeechRequest):

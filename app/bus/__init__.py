@@ -1,12 +1,15 @@
-"""The message bus between the stages (design §3). Build one with ``create_bus``."""
+"""The message bus between the stages (design §3). Build one with ``create_bus``; a stage
+receives its channels through one ordered inbox, ``bus.inbox(name, routes, …)`` (see
+``app.bus.inbox`` and the contract in ``app.bus.base``)."""
 
 from __future__ import annotations
 
-from app.bus.base import Bus, Handler, Subscription
+from app.bus.base import Bus
+from app.bus.inbox import Handler, Inbox
 from app.bus.memory import MemoryBus
 from app.logs import get_logger
 
-__all__ = ["Bus", "Handler", "MemoryBus", "Subscription", "create_bus", "BusConfigError"]
+__all__ = ["Bus", "BusConfigError", "Handler", "Inbox", "MemoryBus", "create_bus"]
 
 log = get_logger("bus")
 

@@ -1,105 +1,34 @@
-"""The bus interface every backend implements, and the per-subscriber delivery they share.
+"""The bus interface every backend implements.
 
 Contract (one test suite checks it against every backend):
 - ``publish(channel, event)`` never blocks on a consumer and never raises because a consumer
   failed; a broken transport is reported as ``Health`` on ``system``, not raised into stages.
-- Each subscription receives the messages of its channel in publish order, on its own thread,
-  so a slow or failing handler delays nobody else. A handler that raises is logged and counted;
-  delivery goes on.
+- A stage receives its channels through one ``Inbox`` (``bus.inbox(name, routes)``): each
+  channel in publish order, handlers of one inbox never at the same time, operator commands on
+  ``control`` before anything else that is waiting. A handler that raises is logged and
+  counted; delivery goes on. A slow or stuck handler delays only its own inbox.
+- ``subscribe(channel, handler)`` is an inbox with one channel.
 - Channels are namespaced: two buses with different namespaces never see each other.
-- On a durable channel (``events.DURABLE_CHANNELS``) a subscription given a ``group`` name gets
-  every message published while the group existed, even those published while no consumer of
-  the group was running, each acknowledged after the handler returns.
+- On a durable channel (``events.DURABLE_CHANNELS``) an inbox given a ``group`` name gets
+  every message published while the group existed, even those published while no member of
+  the group was running, each acknowledged after its handler returned; one not acknowledged
+  (the process died first) is delivered again when the group's reader starts again.
 - ``close()`` stops every thread and connection the bus made.
 """
 
 from __future__ import annotations
 
 import abc
-import itertools
-import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from app import events
+from app.bus.inbox import Dispatcher, Handler, Inbox, make_inbox
 from app.logs import get_logger
 
 log = get_logger("bus")
-
-Handler = Callable[[Any], None]
-_STOP = object()
-
-
-class _Batch(list):
-    """Several (event, tag) pairs queued as one entry (see ``Subscription.put_many``)."""
-
-
-class Subscription:
-    """One handler on one channel, fed through its own queue and thread.
-
-    ``ack`` (if given) is called with the message's delivery tag after the handler returns, or
-    after it raised: a poison message is logged, not redelivered forever.
-    """
-
-    _ids = itertools.count(1)
-
-    def __init__(self, channel: str, handler: Handler, *, group: str | None = None,
-                 ack: Callable[[Any], None] | None = None, name: str = ""):
-        self.id = next(self._ids)
-        self.channel = channel
-        self.handler = handler
-        self.group = group
-        self._ack = ack
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self.delivered = 0
-        self.failures = 0
-        self._thread = threading.Thread(
-            target=self._run, name=f"bus-sub-{name or channel}-{self.id}", daemon=True)
-        self._thread.start()
-
-    def put(self, event: Any, tag: Any = None) -> None:
-        self._queue.put((event, tag))
-
-    def put_many(self, items: list[tuple[Any, Any]]) -> None:
-        """Queue several (event, tag) pairs as one entry. The handler still gets them one by
-        one, but the delivery thread wakes once per burst instead of once per event: at 2,000
-        events/s that is what keeps a process's threads from fighting over the GIL."""
-        if len(items) == 1:
-            self._queue.put(items[0])
-        elif items:
-            self._queue.put(_Batch(items))
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is _STOP:
-                return
-            for event, tag in item if type(item) is _Batch else (item,):
-                self._deliver(event, tag)
-
-    def _deliver(self, event: Any, tag: Any) -> None:
-        try:
-            self.handler(event)
-            self.delivered += 1
-        except Exception:  # a bad handler must not stop delivery to it or to others
-            self.failures += 1
-            log.exception("handler for %s raised on %s", self.channel, type(event).__name__)
-        if self._ack is not None and tag is not None:
-            try:
-                self._ack(tag)
-            except Exception:
-                log.exception("ack failed on %s", self.channel)
-
-    def stop(self, timeout: float = 2.0) -> None:
-        self._queue.put(_STOP)
-        if threading.current_thread() is not self._thread:
-            self._thread.join(timeout)
-
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
 
 
 class Bus(abc.ABC):
@@ -111,7 +40,9 @@ class Bus(abc.ABC):
         if not namespace or ":" in namespace:
             raise ValueError(f"bus namespace must be a non-empty name without ':', got {namespace!r}")
         self.namespace = namespace
-        self._subs: dict[int, Subscription] = {}
+        self.dispatcher = Dispatcher("bus")
+        self._inboxes: dict[int, Inbox] = {}
+        self._by_channel: dict[str, tuple[Inbox, ...]] = {}  # replaced, never changed in place
         self._lock = threading.RLock()
         self._closed = False
 
@@ -122,61 +53,99 @@ class Bus(abc.ABC):
 
     @abc.abstractmethod
     def publish(self, channel: str, event: Any) -> None:
-        """Send ``event`` to every subscriber of ``channel``."""
+        """Send ``event`` to every inbox listening on ``channel``."""
 
     def publish_many(self, items: list[tuple[str, Any]]) -> None:
         """Publish several (channel, event) pairs in order; backends may batch the transport."""
         for channel, event in items:
             self.publish(channel, event)
 
-    @abc.abstractmethod
-    def subscribe(self, channel: str, handler: Handler, *, group: str | None = None) -> Subscription:
-        """Call ``handler(event)`` for each message on ``channel`` (see the contract)."""
-
-    def unsubscribe(self, sub: Subscription) -> None:
+    def inbox(self, name: str, routes: Mapping[str, Handler] | Iterable[str], handler: Handler | None = None,
+              *, group: str | None = None, tick: Callable[[], Any] | None = None,
+              every: float | Callable[[], float] | None = None, control_first: bool = True) -> Inbox:
+        """A stage's inbox: ``routes`` maps channel → handler (or give channels and one
+        ``handler``). ``tick`` runs on the inbox's turn every ``every`` seconds, the first time
+        at once. Returns once the transport listens on every channel (a message published
+        after that is delivered)."""
+        inbox = make_inbox(self.dispatcher, name, routes, handler, group=group, tick=tick, every=every,
+                           control_first=control_first)
         with self._lock:
-            self._subs.pop(sub.id, None)
-        self._on_unsubscribe(sub)
-        sub.stop()
+            if self._closed:
+                raise RuntimeError("bus is closed")
+            self._inboxes[inbox.id] = inbox
+            self._reindex()
+            self._indexed(inbox)
+        try:
+            self._attach(inbox)
+        except BaseException:
+            self.unsubscribe(inbox)
+            raise
+        if tick is not None:
+            self.dispatcher.arm(inbox, 0.0)
+        return inbox
+
+    def subscribe(self, channel: str, handler: Handler, *, group: str | None = None) -> Inbox:
+        """Call ``handler(event)`` for each message on ``channel``: an inbox of one channel."""
+        return self.inbox(f"sub:{channel}", {channel: handler}, group=group)
+
+    def unsubscribe(self, inbox: Inbox) -> None:
+        with self._lock:
+            if self._inboxes.pop(inbox.id, None) is None:
+                return
+            self._reindex()
+        self._detach(inbox, inbox.close())
 
     def close(self) -> None:
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            subs = list(self._subs.values())
-            self._subs.clear()
-        for sub in subs:
-            self._on_unsubscribe(sub)
-            sub.stop()
-        self._close_transport()
+            inboxes = list(self._inboxes.values())
+            self._inboxes.clear()
+            self._reindex()
+        self._close_transport()  # flushes what was published before closing
+        for inbox in inboxes:
+            inbox.close(timeout=0.5)
+        self.dispatcher.close()
 
     @abc.abstractmethod
     def health(self) -> events.Health:
         """The bus's own health (backend, connected, counters)."""
 
+    def delivery_metrics(self) -> dict[str, float]:
+        with self._lock:
+            inboxes = list(self._inboxes.values())
+        return {"inboxes": float(len(inboxes)), "delivery_threads": float(self.dispatcher.threads),
+                "waiting": float(sum(i.waiting for i in inboxes)),
+                "handler_failures": float(sum(i.failures for i in inboxes))}
+
     # ---- helpers for backends --------------------------------------------------------------
 
-    def _add(self, sub: Subscription) -> Subscription:
-        with self._lock:
-            if self._closed:
-                sub.stop()
-                raise RuntimeError("bus is closed")
-            self._subs[sub.id] = sub
-        return sub
+    def _reindex(self) -> None:  # holding _lock
+        by_channel: dict[str, list[Inbox]] = {}
+        for inbox in self._inboxes.values():
+            for channel in inbox.channels:
+                by_channel.setdefault(channel, []).append(inbox)
+        self._by_channel = {ch: tuple(boxes) for ch, boxes in by_channel.items()}
 
-    def _subscribers(self, channel: str) -> list[Subscription]:
-        with self._lock:
-            return [s for s in self._subs.values() if s.channel == channel]
+    def _listeners(self, channel: str) -> tuple[Inbox, ...]:
+        return self._by_channel.get(channel, ())
 
     def _report_local(self, event: Any) -> None:
-        """Deliver a ``system`` event to this process's subscribers directly: used for the
-        bus's own outages, when the transport itself cannot carry the news."""
-        for sub in self._subscribers(events.Channel.SYSTEM):
-            sub.put(event)
+        """Deliver a ``system`` event to this process's inboxes directly: used for the bus's
+        own outages, when the transport itself cannot carry the news."""
+        for inbox in self._listeners(events.Channel.SYSTEM):
+            inbox.put(events.Channel.SYSTEM, event)
 
-    def _on_unsubscribe(self, sub: Subscription) -> None:  # noqa: B027 - optional backend hook
-        pass
+    def _indexed(self, inbox: Inbox) -> None:  # noqa: B027 - optional backend hook
+        """``inbox`` was just added to ``_by_channel``; called holding ``_lock``."""
+
+    @abc.abstractmethod
+    def _attach(self, inbox: Inbox) -> None:
+        """Start listening for ``inbox``'s channels (it is already in ``_by_channel``)."""
+
+    def _detach(self, inbox: Inbox, left: list[tuple[str, Any, Any]]) -> None:  # noqa: B027 - optional hook
+        """``inbox`` is closed; ``left`` is what it had not handled yet."""
 
     def _close_transport(self) -> None:  # noqa: B027 - optional backend hook
         pass

@@ -62,10 +62,10 @@ class LlmWorker:
         self._current: tuple[str, threading.Event] | None = None
         self._healthy: bool | None = None
         self.answered = 0
-        self._subs = [bus.subscribe(events.Channel.REPLY_JOBS, self._on_job),
-                      bus.subscribe(events.Channel.CONTROL, self._on_control)]
+        self._subs = [bus.inbox("llm", {events.Channel.REPLY_JOBS: self._on_job,
+                                        events.Channel.CONTROL: self._on_control})]
 
-    # ---- bus handlers (bus threads) ---------------------------------------------------------
+    # ---- bus handlers (the worker's inbox) ---------------------------------------------------
 
     def _on_job(self, event: Any) -> None:
         if isinstance(event, events.ReplyJob):

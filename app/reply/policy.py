@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from app.bus.base import Bus, Subscription
+from app.bus import Bus, Inbox
 from app.director import AirtimeBudget, SpeechRate
 from app.events import (
     LIVE_CHANNELS,
@@ -99,9 +99,7 @@ class ReplyPolicy:
         self.seen: Counter[str] = Counter()
         self.replies: Counter[str] = Counter()
         self.dropped: Counter[str] = Counter()
-        self._subs: list[Subscription] = []
-        self._stop = threading.Event()
-        self._timer: threading.Thread | None = None
+        self._subs: list[Inbox] = []
 
     # ---- operator-facing ---------------------------------------------------------------------
 
@@ -154,19 +152,17 @@ class ReplyPolicy:
     def start(self) -> None:
         if self._bus is None:
             raise RuntimeError("ReplyPolicy.start() needs a bus")
-        if self._timer is not None:
+        if self._subs:
             return
-        self._stop.clear()
-        for channel in LIVE_CHANNELS:
-            group = self.GROUP if channel == Channel.LIVE_DURABLE else None
-            self._subs.append(self._bus.subscribe(channel, self._on_message, group=group))
-        self._subs.append(self._bus.subscribe(Channel.PLAYER_STATE, self.on_player_event))
-        self._timer = threading.Thread(target=self._run_timer, name="reply-timer", daemon=True)
-        self._timer.start()
+        # one inbox: live events (gifts and follows read in group GROUP), player state, and the
+        # timer (``tick``) take turns, never at the same time
+        self._subs.append(self._bus.inbox(
+            "reply", {**dict.fromkeys(LIVE_CHANNELS, self._on_message), Channel.PLAYER_STATE: self.on_player_event},
+            group=self.GROUP, tick=self.tick, every=lambda: self._tick_interval))
         self.set_product(self._product)
 
     def stop(self) -> None:
-        """Unsubscribe and end the timer thread. What was still being collected is recorded as
+        """Close the inbox (its timer with it). What was still being collected is recorded as
         dropped ("shutdown"), not silently lost."""
         subs, self._subs = self._subs, []
         for sub in subs:
@@ -174,10 +170,6 @@ class ReplyPolicy:
                 self._bus.unsubscribe(sub)
             except Exception:
                 log.exception("unsubscribe failed")
-        self._stop.set()
-        if self._timer is not None:
-            self._timer.join(timeout=2.0)
-            self._timer = None
         self._drop_everything("shutdown")
 
     def _drop_everything(self, reason: str) -> None:
@@ -188,13 +180,6 @@ class ReplyPolicy:
             for ref in refs:
                 self._drop(out, ref, reason, now)
         self._publish(out)
-
-    def _run_timer(self) -> None:
-        while not self._stop.wait(self._tick_interval):
-            try:
-                self.tick()
-            except Exception:  # the timer must outlive one bad tick
-                log.exception("reply tick failed")
 
     def _on_message(self, event: Any) -> None:
         if isinstance(event, LiveEvent):

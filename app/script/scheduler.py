@@ -120,8 +120,6 @@ class ScriptScheduler:
         self._timed = TimedRunner()
         self._idle_reported = False
         self._subs: list = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # ---- public -----------------------------------------------------------------------------
 
@@ -167,28 +165,14 @@ class ScriptScheduler:
             return self._ahead.ahead_s(self.clock() if now is None else now)
 
     def start(self) -> None:
-        self._subs = [self.bus.subscribe(ch, self.handle)
-                      for ch in (Channel.SPEECH_READY, Channel.PLAYER_STATE, Channel.CONTROL)]
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="script-scheduler", daemon=True)
-        self._thread.start()
+        # one inbox: the events and the look-ahead timer (``tick``) take turns, never at once
+        self._subs = [self.bus.inbox("script", (Channel.SPEECH_READY, Channel.PLAYER_STATE, Channel.CONTROL),
+                                     self.handle, tick=self.tick, every=lambda: self.tick_interval_s)]
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
         for sub in self._subs:
             self.bus.unsubscribe(sub)
         self._subs = []
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.tick()
-            except Exception:  # one bad template must not stop the script for good
-                log.exception("scheduler tick failed")
-            self._stop.wait(self.tick_interval_s)
 
     def tick(self, now: float | None = None) -> None:
         """Say due timed tasks and top the look-ahead up."""

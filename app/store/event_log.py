@@ -169,9 +169,9 @@ class EventLog:
 class EventLogRecorder:
     """Feeds an EventLog from the bus: live events, what played, what was dropped.
 
-    Its thread never dies of a bad event or a failed write: each failure is logged, counted in
-    ``failures`` and reported as an ``ErrorReport`` on ``system`` (at most one per
-    ``REPORT_EVERY_S``), and the next batch is tried as usual."""
+    It writes every ``flush_s`` (its inbox's tick) and never stops on a bad event or a failed
+    write: each failure is logged, counted in ``failures`` and reported as an ``ErrorReport`` on
+    ``system`` (at most one per ``REPORT_EVERY_S``), and the next batch is tried as usual."""
 
     def __init__(self, bus: Bus, log_: EventLog, *, flush_s: float = 1.0, clock=time.monotonic):
         self.bus = bus
@@ -179,43 +179,36 @@ class EventLogRecorder:
         self.flush_s = flush_s
         self._clock = clock
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="event-log", daemon=True)
         self._subs = []
         self.failures: Counter = Counter()  # what went wrong → times
         self.rejected: Counter = Counter()  # gift values left out of the sums (bad data)
         self._reported_at: float | None = None
 
     def start(self) -> None:
-        for channel in (*events.LIVE_CHANNELS, events.Channel.PLAYER_STATE, events.Channel.SYSTEM):
-            self._subs.append(self.bus.subscribe(channel, self._inbox.put))
-        self._thread.start()
+        self._subs = [self.bus.inbox("event-log", (*events.LIVE_CHANNELS, events.Channel.PLAYER_STATE,
+                                                   events.Channel.SYSTEM), self._inbox.put,
+                                     tick=self._flush_safely, every=self.flush_s)]
 
     def stop(self) -> None:
         for sub in self._subs:
             self.bus.unsubscribe(sub)
         self._subs = []
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(3)
+        self._flush_safely()  # what came since the last tick
 
     @property
     def alive(self) -> bool:
-        return self._thread.is_alive()
+        """Still recording: its inbox is open (a failure never closes it)."""
+        return any(not sub.closed for sub in self._subs)
 
     def counters(self) -> dict:
         """Failures of this writer and values the store rejected, for a report."""
         return {"failures": dict(self.failures), "rejected": dict(self.log.rejected + self.rejected)}
 
-    def _run(self) -> None:
-        while True:
-            stopping = self._stop.wait(self.flush_s)
-            try:
-                self._flush()
-            except Exception as exc:  # nothing may end this thread: the next flush tries again
-                self._failed("flush", exc)
-            if stopping:
-                return
+    def _flush_safely(self) -> None:
+        try:
+            self._flush()
+        except Exception as exc:  # nothing may stop the recording: the next flush tries again
+            self._failed("flush", exc)
 
     def _flush(self) -> None:
         live: list[events.LiveEvent] = []

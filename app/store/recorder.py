@@ -4,9 +4,9 @@
   PlaybackFinished closes it normally. The player needs no knowledge of the store.
 - ``speech.requests`` and ``speech.ready``: the request of each utterance says why it was said
   (product, the viewer and comment it answers, the text before the compliance filter). The
-  request usually arrives long before its playback; when it comes late (it travels on another
-  channel, on another delivery thread) the row already written is completed. Its compliance
-  filter hits (``SpeechRequest.hits``) fill the row's ``filter_hits``.
+  request usually arrives long before its playback; when it comes late (on Redis it travels on
+  a stream, read apart from the pub/sub channels) the row already written is completed. Its
+  compliance filter hits (``SpeechRequest.hits``) fill the row's ``filter_hits``.
 - ``system``: every ``QuestionStatus`` is kept as the run's question record; ``LiveEnded`` ends
   the session.
 
@@ -68,12 +68,12 @@ class SpokenLogRecorder:
         self._bare: Recent[str, bool] = Recent(REMEMBERED)  # ids played before their request was seen
         self.sessions = SessionLog(spoken_log.path)
         self.session_id = self.sessions.open_session(clock(), demo=demo)
-        self._subs = [bus.subscribe(events.Channel.PLAYER_STATE, self._on_player),
-                      bus.subscribe(events.Channel.SPEECH_REQUESTS, self._on_request),
-                      bus.subscribe(events.Channel.SPEECH_READY, self._on_request),
-                      bus.subscribe(events.Channel.SYSTEM, self._on_system)]
+        self._subs = [bus.inbox("spoken-log", {events.Channel.PLAYER_STATE: self._on_player,
+                                               events.Channel.SPEECH_REQUESTS: self._on_request,
+                                               events.Channel.SPEECH_READY: self._on_request,
+                                               events.Channel.SYSTEM: self._on_system})]
 
-    # ---- bus handlers (each on its own delivery thread) -----------------------------------------
+    # ---- bus handlers (one inbox: never two at once) ---------------------------------------------
 
     def _on_request(self, event) -> None:
         req = event.request if isinstance(event, (events.SpeechReady, events.SpeechFailed)) else event

@@ -40,7 +40,7 @@ from app.tts import postprocess
 from app.tts.attempt import Attempt
 from app.tts.cache import AudioCache
 from app.tts.jobs import POOLED_KINDS, Job, urgent
-from app.tts.pool_watch import PoolWatch
+from app.tts.pool_watch import MONITOR_EVERY_S, PoolWatch
 from app.tts.routes import RouteTable
 from app.tts.settings import PoolSettings, ServerSpec, VoiceModel
 from app.tts.synth import SentenceAudio, SentenceSynth, Stats
@@ -96,15 +96,16 @@ class TtsPool(PoolWatch):
     def start(self) -> TtsPool:
         for _ in range(max(1, self.settings.workers)):
             self._spawn_worker()
-        for target, name in ((self._monitor, "tts-monitor"), (self._fallback_lane, "tts-fallback")):
-            t = threading.Thread(target=target, name=name, daemon=True)
-            t.start()
-            self._threads.append(t)
+        t = threading.Thread(target=self._fallback_lane, name="tts-fallback", daemon=True)
+        t.start()
+        self._threads.append(t)
         for server in self.table.servers:
             self._publish_health(server, force=True)
-        self._subs.append(self.bus.subscribe(events.Channel.CONTROL, self._on_control))
-        self._subs.append(self.bus.subscribe(events.Channel.PLAYER_STATE, self._on_player))
-        self._subs.append(self.bus.subscribe(events.Channel.SPEECH_REQUESTS, self._on_request, group=self.group))
+        C = events.Channel
+        # the monitor runs as the inbox's tick: never at the same time as a cancel or a request
+        self._subs.append(self.bus.inbox(
+            "tts", {C.CONTROL: self._on_control, C.PLAYER_STATE: self._on_player, C.SPEECH_REQUESTS: self._on_request},
+            group=self.group, tick=self._monitor, every=MONITOR_EVERY_S))
         return self
 
     def _spawn_worker(self) -> None:

@@ -20,6 +20,8 @@ from app.tts.routes import Server
 from app.tts.synth import SentenceFailed
 
 log = get_logger("tts")
+#: How often the monitor looks at need deadlines, liveness and probes.
+MONITOR_EVERY_S = 0.05
 # idle servers get a cheap request this often: uvicorn closes an idle keep-alive connection after
 # 5 s, so with these a connection that had to be opened anew means the server restarted
 KEEPALIVE_S = 2.0
@@ -103,25 +105,27 @@ class PoolWatch:
     # ---- the monitor: deadlines, liveness, probes ------------------------------------------
 
     def _monitor(self) -> None:
-        while not self._stop.wait(0.05):
-            try:
-                self.check_deadlines()
-                now = self.mono()
-                if now >= self._next_liveness:
-                    self._next_liveness = now + self.table.liveness_interval()
-                    for server in self.table.liveness_due():
-                        threading.Thread(target=self._liveness, args=(server,), name="tts-liveness",
-                                         daemon=True).start()
-                for server in self.table.servers:
-                    if (server.inflight == 0 and not server.breaker.benched and not server.checking
-                            and time.monotonic() - server.client.last_used > KEEPALIVE_S):
-                        server.client.last_used = time.monotonic()
-                        threading.Thread(target=server.client.keepalive, args=(self.settings.liveness_timeout_s,),
-                                         name="tts-keepalive", daemon=True).start()
-                for breaker, route in self.table.due_probes():
-                    threading.Thread(target=self._probe, args=(breaker, route), name="tts-probe", daemon=True).start()
-            except Exception:  # the monitor must outlive any bug in one pass
-                log.exception("tts monitor pass failed")
+        """One pass, every ``MONITOR_EVERY_S`` on the stage's inbox turn (the inbox's tick)."""
+        if self._stop.is_set():
+            return
+        try:
+            self.check_deadlines()
+            now = self.mono()
+            if now >= self._next_liveness:
+                self._next_liveness = now + self.table.liveness_interval()
+                for server in self.table.liveness_due():
+                    threading.Thread(target=self._liveness, args=(server,), name="tts-liveness",
+                                     daemon=True).start()
+            for server in self.table.servers:
+                if (server.inflight == 0 and not server.breaker.benched and not server.checking
+                        and time.monotonic() - server.client.last_used > KEEPALIVE_S):
+                    server.client.last_used = time.monotonic()
+                    threading.Thread(target=server.client.keepalive, args=(self.settings.liveness_timeout_s,),
+                                     name="tts-keepalive", daemon=True).start()
+            for breaker, route in self.table.due_probes():
+                threading.Thread(target=self._probe, args=(breaker, route), name="tts-probe", daemon=True).start()
+        except Exception:  # the monitor must outlive any bug in one pass
+            log.exception("tts monitor pass failed")
 
     def check_deadlines(self) -> None:
         """Hand to the fallback every needed request past its deadline, and every needed one

@@ -113,8 +113,7 @@ def bench_gaps(folder: Path, n: int, rate: int, chunk_bytes: int, gap_ms: float)
     clip = tone_file(folder, "line", 500, 0.12, rate)
     player.start()
     try:
-        bus.publish(events.Channel.CONTROL, events.Pause())  # all ready before the first plays
-        wait_until(lambda: player.machine.paused, 5.0)  # channels race: let the pause land first
+        bus.publish(events.Channel.CONTROL, events.Pause())  # all ready before the first plays (one inbox: in order)
         for i in range(n):
             bus.publish(events.Channel.SPEECH_READY, ready(f"line-{i:03d}", clip, 0.12, rate, 10))
         wait_until(lambda: len(player.queue) == n, 5.0)

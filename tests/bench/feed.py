@@ -1,6 +1,6 @@
 """Live-feed benchmark: decode rate, end-to-end rate into the bus, memory under a flood.
 
-    python -m tests.bench.feed [--quick] [--bus memory|auto|redis://host:port/db]
+    python -m tests.bench.feed [--quick] [--bus auto|memory|redis://host:port/db]
 
 1. decode: frames/s of ``FrameDecoder`` over a 100,000-frame recording (20,000 with --quick).
 2. end-to-end: a replay server in a separate process floods unpaced frames over a real
@@ -9,7 +9,10 @@
 3. flood: 1,000,000 frames (100,000 with --quick) through the same path; RSS sampled along the
    way must stay flat (the listener buffers a bounded number of events).
 
-Targets (2-core machine): decode ≥ 20,000 frames/s; ≥ 10,000 frames/s into Redis.
+The bus is the app's own (``auto``: the embedded redis-server) unless ``--bus`` says otherwise.
+
+Targets (2-core machine): decode ≥ 20,000 frames/s; ≥ 10,000 frames/s into Redis, in the quick
+and in the full run.
 Not collected by pytest (no ``test_`` prefix).
 """
 
@@ -197,7 +200,7 @@ def measure(quick: bool = False) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="live feed benchmark")
     parser.add_argument("--quick", action="store_true", help="small counts, well under a minute")
-    parser.add_argument("--bus", default="memory", help="bus url for create_bus (memory, auto, redis://…)")
+    parser.add_argument("--bus", default="auto", help="bus url for create_bus (auto, memory, redis://…)")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:

@@ -82,7 +82,7 @@ def test_counters_events_feed_filters_and_health(qtbot, memory_bus):
     memory_bus.publish(Channel.SYSTEM, events.Health(component="tts:http://a:9880", status="degraded",
                                                      detail="benched for 30 s"))
     memory_bus.publish(Channel.SYSTEM, events.Health(component="feed", status="ok", detail="connected"))
-    # each channel is delivered on its own thread: wait until every one has arrived
+    # delivery is asynchronous (the bridge's inbox, then its timer): wait until every one has arrived
     qtbot.waitUntil(lambda: view.feed_model.rowCount() == 4 and view.tts_table.rowCount() == 1
                     and view.state.replies == 1 and view.state.dropped_total == 2 and "弹幕源 正常" in bar.text(),
                     timeout=2000)

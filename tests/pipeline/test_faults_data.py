@@ -65,7 +65,6 @@ def test_bad_data_does_not_break_the_record_and_the_spoken_log_equals_what_playe
         threading.Event().wait(RUN_S)
         sink = runtime.player.sink
         report = runtime.report()
-        store_threads = [t.name for t in threading.enumerate() if t.name == "event-log"]
     finally:
         runtime.close()
 
@@ -82,14 +81,16 @@ def test_bad_data_does_not_break_the_record_and_the_spoken_log_equals_what_playe
     with SpokenLog(db) as spoken:
         rows = spoken.query()
     logged = [r.utterance_id for r in rows]
-    played = sorted(report["played"], key=lambda p: p["started_at"])
+    # (an item the player had begun, its first sample not yet written when the report was taken,
+    # has not been heard: it is neither in the WAV nor announced as started)
+    written = {s.id for s in sink.segments if s.id}
+    played = [p for p in sorted(report["played"], key=lambda p: p["started_at"]) if p["id"] in written]
     assert len(logged) >= 3 and played[-1]["started_at"] > 3.0, f"the log stopped early: {logged}"  # past the 10 MB frame
     assert list(dict.fromkeys(logged)) == [p["id"] for p in played]
     assert logged == merged([s.id for s in sink.segments if s.id])
     assert [r.text for r in rows if not r.resumed] == [p["text"] for p in played]
     assert all(r.ended_at is not None for r in rows[:-1])  # every row but the last is closed
 
-    assert store_threads == ["event-log"], "the event-log writer thread died"
     assert not [e for e in errors if e.component == "store"], [e.message for e in errors]
 
     # the 2,000-character nickname reached the room cut to 12 characters
@@ -111,3 +112,4 @@ def test_bad_data_does_not_break_the_record_and_the_spoken_log_equals_what_playe
         assert stats.get("rejected.gift_value_out_of_range") == 1, stats
         assert stats.get("diamonds", 0) < 10**9
     assert stats.get("event.comment", 0) >= 2 and stats.get("event.follow", 0) == 1
+    assert "7400000000000000109" in stored, "the event-log writer stopped before the last event"

@@ -16,7 +16,9 @@ from packaging.requirements import Requirement  # pytest's own dependency
 ROOT = Path(__file__).resolve().parents[2]
 
 #: Pinned runtime requirements no source file imports, with the reason each is still needed.
-NOT_IMPORTED_BUT_NEEDED: dict[str, str] = {}
+NOT_IMPORTED_BUT_NEEDED: dict[str, str] = {
+    "hiredis": "redis-py parses and packs with it when it is installed (the bus's throughput)",
+}
 
 
 # ---- the import graph ---------------------------------------------------------------------------
@@ -29,12 +31,26 @@ def module_name(root: Path, path: Path) -> str:
     return ".".join(parts)
 
 
+def runtime_nodes(tree: ast.AST):
+    """Every node, except those under ``if TYPE_CHECKING:`` (imports for the type checker only:
+    they never run, so they cannot close a cycle)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                stack.extend(child.orelse)
+                continue
+            stack.append(child)
+
+
 def imports_of(path: Path, name: str, known: set[str]) -> set[str]:
     """The modules of ``known`` that ``path`` (module ``name``) imports, anywhere in the file:
     an import inside a function still runs, so it can still close a cycle."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     out: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+    for node in runtime_nodes(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):

@@ -51,10 +51,47 @@ def test_unknown_type_is_named_in_the_error():
     ('{"type": "say_now", "text": 5}', "say_now.text: expected a string"),
     ('{"type": "comment", "msg_id": "1", "room_id": "r", "ts": "late"}', "comment.ts: expected a number"),
     ('{"type": "player_state", "state": "DANCING", "previous": "IDLE"}', "player_state.state: 'DANCING' is not one of"),
+    ('{"type":"queue_snapshot","items":[{"id":"a","kind":"k","text":"t","priority":1,"state":"gone",'
+     '"waiting_s":0}]}', r"queue_snapshot.items\[0\].state: 'gone' is not one of \['waiting', 'synthesising'"),
+    ('{"type":"gift","msg_id":"1","room_id":"r","ts":1,"user":{"id":"5"}}', "gift.user: missing field 'nickname'"),
+    ('{"type":"say_now","text":"hi","priority":true}', "say_now.priority: expected an integer, got true/false"),
+    ('{"type":"health","component":"tts","status":"ok","metrics":{"rtf":"fast"}}',
+     r"health.metrics\[...\]: expected a number, got a string"),
+    ('{"type":"say_now","text":"hi",', "not JSON"),
 ])
 def test_bad_messages_say_what_is_wrong(raw, message):
     with pytest.raises(ev.CodecError, match=message):
         ev.decode(raw)
+
+
+@pytest.mark.parametrize("event", [
+    ev.LiveEvent(type="comment", msg_id="7412345678901234567", room_id="r", ts=1732150000.123,
+                 user=ev.User(id="1", nickname="用户\"小明\"", level=12), text='这个,"gift":null多少钱？'),
+    ev.LiveEvent(type="like", msg_id="2", room_id="r", ts=0.0, like=ev.LikeInfo(count=3, total=1200)),
+    ev.SpeechRequest(id="s-1", text="欢迎来到直播间", kind="script", priority=ev.Priority.SCRIPT, deadline=1.5),
+    ev.QueueSnapshot(items=(ev.QueueItemView(id="a", kind="gift", text="谢谢", priority=-1, state="ready",
+                                             waiting_s=0.25),)),
+    ev.Health(component="bus", status="ok", metrics={"published": 3.0}),
+    ev.Pause(),
+], ids=lambda e: type(e).__name__)
+def test_bytes_are_the_documented_json(event):
+    """The wire bytes are the compact JSON of the documented dict: ``type`` first, then the
+    fields in order, LiveEvent's absent parts left out (even when a text contains their key),
+    Chinese unescaped — what the stdlib writes for the same dict."""
+    raw = ev.encode(event)
+    data = json.loads(raw)
+    assert next(iter(data)) == "type"
+    assert raw == json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    assert ev.to_dict(event) == data
+    assert ev.decode(raw) == event
+    if isinstance(event, ev.LiveEvent):
+        assert set(data) - {"gift", "like", "stats", "fansclub"} == {"type", "msg_id", "room_id", "ts", "user", "text"}
+        assert (event.like is None) == ("like" not in data)
+
+
+def test_encode_refuses_what_is_not_an_event():
+    with pytest.raises(TypeError, match="not an event: dict"):
+        ev.encode({"type": "pause"})
 
 
 def test_durable_routing_of_live_events():

@@ -89,10 +89,8 @@ class Rig:
         self.bus.publish(events.Channel.CONTROL, command)
 
     def pause(self) -> None:
-        """Pause and wait until the player has applied it: each channel is delivered on its own
-        thread, so a clip published right after could otherwise overtake the command."""
+        """Pause: the player's one inbox handles it before any clip published after it."""
         self.control(events.Pause())
-        self.wait_for(lambda: self.player.machine.paused)
 
     def wait_for(self, predicate, timeout: float = 5.0) -> None:
         import time

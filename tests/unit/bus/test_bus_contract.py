@@ -181,11 +181,20 @@ def test_a_batch_is_shared_within_a_group_and_survives_a_failing_event(bus):
 
 
 def test_redis_stops_listening_once_the_last_of_several_subscribers_leaves(redis_server, namespace):
+    import redis
+
+    admin = redis.Redis.from_url(redis_server.url)
+    key = f"{namespace}:{ev.Channel.LIVE_EVENTS}"
+    listeners = lambda: dict(admin.pubsub_numsub(key))[key.encode()]  # noqa: E731
     bus = create_bus(redis_server.url, namespace)
     try:
         subs = [bus.subscribe(ev.Channel.LIVE_EVENTS, lambda e: None) for _ in range(2)]
-        for sub in subs:
-            bus.unsubscribe(sub)
-        assert bus._pubsub_reader._keys == {}  # no channel left subscribed for nobody
+        assert listeners() == 1  # one Redis subscription serves both
+        bus.unsubscribe(subs[0])
+        time.sleep(0.1)
+        assert listeners() == 1
+        bus.unsubscribe(subs[1])
+        assert wait_for(lambda: listeners() == 0)  # no channel left subscribed for nobody
     finally:
         bus.close()
+        admin.close()

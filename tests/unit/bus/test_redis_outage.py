@@ -57,6 +57,37 @@ def test_durable_consumer_survives_a_redis_restart(own_server, namespace):
         bus.close()
 
 
+def test_a_hung_redis_never_holds_a_publisher_and_everything_arrives_once_it_answers(own_server, namespace):
+    """A frozen server (SIGSTOP: the process lives, nothing answers) is the worst case: no
+    connection breaks. Publishing still returns at once; the outage is noticed and reported;
+    once the server answers again everything published meanwhile arrives, in order."""
+    import os
+    import signal
+    import time
+
+    bus = create_bus(own_server.url, namespace)
+    try:
+        got, system = [], []
+        bus.subscribe(ev.Channel.LIVE_EVENTS, lambda e: got.append(e.msg_id))
+        bus.subscribe(ev.Channel.SYSTEM, system.append)
+        os.kill(own_server.proc.pid, signal.SIGSTOP)
+        try:
+            slowest = 0.0
+            for i in range(1, 6):
+                t0 = time.monotonic()
+                bus.publish(ev.Channel.LIVE_EVENTS, comment(i))
+                slowest = max(slowest, time.monotonic() - t0)
+                time.sleep(0.3)
+            assert slowest < 0.1, f"a publish waited {slowest:.2f} s for a hung Redis"
+            assert wait_for(lambda: any(isinstance(e, ev.Health) and e.status == "down" for e in system), 10)
+        finally:
+            os.kill(own_server.proc.pid, signal.SIGCONT)
+        assert wait_for(lambda: got == ["1", "2", "3", "4", "5"], 10), got
+        assert wait_for(lambda: any(isinstance(e, ev.Health) and e.status == "ok" for e in system), 10)
+    finally:
+        bus.close()
+
+
 def test_a_wrong_redis_url_is_a_clear_error():
     from app.bus import BusConfigError
     from tests.redis_server import free_port
