@@ -195,7 +195,8 @@ class Runtime:
 
         self._subs.append(self.bus.subscribe(Channel.LIVE_EVENTS, self._on_live_event))
         self._start_upkeep()
-        self.config.start_watching()
+        # config.ini edits are looked for on an inbox tick (no watcher thread of its own)
+        self._subs.append(self.bus.inbox("config-watch", {}, tick=self._watch_config, every=self.config.poll_s))
         log.info("runtime started (demo=%s, sink=%s, feed=%s)", self.demo, self.sink_spec, self.feed_url)
 
     def start_upkeep(self) -> None:
@@ -387,6 +388,12 @@ class Runtime:
             self.notes.append(f"compliance settings not applied: {exc}")
             self.bus.publish(Channel.SYSTEM, events.ErrorReport(
                 component="设置", message=f"合规过滤设置没能应用（{exc}），继续使用原来的词表", ts=time.time()))
+
+    def _watch_config(self) -> None:
+        try:
+            self.config.poll()
+        except Exception:  # the watch must outlive any surprise
+            log.exception("config watch step failed")
 
     def _maintain(self) -> None:
         """Slow periodic chores (the upkeep inbox's tick): word lists edited on disk are picked up."""

@@ -41,6 +41,7 @@ log = get_logger("audio")
 
 LEVEL_RAMP_S = 0.5  # volume changes and music on/off glide over this
 MAX_BLOCK_S = 0.1  # a long silence is rendered in pieces
+DEVICE_UPKEEP_S = 0.2  # how often a lost output is looked for again and status changes are published
 
 
 @dataclass(frozen=True)
@@ -136,14 +137,21 @@ class MixingSink(PacedSink):
         self._apply_music(self.settings.music, initial=True)
         super().open()
         self._anchor = (self.clock(), 0)
-        if self.bus is not None:
-            self._sub = self.bus.subscribe(events.Channel.CONTROL, self._on_control)
         if self._pacer_on:
             self._stop.clear()
-            for target, name in ((self._pace, "audio-mixer"), (self._maintain, "audio-devices")):
+            loops = [(self._pace, "audio-mixer")]
+            if self.bus is None:
+                loops.append((self._maintain, "audio-devices"))
+            for target, name in loops:
                 t = threading.Thread(target=target, name=name, daemon=True)
                 t.start()
                 self._threads.append(t)
+        if self.bus is not None:
+            # device upkeep as the tick of the sink's inbox (no thread of its own), on the same
+            # turns as the operator's music commands
+            self._sub = self.bus.inbox("audio-output", {events.Channel.CONTROL: self._on_control},
+                                       tick=self._maintain_once if self._pacer_on else None,
+                                       every=DEVICE_UPKEEP_S if self._pacer_on else None)
 
     def close(self) -> None:
         self._stop.set()
@@ -327,14 +335,20 @@ class MixingSink(PacedSink):
                 log.exception("audio mixer: rendering failed")
 
     def _maintain(self) -> None:
-        while not self._stop.wait(0.2):
-            try:
-                for out in (self.main, self.monitor):
-                    if out is not None:
-                        out.maintain()
-                self._publish()
-            except Exception:
-                log.exception("audio device upkeep failed")
+        while not self._stop.wait(DEVICE_UPKEEP_S):
+            self._maintain_once()
+
+    def _maintain_once(self) -> None:
+        """Reopen a lost device, fall back or come back, and report what changed."""
+        if self._stop.is_set():
+            return
+        try:
+            for out in (self.main, self.monitor):
+                if out is not None:
+                    out.maintain()
+            self._publish()
+        except Exception:
+            log.exception("audio device upkeep failed")
 
     # ---- bus -------------------------------------------------------------------------------
 
@@ -343,8 +357,8 @@ class MixingSink(PacedSink):
             self.music.skip()
 
     def publish_status(self, *, force: bool = True) -> None:
-        """Publish the output, monitor and music status now (the device-upkeep thread does this
-        when something changed and every 5 s; ``force=False`` is that thread's rule)."""
+        """Publish the output, monitor and music status now (the device upkeep does this
+        when something changed and every 5 s; ``force=False`` is the upkeep's rule)."""
         self._publish(force)
 
     def _publish(self, force: bool = False) -> None:
