@@ -120,7 +120,7 @@ def test_a_stuck_stage_holds_nobody_else(bus):
 
 
 def test_a_quiet_bus_delivers_every_inbox_on_one_thread(bus_url, namespace):
-    before = {t.name for t in threading.enumerate()}
+    before = set(threading.enumerate())  # threads, not names: a bus another test left open has the same names
     b = create_bus(bus_url, namespace)
     try:
         boxes = [[] for _ in range(8)]
@@ -133,7 +133,7 @@ def test_a_quiet_bus_delivers_every_inbox_on_one_thread(bus_url, namespace):
         new: list[str] = []
 
         def settled() -> bool:  # (a turn the machine's load stretched may have started a spare)
-            new[:] = sorted(t.name for t in threading.enumerate() if t.name not in before)
+            new[:] = sorted(t.name for t in threading.enumerate() if t not in before)
             return len(new) == 2 and sum(n.startswith("bus-deliver") for n in new) == 1
 
         # one I/O thread (Redis) or clock thread (in process), one delivery thread
