@@ -216,6 +216,50 @@ class ReplyJob:
 
 PlayerStateName = Literal["IDLE", "PLAYING", "INTERRUPT_DECISION", "INTERRUPTED", "POST_INTERRUPT"]
 QueueItemState = Literal["waiting", "synthesising", "ready", "playing"]
+UtteranceState = Literal["queued", "ready", "playing", "parked", "finished", "dropped"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class UtteranceView:
+    """One utterance as the player knows it at the moment of an event: a snapshot of its record
+    (``app.audio.utterance.Utterance``, owned by the player thread). It rides on the player's
+    PlaybackStarted / Finished / Interrupted / Resumed and UtteranceDropped, so readers (spoken
+    log, run report, question ledger, dashboard) need not join channels by id; it travels by
+    value, so it works across processes.
+
+    Identity is the request's (``text`` as shown, ``sentences`` as spoken); times are epoch
+    seconds. ``state``: queued (no audio yet), ready, playing, parked (cut, waiting to resume),
+    finished, dropped (``reason`` says why). ``cuts``: times its playback was stopped before
+    the end; ``resumes``: times it continued after a cut."""
+
+    id: str
+    kind: str = ""
+    text: str = ""
+    original: str = ""
+    product: str | None = None
+    segment: str | None = None
+    group: str | None = None
+    sentence_index: int = 0
+    source_event: str | None = None
+    viewer: str = ""
+    comment: str = ""
+    priority: int = 0
+    deadline: float | None = None
+    created_at: float = 0.0
+    hits: tuple[FilterHit, ...] = ()
+    route: str = ""
+    duration_s: float = 0.0
+    sentences: tuple[str, ...] = ()
+    sentence_starts: tuple[float, ...] = ()
+    state: UtteranceState = "queued"
+    queued_at: float | None = None
+    ready_at: float | None = None
+    started_at: float | None = None  # first heard
+    ended_at: float | None = None  # last stopped sounding
+    position_s: float = 0.0
+    cuts: int = 0
+    resumes: int = 0
+    reason: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -236,6 +280,7 @@ class PlaybackStarted:
     route: str = ""
     resumed: bool = False
     start_s: float = 0.0  # where in the audio playback starts (non-zero on resume)
+    utterance: UtteranceView | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -250,6 +295,7 @@ class PlaybackProgress:
 class PlaybackFinished:
     TAG: ClassVar[str] = "playback_finished"
     id: str
+    utterance: UtteranceView | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -259,6 +305,7 @@ class PlaybackInterrupted:
     position_s: float
     sentence_index: int
     by_id: str
+    utterance: UtteranceView | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -267,6 +314,7 @@ class PlaybackResumed:
     id: str
     sentence_index: int
     position_s: float
+    utterance: UtteranceView | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -276,6 +324,7 @@ class UtteranceDropped:
     TAG: ClassVar[str] = "utterance_dropped"
     id: str
     reason: str
+    utterance: UtteranceView | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
