@@ -8,6 +8,12 @@ is acted on as soon as it is ready — the cut costs a flush of the device buffe
 Bus: listens on ``speech.requests`` (group ``audio``), ``speech.ready`` (SpeechReady,
 SpeechFailed, UtteranceDropped) and ``control``; publishes everything it does on
 ``player.state``.
+
+Each utterance has one record (``app.audio.utterance.Utterance``), owned by this thread: the
+queue and the state machine keep its state, this loop its timings (heard when its first sample
+is written). Every event about an utterance carries the record's view (``utterance=``), and
+every utterance it knew of that will not play — cancelled, stale, failed synthesis, bad audio —
+is published once as an UtteranceDropped. The report's played list is the records heard.
 """
 
 from __future__ import annotations
@@ -16,13 +22,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app import events
 from app.audio import state_machine as sm
 from app.audio.pools import ClipPool
-from app.audio.queue import QueueItem, SpeechQueue
+from app.audio.queue import SpeechQueue
 from app.audio.report import PlayLog
+from app.audio.utterance import Utterance
 from app.audio.sinks import BYTES_PER_SAMPLE, Sink
 from app.bus.base import Bus
 from app.director import Airtime, Director, DirectorSettings, air_class
@@ -40,7 +47,7 @@ _REMEMBER_IDS = 5000  # finished/cancelled ids kept to ignore late duplicates
 
 @dataclass
 class _Playback:
-    item: QueueItem
+    item: Utterance
     pcm: bytes
     pos: int  # next sample of the item to write
     gap: int  # silent samples still to write before the item's next sample
@@ -87,6 +94,7 @@ class AudioPlayer:
         self.silence_alarm_s = silence_alarm_s
         self.bus_group = bus_group
         self.clock = clock
+        self.wall_clock = wall_clock
         self.queue = SpeechQueue(aging_step=aging_step, aging_interval_s=aging_seconds_per_step,
                                  resume_within_s=resume_within_s, clock=clock, wall_clock=wall_clock)
         self.fillers = ClipPool("filler", pool_size)
@@ -316,9 +324,12 @@ class AudioPlayer:
             return
         if tag is not None and pb.pos == pb.first_pos and self._first_sound is None:
             self._first_sound = self.clock()
+        heard_at = self.clock() + self._ahead_s()
         self.sink.write(piece, tag)
         if tag is not None and pb.started is not None:
-            self._publish(pb.started)
+            if pb.item.heard(heard_at, resumed=pb.started.resumed):
+                self.log.heard(pb.item)  # the report lists what was heard, as the spoken log does
+            self._publish(pb.started, pb.item)
             pb.started = None
         if tag is None:
             pb.gap -= len(piece) // BYTES_PER_SAMPLE
@@ -432,7 +443,9 @@ class AudioPlayer:
                 return
             if req.kind in POOL_KINDS:
                 pool = self.fillers if req.kind == "filler" else self.bridge_clips
-                pool.add(QueueItem(request=req, queued_at=self.clock(), seq=0, ready=ready, audio=pcm))
+                now = self.clock()
+                pool.add(Utterance(request=req, queued_at=now, seq=0, ready=ready, audio=pcm, state="ready",
+                                   ready_at=now))
                 return
             self.queue.mark_ready(ready, pcm)
             self._readied.add(req.id)
@@ -441,9 +454,11 @@ class AudioPlayer:
             req, reason = message[1], message[2]
             if req.id in self.queue:
                 self._feed(sm.Cancel((req.id,), reason))  # the machine drops and reports it
-            elif req.id not in self._done:
-                self._record_drop(req.id, reason)
-                self._publish(events.UtteranceDropped(id=req.id, reason=reason))
+            elif req.id not in self._done:  # known only now: its record says why it will not play
+                item = Utterance(request=req, queued_at=self.clock(), seq=-1)
+                item.drop(reason)
+                self._record_drop(item)
+                self._publish(events.UtteranceDropped(id=req.id, reason=reason), item)
         elif kind == "gone":
             ev = message[1]
             if ev.id in self.queue:
@@ -483,8 +498,12 @@ class AudioPlayer:
     # ---- executing the state machine's actions ---------------------------------------------
 
     def _feed(self, event) -> None:
-        for action in self.machine.handle(event):
+        actions = self.machine.handle(event)
+        for action in actions:
             self._execute(action)
+        for action in actions:  # published: what is done with lets its audio go
+            if isinstance(action, (sm.Ended, sm.Drop)) and action.item.state in ("finished", "dropped"):
+                action.item.release()
 
     def _execute(self, action) -> None:
         now = self.clock()
@@ -492,7 +511,7 @@ class AudioPlayer:
             if isinstance(action.event, events.PlaybackStarted):
                 self._held_start = action.event  # see _Playback.started
             else:
-                self._publish(action.event)
+                self._publish(action.event, action.item)
         elif isinstance(action, sm.Play):
             self._start(action, now)
         elif isinstance(action, sm.StopCurrent):
@@ -504,11 +523,11 @@ class AudioPlayer:
                 self._stop_current()
         elif isinstance(action, sm.Ended):
             self._last_end_sample = self.sink.next_sample()
-            self.log.ended(action.item, now + self._ahead_s(), interrupted=action.interrupted)
+            action.item.stopped_sounding(now + self._ahead_s())
             self.airtime.end(now + self._ahead_s())
             self._done.add(action.item.id)
         elif isinstance(action, sm.Drop):
-            self._record_drop(action.item.id, action.reason)
+            self._record_drop(action.item)
         elif isinstance(action, sm.Idle):
             if not self.machine.paused:
                 self._idle_since = now + self._ahead_s()
@@ -532,7 +551,6 @@ class AudioPlayer:
         self.airtime.begin(air_class(item.request.kind), heard_at)
         if not action.continuation:
             self._close_idle(now)
-            self.log.started(item, heard_at, resumed=action.resumed)
             if item.request.kind == "filler":
                 self._fillers_played += 1
         self._last_progress = 0.0
@@ -559,10 +577,14 @@ class AudioPlayer:
             self._dead_air += max(0.0, now - self._idle_since - self._intended_pause())
         self._idle_since = None
 
-    def _record_drop(self, item_id: str, reason: str) -> None:
-        self.log.dropped(item_id, reason)
-        self._done.add(item_id)
+    def _record_drop(self, item: Utterance) -> None:
+        self.log.dropped(item)
+        self._done.add(item.id)
 
-    def _publish(self, event) -> None:
+    def _publish(self, event, item: Utterance | None = None) -> None:
+        """Publish on ``player.state``; an event about ``item`` carries the record's view as it
+        is now (readers take what they need from it instead of joining channels by id)."""
         self._snapshot_dirty = True
+        if item is not None:
+            event = replace(event, utterance=item.view(self.wall_clock() - self.clock()))
         self.bus.publish(events.Channel.PLAYER_STATE, event)

@@ -76,7 +76,7 @@ def test_items_without_audio_are_not_handed_out(queue):
     queue.enqueue(req("a", 0))
     add_ready(queue, req("b", 10))
     assert drain(queue) == ["b"]
-    assert queue.get("a").state == "synthesising"
+    assert queue.get("a").state == "queued" and queue.get("a").queue_state == "synthesising"
     queue.mark_ready(ready(req("a", 0)))
     assert drain(queue) == ["a"]
 
@@ -156,7 +156,7 @@ def test_parked_item_shows_as_waiting_and_comes_back_first(queue):
     add_ready(queue, req("script", 10), req("later", 10))
     item, _ = queue.pop_next()
     queue.park(item, 1.5, 2)
-    assert queue.get("script").state == "waiting"
+    assert queue.get("script").state == "parked" and queue.get("script").queue_state == "waiting"
     item, _ = queue.pop_next()
     assert (item.id, item.resume_s, item.resume_index) == ("script", 1.5, 2)
 
