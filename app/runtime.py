@@ -471,12 +471,9 @@ class Runtime:
         player = self.player.report() if self.player else {"played": [], "dropped": [], "dead_air_s": 0.0}
         tts = self.tts.report() if self.tts else {}
         feed = self.listener.stats() if self.listener else {}
-        dropped = list(player.get("dropped", []))
-        known = {d["id"] for d in dropped}
-        dropped += [d for d in self.recorder.speech_failed if d["id"] not in known]
         return {
             "played": player.get("played", []),
-            "dropped": dropped,
+            "dropped": list(player.get("dropped", [])),  # the player's: failed synthesis included
             "dead_air_s": player.get("dead_air_s", 0.0),
             "startup_silence_s": player.get("startup_silence_s"),
             "interrupts": player.get("interrupts", {}),
