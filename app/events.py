@@ -336,6 +336,7 @@ class QueueItemView:
     state: QueueItemState
     waiting_s: float
     deadline: float | None = None
+    expires_in_s: float | None = None  # until the player drops it as stale (None: never), at the snapshot
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -361,11 +361,14 @@ class DashboardView(QWidget):
             else:
                 self.now_text.setText("（已停止）" if self.state.stopped else "（空闲）")
             self.now_meta.setText("")
+            self.now_meta.setToolTip("")
             self.now_progress.set_progress(0.0, "")
             return
         self.now_text.setText(now.text)
         resumed = " · 续播" if now.resumed else ""
-        self.now_meta.setText(f"{KIND_ZH.get(now.kind, now.kind)} · 优先级 {now.priority}{resumed}")
+        viewer = f" · 给 {now.viewer}" if now.viewer else ""
+        self.now_meta.setText(f"{KIND_ZH.get(now.kind, now.kind)} · 优先级 {now.priority}{resumed}{viewer}")
+        self.now_meta.setToolTip(f"{now.viewer}：{now.comment}" if now.viewer and now.comment else "")
         frac = now.position_s / now.duration_s if now.duration_s > 0 else 0.0
         self.now_progress.set_progress(frac, f"{now.position_s:.1f} / {now.duration_s:.1f} 秒")
 

@@ -35,6 +35,15 @@ class NowPlaying:
     duration_s: float
     position_s: float = 0.0
     resumed: bool = False
+    viewer: str = ""  # who it answers or thanks
+    comment: str = ""  # what they said
+
+    @classmethod
+    def of(cls, ev: events.PlaybackStarted) -> NowPlaying:
+        """From the start event and the utterance's record on it (who it is for)."""
+        u = ev.utterance
+        return cls(ev.id, ev.kind, ev.text, ev.priority, ev.duration_s, ev.start_s, ev.resumed,
+                   viewer=u.viewer if u else "", comment=u.comment if u else "")
 
 
 @dataclass
@@ -82,8 +91,7 @@ class DashboardState:
                     self.gifts += ev.gift.count
                     self.gift_diamonds += ev.gift.count * ev.gift.diamonds
             elif isinstance(ev, events.PlaybackStarted):
-                self.now = NowPlaying(ev.id, ev.kind, ev.text, ev.priority, ev.duration_s,
-                                      ev.start_s, ev.resumed)
+                self.now = NowPlaying.of(ev)
                 if ev.kind in REPLY_KINDS and not ev.resumed:
                     self.replies += 1
             elif isinstance(ev, events.PlaybackProgress):

@@ -24,10 +24,7 @@ from collections.abc import Callable, Iterable
 
 from app import events
 from app.audio.utterance import Utterance
-
-#: Kinds whose cut items wait to resume for as long as it takes (the director keeps the
-#: script on air); others are dropped when parked longer than ``resume_within_s``.
-RESUME_ALWAYS = frozenset({"script"})
+from app.utterance import stale_in, stale_reason
 
 Pick = Callable[[Iterable[Utterance]], Utterance | None]
 
@@ -115,14 +112,17 @@ class SpeechQueue:
             return items
 
     def stale_reason(self, item: Utterance) -> str | None:
-        deadline = item.request.deadline
-        if deadline is not None and self.wall_clock() > deadline:
-            late = self.wall_clock() - deadline
-            return f"stale: deadline passed {late:.1f}s ago"
-        if (item.parked_at is not None and item.request.kind not in RESUME_ALWAYS
-                and self.clock() - item.parked_at > self.resume_within_s):
-            return f"stale: interrupted more than {self.resume_within_s:g}s ago"
-        return None
+        """The one staleness rule (``app.utterance.stale_reason``) applied to a queued record."""
+        return stale_reason(item.request.deadline, self.wall_clock(), parked_s=self._parked_s(item),
+                            kind=item.request.kind, resume_within_s=self.resume_within_s)
+
+    def expires_in(self, item: Utterance) -> float | None:
+        """Seconds until ``stale_reason`` drops ``item`` (None: it never goes stale)."""
+        return stale_in(item.request.deadline, self.wall_clock(), parked_s=self._parked_s(item),
+                        kind=item.request.kind, resume_within_s=self.resume_within_s)
+
+    def _parked_s(self, item: Utterance) -> float | None:
+        return None if item.parked_at is None else self.clock() - item.parked_at
 
     def purge_stale(self) -> list[tuple[Utterance, str]]:
         with self._lock:
@@ -209,7 +209,8 @@ class SpeechQueue:
                 priority=item.priority,
                 state="playing" if item is playing else item.queue_state,
                 waiting_s=round(max(0.0, now - item.queued_at), 3),
-                deadline=item.request.deadline))
+                deadline=item.request.deadline,
+                expires_in_s=None if item is playing else _rounded(self.expires_in(item))))
         return events.QueueSnapshot(items=tuple(views))
 
     # ---- internals -----------------------------------------------------------------------
@@ -226,3 +227,7 @@ class SpeechQueue:
                     first[group] = index
         return [i for i in self._items.values()
                 if i.request.group is None or i.interrupted or i.request.sentence_index <= first[i.request.group]]
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 3)
