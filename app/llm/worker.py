@@ -37,6 +37,7 @@ from app.llm.sentences import stream_spoken
 from app.logs import get_logger
 from app.recent import Recent
 from app.text.prepare import TextPreparer, make_request
+from app.utterance import stale_reason
 
 log = get_logger("llm")
 
@@ -126,8 +127,7 @@ class LlmWorker:
         self._subs = []
 
     def _handle(self, job: events.ReplyJob) -> None:
-        now = self._clock()
-        stale = job.deadline is not None and now > job.deadline
+        stale = stale_reason(job.deadline, self._clock())  # the player's rule and words
         with self._lock:
             was_cancelled = job.id in self._cancelled
             if was_cancelled or stale:
@@ -139,7 +139,7 @@ class LlmWorker:
         if was_cancelled:
             return self._dropped(job.id, "cancelled before it started")
         if stale:
-            return self._dropped(job.id, f"stale: deadline passed {now - job.deadline:.1f}s ago")
+            return self._dropped(job.id, stale)
         try:
             sent = self._answer(job, cancel)
         except errors.Cancelled:

@@ -44,6 +44,7 @@ from app.tts.pool_watch import PoolWatch
 from app.tts.routes import RouteTable
 from app.tts.settings import PoolSettings, ServerSpec, VoiceModel
 from app.tts.synth import SentenceAudio, SentenceSynth, Stats
+from app.utterance import stale_reason
 
 log = get_logger("tts")
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -283,8 +284,9 @@ class TtsPool(PoolWatch):
         req = job.req
         if self.is_cancelled(req.id):
             return self._forget(job, "cancelled")
-        if req.deadline is not None and self.clock() > req.deadline:
-            return self._finish_failed(job, "stale: deadline passed before synthesis", "stale")
+        stale = stale_reason(req.deadline, self.clock())  # the player's rule and words
+        if stale:
+            return self._finish_failed(job, stale, "stale")
         if not self._prepare(job):
             return
         for sentence in job.sentences[len(job.parts):]:
