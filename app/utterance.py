@@ -15,7 +15,7 @@ import each other, so the rules they share live in this top-level module:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from app.events import Priority
 from app.recent import Recent
@@ -73,6 +73,19 @@ def group_of(utterance_id: str) -> str | None:
     return group if dash and group and index.isdigit() else None
 
 
+def named_by(utterance_id: str, ids: Collection[str]) -> bool:
+    """Whether ``ids`` name this utterance: its own id, or its group's."""
+    return utterance_id in ids or group_of(utterance_id) in ids
+
+
+def named(ids: Iterable[str]) -> set[str]:
+    """What a list of ids names: the ids themselves and the groups of the sentence ids among
+    them (cancelling one sentence of an answer names the answer)."""
+    out = set(ids)
+    out |= {g for i in list(out) if (g := group_of(i)) is not None}
+    return out
+
+
 class Tombstones:
     """Utterances that will not play (cancelled, dropped, finished), newest ``limit`` kept.
 
@@ -92,12 +105,7 @@ class Tombstones:
                 self._groups.add(group)
 
     def __contains__(self, utterance_id: object) -> bool:
-        if not isinstance(utterance_id, str):
-            return False
-        if utterance_id in self._ids:
-            return True
-        group = group_of(utterance_id)
-        return group is not None and group in self._ids
+        return isinstance(utterance_id, str) and named_by(utterance_id, self._ids)
 
     def names(self, group: str) -> bool:
         return group in self._ids or group in self._groups

@@ -36,6 +36,7 @@ from app.director import Airtime, Director, DirectorSettings, air_class
 from app.logs import get_logger
 from app.media.wav import WavError, read_wav
 from app.recent import Recent
+from app.utterance import Tombstones
 
 log = get_logger("audio")
 
@@ -115,7 +116,7 @@ class AudioPlayer:
         self._subs: list = []
         self._pb: _Playback | None = None
         self._held_start: events.PlaybackStarted | None = None
-        self._done: Recent[str, None] = Recent(_REMEMBER_IDS)  # finished, dropped or cancelled
+        self._done = Tombstones(_REMEMBER_IDS)  # finished, dropped or cancelled
         self._readied: Recent[str, None] = Recent(_REMEMBER_IDS)  # audio arrived (maybe before its request)
         self._last_end_sample: int | None = None
         self._idle_since: float | None = None
@@ -492,8 +493,7 @@ class AudioPlayer:
             self.fillers.remove(ids)
             self.bridge_clips.remove(ids)
             self._feed(sm.Cancel(tuple(cmd.ids), cmd.reason or "cancelled"))
-            for item_id in cmd.ids:
-                self._done.add(item_id)
+            self._done.bury(cmd.ids)
 
     # ---- executing the state machine's actions ---------------------------------------------
 
@@ -525,7 +525,7 @@ class AudioPlayer:
             self._last_end_sample = self.sink.next_sample()
             action.item.stopped_sounding(now + self._ahead_s())
             self.airtime.end(now + self._ahead_s())
-            self._done.add(action.item.id)
+            self._done.bury(action.item.id)
         elif isinstance(action, sm.Drop):
             self._record_drop(action.item)
         elif isinstance(action, sm.Idle):
@@ -579,7 +579,7 @@ class AudioPlayer:
 
     def _record_drop(self, item: Utterance) -> None:
         self.log.dropped(item)
-        self._done.add(item.id)
+        self._done.bury(item.id)
 
     def _publish(self, event, item: Utterance | None = None) -> None:
         """Publish on ``player.state``; an event about ``item`` carries the record's view as it

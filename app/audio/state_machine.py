@@ -33,6 +33,7 @@ from app.director import SCRIPT, Airtime, Director, air_class
 from app.director.policy import FILLING
 from app.director.policy import should_interrupt as _gap_rule
 from app.text.sentences import CLAUSE_BREAKS
+from app.utterance import named_by
 
 IDLE = "IDLE"
 PLAYING = "PLAYING"
@@ -361,14 +362,16 @@ class PlayerStateMachine:
         return [self._stop]
 
     def _on_Cancel(self, ev: Cancel) -> list:
+        """Drop what ``ev.ids`` name: those ids, and every sentence of a group named (an LLM
+        answer cancelled by its job id) — ``app.utterance.named_by``."""
         out: list = []
-        for item_id in ev.ids:
-            item = self.queue.remove(item_id)
-            if item is not None:
+        ids = frozenset(ev.ids)
+        for item in [i for i in self.queue.items() if named_by(i.id, ids)]:
+            if self.queue.remove(item.id) is not None:
                 out += self._drop(item, ev.reason)
-        if self._after_bridge is not None and self._after_bridge.id in ev.ids:
+        if self._after_bridge is not None and named_by(self._after_bridge.id, ids):
             out += self._drop(self._pop_after_bridge(), ev.reason)
-        if self.current is not None and self.current.id in ev.ids and (self._stop is None or self._stop.at_s is not None):
+        if self.current is not None and named_by(self.current.id, ids) and (self._stop is None or self._stop.at_s is not None):
             self._stop = StopCurrent("cancel")
             if self.paused:
                 return out + self._on_Stopped(Stopped(self.position_s))

@@ -44,7 +44,7 @@ from app.tts.pool_watch import PoolWatch
 from app.tts.routes import RouteTable
 from app.tts.settings import PoolSettings, ServerSpec, VoiceModel
 from app.tts.synth import SentenceAudio, SentenceSynth, Stats
-from app.utterance import stale_reason
+from app.utterance import Tombstones, stale_reason
 
 log = get_logger("tts")
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -78,7 +78,7 @@ class TtsPool(PoolWatch):
         self._heap: list[tuple[int, int, Job]] = []
         self._seq = itertools.count()
         self._jobs: dict[str, Job] = {}  # received and not finished
-        self._cancelled: Recent[str, None] = Recent(_MEMORY)
+        self._cancelled = Tombstones(_MEMORY)  # naming an LLM answer cancels its sentences too
         self._early_needs: Recent[str, float] = Recent(_MEMORY)  # SpeechNeeded before the request
         self._reasons: Recent[str, str] = Recent(_MEMORY)  # id → why the fallback spoke
         self._lane: list[tuple[int, int, Job]] = []
@@ -212,18 +212,16 @@ class TtsPool(PoolWatch):
 
     def cancel(self, ids) -> None:
         with self._cond:
-            for i in ids:
-                self._cancelled[i] = None
+            self._cancelled.bury(ids)
             before = len(self._heap)
             self._heap = [it for it in self._heap if it[2].id not in self._cancelled]
             if len(self._heap) != before:
                 heapq.heapify(self._heap)
                 for _ in range(before - len(self._heap)):
                     self.stats.drop("cancelled")
-            for i in ids:
-                job = self._jobs.get(i)
-                if job is not None and job.state == "queued":
-                    self._jobs.pop(i, None)
+            for job in [j for i, j in self._jobs.items() if i in self._cancelled]:
+                if job.state == "queued":
+                    self._jobs.pop(job.id, None)
 
     def is_cancelled(self, rid: str) -> bool:
         return rid in self._cancelled

@@ -353,3 +353,22 @@ def test_what_was_never_heard_is_not_listed_as_played(rig, clips):
     report = r.player.report()
     assert [p["id"] for p in report["played"]] == ["a"]
     assert report["dropped"] == [{"id": "b", "reason": "skipped by operator"}]
+
+
+def test_cancelling_an_answer_by_its_job_id_drops_its_sentences_and_their_late_audio(rig, clips):
+    """"Was it cancelled?" has one answer in every stage (app.utterance.Tombstones): naming the
+    LLM job cancels the sentences ``<job>-<n>`` the player holds and any that come later."""
+    r = rig()
+    first, second = (clips(f"job7-{n}", [(400 + 100 * n, 0.1)], kind="llm", priority=0, group="job7",
+                           sentence_index=n) for n in (0, 1))
+    r.bus.publish(events.Channel.SPEECH_REQUESTS, first.request)
+    r.wait_for(lambda: "job7-0" in r.player.queue)
+    r.control(events.CancelSpeech(ids=("job7",), reason="answer withdrawn"))
+    r.wait_for(lambda: "job7-0" not in r.player.queue)
+    for late in (first, second):  # their audio (and the second's request) come after the cancel
+        r.publish_ready(late)
+    r.publish_ready(clips("marker", [(700, 0.05)]))
+    r.wait_for(lambda: r.finished("marker"))
+    r.stop()
+    assert [s[0] for s in segments_of(r)] == ["marker"]
+    assert r.player.report()["dropped"] == [{"id": "job7-0", "reason": "answer withdrawn"}]
