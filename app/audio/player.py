@@ -96,8 +96,7 @@ class AudioPlayer:
         self.bus_group = bus_group
         self.clock = clock
         self.wall_clock = wall_clock
-        self.queue = SpeechQueue(aging_step=aging_step, aging_interval_s=aging_seconds_per_step,
-                                 resume_within_s=resume_within_s, clock=clock, wall_clock=wall_clock)
+        self.queue = SpeechQueue(resume_within_s=resume_within_s, clock=clock, wall_clock=wall_clock)
         self.fillers = ClipPool("filler", pool_size)
         self.bridge_clips = ClipPool("bridge", pool_size)
         self.airtime_interval_s = airtime_interval_s
@@ -242,7 +241,7 @@ class AudioPlayer:
         self.machine.thresholds = thresholds
 
     def snapshot(self) -> events.QueueSnapshot:
-        return self.queue.snapshot(playing=self.machine.current, key=self.machine.order_key)
+        return self.queue.snapshot(self.machine.order_key, playing=self.machine.current)
 
     def set_director(self, settings: DirectorSettings) -> None:
         """Hot reload of the director's knobs ([director]); the next decision uses them."""
@@ -256,7 +255,7 @@ class AudioPlayer:
                              f"{aging_seconds_per_step}")
         self.gap_s = gap_ms / 1000.0
         self.clause_gap_s = min(self.clause_gap_ms, gap_ms) / 1000.0
-        self.queue.aging_interval_s = self.director.aging_interval_s = aging_seconds_per_step
+        self.director.aging_interval_s = aging_seconds_per_step
         self.machine.bridges = bridge_lines
 
     # ---- bus handlers (subscription threads) -----------------------------------------------
@@ -485,7 +484,7 @@ class AudioPlayer:
         elif isinstance(cmd, events.Skip):
             self._feed(sm.SkipCurrent())
         elif isinstance(cmd, events.ClearQueue):
-            ids = tuple(i.id for i in self.queue.ordered())
+            ids = tuple(i.id for i in self.queue.ordered(self.machine.order_key))
             if ids:
                 self._feed(sm.Cancel(ids, "cleared by operator"))
         elif isinstance(cmd, events.CancelSpeech):

@@ -4,10 +4,8 @@ Its items are the utterances' records (``app.audio.utterance.Utterance``): the q
 queued / ready / parked state; the player's thread is the only one that changes them.
 
 The queue holds the items and their state; *which* ready item plays next is the director's
-decision (``app.director``), passed in as ``pick``. Without one, the order is design §5's:
-operator play-now first, then items cut by an interrupt, then lower priority value first, FIFO
-among equals, with waiting items aging (``aging_step`` per ``aging_interval_s``) so a low item
-is never starved.
+decision alone (``app.director``: rank, aging, play-now, parked items first), passed in as
+``pick`` (and ``key`` where the whole order is shown). The queue has no order of its own.
 
 Only ready items are handed out, and an item waits for an earlier sentence of its own group so
 a reply or a script segment is never spoken out of order. The queue is small (the script keeps
@@ -30,19 +28,12 @@ Pick = Callable[[Iterable[Utterance]], Utterance | None]
 
 
 class SpeechQueue:
-    """Thread-safe. ``clock`` is monotonic seconds (waiting, aging); ``wall_clock`` is epoch
+    """Thread-safe. ``clock`` is monotonic seconds (waiting, parking); ``wall_clock`` is epoch
     seconds, the unit of ``SpeechRequest.deadline``."""
 
-    def __init__(self, *, aging_step: float = 1.0, aging_interval_s: float = 10.0,
-                 resume_within_s: float = 60.0,
+    def __init__(self, *, resume_within_s: float = 60.0,
                  clock: Callable[[], float] = time.monotonic,
                  wall_clock: Callable[[], float] = time.time):
-        if aging_interval_s <= 0:
-            raise ValueError(f"aging_interval_s must be > 0, got {aging_interval_s}")
-        if aging_step < 0:
-            raise ValueError(f"aging_step must be >= 0, got {aging_step}")
-        self.aging_step = aging_step
-        self.aging_interval_s = aging_interval_s
         self.resume_within_s = resume_within_s
         self.clock = clock
         self.wall_clock = wall_clock
@@ -106,8 +97,9 @@ class SpeechQueue:
         return self.remove(item_id)
 
     def clear(self) -> list[Utterance]:
+        """Empty the queue; the items in the order they came."""
         with self._lock:
-            items = sorted(self._items.values(), key=self.default_key)
+            items = sorted(self._items.values(), key=lambda i: i.seq)
             self._items.clear()
             return items
 
@@ -136,7 +128,7 @@ class SpeechQueue:
 
     # ---- taking --------------------------------------------------------------------------
 
-    def pop_next(self, pick: Pick | None = None) -> tuple[Utterance | None, list[tuple[Utterance, str]]]:
+    def pop_next(self, pick: Pick) -> tuple[Utterance | None, list[tuple[Utterance, str]]]:
         """The next playable item (removed from the queue), chosen by ``pick`` among the
         playable ones, and the stale items dropped on the way to it."""
         with self._lock:
@@ -146,25 +138,21 @@ class SpeechQueue:
                 del self._items[found.id]
             return found, dropped
 
-    def peek_next(self, pick: Pick | None = None) -> Utterance | None:
+    def peek_next(self, pick: Pick) -> Utterance | None:
         """The item ``pop_next`` would return, left in place (stale items are not dropped)."""
         with self._lock:
             return self._choose(pick)
 
-    def next_wanted(self, pick: Pick | None = None) -> Utterance | None:
+    def next_wanted(self, pick: Pick) -> Utterance | None:
         """The item that would play next if every item had its audio: when it has none, the
         player is waiting for the TTS stage to deliver it."""
         with self._lock:
             heads = [i for i in self._in_turn() if not self.stale_reason(i)]
-            if not heads:
-                return None
-            return pick(heads) if pick is not None else min(heads, key=self.default_key)
+            return pick(heads) if heads else None
 
-    def _choose(self, pick: Pick | None) -> Utterance | None:
+    def _choose(self, pick: Pick) -> Utterance | None:
         playable = [i for i in self._in_turn() if i.ready is not None and not self.stale_reason(i)]
-        if not playable:
-            return None
-        return pick(playable) if pick is not None else min(playable, key=self.default_key)
+        return pick(playable) if playable else None
 
     # ---- looking -------------------------------------------------------------------------
 
@@ -186,20 +174,13 @@ class SpeechQueue:
         with self._lock:
             return any(i.ready is not None for i in self._in_turn())
 
-    def ordered(self, key: Callable[[Utterance], tuple] | None = None) -> list[Utterance]:
-        """Every waiting item in the order it would play if all were ready."""
+    def ordered(self, key: Callable[[Utterance], tuple]) -> list[Utterance]:
+        """Every waiting item in the order ``key`` (the director's) would play it if all were ready."""
         with self._lock:
-            return sorted(self._items.values(), key=key or self.default_key)
+            return sorted(self._items.values(), key=key)
 
-    def effective_priority(self, item: Utterance) -> float:
-        waited = self.clock() - item.queued_at
-        return item.priority - self.aging_step * waited / self.aging_interval_s
-
-    def default_key(self, item: Utterance) -> tuple:
-        return (0 if item.force else 1, 0 if item.interrupted else 1, self.effective_priority(item), item.seq)
-
-    def snapshot(self, playing: Utterance | None = None,
-                 key: Callable[[Utterance], tuple] | None = None) -> events.QueueSnapshot:
+    def snapshot(self, key: Callable[[Utterance], tuple],
+                 playing: Utterance | None = None) -> events.QueueSnapshot:
         now = self.clock()
         views = []
         items = ([playing] if playing is not None else []) + self.ordered(key)

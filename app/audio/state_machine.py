@@ -31,7 +31,6 @@ from app.audio.queue import SpeechQueue
 from app.audio.utterance import Utterance
 from app.director import SCRIPT, Airtime, Director, air_class
 from app.director.policy import FILLING
-from app.director.policy import should_interrupt as _gap_rule
 from app.text.sentences import CLAUSE_BREAKS
 from app.utterance import named_by
 
@@ -65,12 +64,6 @@ class Thresholds:
 
 
 DEFAULT_THRESHOLDS = Thresholds()
-
-
-def should_interrupt(current_priority: int, new_priority: int, played_fraction: float,
-                     thresholds: Thresholds = DEFAULT_THRESHOLDS) -> bool:
-    return _gap_rule(current_priority, new_priority, played_fraction, gap=thresholds.interrupt_gap,
-                     late_gap=thresholds.late_interrupt_gap, late_fraction=thresholds.late_fraction)
 
 
 def cut_sentence(sentence_starts: Iterable[float], position_s: float) -> tuple[int, float]:
@@ -205,8 +198,7 @@ class PlayerStateMachine:
                  bridges: bool = True):
         self.queue = queue
         self.thresholds = thresholds
-        self.director = director or Director(airtime=Airtime(queue.clock()), aging_step=queue.aging_step,
-                                             aging_interval_s=queue.aging_interval_s)
+        self.director = director or Director(airtime=Airtime(queue.clock()))
         self.filler_source = filler_source
         self.bridge_source = bridge_source
         self.bridges = bridges

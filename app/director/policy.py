@@ -35,6 +35,7 @@ from typing import Any, Literal
 from app.director.airtime import ANSWER, SCRIPT, THANKS, Airtime, air_class
 from app.director.settings import DirectorSettings
 from app.events import Priority
+from app.utterance import is_urgent
 
 Cut = Literal["soft", "hard"]
 
@@ -62,6 +63,10 @@ def should_interrupt(current_priority: int, new_priority: int, played_fraction: 
 class Director:
     def __init__(self, settings: DirectorSettings | None = None, airtime: Airtime | None = None, *,
                  aging_step: float = 1.0, aging_interval_s: float = 30.0):
+        if aging_interval_s <= 0:
+            raise ValueError(f"aging_interval_s must be > 0, got {aging_interval_s}")
+        if aging_step < 0:
+            raise ValueError(f"aging_step must be >= 0, got {aging_step}")
         self.settings = settings or DirectorSettings()
         self.airtime = airtime or Airtime(0.0)
         self.aging_step = aging_step
@@ -70,7 +75,7 @@ class Director:
     # ---- what kind of item ---------------------------------------------------------------
 
     def is_urgent(self, item: Any) -> bool:
-        return bool(getattr(item, "force", False)) or item.priority <= self.settings.urgent_priority
+        return is_urgent(item.priority, getattr(item, "force", False), urgent_priority=self.settings.urgent_priority)
 
     # ---- where the cut falls -------------------------------------------------------------
 

@@ -95,7 +95,7 @@ def test_a_filler_plays_instead_of_silence_when_the_queue_runs_dry(rig, clips):
     after = segs[s_index + 1]
     assert after[0].startswith("filler-1#")
     assert (after[1] - segs[s_index][2]) / RATE <= 0.060 + 0.100  # the gap, not an idle wait
-    assert r.player.queue.snapshot().items == ()  # the filler never entered the queue
+    assert r.player.snapshot().items == ()  # the filler never entered the queue
     assert r.player.report()["dead_air_s"] < 0.15
 
 
