@@ -171,16 +171,15 @@ class Runtime:
         self._start_stage(self.player)
 
         llm_enabled = self._start_llm(snap)
-        product = self._first_product()
-        self.reply = ReplyPolicy(
+        self.reply = ReplyPolicy(  # it follows the product on air, which the scheduler announces
             self.bus, settings=wiring.reply_settings(snap, llm_enabled=llm_enabled),
             render=self.templates.render, faq=library_faq(self.library, self.templates.render_text),
             mask_nickname=self.compliance.mask_nickname,
-            prepare=self.preparer, product=product)
+            prepare=self.preparer)
         self._start_stage(self.reply)
 
         self.scheduler = ScriptScheduler(self.bus, self.library, templates=self.templates,
-                                         prepare=self.preparer, start_product=product,
+                                         prepare=self.preparer, start_product=self._first_product(),
                                          timed_tasks=self.timed_tasks(), **wiring.scheduler_kwargs(snap))
         self._start_stage(self.scheduler)
         self._request_fillers()

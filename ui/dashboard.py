@@ -105,8 +105,8 @@ class DashboardView(QWidget):
         tl.addWidget(self.now_meta, 1, 0)
         tl.addWidget(self.now_progress, 1, 1, 1, 2)
         tl.setColumnStretch(1, 1)
-        self.product_panel = ProductPanel(self._products, switch=self.controls.switch_product,
-                                          pin=self.controls.pin_product)
+        self.product_panel = ProductPanel(self._products, on_air=lambda: self.state.on_air,
+                                          switch=self.controls.switch_product, pin=self.controls.pin_product)
         self.airtime_panel = AirtimePanel()
 
         say = QGroupBox("插播")
@@ -350,7 +350,7 @@ class DashboardView(QWidget):
 
     def _refresh_context(self) -> None:
         self.product_panel.refresh_products()
-        self.product_panel.set_on_air(self.state.on_air)
+        self.product_panel.show_on_air()
         self.airtime_panel.set_report(self.state.airtime)
 
     def _refresh_now(self) -> None:
