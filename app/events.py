@@ -63,6 +63,12 @@ SpeechKind = Literal[
     "filler", "bridge", "say_now", "system", "disclosure",
 ]
 
+#: Kinds that only fill a moment: the player keeps them ready in clip pools (not in the queue),
+#: anything ready cuts them at once and they never resume; TTS makes them first.
+FILLING_KINDS: frozenset[str] = frozenset({"filler", "bridge"})
+#: Answers to viewers' questions (a keyword rule's, the LLM's).
+REPLY_KINDS: frozenset[str] = frozenset({"reply", "llm"})
+
 # --------------------------------------------------------------------------------------------
 # Live events (design §4)
 

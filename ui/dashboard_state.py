@@ -19,7 +19,6 @@ from app import events
 from app.recent import Recent
 from app.store.labels import drop_reason_zh
 
-REPLY_KINDS = frozenset({"reply", "llm"})
 QUESTIONS_KEPT = 500
 #: Events of the player that say something is playing; ignored once the run is stopped.
 _PLAYING_EVENTS = (events.PlaybackStarted, events.PlaybackProgress, events.QueueSnapshot, events.ProductOnAir,
@@ -92,7 +91,7 @@ class DashboardState:
                     self.gift_diamonds += ev.gift.count * ev.gift.diamonds
             elif isinstance(ev, events.PlaybackStarted):
                 self.now = NowPlaying.of(ev)
-                if ev.kind in REPLY_KINDS and not ev.resumed:
+                if ev.kind in events.REPLY_KINDS and not ev.resumed:
                     self.replies += 1
             elif isinstance(ev, events.PlaybackProgress):
                 if self.now and self.now.id == ev.id:

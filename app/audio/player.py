@@ -29,8 +29,8 @@ from app.audio import state_machine as sm
 from app.audio.pools import ClipPool
 from app.audio.queue import SpeechQueue
 from app.audio.report import PlayLog
-from app.audio.utterance import Utterance
 from app.audio.sinks import BYTES_PER_SAMPLE, Sink
+from app.audio.utterance import Utterance
 from app.bus.base import Bus
 from app.director import Airtime, Director, DirectorSettings, air_class
 from app.logs import get_logger
@@ -40,7 +40,6 @@ from app.utterance import Tombstones
 
 log = get_logger("audio")
 
-POOL_KINDS = {"filler", "bridge"}
 #: Before the first sound, a pause this long is the first line being synthesised, not dead air.
 STARTUP_GRACE_S = 1.0
 _REMEMBER_IDS = 5000  # finished/cancelled ids kept to ignore late duplicates
@@ -432,7 +431,7 @@ class AudioPlayer:
             # (and even played) first, and must not leave a ghost "synthesising" entry behind.
             if self.machine.ended:
                 return  # the live is over: nothing more is said
-            if req.kind not in POOL_KINDS and req.id not in self._done and req.id not in self._readied:
+            if req.kind not in events.FILLING_KINDS and req.id not in self._done and req.id not in self._readied:
                 self.queue.enqueue(req)
         elif kind == "ready":
             ready, pcm = message[1], message[2]
@@ -441,7 +440,7 @@ class AudioPlayer:
                 return  # cancelled, dropped or already played: a late result is never applied
             if self.machine.ended:
                 return
-            if req.kind in POOL_KINDS:
+            if req.kind in events.FILLING_KINDS:
                 pool = self.fillers if req.kind == "filler" else self.bridge_clips
                 now = self.clock()
                 pool.add(Utterance(request=req, queued_at=now, seq=0, ready=ready, audio=pcm, state="ready",

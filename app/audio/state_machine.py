@@ -30,7 +30,6 @@ from app import events
 from app.audio.queue import SpeechQueue
 from app.audio.utterance import Utterance
 from app.director import SCRIPT, Airtime, Director, air_class
-from app.director.policy import FILLING
 from app.text.sentences import CLAUSE_BREAKS
 from app.utterance import named_by
 
@@ -40,8 +39,6 @@ INTERRUPT_DECISION = "INTERRUPT_DECISION"
 INTERRUPTED = "INTERRUPTED"
 POST_INTERRUPT = "POST_INTERRUPT"
 
-#: Kinds that are never resumed after a cut: they only exist to fill a moment.
-NOT_RESUMABLE = FILLING
 
 #: A bridge line leads back into the script after an interruption this long, at most this often.
 BRIDGE_AFTER_S = 10.0
@@ -324,7 +321,7 @@ class PlayerStateMachine:
             return out + self._set_state(IDLE)
         # skip / cancel: the item is not resumed
         reason = "skipped by operator" if stop.reason == "skip" else "cancelled"
-        if item.request.kind not in NOT_RESUMABLE or stop.reason == "cancel":
+        if item.request.kind not in events.FILLING_KINDS or stop.reason == "cancel":
             out += self._drop(item, reason)
         else:
             item.state = "finished"  # a skipped filler: it only filled a moment
@@ -513,7 +510,7 @@ class PlayerStateMachine:
         index, resume_at = cut_sentence(starts, position_s)
         out: list = [Emit(events.PlaybackInterrupted(id=item.id, position_s=round(position_s, 3),
                                                      sentence_index=index, by_id=by_id), item)]
-        if item.request.kind in NOT_RESUMABLE:
+        if item.request.kind in events.FILLING_KINDS:  # never resumed: it only filled a moment
             self.filler_cuts += 1
             item.state = "finished"  # a filler or bridge never resumes
             held = self._pop_after_bridge()

@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from app.director.airtime import ANSWER, SCRIPT, THANKS, Airtime, air_class
 from app.director.settings import DirectorSettings
-from app.events import Priority
+from app.events import FILLING_KINDS, Priority
 from app.utterance import is_urgent
 
 Cut = Literal["soft", "hard"]
@@ -48,8 +48,6 @@ LINE_S = 8.0
 #: The script's floor is judged once this many seconds were spoken in the window.
 FLOOR_AFTER_S = 60.0
 
-#: Kinds that only fill a moment: anything ready cuts them at once and they never resume.
-FILLING = frozenset({"filler", "bridge"})
 
 
 def should_interrupt(current_priority: int, new_priority: int, played_fraction: float, *,
@@ -90,7 +88,7 @@ class Director:
         if not should_interrupt(priority, new.priority, played_fraction,
                                 gap=gap, late_gap=late_gap, late_fraction=late_fraction):
             return None
-        if self.is_urgent(new) or (current.request.kind in FILLING and current_priority is None):
+        if self.is_urgent(new) or (current.request.kind in FILLING_KINDS and current_priority is None):
             return "hard"
         return "soft"
 

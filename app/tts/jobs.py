@@ -13,9 +13,6 @@ from dataclasses import dataclass, field
 from app import events
 from app.utterance import is_urgent
 
-#: kinds the player keeps in a pool of ready clips: needed as soon as they are asked for
-POOLED_KINDS = frozenset({"filler", "bridge"})
-
 
 @dataclass(eq=False)
 class Job:
@@ -43,5 +40,5 @@ class Job:
 def urgent(req: events.SpeechRequest) -> bool:
     """Large gifts, 插播 and emergencies are needed the moment they arrive; so are the clips the
     player pools (they exist to cover a dry queue, so they must be there early)."""
-    return is_urgent(req.priority) or req.kind in POOLED_KINDS
+    return is_urgent(req.priority) or req.kind in events.FILLING_KINDS
 

@@ -39,7 +39,7 @@ from app.text.prepare import TextPreparer
 from app.tts import postprocess
 from app.tts.attempt import Attempt
 from app.tts.cache import AudioCache
-from app.tts.jobs import POOLED_KINDS, Job, urgent
+from app.tts.jobs import Job, urgent
 from app.tts.pool_watch import PoolWatch
 from app.tts.routes import RouteTable
 from app.tts.settings import PoolSettings, ServerSpec, VoiceModel
@@ -409,7 +409,7 @@ class TtsPool(PoolWatch):
             request=job.req, audio_path=str(path), sample_rate=rate, duration_s=round(len(audio) / rate, 4),
             sentence_starts=tuple(starts), route=",".join(routes),
             attempts=max(1, sum(p.attempts for p in parts)), cached=all(p.cached for p in parts)))
-        if not gptsovits_only and job.req.kind in POOLED_KINDS and self.table.routes:
+        if not gptsovits_only and job.req.kind in events.FILLING_KINDS and self.table.routes:
             self._upgrade_later(job)
 
     def _upgrade_later(self, job: Job) -> None:

@@ -9,7 +9,15 @@ import pytest
 
 from app import events
 from app.director import Airtime, AirtimeBudget, Director, DirectorSettings, SpeechRate, air_class
-from app.director.policy import R_ANSWER, R_INTERACTION, R_LOW, R_SCRIPT, R_SCRIPT_DUE, R_WAITING, should_interrupt
+from app.director.policy import (
+    R_ANSWER,
+    R_INTERACTION,
+    R_LOW,
+    R_SCRIPT,
+    R_SCRIPT_DUE,
+    R_WAITING,
+    should_interrupt,
+)
 
 
 @dataclass
