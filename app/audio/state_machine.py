@@ -4,7 +4,9 @@ The player thread feeds what happened (an item became ready, a chunk was written
 ended, the sink stopped) and executes the actions returned (play this from there, stop the
 current item now or at a sentence end, publish this event). *What* plays next and *where* a cut
 falls are the director's (``app.director``); this machine applies them and keeps the books:
-interrupt, park, bridge, resume, drop.
+interrupt, park, bridge, resume, drop. It sets the state of the utterances' records
+(``app.audio.utterance``: playing, parked, finished, dropped with the reason) as it decides, and
+its ``Emit`` actions name the record so the player attaches the record's view when publishing.
 
 States (design §5):
 - IDLE: nothing playing.

@@ -23,8 +23,12 @@ Where the cut falls: design §5's rule still says *whether* a newly ready item i
 anything over a filler) cut within one chunk ("hard"); everything else waits for the current
 sentence to end ("soft").
 
-Items are duck-typed (the player's queue items): ``request`` (kind, priority, group,
-sentence_index), ``priority``, ``force``, ``interrupted``, ``queued_at``, ``seq``.
+This is the one order: the player's queue has none of its own and asks ``pick``/``key``.
+Urgency is ``app.utterance.is_urgent`` (TTS uses the same rule for "needed at once").
+
+Items are duck-typed (the player's utterance records, ``app.audio.utterance.Utterance``):
+``request`` (kind, priority, group, sentence_index), ``priority``, ``force``, ``interrupted``,
+``queued_at``, ``seq``.
 """
 
 from __future__ import annotations
