@@ -64,6 +64,12 @@ SpeechKind = Literal[
     "filler", "bridge", "say_now", "system", "disclosure",
 ]
 
+#: Kinds that only fill a moment: the player keeps them ready in clip pools (not in the queue),
+#: anything ready cuts them at once and they never resume; TTS makes them first.
+FILLING_KINDS: frozenset[str] = frozenset({"filler", "bridge"})
+#: Answers to viewers' questions (a keyword rule's, the LLM's).
+REPLY_KINDS: frozenset[str] = frozenset({"reply", "llm"})
+
 # --------------------------------------------------------------------------------------------
 # Live events (design §4)
 
@@ -217,6 +223,50 @@ class ReplyJob:
 
 PlayerStateName = Literal["IDLE", "PLAYING", "INTERRUPT_DECISION", "INTERRUPTED", "POST_INTERRUPT"]
 QueueItemState = Literal["waiting", "synthesising", "ready", "playing"]
+UtteranceState = Literal["queued", "ready", "playing", "parked", "finished", "dropped"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class UtteranceView:
+    """One utterance as the player knows it at the moment of an event: a snapshot of its record
+    (``app.audio.utterance.Utterance``, owned by the player thread). It rides on the player's
+    PlaybackStarted / Finished / Interrupted / Resumed and UtteranceDropped, so readers (spoken
+    log, run report, question ledger, dashboard) need not join channels by id; it travels by
+    value, so it works across processes.
+
+    Identity is the request's (``text`` as shown, ``sentences`` as spoken); times are epoch
+    seconds. ``state``: queued (no audio yet), ready, playing, parked (cut, waiting to resume),
+    finished, dropped (``reason`` says why). ``cuts``: times its playback was stopped before
+    the end; ``resumes``: times it continued after a cut."""
+
+    id: str
+    kind: str = ""
+    text: str = ""
+    original: str = ""
+    product: str | None = None
+    segment: str | None = None
+    group: str | None = None
+    sentence_index: int = 0
+    source_event: str | None = None
+    viewer: str = ""
+    comment: str = ""
+    priority: int = 0
+    deadline: float | None = None
+    created_at: float = 0.0
+    hits: tuple[FilterHit, ...] = ()
+    route: str = ""
+    duration_s: float = 0.0
+    sentences: tuple[str, ...] = ()
+    sentence_starts: tuple[float, ...] = ()
+    state: UtteranceState = "queued"
+    queued_at: float | None = None
+    ready_at: float | None = None
+    started_at: float | None = None  # first heard
+    ended_at: float | None = None  # last stopped sounding
+    position_s: float = 0.0
+    cuts: int = 0
+    resumes: int = 0
+    reason: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -237,6 +287,7 @@ class PlaybackStarted:
     route: str = ""
     resumed: bool = False
     start_s: float = 0.0  # where in the audio playback starts (non-zero on resume)
+    utterance: UtteranceView | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -251,6 +302,7 @@ class PlaybackProgress:
 class PlaybackFinished:
     TAG: ClassVar[str] = "playback_finished"
     id: str
+    utterance: UtteranceView | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -260,6 +312,7 @@ class PlaybackInterrupted:
     position_s: float
     sentence_index: int
     by_id: str
+    utterance: UtteranceView | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -268,6 +321,7 @@ class PlaybackResumed:
     id: str
     sentence_index: int
     position_s: float
+    utterance: UtteranceView | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -277,6 +331,7 @@ class UtteranceDropped:
     TAG: ClassVar[str] = "utterance_dropped"
     id: str
     reason: str
+    utterance: UtteranceView | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -288,6 +343,7 @@ class QueueItemView:
     state: QueueItemState
     waiting_s: float
     deadline: float | None = None
+    expires_in_s: float | None = None  # until the player drops it as stale (None: never), at the snapshot
 
 
 @dataclass(frozen=True, kw_only=True)

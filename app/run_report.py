@@ -3,7 +3,9 @@ event-to-first-audio latency, health per component, reply drops, every viewer qu
 state is published as ``QuestionStatus`` for the dashboard) and the end of the live.
 
 It watches only bus events, so it works the same whether the stages run in this process or
-on other machines sharing one Redis.
+on other machines sharing one Redis. What it needs of an utterance (its kind, the live event it
+answers, its group) comes with the player's events (``utterance=``, the record's view): it does
+not read the requests.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from app.bus import Bus
 from app.questions import QuestionLedger
 from app.recent import Recent
 
-#: Recent live events and speech requests remembered to match first audio to its cause: a reply
-#: is spoken within minutes of its event, and a stream runs for hours at up to 2,000 events/s.
+#: Recent live events remembered to match first audio to its cause: a reply is spoken within
+#: minutes of its event, and a stream runs for hours at up to 2,000 events/s.
 REMEMBERED = 20_000
 
 
@@ -40,19 +42,16 @@ class RunRecorder:
         self.clock = clock
         self._lock = threading.Lock()
         self._event_ts: Recent[str, float] = Recent(remember)  # live msg_id -> when it was received
-        self._request: Recent[str, events.SpeechRequest] = Recent(remember)  # utterance id -> request, until it sounds
         self.latency_ms: dict[str, list[float]] = {}  # kind -> samples
         self.health: dict[str, events.Health] = {}
         self.reply_dropped: Counter[str] = Counter()
-        self.speech_failed: list[dict] = []
         self.questions = QuestionLedger()
         self.live_ended_at: float | None = None
         self._subs = []
 
     def start(self) -> None:
         self._subs.append(self.bus.inbox("run-report", (
-            *events.LIVE_CHANNELS, events.Channel.SPEECH_REQUESTS, events.Channel.SPEECH_READY,
-            events.Channel.PLAYER_STATE, events.Channel.SYSTEM), self.handle))
+            *events.LIVE_CHANNELS, events.Channel.PLAYER_STATE, events.Channel.SYSTEM), self.handle))
 
     def stop(self) -> None:
         for sub in self._subs:
@@ -65,17 +64,11 @@ class RunRecorder:
         with self._lock:
             if isinstance(ev, events.LiveEvent):
                 self._event_ts[ev.msg_id] = ev.ts or now
-            elif isinstance(ev, events.SpeechRequest):
-                self._request[ev.id] = ev
-                self.questions.request(ev)
             elif isinstance(ev, events.PlaybackStarted) and not ev.resumed:
-                self._first_audio(ev.id, now)
+                self._first_audio(ev.utterance, now)
                 changed = self.questions.started(ev, now)
-            elif isinstance(ev, events.UtteranceDropped):
-                changed = self.questions.answer_gone(ev.id, ev.reason)
-            elif isinstance(ev, events.SpeechFailed):
-                self.speech_failed.append({"id": ev.request.id, "reason": ev.reason})
-                changed = self.questions.answer_gone(ev.request.id, "synthesis failed: " + ev.reason)
+            elif isinstance(ev, events.UtteranceDropped):  # the player's, for failed synthesis too
+                changed = self.questions.answer_gone(ev.id, ev.reason, ev.utterance)
             elif isinstance(ev, events.Health):
                 self.health[ev.component] = ev
             elif isinstance(ev, events.QuestionSeen):
@@ -89,14 +82,13 @@ class RunRecorder:
         for status in changed:  # for the dashboard (outside the lock: publishing may block)
             self.bus.publish(events.Channel.SYSTEM, status)
 
-    def _first_audio(self, utterance_id: str, now: float) -> None:
-        req = self._request.pop(utterance_id, None)
-        if req is None or not req.source_event:
+    def _first_audio(self, utterance: events.UtteranceView | None, now: float) -> None:
+        if utterance is None or not utterance.source_event:
             return
-        received = self._event_ts.pop(req.source_event, None)  # gone once answered: counted once
+        received = self._event_ts.pop(utterance.source_event, None)  # gone once answered: counted once
         if received is None:
             return
-        self.latency_ms.setdefault(req.kind, []).append((now - received) * 1000.0)
+        self.latency_ms.setdefault(utterance.kind, []).append((now - received) * 1000.0)
 
     def question_report(self) -> dict:
         with self._lock:

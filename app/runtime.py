@@ -173,16 +173,15 @@ class Runtime:
         self._start_stage(self.player)
 
         llm_enabled = self._start_llm(snap)
-        product = self._first_product()
-        self.reply = ReplyPolicy(
+        self.reply = ReplyPolicy(  # it follows the product on air, which the scheduler announces
             self.bus, settings=wiring.reply_settings(snap, llm_enabled=llm_enabled),
             render=self.templates.render, faq=library_faq(self.library, self.templates.render_text),
             mask_nickname=self.compliance.mask_nickname,
-            prepare=self.preparer, product=product)
+            prepare=self.preparer)
         self._start_stage(self.reply)
 
         self.scheduler = ScriptScheduler(self.bus, self.library, templates=self.templates,
-                                         prepare=self.preparer, start_product=product,
+                                         prepare=self.preparer, start_product=self._first_product(),
                                          timed_tasks=self.timed_tasks(), **wiring.scheduler_kwargs(snap))
         self._start_stage(self.scheduler)
         self._request_fillers()
@@ -475,12 +474,9 @@ class Runtime:
         player = self.player.report() if self.player else {"played": [], "dropped": [], "dead_air_s": 0.0}
         tts = self.tts.report() if self.tts else {}
         feed = self.listener.stats() if self.listener else {}
-        dropped = list(player.get("dropped", []))
-        known = {d["id"] for d in dropped}
-        dropped += [d for d in self.recorder.speech_failed if d["id"] not in known]
         return {
             "played": player.get("played", []),
-            "dropped": dropped,
+            "dropped": list(player.get("dropped", [])),  # the player's: failed synthesis included
             "dead_air_s": player.get("dead_air_s", 0.0),
             "startup_silence_s": player.get("startup_silence_s"),
             "interrupts": player.get("interrupts", {}),

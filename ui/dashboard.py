@@ -105,8 +105,8 @@ class DashboardView(QWidget):
         tl.addWidget(self.now_meta, 1, 0)
         tl.addWidget(self.now_progress, 1, 1, 1, 2)
         tl.setColumnStretch(1, 1)
-        self.product_panel = ProductPanel(self._products, switch=self.controls.switch_product,
-                                          pin=self.controls.pin_product)
+        self.product_panel = ProductPanel(self._products, on_air=lambda: self.state.on_air,
+                                          switch=self.controls.switch_product, pin=self.controls.pin_product)
         self.airtime_panel = AirtimePanel()
 
         say = QGroupBox("插播")
@@ -350,7 +350,7 @@ class DashboardView(QWidget):
 
     def _refresh_context(self) -> None:
         self.product_panel.refresh_products()
-        self.product_panel.set_on_air(self.state.on_air)
+        self.product_panel.show_on_air()
         self.airtime_panel.set_report(self.state.airtime)
 
     def _refresh_now(self) -> None:
@@ -361,11 +361,14 @@ class DashboardView(QWidget):
             else:
                 self.now_text.setText("（已停止）" if self.state.stopped else "（空闲）")
             self.now_meta.setText("")
+            self.now_meta.setToolTip("")
             self.now_progress.set_progress(0.0, "")
             return
         self.now_text.setText(now.text)
         resumed = " · 续播" if now.resumed else ""
-        self.now_meta.setText(f"{KIND_ZH.get(now.kind, now.kind)} · 优先级 {now.priority}{resumed}")
+        viewer = f" · 给 {now.viewer}" if now.viewer else ""
+        self.now_meta.setText(f"{KIND_ZH.get(now.kind, now.kind)} · 优先级 {now.priority}{resumed}{viewer}")
+        self.now_meta.setToolTip(f"{now.viewer}：{now.comment}" if now.viewer and now.comment else "")
         frac = now.position_s / now.duration_s if now.duration_s > 0 else 0.0
         self.now_progress.set_progress(frac, f"{now.position_s:.1f} / {now.duration_s:.1f} 秒")
 

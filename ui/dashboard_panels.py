@@ -158,11 +158,12 @@ class ProductPanel(QGroupBox):
     end) and 固定 (stay on this product; click again to let rotation go on)."""
 
     def __init__(self, products: Callable[[], list[tuple[str, str]]], *,
+                 on_air: Callable[[], events.ProductOnAir | None],
                  switch: Callable[[str], None], pin: Callable[[str | None], None], parent: QWidget | None = None):
         super().__init__("当前讲解", parent)
         self._products = products
+        self._on_air = on_air  # the dashboard's one copy (DashboardState.on_air)
         self._switch, self._pin = switch, pin
-        self._on_air: events.ProductOnAir | None = None
         lay = QHBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 4)
         self.on_air_label = QLabel("（尚未开始讲解）")
@@ -203,8 +204,8 @@ class ProductPanel(QGroupBox):
         self.switch_button.setEnabled(enabled)
         self.pin_button.setEnabled(enabled)
 
-    def set_on_air(self, ev: events.ProductOnAir | None) -> None:
-        self._on_air = ev
+    def show_on_air(self) -> None:
+        ev = self._on_air()
         if ev is None or not ev.slug:
             self.on_air_label.setText("（尚未开始讲解）")
             self.pin_button.setText("固定讲解")
@@ -219,7 +220,8 @@ class ProductPanel(QGroupBox):
             self._switch(slug)
 
     def _pin_clicked(self) -> None:
-        if self._on_air is not None and self._on_air.pinned:
+        on_air = self._on_air()
+        if on_air is not None and on_air.pinned:
             self._pin(None)
         else:
             slug = self.choice.currentData()

@@ -19,7 +19,6 @@ from app import events
 from app.recent import Recent
 from app.store.labels import drop_reason_zh
 
-REPLY_KINDS = frozenset({"reply", "llm"})
 QUESTIONS_KEPT = 500
 #: Events of the player that say something is playing; ignored once the run is stopped.
 _PLAYING_EVENTS = (events.PlaybackStarted, events.PlaybackProgress, events.QueueSnapshot, events.ProductOnAir,
@@ -35,6 +34,15 @@ class NowPlaying:
     duration_s: float
     position_s: float = 0.0
     resumed: bool = False
+    viewer: str = ""  # who it answers or thanks
+    comment: str = ""  # what they said
+
+    @classmethod
+    def of(cls, ev: events.PlaybackStarted) -> NowPlaying:
+        """From the start event and the utterance's record on it (who it is for)."""
+        u = ev.utterance
+        return cls(ev.id, ev.kind, ev.text, ev.priority, ev.duration_s, ev.start_s, ev.resumed,
+                   viewer=u.viewer if u else "", comment=u.comment if u else "")
 
 
 @dataclass
@@ -82,9 +90,8 @@ class DashboardState:
                     self.gifts += ev.gift.count
                     self.gift_diamonds += ev.gift.count * ev.gift.diamonds
             elif isinstance(ev, events.PlaybackStarted):
-                self.now = NowPlaying(ev.id, ev.kind, ev.text, ev.priority, ev.duration_s,
-                                      ev.start_s, ev.resumed)
-                if ev.kind in REPLY_KINDS and not ev.resumed:
+                self.now = NowPlaying.of(ev)
+                if ev.kind in events.REPLY_KINDS and not ev.resumed:
                     self.replies += 1
             elif isinstance(ev, events.PlaybackProgress):
                 if self.now and self.now.id == ev.id:

@@ -55,18 +55,24 @@ class _TableModel(QAbstractTableModel):
 
 
 class QueueModel(_TableModel):
+    """The player's queue as its snapshots show it. 截止 counts down to when the player will drop
+    an item as stale (``QueueItemView.expires_in_s``, the one staleness rule applied by the player):
+    the GUI does not judge staleness itself — an item the player drops leaves the table."""
+
     HEADERS = ("编号", "类型", "内容", "优先级", "状态", "已等待", "截止")
 
-    def __init__(self, parent=None, *, clock=time.time):
+    def __init__(self, parent=None, *, clock=time.monotonic):
         super().__init__(parent)
         self._rows: list[events.QueueItemView] = []
         self._interrupted: set[str] = set()
         self._clock = clock
+        self._snapshot_at = clock()  # when the newest snapshot arrived
 
     # ---- updates -------------------------------------------------------------------------------
 
     def apply_snapshot(self, items: tuple[events.QueueItemView, ...] | list) -> None:
         """Make the rows equal ``items`` with the fewest row operations."""
+        self._snapshot_at = self._clock()
         wanted_ids = {it.id for it in items}
         # Drop rows that left the queue (bottom-up so indexes stay valid).
         for row in range(len(self._rows) - 1, -1, -1):
@@ -154,10 +160,10 @@ class QueueModel(_TableModel):
             if col == 5:
                 return f"{it.waiting_s:.1f} 秒"
             if col == 6:
-                if it.deadline is None:
+                if it.expires_in_s is None:
                     return "—"
-                left = it.deadline - self._clock()
-                return f"{left:.0f} 秒后" if left >= 0 else "已过期"
+                left = max(0.0, it.expires_in_s - (self._clock() - self._snapshot_at))
+                return f"{left:.0f} 秒后"
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{it.id}\n{it.text}" if col in (0, 2) else None
         if role == Qt.ItemDataRole.ForegroundRole:

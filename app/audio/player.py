@@ -8,6 +8,12 @@ is acted on as soon as it is ready — the cut costs a flush of the device buffe
 Bus: listens on ``speech.requests`` (group ``audio``), ``speech.ready`` (SpeechReady,
 SpeechFailed, UtteranceDropped) and ``control``; publishes everything it does on
 ``player.state``.
+
+Each utterance has one record (``app.audio.utterance.Utterance``), owned by this thread: the
+queue and the state machine keep its state, this loop its timings (heard when its first sample
+is written). Every event about an utterance carries the record's view (``utterance=``), and
+every utterance it knew of that will not play — cancelled, stale, failed synthesis, bad audio —
+is published once as an UtteranceDropped. The report's played list is the records heard.
 """
 
 from __future__ import annotations
@@ -16,23 +22,24 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app import events
 from app.audio import state_machine as sm
 from app.audio.pools import ClipPool
-from app.audio.queue import QueueItem, SpeechQueue
+from app.audio.queue import SpeechQueue
 from app.audio.report import PlayLog
 from app.audio.sinks import BYTES_PER_SAMPLE, Sink
+from app.audio.utterance import Utterance
 from app.bus.base import Bus
 from app.director import Airtime, Director, DirectorSettings, air_class
 from app.logs import get_logger
 from app.media.wav import WavError, read_wav
 from app.recent import Recent
+from app.utterance import Tombstones
 
 log = get_logger("audio")
 
-POOL_KINDS = {"filler", "bridge"}
 #: Before the first sound, a pause this long is the first line being synthesised, not dead air.
 STARTUP_GRACE_S = 1.0
 _REMEMBER_IDS = 5000  # finished/cancelled ids kept to ignore late duplicates
@@ -40,7 +47,7 @@ _REMEMBER_IDS = 5000  # finished/cancelled ids kept to ignore late duplicates
 
 @dataclass
 class _Playback:
-    item: QueueItem
+    item: Utterance
     pcm: bytes
     pos: int  # next sample of the item to write
     gap: int  # silent samples still to write before the item's next sample
@@ -87,8 +94,8 @@ class AudioPlayer:
         self.silence_alarm_s = silence_alarm_s
         self.bus_group = bus_group
         self.clock = clock
-        self.queue = SpeechQueue(aging_step=aging_step, aging_interval_s=aging_seconds_per_step,
-                                 resume_within_s=resume_within_s, clock=clock, wall_clock=wall_clock)
+        self.wall_clock = wall_clock
+        self.queue = SpeechQueue(resume_within_s=resume_within_s, clock=clock, wall_clock=wall_clock)
         self.fillers = ClipPool("filler", pool_size)
         self.bridge_clips = ClipPool("bridge", pool_size)
         self.airtime_interval_s = airtime_interval_s
@@ -107,7 +114,7 @@ class AudioPlayer:
         self._subs: list = []
         self._pb: _Playback | None = None
         self._held_start: events.PlaybackStarted | None = None
-        self._done: Recent[str, None] = Recent(_REMEMBER_IDS)  # finished, dropped or cancelled
+        self._done = Tombstones(_REMEMBER_IDS)  # finished, dropped or cancelled
         self._readied: Recent[str, None] = Recent(_REMEMBER_IDS)  # audio arrived (maybe before its request)
         self._last_end_sample: int | None = None
         self._idle_since: float | None = None
@@ -230,7 +237,7 @@ class AudioPlayer:
         self.machine.thresholds = thresholds
 
     def snapshot(self) -> events.QueueSnapshot:
-        return self.queue.snapshot(playing=self.machine.current, key=self.machine.order_key)
+        return self.queue.snapshot(self.machine.order_key, playing=self.machine.current)
 
     def set_director(self, settings: DirectorSettings) -> None:
         """Hot reload of the director's knobs ([director]); the next decision uses them."""
@@ -244,7 +251,7 @@ class AudioPlayer:
                              f"{aging_seconds_per_step}")
         self.gap_s = gap_ms / 1000.0
         self.clause_gap_s = min(self.clause_gap_ms, gap_ms) / 1000.0
-        self.queue.aging_interval_s = self.director.aging_interval_s = aging_seconds_per_step
+        self.director.aging_interval_s = aging_seconds_per_step
         self.machine.bridges = bridge_lines
 
     # ---- bus handlers (the player's inbox, off the player thread) ----------------------------
@@ -313,9 +320,12 @@ class AudioPlayer:
             return
         if tag is not None and pb.pos == pb.first_pos and self._first_sound is None:
             self._first_sound = self.clock()
+        heard_at = self.clock() + self._ahead_s()
         self.sink.write(piece, tag)
         if tag is not None and pb.started is not None:
-            self._publish(pb.started)
+            if pb.item.heard(heard_at, resumed=pb.started.resumed):
+                self.log.heard(pb.item)  # the report lists what was heard, as the spoken log does
+            self._publish(pb.started, pb.item)
             pb.started = None
         if tag is None:
             pb.gap -= len(piece) // BYTES_PER_SAMPLE
@@ -418,7 +428,7 @@ class AudioPlayer:
             # (and even played) first, and must not leave a ghost "synthesising" entry behind.
             if self.machine.ended:
                 return  # the live is over: nothing more is said
-            if req.kind not in POOL_KINDS and req.id not in self._done and req.id not in self._readied:
+            if req.kind not in events.FILLING_KINDS and req.id not in self._done and req.id not in self._readied:
                 self.queue.enqueue(req)
         elif kind == "ready":
             ready, pcm = message[1], message[2]
@@ -427,9 +437,11 @@ class AudioPlayer:
                 return  # cancelled, dropped or already played: a late result is never applied
             if self.machine.ended:
                 return
-            if req.kind in POOL_KINDS:
+            if req.kind in events.FILLING_KINDS:
                 pool = self.fillers if req.kind == "filler" else self.bridge_clips
-                pool.add(QueueItem(request=req, queued_at=self.clock(), seq=0, ready=ready, audio=pcm))
+                now = self.clock()
+                pool.add(Utterance(request=req, queued_at=now, seq=0, ready=ready, audio=pcm, state="ready",
+                                   ready_at=now))
                 return
             self.queue.mark_ready(ready, pcm)
             self._readied.add(req.id)
@@ -438,9 +450,11 @@ class AudioPlayer:
             req, reason = message[1], message[2]
             if req.id in self.queue:
                 self._feed(sm.Cancel((req.id,), reason))  # the machine drops and reports it
-            elif req.id not in self._done:
-                self._record_drop(req.id, reason)
-                self._publish(events.UtteranceDropped(id=req.id, reason=reason))
+            elif req.id not in self._done:  # known only now: its record says why it will not play
+                item = Utterance(request=req, queued_at=self.clock(), seq=-1)
+                item.drop(reason)
+                self._record_drop(item)
+                self._publish(events.UtteranceDropped(id=req.id, reason=reason), item)
         elif kind == "gone":
             ev = message[1]
             if ev.id in self.queue:
@@ -466,7 +480,7 @@ class AudioPlayer:
         elif isinstance(cmd, events.Skip):
             self._feed(sm.SkipCurrent())
         elif isinstance(cmd, events.ClearQueue):
-            ids = tuple(i.id for i in self.queue.ordered())
+            ids = tuple(i.id for i in self.queue.ordered(self.machine.order_key))
             if ids:
                 self._feed(sm.Cancel(ids, "cleared by operator"))
         elif isinstance(cmd, events.CancelSpeech):
@@ -474,14 +488,17 @@ class AudioPlayer:
             self.fillers.remove(ids)
             self.bridge_clips.remove(ids)
             self._feed(sm.Cancel(tuple(cmd.ids), cmd.reason or "cancelled"))
-            for item_id in cmd.ids:
-                self._done.add(item_id)
+            self._done.bury(cmd.ids)
 
     # ---- executing the state machine's actions ---------------------------------------------
 
     def _feed(self, event) -> None:
-        for action in self.machine.handle(event):
+        actions = self.machine.handle(event)
+        for action in actions:
             self._execute(action)
+        for action in actions:  # published: what is done with lets its audio go
+            if isinstance(action, (sm.Ended, sm.Drop)) and action.item.state in ("finished", "dropped"):
+                action.item.release()
 
     def _execute(self, action) -> None:
         now = self.clock()
@@ -489,7 +506,7 @@ class AudioPlayer:
             if isinstance(action.event, events.PlaybackStarted):
                 self._held_start = action.event  # see _Playback.started
             else:
-                self._publish(action.event)
+                self._publish(action.event, action.item)
         elif isinstance(action, sm.Play):
             self._start(action, now)
         elif isinstance(action, sm.StopCurrent):
@@ -501,11 +518,11 @@ class AudioPlayer:
                 self._stop_current()
         elif isinstance(action, sm.Ended):
             self._last_end_sample = self.sink.next_sample()
-            self.log.ended(action.item, now + self._ahead_s(), interrupted=action.interrupted)
+            action.item.stopped_sounding(now + self._ahead_s())
             self.airtime.end(now + self._ahead_s())
-            self._done.add(action.item.id)
+            self._done.bury(action.item.id)
         elif isinstance(action, sm.Drop):
-            self._record_drop(action.item.id, action.reason)
+            self._record_drop(action.item)
         elif isinstance(action, sm.Idle):
             if not self.machine.paused:
                 self._idle_since = now + self._ahead_s()
@@ -529,7 +546,6 @@ class AudioPlayer:
         self.airtime.begin(air_class(item.request.kind), heard_at)
         if not action.continuation:
             self._close_idle(now)
-            self.log.started(item, heard_at, resumed=action.resumed)
             if item.request.kind == "filler":
                 self._fillers_played += 1
         self._last_progress = 0.0
@@ -556,10 +572,14 @@ class AudioPlayer:
             self._dead_air += max(0.0, now - self._idle_since - self._intended_pause())
         self._idle_since = None
 
-    def _record_drop(self, item_id: str, reason: str) -> None:
-        self.log.dropped(item_id, reason)
-        self._done.add(item_id)
+    def _record_drop(self, item: Utterance) -> None:
+        self.log.dropped(item)
+        self._done.bury(item.id)
 
-    def _publish(self, event) -> None:
+    def _publish(self, event, item: Utterance | None = None) -> None:
+        """Publish on ``player.state``; an event about ``item`` carries the record's view as it
+        is now (readers take what they need from it instead of joining channels by id)."""
         self._snapshot_dirty = True
+        if item is not None:
+            event = replace(event, utterance=item.view(self.wall_clock() - self.clock()))
         self.bus.publish(events.Channel.PLAYER_STATE, event)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
-from app.audio.queue import QueueItem
+from app.audio.utterance import Utterance
 
 
 class ClipPool:
@@ -17,11 +17,11 @@ class ClipPool:
     def __init__(self, kind: str, max_size: int = 20):
         self.kind = kind
         self.max_size = max_size
-        self._clips: list[QueueItem] = []  # least recently played first
+        self._clips: list[Utterance] = []  # least recently played first
         self._plays = 0
         self._lock = threading.Lock()
 
-    def add(self, item: QueueItem) -> None:
+    def add(self, item: Utterance) -> None:
         with self._lock:
             self._clips = [c for c in self._clips if c.id != item.id]
             self._clips.insert(0, item)  # new lines first: fresh material beats repetition
@@ -31,7 +31,7 @@ class ClipPool:
         with self._lock:
             self._clips = [c for c in self._clips if c.id not in ids]
 
-    def take(self, now: float) -> QueueItem | None:
+    def take(self, now: float) -> Utterance | None:
         with self._lock:
             if not self._clips:
                 return None
@@ -40,8 +40,8 @@ class ClipPool:
             self._plays += 1
             request = clip.request
             play_id = f"{request.id}#{self._plays}"
-            return QueueItem(request=replace(request, id=play_id), queued_at=now, seq=-self._plays,
-                             ready=clip.ready, audio=clip.audio)
+            return Utterance(request=replace(request, id=play_id), queued_at=now, seq=-self._plays,
+                             ready=clip.ready, audio=clip.audio, state="ready", ready_at=now)
 
     def __len__(self) -> int:
         return len(self._clips)

@@ -1,10 +1,11 @@
 """The one speech queue: every utterance from the moment it is requested until it plays.
 
+Its items are the utterances' records (``app.audio.utterance.Utterance``): the queue sets their
+queued / ready / parked state; the player's thread is the only one that changes them.
+
 The queue holds the items and their state; *which* ready item plays next is the director's
-decision (``app.director``), passed in as ``pick``. Without one, the order is design §5's:
-operator play-now first, then items cut by an interrupt, then lower priority value first, FIFO
-among equals, with waiting items aging (``aging_step`` per ``aging_interval_s``) so a low item
-is never starved.
+decision alone (``app.director``: rank, aging, play-now, parked items first), passed in as
+``pick`` (and ``key`` where the whole order is shown). The queue has no order of its own.
 
 Only ready items are handed out, and an item waits for an earlier sentence of its own group so
 a reply or a script segment is never spoken out of order. The queue is small (the script keeps
@@ -18,96 +19,44 @@ import itertools
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from app import events
+from app.audio.utterance import Utterance
+from app.utterance import stale_in, stale_reason
 
-#: Kinds whose cut items wait to resume for as long as it takes (the director keeps the
-#: script on air); others are dropped when parked longer than ``resume_within_s``.
-RESUME_ALWAYS = frozenset({"script"})
-
-Pick = Callable[[Iterable["QueueItem"]], "QueueItem | None"]
-
-
-@dataclass(eq=False)
-class QueueItem:
-    request: events.SpeechRequest
-    queued_at: float  # monotonic, when the request became known
-    seq: int
-    ready: events.SpeechReady | None = None
-    audio: object | None = None  # decoded samples, attached by the player (an app.media.wav.Pcm)
-    force: bool = False  # play_now: interrupts whatever plays, thresholds aside
-    interrupted: bool = False
-    parked_at: float | None = None  # monotonic, when it was cut
-    resume_s: float = 0.0  # where playback continues (start of the cut sentence)
-    resume_index: int = 0
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def id(self) -> str:
-        return self.request.id
-
-    @property
-    def priority(self) -> int:
-        return self.request.priority
-
-    @property
-    def duration_s(self) -> float:
-        """Length of the audio as decoded (trusted over the duration the TTS stage declared)."""
-        decoded = getattr(self.audio, "duration_s", None)
-        if decoded is not None:
-            return decoded
-        return self.ready.duration_s if self.ready is not None else 0.0
-
-    @property
-    def is_ready(self) -> bool:
-        return self.ready is not None
-
-    @property
-    def state(self) -> events.QueueItemState:
-        if self.interrupted:
-            return "waiting"  # cut by an interrupt, waiting to resume
-        return "ready" if self.ready is not None else "synthesising"
+Pick = Callable[[Iterable[Utterance]], Utterance | None]
 
 
 class SpeechQueue:
-    """Thread-safe. ``clock`` is monotonic seconds (waiting, aging); ``wall_clock`` is epoch
+    """Thread-safe. ``clock`` is monotonic seconds (waiting, parking); ``wall_clock`` is epoch
     seconds, the unit of ``SpeechRequest.deadline``."""
 
-    def __init__(self, *, aging_step: float = 1.0, aging_interval_s: float = 10.0,
-                 resume_within_s: float = 60.0,
+    def __init__(self, *, resume_within_s: float = 60.0,
                  clock: Callable[[], float] = time.monotonic,
                  wall_clock: Callable[[], float] = time.time):
-        if aging_interval_s <= 0:
-            raise ValueError(f"aging_interval_s must be > 0, got {aging_interval_s}")
-        if aging_step < 0:
-            raise ValueError(f"aging_step must be >= 0, got {aging_step}")
-        self.aging_step = aging_step
-        self.aging_interval_s = aging_interval_s
         self.resume_within_s = resume_within_s
         self.clock = clock
         self.wall_clock = wall_clock
-        self._items: dict[str, QueueItem] = {}
+        self._items: dict[str, Utterance] = {}
         self._seq = itertools.count()
         self._lock = threading.RLock()
 
     # ---- adding --------------------------------------------------------------------------
 
-    def enqueue(self, request: events.SpeechRequest) -> QueueItem:
+    def enqueue(self, request: events.SpeechRequest) -> Utterance:
         """Know about ``request`` (no audio yet). A repeated id keeps the first entry."""
         with self._lock:
             item = self._items.get(request.id)
             if item is None:
-                item = QueueItem(request=request, queued_at=self.clock(), seq=next(self._seq))
+                item = Utterance(request=request, queued_at=self.clock(), seq=next(self._seq))
                 self._items[request.id] = item
             return item
 
-    def mark_ready(self, ready: events.SpeechReady, audio: object | None = None) -> QueueItem:
+    def mark_ready(self, ready: events.SpeechReady, audio: object | None = None) -> Utterance:
         """Attach audio; an item whose request was never seen is enqueued now."""
         with self._lock:
             item = self.enqueue(ready.request)
-            item.ready = ready
-            item.audio = audio
+            item.audio_arrived(ready, audio, self.clock())
             return item
 
     def play_now(self, item_id: str) -> bool:
@@ -118,12 +67,12 @@ class SpeechQueue:
                 item.force = True
             return item is not None
 
-    def park(self, item: QueueItem, resume_s: float, sentence_index: int, *,
+    def park(self, item: Utterance, resume_s: float, sentence_index: int, *,
              keep_age: bool = False) -> None:
         """Keep an interrupted item to resume at ``resume_s`` after the interrupting items.
         ``keep_age``: it was parked before (cut again), its staleness counts from the first cut."""
         with self._lock:
-            item.interrupted = True
+            item.state = "parked"
             item.force = False
             if not (keep_age and item.parked_at is not None):
                 item.parked_at = self.clock()
@@ -131,7 +80,7 @@ class SpeechQueue:
             item.resume_index = sentence_index
             self._items[item.id] = item
 
-    def put_back(self, item: QueueItem) -> None:
+    def put_back(self, item: Utterance) -> None:
         """An item taken out to play that did not start (its bridge line was cut): back in line,
         as it was."""
         with self._lock:
@@ -139,31 +88,35 @@ class SpeechQueue:
 
     # ---- removing ------------------------------------------------------------------------
 
-    def remove(self, item_id: str) -> QueueItem | None:
+    def remove(self, item_id: str) -> Utterance | None:
         with self._lock:
             return self._items.pop(item_id, None)
 
-    def skip(self, item_id: str) -> QueueItem | None:
+    def skip(self, item_id: str) -> Utterance | None:
         """Drop one waiting item without playing it."""
         return self.remove(item_id)
 
-    def clear(self) -> list[QueueItem]:
+    def clear(self) -> list[Utterance]:
+        """Empty the queue; the items in the order they came."""
         with self._lock:
-            items = sorted(self._items.values(), key=self.default_key)
+            items = sorted(self._items.values(), key=lambda i: i.seq)
             self._items.clear()
             return items
 
-    def stale_reason(self, item: QueueItem) -> str | None:
-        deadline = item.request.deadline
-        if deadline is not None and self.wall_clock() > deadline:
-            late = self.wall_clock() - deadline
-            return f"stale: deadline passed {late:.1f}s ago"
-        if (item.parked_at is not None and item.request.kind not in RESUME_ALWAYS
-                and self.clock() - item.parked_at > self.resume_within_s):
-            return f"stale: interrupted more than {self.resume_within_s:g}s ago"
-        return None
+    def stale_reason(self, item: Utterance) -> str | None:
+        """The one staleness rule (``app.utterance.stale_reason``) applied to a queued record."""
+        return stale_reason(item.request.deadline, self.wall_clock(), parked_s=self._parked_s(item),
+                            kind=item.request.kind, resume_within_s=self.resume_within_s)
 
-    def purge_stale(self) -> list[tuple[QueueItem, str]]:
+    def expires_in(self, item: Utterance) -> float | None:
+        """Seconds until ``stale_reason`` drops ``item`` (None: it never goes stale)."""
+        return stale_in(item.request.deadline, self.wall_clock(), parked_s=self._parked_s(item),
+                        kind=item.request.kind, resume_within_s=self.resume_within_s)
+
+    def _parked_s(self, item: Utterance) -> float | None:
+        return None if item.parked_at is None else self.clock() - item.parked_at
+
+    def purge_stale(self) -> list[tuple[Utterance, str]]:
         with self._lock:
             dropped = []
             for item in list(self._items.values()):
@@ -175,7 +128,7 @@ class SpeechQueue:
 
     # ---- taking --------------------------------------------------------------------------
 
-    def pop_next(self, pick: Pick | None = None) -> tuple[QueueItem | None, list[tuple[QueueItem, str]]]:
+    def pop_next(self, pick: Pick) -> tuple[Utterance | None, list[tuple[Utterance, str]]]:
         """The next playable item (removed from the queue), chosen by ``pick`` among the
         playable ones, and the stale items dropped on the way to it."""
         with self._lock:
@@ -185,29 +138,25 @@ class SpeechQueue:
                 del self._items[found.id]
             return found, dropped
 
-    def peek_next(self, pick: Pick | None = None) -> QueueItem | None:
+    def peek_next(self, pick: Pick) -> Utterance | None:
         """The item ``pop_next`` would return, left in place (stale items are not dropped)."""
         with self._lock:
             return self._choose(pick)
 
-    def next_wanted(self, pick: Pick | None = None) -> QueueItem | None:
+    def next_wanted(self, pick: Pick) -> Utterance | None:
         """The item that would play next if every item had its audio: when it has none, the
         player is waiting for the TTS stage to deliver it."""
         with self._lock:
             heads = [i for i in self._in_turn() if not self.stale_reason(i)]
-            if not heads:
-                return None
-            return pick(heads) if pick is not None else min(heads, key=self.default_key)
+            return pick(heads) if heads else None
 
-    def _choose(self, pick: Pick | None) -> QueueItem | None:
+    def _choose(self, pick: Pick) -> Utterance | None:
         playable = [i for i in self._in_turn() if i.ready is not None and not self.stale_reason(i)]
-        if not playable:
-            return None
-        return pick(playable) if pick is not None else min(playable, key=self.default_key)
+        return pick(playable) if playable else None
 
     # ---- looking -------------------------------------------------------------------------
 
-    def get(self, item_id: str) -> QueueItem | None:
+    def get(self, item_id: str) -> Utterance | None:
         with self._lock:
             return self._items.get(item_id)
 
@@ -217,7 +166,7 @@ class SpeechQueue:
     def __len__(self) -> int:
         return len(self._items)
 
-    def items(self) -> list[QueueItem]:
+    def items(self) -> list[Utterance]:
         with self._lock:
             return list(self._items.values())
 
@@ -225,20 +174,13 @@ class SpeechQueue:
         with self._lock:
             return any(i.ready is not None for i in self._in_turn())
 
-    def ordered(self, key: Callable[[QueueItem], tuple] | None = None) -> list[QueueItem]:
-        """Every waiting item in the order it would play if all were ready."""
+    def ordered(self, key: Callable[[Utterance], tuple]) -> list[Utterance]:
+        """Every waiting item in the order ``key`` (the director's) would play it if all were ready."""
         with self._lock:
-            return sorted(self._items.values(), key=key or self.default_key)
+            return sorted(self._items.values(), key=key)
 
-    def effective_priority(self, item: QueueItem) -> float:
-        waited = self.clock() - item.queued_at
-        return item.priority - self.aging_step * waited / self.aging_interval_s
-
-    def default_key(self, item: QueueItem) -> tuple:
-        return (0 if item.force else 1, 0 if item.interrupted else 1, self.effective_priority(item), item.seq)
-
-    def snapshot(self, playing: QueueItem | None = None,
-                 key: Callable[[QueueItem], tuple] | None = None) -> events.QueueSnapshot:
+    def snapshot(self, key: Callable[[Utterance], tuple],
+                 playing: Utterance | None = None) -> events.QueueSnapshot:
         now = self.clock()
         views = []
         items = ([playing] if playing is not None else []) + self.ordered(key)
@@ -246,14 +188,15 @@ class SpeechQueue:
             views.append(events.QueueItemView(
                 id=item.id, kind=item.request.kind, text=item.request.text,
                 priority=item.priority,
-                state="playing" if item is playing else item.state,
+                state="playing" if item is playing else item.queue_state,
                 waiting_s=round(max(0.0, now - item.queued_at), 3),
-                deadline=item.request.deadline))
+                deadline=item.request.deadline,
+                expires_in_s=None if item is playing else _rounded(self.expires_in(item))))
         return events.QueueSnapshot(items=tuple(views))
 
     # ---- internals -----------------------------------------------------------------------
 
-    def _in_turn(self) -> list[QueueItem]:
+    def _in_turn(self) -> list[Utterance]:
         """Items with no earlier sentence of their own group still to come (a parked item is
         always in turn: it was already playing)."""
         first: dict[str, int] = {}
@@ -265,3 +208,7 @@ class SpeechQueue:
                     first[group] = index
         return [i for i in self._items.values()
                 if i.request.group is None or i.interrupted or i.request.sentence_index <= first[i.request.group]]
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 3)

@@ -1,67 +1,47 @@
-"""What the player did, for the headless report (design §8) and the tests: one entry per
-utterance played and the utterances dropped with why."""
+"""What the player did, for the headless report (design §8) and the tests: the utterances heard
+and the utterances dropped with why — a projection of the player's records
+(``app.audio.utterance.Utterance``), not a second copy of their state."""
 
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict, dataclass
 
-from app.audio.queue import QueueItem
-
-
-@dataclass
-class PlayedEntry:
-    id: str
-    kind: str
-    text: str
-    priority: int
-    source_msg_id: str | None
-    queued_at: float  # seconds since the player started
-    started_at: float
-    ended_at: float | None = None
-    interrupted: bool = False  # cut at least once
-    resumed: bool = False  # continued after a cut
+from app.audio.utterance import Utterance
 
 
 class PlayLog:
-    """Thread-safe; times are relative to ``t0`` on the player's clock."""
+    """Thread-safe; times are relative to ``t0`` on the player's clock. Holds the records (their
+    audio released once they are done) in the order they were first heard or dropped."""
 
     def __init__(self, t0: float):
         self.t0 = t0
-        self._played: dict[str, PlayedEntry] = {}
-        self._dropped: list[dict[str, str]] = []
+        self._played: dict[str, Utterance] = {}
+        self._dropped: list[Utterance] = []
         self._lock = threading.Lock()
 
-    def started(self, item: QueueItem, now: float, *, resumed: bool) -> None:
+    def heard(self, item: Utterance) -> None:
+        """``item`` was heard (its first sample written); listed once however often it resumes."""
         with self._lock:
-            entry = self._played.get(item.id)
-            if entry is None:
-                self._played[item.id] = PlayedEntry(
-                    id=item.id, kind=item.request.kind, text=item.request.text,
-                    priority=item.priority, source_msg_id=item.request.source_event,
-                    queued_at=self._rel(item.queued_at), started_at=self._rel(now))
-            elif resumed:
-                entry.resumed = True
-                entry.ended_at = None
+            self._played.setdefault(item.id, item)
 
-    def ended(self, item: QueueItem, now: float, *, interrupted: bool) -> None:
+    def dropped(self, item: Utterance) -> None:
         with self._lock:
-            entry = self._played.get(item.id)
-            if entry is not None:
-                entry.ended_at = self._rel(now)
-                entry.interrupted = entry.interrupted or interrupted
-
-    def dropped(self, item_id: str, reason: str) -> None:
-        with self._lock:
-            self._dropped.append({"id": item_id, "reason": reason})
+            self._dropped.append(item)
 
     def played(self) -> list[dict]:
         with self._lock:
-            return [asdict(e) for e in self._played.values()]
+            items = list(self._played.values())
+        return [self._entry(u) for u in items]
 
     def dropped_list(self) -> list[dict[str, str]]:
         with self._lock:
-            return list(self._dropped)
+            return [{"id": u.id, "reason": u.reason} for u in self._dropped]
 
-    def _rel(self, t: float) -> float:
-        return round(t - self.t0, 3)
+    def _entry(self, u: Utterance) -> dict:
+        return {"id": u.id, "kind": u.kind, "text": u.request.text, "priority": u.priority,
+                "source_msg_id": u.request.source_event, "queued_at": self._rel(u.queued_at),
+                "started_at": self._rel(u.started_at), "ended_at": self._rel(u.ended_at),
+                "interrupted": u.cuts > 0, "resumed": u.resumes > 0}
+
+    def _rel(self, t: float | None) -> float | None:
+        return None if t is None else round(t - self.t0, 3)

@@ -4,7 +4,9 @@ The player thread feeds what happened (an item became ready, a chunk was written
 ended, the sink stopped) and executes the actions returned (play this from there, stop the
 current item now or at a sentence end, publish this event). *What* plays next and *where* a cut
 falls are the director's (``app.director``); this machine applies them and keeps the books:
-interrupt, park, bridge, resume, drop.
+interrupt, park, bridge, resume, drop. It sets the state of the utterances' records
+(``app.audio.utterance``: playing, parked, finished, dropped with the reason) as it decides, and
+its ``Emit`` actions name the record so the player attaches the record's view when publishing.
 
 States (design §5):
 - IDLE: nothing playing.
@@ -27,11 +29,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from app import events
-from app.audio.queue import QueueItem, SpeechQueue
+from app.audio.queue import SpeechQueue
+from app.audio.utterance import Utterance
 from app.director import SCRIPT, Airtime, Director, air_class
-from app.director.policy import FILLING
-from app.director.policy import should_interrupt as _gap_rule
 from app.text.sentences import CLAUSE_BREAKS
+from app.utterance import named_by
 
 IDLE = "IDLE"
 PLAYING = "PLAYING"
@@ -39,8 +41,6 @@ INTERRUPT_DECISION = "INTERRUPT_DECISION"
 INTERRUPTED = "INTERRUPTED"
 POST_INTERRUPT = "POST_INTERRUPT"
 
-#: Kinds that are never resumed after a cut: they only exist to fill a moment.
-NOT_RESUMABLE = FILLING
 
 #: A bridge line leads back into the script after an interruption this long, at most this often.
 BRIDGE_AFTER_S = 10.0
@@ -63,12 +63,6 @@ class Thresholds:
 
 
 DEFAULT_THRESHOLDS = Thresholds()
-
-
-def should_interrupt(current_priority: int, new_priority: int, played_fraction: float,
-                     thresholds: Thresholds = DEFAULT_THRESHOLDS) -> bool:
-    return _gap_rule(current_priority, new_priority, played_fraction, gap=thresholds.interrupt_gap,
-                     late_gap=thresholds.late_interrupt_gap, late_fraction=thresholds.late_fraction)
 
 
 def cut_sentence(sentence_starts: Iterable[float], position_s: float) -> tuple[int, float]:
@@ -152,7 +146,7 @@ class EndLive:
 
 @dataclass(frozen=True)
 class Play:
-    item: QueueItem
+    item: Utterance
     start_s: float = 0.0
     resumed: bool = False
     after_gap: bool = True  # False on an interrupt: the urgent item starts at once
@@ -171,19 +165,23 @@ class StopCurrent:
 class Ended:
     """The current item stopped sounding (for the report)."""
 
-    item: QueueItem
+    item: Utterance
     interrupted: bool
 
 
 @dataclass(frozen=True)
 class Drop:
-    item: QueueItem
+    item: Utterance
     reason: str
 
 
 @dataclass(frozen=True)
 class Emit:
+    """Publish ``event``; with ``item``, the player attaches the record's view as it is when
+    published (``utterance=``)."""
+
     event: object
+    item: Utterance | None = None
 
 
 @dataclass(frozen=True)
@@ -194,25 +192,24 @@ class Idle:
 class PlayerStateMachine:
     def __init__(self, queue: SpeechQueue, thresholds: Thresholds = DEFAULT_THRESHOLDS, *,
                  director: Director | None = None,
-                 filler_source: Callable[[], QueueItem | None] = lambda: None,
-                 bridge_source: Callable[[], QueueItem | None] = lambda: None,
+                 filler_source: Callable[[], Utterance | None] = lambda: None,
+                 bridge_source: Callable[[], Utterance | None] = lambda: None,
                  bridges: bool = True):
         self.queue = queue
         self.thresholds = thresholds
-        self.director = director or Director(airtime=Airtime(queue.clock()), aging_step=queue.aging_step,
-                                             aging_interval_s=queue.aging_interval_s)
+        self.director = director or Director(airtime=Airtime(queue.clock()))
         self.filler_source = filler_source
         self.bridge_source = bridge_source
         self.bridges = bridges
         self.state: str = IDLE
-        self.current: QueueItem | None = None
+        self.current: Utterance | None = None
         self.position_s = 0.0
         self.paused = False
         self.ended = False
         self._stop: StopCurrent | None = None
-        self._after_bridge: QueueItem | None = None
+        self._after_bridge: Utterance | None = None
         self._last_script_group: str | None = None
-        self._previous: QueueItem | None = None  # what finished last
+        self._previous: Utterance | None = None  # what finished last
         self._broken: dict[str, float] = {}  # script segment broken off, to continue -> when
         self._last_bridge_at: float | None = None
         self._announced: set[str] = set()  # ids the TTS stage was told the player needs now
@@ -244,7 +241,7 @@ class PlayerStateMachine:
     def now(self) -> float:
         return self.queue.clock()
 
-    def order_key(self, item: QueueItem) -> tuple:
+    def order_key(self, item: Utterance) -> tuple:
         """The director's order, for showing the queue as it will play."""
         return self.director.key(item, self.now(), open_group=self._open_group())
 
@@ -275,7 +272,7 @@ class PlayerStateMachine:
                 return out + self._set_state(back_to) + [self._stop]
         return out + self._set_state(back_to) + self._announce_needed()
 
-    def _maybe_harden(self, item: QueueItem) -> list:
+    def _maybe_harden(self, item: Utterance) -> list:
         """A soft stop is pending and something urgent arrived: stop now instead."""
         stop = self._stop
         if stop is None or stop.at_s is None or stop.reason != "interrupt" or self.current is None:
@@ -289,6 +286,8 @@ class PlayerStateMachine:
 
     def _on_Progress(self, ev: Progress) -> list:
         self.position_s = ev.position_s
+        if self.current is not None:
+            self.current.position_s = ev.position_s
         return []
 
     def _on_Finished(self, ev: Finished) -> list:
@@ -298,7 +297,8 @@ class PlayerStateMachine:
         self.current = None
         self._stop = None  # a soft stop at the very end needs no stop
         self._previous = item
-        out: list = [Ended(item, interrupted=False), Emit(events.PlaybackFinished(id=item.id))]
+        item.state = "finished"
+        out: list = [Ended(item, interrupted=False), Emit(events.PlaybackFinished(id=item.id), item)]
         if self._after_bridge is not None:
             return out + self._resume(self._pop_after_bridge())
         return out + self._start_next(after_gap=True)
@@ -312,6 +312,8 @@ class PlayerStateMachine:
         if stop.reason == "pause":
             return []  # stays current, continues from position_s on resume
         self.current = None
+        item.cuts += 1
+        item.position_s = ev.position_s
         out: list = [Ended(item, interrupted=True)]
         if stop.reason == "interrupt":
             out += self._cut(item, ev.position_s, stop.by_id or "", soft=stop.at_s is not None)
@@ -321,8 +323,10 @@ class PlayerStateMachine:
             return out + self._set_state(IDLE)
         # skip / cancel: the item is not resumed
         reason = "skipped by operator" if stop.reason == "skip" else "cancelled"
-        if item.request.kind not in NOT_RESUMABLE or stop.reason == "cancel":
+        if item.request.kind not in events.FILLING_KINDS or stop.reason == "cancel":
             out += self._drop(item, reason)
+        else:
+            item.state = "finished"  # a skipped filler: it only filled a moment
         if self._after_bridge is not None:
             return out + self._resume(self._pop_after_bridge())
         return out + self._start_next(after_gap=True)
@@ -349,14 +353,16 @@ class PlayerStateMachine:
         return [self._stop]
 
     def _on_Cancel(self, ev: Cancel) -> list:
+        """Drop what ``ev.ids`` name: those ids, and every sentence of a group named (an LLM
+        answer cancelled by its job id) — ``app.utterance.named_by``."""
         out: list = []
-        for item_id in ev.ids:
-            item = self.queue.remove(item_id)
-            if item is not None:
+        ids = frozenset(ev.ids)
+        for item in [i for i in self.queue.items() if named_by(i.id, ids)]:
+            if self.queue.remove(item.id) is not None:
                 out += self._drop(item, ev.reason)
-        if self._after_bridge is not None and self._after_bridge.id in ev.ids:
+        if self._after_bridge is not None and named_by(self._after_bridge.id, ids):
             out += self._drop(self._pop_after_bridge(), ev.reason)
-        if self.current is not None and self.current.id in ev.ids and (self._stop is None or self._stop.at_s is not None):
+        if self.current is not None and named_by(self.current.id, ids) and (self._stop is None or self._stop.at_s is not None):
             self._stop = StopCurrent("cancel")
             if self.paused:
                 return out + self._on_Stopped(Stopped(self.position_s))
@@ -406,7 +412,7 @@ class PlayerStateMachine:
 
     # ---- choosing --------------------------------------------------------------------------
 
-    def _pick(self, candidates: Iterable[QueueItem]) -> QueueItem | None:
+    def _pick(self, candidates: Iterable[Utterance]) -> Utterance | None:
         return self.director.pick(candidates, self.now(), open_group=self._open_group())
 
     def _open_group(self) -> str | None:
@@ -462,7 +468,7 @@ class PlayerStateMachine:
             self._announced = {i for i in self._announced if i in self.queue}
         return [Emit(events.SpeechNeeded(id=wanted.id))]
 
-    def _resume(self, item: QueueItem | None, after_gap: bool = True) -> list:
+    def _resume(self, item: Utterance | None, after_gap: bool = True) -> list:
         if item is None:
             return self._start_next(after_gap=after_gap)
         reason = self.queue.stale_reason(item)
@@ -476,13 +482,14 @@ class PlayerStateMachine:
             return self._play(item, after_gap=after_gap)
         self.resumes += 1
         out = [Emit(events.PlaybackResumed(id=item.id, sentence_index=item.resume_index,
-                                           position_s=item.resume_s))]
+                                           position_s=item.resume_s), item)]
         return out + self._play(item, start_s=item.resume_s, resumed=True, after_gap=after_gap)
 
-    def _play(self, item: QueueItem, *, start_s: float = 0.0, resumed: bool = False,
+    def _play(self, item: Utterance, *, start_s: float = 0.0, resumed: bool = False,
               after_gap: bool = True, state: str | None = None) -> list:
         self.current = item
-        self.position_s = start_s
+        self.position_s = item.position_s = start_s
+        item.state = "playing"
         if air_class(item.request.kind) == SCRIPT:
             self._last_script_group = item.request.group
         ready = item.ready
@@ -496,17 +503,18 @@ class PlayerStateMachine:
         clause = (previous is not None and previous.request.group is not None and not resumed
                   and previous.request.group == item.request.group
                   and previous.request.text.rstrip()[-1:] in CLAUSE_BREAKS)
-        return self._set_state(state) + [Emit(started), Play(item, start_s=start_s, resumed=resumed,
+        return self._set_state(state) + [Emit(started, item), Play(item, start_s=start_s, resumed=resumed,
                                                              after_gap=after_gap, clause=clause)]
 
-    def _cut(self, item: QueueItem, position_s: float, by_id: str, *, soft: bool) -> list:
+    def _cut(self, item: Utterance, position_s: float, by_id: str, *, soft: bool) -> list:
         """Record the cut and park the item (or what the bridge was leading into)."""
         starts = item.ready.sentence_starts if item.ready else (0.0,)
         index, resume_at = cut_sentence(starts, position_s)
         out: list = [Emit(events.PlaybackInterrupted(id=item.id, position_s=round(position_s, 3),
-                                                     sentence_index=index, by_id=by_id))]
-        if item.request.kind in NOT_RESUMABLE:
+                                                     sentence_index=index, by_id=by_id), item)]
+        if item.request.kind in events.FILLING_KINDS:  # never resumed: it only filled a moment
             self.filler_cuts += 1
+            item.state = "finished"  # a filler or bridge never resumes
             held = self._pop_after_bridge()
             if held is not None:  # the bridge was cut: its item goes back, as it was parked
                 if held.interrupted:
@@ -525,16 +533,17 @@ class PlayerStateMachine:
         self.queue.park(item, resume_at, index, keep_age=item.interrupted)
         return out
 
-    def _pop_after_bridge(self) -> QueueItem | None:
+    def _pop_after_bridge(self) -> Utterance | None:
         item, self._after_bridge = self._after_bridge, None
         return item
 
-    def _drop(self, item: QueueItem, reason: str) -> list:
+    def _drop(self, item: Utterance, reason: str) -> list:
         self._announced.discard(item.id)
+        item.drop(reason)
         self._note_broken_gone(item, reason)
-        return [Drop(item, reason), Emit(events.UtteranceDropped(id=item.id, reason=reason))]
+        return [Drop(item, reason), Emit(events.UtteranceDropped(id=item.id, reason=reason), item)]
 
-    def _note_broken_gone(self, item: QueueItem, reason: str) -> None:
+    def _note_broken_gone(self, item: Utterance, reason: str) -> None:
         """A broken script segment whose last waiting sentence was dropped did not resume."""
         segment = _segment(item)
         if segment not in self._broken:
@@ -545,7 +554,7 @@ class PlayerStateMachine:
         del self._broken[segment]
         self.script_not_resumed.append({"id": item.id, "reason": reason, "why": _why(reason)})
 
-    def _drops(self, dropped: list[tuple[QueueItem, str]]) -> list:
+    def _drops(self, dropped: list[tuple[Utterance, str]]) -> list:
         out: list = []
         for item, reason in dropped:
             if item.interrupted:
@@ -578,7 +587,7 @@ class PlayerStateMachine:
         return [Emit(events.PlayerStateChanged(state=state, previous=previous))]
 
 
-def _segment(item: QueueItem) -> str:
+def _segment(item: Utterance) -> str:
     """What a broken-off script reading is known by: its group (one segment rendering), or the
     item itself when it has none."""
     return item.request.group or item.id

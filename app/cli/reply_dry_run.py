@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
         for problem in library.problems():
             print(problem, file=sys.stderr)
         faq = library_faq(library, Templates(args.templates or args.library).render_text)
-    policy = ReplyPolicy(settings=settings, render=render, faq=faq, product=args.product)
+    policy = ReplyPolicy(settings=settings, render=render, faq=faq)
+    policy.set_product(args.product)  # the product on air (a ProductOnAir in a live room)
     name = "<stdin>" if args.file == "-" else args.file
     try:
         source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")

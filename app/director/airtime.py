@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections import deque
 
+from app.events import REPLY_KINDS
+
 SCRIPT, ANSWER, THANKS, OTHER = "script", "answer", "thanks", "other"
 CLASSES = (SCRIPT, ANSWER, THANKS, OTHER)
 
 _KIND_CLASS = {
     "script": SCRIPT,
-    "reply": ANSWER, "llm": ANSWER,
+    **dict.fromkeys(REPLY_KINDS, ANSWER),
     "gift": THANKS, "welcome": THANKS, "follow": THANKS, "like": THANKS, "share": THANKS,
     "fansclub": THANKS,
 }

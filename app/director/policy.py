@@ -23,8 +23,12 @@ Where the cut falls: design §5's rule still says *whether* a newly ready item i
 anything over a filler) cut within one chunk ("hard"); everything else waits for the current
 sentence to end ("soft").
 
-Items are duck-typed (the player's queue items): ``request`` (kind, priority, group,
-sentence_index), ``priority``, ``force``, ``interrupted``, ``queued_at``, ``seq``.
+This is the one order: the player's queue has none of its own and asks ``pick``/``key``.
+Urgency is ``app.utterance.is_urgent`` (TTS uses the same rule for "needed at once").
+
+Items are duck-typed (the player's utterance records, ``app.audio.utterance.Utterance``):
+``request`` (kind, priority, group, sentence_index), ``priority``, ``force``, ``interrupted``,
+``queued_at``, ``seq``.
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ from typing import Any, Literal
 
 from app.director.airtime import ANSWER, SCRIPT, THANKS, Airtime, air_class
 from app.director.settings import DirectorSettings
-from app.events import Priority
+from app.events import FILLING_KINDS, Priority
+from app.utterance import is_urgent
 
 Cut = Literal["soft", "hard"]
 
@@ -47,8 +52,6 @@ LINE_S = 8.0
 #: The script's floor is judged once this many seconds were spoken in the window.
 FLOOR_AFTER_S = 60.0
 
-#: Kinds that only fill a moment: anything ready cuts them at once and they never resume.
-FILLING = frozenset({"filler", "bridge"})
 
 
 def should_interrupt(current_priority: int, new_priority: int, played_fraction: float, *,
@@ -62,6 +65,10 @@ def should_interrupt(current_priority: int, new_priority: int, played_fraction: 
 class Director:
     def __init__(self, settings: DirectorSettings | None = None, airtime: Airtime | None = None, *,
                  aging_step: float = 1.0, aging_interval_s: float = 30.0):
+        if aging_interval_s <= 0:
+            raise ValueError(f"aging_interval_s must be > 0, got {aging_interval_s}")
+        if aging_step < 0:
+            raise ValueError(f"aging_step must be >= 0, got {aging_step}")
         self.settings = settings or DirectorSettings()
         self.airtime = airtime or Airtime(0.0)
         self.aging_step = aging_step
@@ -70,7 +77,7 @@ class Director:
     # ---- what kind of item ---------------------------------------------------------------
 
     def is_urgent(self, item: Any) -> bool:
-        return bool(getattr(item, "force", False)) or item.priority <= self.settings.urgent_priority
+        return is_urgent(item.priority, getattr(item, "force", False), urgent_priority=self.settings.urgent_priority)
 
     # ---- where the cut falls -------------------------------------------------------------
 
@@ -85,7 +92,7 @@ class Director:
         if not should_interrupt(priority, new.priority, played_fraction,
                                 gap=gap, late_gap=late_gap, late_fraction=late_fraction):
             return None
-        if self.is_urgent(new) or (current.request.kind in FILLING and current_priority is None):
+        if self.is_urgent(new) or (current.request.kind in FILLING_KINDS and current_priority is None):
             return "hard"
         return "soft"
 

@@ -35,8 +35,8 @@ from app.llm.client import LlmClient
 from app.llm.prompting import DEFAULT_PROMPT, PromptSettings, reply_messages
 from app.llm.sentences import stream_spoken
 from app.logs import get_logger
-from app.recent import Recent
 from app.text.prepare import TextPreparer, make_request
+from app.utterance import Tombstones, named, sentence_id, stale_reason
 
 log = get_logger("llm")
 
@@ -58,7 +58,7 @@ class LlmWorker:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._pending: set[str] = set()  # job ids queued or running
-        self._cancelled: Recent[str, None] = Recent(1000)  # of those, the ones cancelled
+        self._cancelled = Tombstones(1000)  # of those, the ones cancelled
         self._current: tuple[str, threading.Event] | None = None
         self._healthy: bool | None = None
         self.answered = 0
@@ -76,15 +76,12 @@ class LlmWorker:
     def _on_control(self, event: Any) -> None:
         if not isinstance(event, events.CancelSpeech):
             return
-        named = set(event.ids) | {i.rsplit("-", 1)[0] for i in event.ids
-                                  if "-" in i and i.rsplit("-", 1)[1].isdigit()}
         with self._lock:
             current = self._current
             # only jobs this worker holds: cancels for other utterances must not pile up here
             known = self._pending | ({current[0]} if current else set())
-            job_ids = named & known
-            for job_id in job_ids:
-                self._cancelled.add(job_id)
+            job_ids = named(event.ids) & known
+            self._cancelled.bury(job_ids)
         if current and current[0] in job_ids:
             log.info("reply %s cancelled (%s)", current[0], event.reason or "no reason")
             current[1].set()
@@ -126,8 +123,7 @@ class LlmWorker:
         self._subs = []
 
     def _handle(self, job: events.ReplyJob) -> None:
-        now = self._clock()
-        stale = job.deadline is not None and now > job.deadline
+        stale = stale_reason(job.deadline, self._clock())  # the player's rule and words
         with self._lock:
             was_cancelled = job.id in self._cancelled
             if was_cancelled or stale:
@@ -139,7 +135,7 @@ class LlmWorker:
         if was_cancelled:
             return self._dropped(job.id, "cancelled before it started")
         if stale:
-            return self._dropped(job.id, f"stale: deadline passed {now - job.deadline:.1f}s ago")
+            return self._dropped(job.id, stale)
         try:
             sent = self._answer(job, cancel)
         except errors.Cancelled:
@@ -168,7 +164,7 @@ class LlmWorker:
                 self.client, messages, cancel=cancel, prepare=self.prepare, max_chars=self.prompt.max_answer_chars,
                 on_filtered=lambda s: self._dropped(job.id, f"compliance filter dropped: {s}")):
             self.bus.publish(events.Channel.SPEECH_REQUESTS, make_request(
-                spoken, id=f"{job.id}-{sent}", kind="llm", priority=job.priority,
+                spoken, id=sentence_id(job.id, sent), kind="llm", priority=job.priority,
                 source_event=job.source_event, deadline=job.deadline, created_at=self._clock(),
                 product=job.product, sentence_index=sent, group=job.id, viewer=job.nickname,
                 comment=job.question))

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from app.director import AirtimeBudget, SpeechRate
 from app.text.sentences import split_sentences
+from app.utterance import group_of
 
 NICKNAME_SLOT = "${nickname}"
 
@@ -156,9 +157,8 @@ class AnswerDesk:
 
     def _flight_of(self, utterance_id: str) -> list | None:
         flight = self._in_flight.get(utterance_id)
-        if flight is None:  # an LLM answer's sentences are "<job id>-<n>"
-            job, _, n = utterance_id.rpartition("-")
-            flight = self._in_flight.get(job) if n.isdigit() else None
+        if flight is None and (job := group_of(utterance_id)) is not None:  # an LLM answer's sentence
+            flight = self._in_flight.get(job)
         return flight
 
     # ---- the budget ----------------------------------------------------------------------

@@ -73,13 +73,13 @@ class ReplyPolicy:
     def __init__(self, bus: Bus | None = None, *, settings: ReplySettings | None = None,
                  render: Render | None = None, faq: Faq | None = None,
                  mask_nickname: Callable[[str], str] = identity, prepare: TextPreparer | None = None,
-                 product: str | None = None, clock: Callable[[], float] = time.time,
+                 clock: Callable[[], float] = time.time,
                  tick_interval: float = 0.1):
         self._bus = bus
         self._settings = settings or ReplySettings()
         self._lines = LineMaker(SafeRenderer(render), mask_nickname, prepare,
                                 lambda: self._settings.max_nickname_chars)
-        self._product = product
+        self._product: str | None = None  # the product on air: follows ProductOnAir (set_product)
         self._clock = clock
         self._tick_interval = tick_interval
         self._lock = threading.RLock()

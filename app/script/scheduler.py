@@ -12,8 +12,10 @@ sentence. The scheduler keeps counting that item as outstanding and never re-sen
 sentence is neither lost nor said twice.
 
 One product on air (design §5a): the scheduler is the one owner of "the product being sold
-now". When a script sentence of another product starts playing it publishes ``ProductOnAir``;
-replies, the LLM's facts, the FAQ pre-synthesis and the dashboard follow it. A product stays on
+now". It announces the product it starts with when it starts, and when a script sentence of
+another product starts playing it publishes ``ProductOnAir``; replies, the LLM's facts, the FAQ
+pre-synthesis, the dashboard and its own timed tasks and disclosures follow it (what is being
+rendered ahead may already be the next product). A product stays on
 air for ``product_dwell_passes`` readings of its segments (or ``product_dwell_minutes``); the
 operator can switch (it takes effect at the next sentence end: the sentence playing is not cut)
 or pin a product.
@@ -168,6 +170,7 @@ class ScriptScheduler:
         # one inbox: the events and the look-ahead timer (``tick``) take turns, never at once
         self._subs = [self.bus.inbox("script", (Channel.SPEECH_READY, Channel.PLAYER_STATE, Channel.CONTROL),
                                      self.handle, tick=self.tick, every=lambda: self.tick_interval_s)]
+        self.announce_start()
 
     def stop(self) -> None:
         for sub in self._subs:
@@ -281,6 +284,17 @@ class ScriptScheduler:
             self._switch(slug)
         self._announce(now)
 
+    def announce_start(self, now: float | None = None) -> None:
+        """The product the room starts with is on air from the start: replies and the dashboard
+        follow it before the first script sentence is heard."""
+        with self._lock:
+            if self._on_air is not None:
+                return
+            first = self._product or next((p.slug for p in self._speakable_products()), None)
+            if first is not None:
+                self._on_air = first
+                self._announce(self.clock() if now is None else now)
+
     def _heard(self, req_id: str, now: float) -> None:
         """A sentence of ours started playing: its product is the one on air now."""
         item = self._ahead.items.get(req_id)
@@ -310,7 +324,7 @@ class ScriptScheduler:
         self.bus.publish(Channel.SPEECH_REQUESTS, make_request(
             prepared, id=f"disclosure-{self._session}-{self._renderings}", kind="disclosure",
             priority=events.Priority.NORMAL, created_at=now, deadline=now + self.timed_deadline_s,
-            product=self._product))
+            product=self._on_air or self._product))
 
     def _cancel(self, ids: list[str], reason: str) -> None:
         for req_id in ids:
@@ -416,7 +430,8 @@ class ScriptScheduler:
     # ---- timed tasks ------------------------------------------------------------------------
 
     def _run_timed(self, now: float) -> None:
-        product = self.library.get(self._product) if self._product else None
+        slug = self._on_air or self._product  # said now: about the product on air
+        product = self.library.get(slug) if slug else None
         tasks = self.timed_tasks + list(product.timed if product else ())
         for task in self._timed.due(tasks, now):
             values = {**(product.template_values() if product else {}), "time": spoken_time(now)}
@@ -437,7 +452,7 @@ class ScriptScheduler:
             self.bus.publish(Channel.SPEECH_REQUESTS, make_request(
                 prepared, id=f"timed-{self._session}-{self._renderings}", kind="timed",
                 priority=task.priority, created_at=now, deadline=now + self.timed_deadline_s,
-                product=self._product, segment=task.name, group=f"{self._session}-{self._renderings}"))
+                product=slug, segment=task.name, group=f"{self._session}-{self._renderings}"))
 
     def _report(self, message: str) -> None:
         log.warning("%s", message)

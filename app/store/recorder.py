@@ -1,12 +1,11 @@
 """Fills the spoken record from the bus, so it lists exactly what played and why.
 
 - ``player.state``: PlaybackStarted opens a row, PlaybackInterrupted closes it as interrupted,
-  PlaybackFinished closes it normally. The player needs no knowledge of the store.
-- ``speech.requests`` and ``speech.ready``: the request of each utterance says why it was said
-  (product, the viewer and comment it answers, the text before the compliance filter). The
-  request usually arrives long before its playback; when it comes late (on Redis it travels on
-  a stream, read apart from the pub/sub channels) the row already written is completed. Its
-  compliance filter hits (``SpeechRequest.hits``) fill the row's ``filter_hits``.
+  PlaybackFinished closes it normally. The player needs no knowledge of the store. Why it was
+  said (product, the viewer and comment it answers, the text before the compliance filter, the
+  live event it answers, the filter hits) comes with the start: the utterance's record
+  (``PlaybackStarted.utterance``), so the row is whole when written — no second channel to
+  wait for, no row to complete later.
 - ``system``: every ``QuestionStatus`` is kept as the run's question record; ``LiveEnded`` ends
   the session.
 
@@ -20,35 +19,20 @@ per ``REPORT_EVERY_S``), so the operator knows the record has a gap.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from app import events
 from app.bus.base import Bus
 from app.logs import get_logger
-from app.recent import Recent
 from app.store import safe
 from app.store.sessions import SessionLog
 from app.store.spoken_log import SpokenLog
 
 log = get_logger("store")
 
-#: Requests remembered until they play (the look-ahead keeps a few minutes of script ahead).
-REMEMBERED = 20_000
 REPORT_EVERY_S = 30.0
-
-
-@dataclass(frozen=True)
-class _Context:
-    product: str
-    viewer: str
-    comment: str
-    original: str
-    source_event: str
-    filter_hits: tuple | None = None  # None: none found (hits noted otherwise stay)
 
 
 class SpokenLogRecorder:
@@ -63,48 +47,21 @@ class SpokenLogRecorder:
         self._bus = bus
         self._product_name = product_name
         self._names: dict[str, str] = {}  # product slug -> name, learnt from ProductOnAir
-        self._lock = threading.Lock()
-        self._context: Recent[str, _Context] = Recent(REMEMBERED)  # utterance id -> why it was said
-        self._bare: Recent[str, bool] = Recent(REMEMBERED)  # ids played before their request was seen
         self.sessions = SessionLog(spoken_log.path)
         self.session_id = self.sessions.open_session(clock(), demo=demo)
         self._subs = [bus.inbox("spoken-log", {events.Channel.PLAYER_STATE: self._on_player,
-                                               events.Channel.SPEECH_REQUESTS: self._on_request,
-                                               events.Channel.SPEECH_READY: self._on_request,
                                                events.Channel.SYSTEM: self._on_system})]
 
     # ---- bus handlers (one inbox: never two at once) ---------------------------------------------
 
-    def _on_request(self, event) -> None:
-        req = event.request if isinstance(event, (events.SpeechReady, events.SpeechFailed)) else event
-        if not isinstance(req, events.SpeechRequest):
-            return
-        ctx = _Context(product=self._name_of(req.product), viewer=req.viewer, comment=req.comment,
-                       original=req.original if req.original != req.text else "",
-                       source_event=req.source_event or "", filter_hits=req.hits or None)
-        if not any((ctx.product, ctx.viewer, ctx.comment, ctx.original, ctx.source_event, ctx.filter_hits)):
-            return
-        with self._lock:
-            self._context[req.id] = ctx
-            late = self._bare.pop(req.id, None) is not None
-        if late:
-            self._guard(self._log.fill_context, req.id, **ctx.__dict__)
-
     def _on_player(self, event) -> None:
         if isinstance(event, events.PlaybackStarted):
-            with self._lock:
-                ctx = self._context.get(event.id)
-                if ctx is None:
-                    self._bare[event.id] = True
             self._guard(self._log.record_played, utterance_id=event.id, text=safe.text(event.text), kind=event.kind,
                         priority=event.priority, route=event.route, resumed=event.resumed,
-                        started_at=self._clock(), session_id=self.session_id,
-                        **(ctx.__dict__ if ctx else {}))
+                        started_at=self._clock(), session_id=self.session_id, **self._why(event))
         elif isinstance(event, events.PlaybackInterrupted):
             self._guard(self._log.mark_interrupted, event.id, self._clock())
         elif isinstance(event, events.PlaybackFinished):
-            with self._lock:
-                self._context.pop(event.id, None)
             self._guard(self._log.mark_finished, event.id, self._clock())
         elif isinstance(event, events.ProductOnAir) and event.slug and event.name:
             self._names[event.slug] = event.name
@@ -116,6 +73,16 @@ class SpokenLogRecorder:
             self._guard(self.sessions.end_session, self.session_id, event.ts or self._clock(), "live_end")
 
     # ---- helpers --------------------------------------------------------------------------------
+
+    def _why(self, event: events.PlaybackStarted) -> dict:
+        """The row's why-it-was-said columns, from the utterance's record on the event (an event
+        without one, from an older sender, leaves them empty)."""
+        u = event.utterance
+        if u is None:
+            return {}
+        return {"product": self._name_of(u.product), "viewer": safe.text(u.viewer), "comment": safe.text(u.comment),
+                "original": safe.text(u.original) if u.original != u.text else "",
+                "source_event": u.source_event or "", "filter_hits": u.hits or None}
 
     def _name_of(self, slug: str | None) -> str:
         if not slug:

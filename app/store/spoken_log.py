@@ -165,25 +165,6 @@ class SpokenLog:
                  original if original and original != text else "", source_event or ""))
             return int(cur.lastrowid)
 
-    def fill_context(self, utterance_id: str, *, product: str = "", viewer: str = "", comment: str = "",
-                     original: str = "", source_event: str = "", filter_hits: Iterable[Any] | None = None) -> int:
-        """Add why-it-was-said to rows of an utterance recorded before its request was seen
-        (the request and the playback travel on different channels). Only empty fields are
-        filled. Returns the number of rows changed."""
-        hits_json = _hits_json(filter_hits or ())
-        with self._lock:
-            cur = self._db.execute(
-                "UPDATE spoken SET product = CASE WHEN product = '' THEN ? ELSE product END, "
-                "viewer = CASE WHEN viewer = '' THEN ? ELSE viewer END, "
-                "comment = CASE WHEN comment = '' THEN ? ELSE comment END, "
-                "original = CASE WHEN original = '' AND ? <> text THEN ? ELSE original END, "
-                "source_event = CASE WHEN source_event = '' THEN ? ELSE source_event END, "
-                "filter_hits = CASE WHEN filter_hits = '[]' THEN ? ELSE filter_hits END "
-                "WHERE utterance_id = ?",
-                (product or "", viewer or "", comment or "", original or "", original or "",
-                 source_event or "", hits_json, utterance_id))
-            return cur.rowcount
-
     def _close_row(self, utterance_id: str, at: float | None, interrupted: bool) -> bool:
         ended = time.time() if at is None else at
         with self._lock:

@@ -11,9 +11,7 @@ import threading
 from dataclasses import dataclass, field
 
 from app import events
-
-#: kinds the player keeps in a pool of ready clips: needed as soon as they are asked for
-POOLED_KINDS = frozenset({"filler", "bridge"})
+from app.utterance import is_urgent
 
 
 @dataclass(eq=False)
@@ -42,5 +40,5 @@ class Job:
 def urgent(req: events.SpeechRequest) -> bool:
     """Large gifts, 插播 and emergencies are needed the moment they arrive; so are the clips the
     player pools (they exist to cover a dry queue, so they must be there early)."""
-    return int(req.priority) <= int(events.Priority.GIFT_LARGE) or req.kind in POOLED_KINDS
+    return is_urgent(req.priority) or req.kind in events.FILLING_KINDS
 

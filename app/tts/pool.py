@@ -39,11 +39,12 @@ from app.text.prepare import TextPreparer
 from app.tts import postprocess
 from app.tts.attempt import Attempt
 from app.tts.cache import AudioCache
-from app.tts.jobs import POOLED_KINDS, Job, urgent
+from app.tts.jobs import Job, urgent
 from app.tts.pool_watch import MONITOR_EVERY_S, PoolWatch
 from app.tts.routes import RouteTable
 from app.tts.settings import PoolSettings, ServerSpec, VoiceModel
 from app.tts.synth import SentenceAudio, SentenceSynth, Stats
+from app.utterance import Tombstones, stale_reason
 
 log = get_logger("tts")
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -77,7 +78,7 @@ class TtsPool(PoolWatch):
         self._heap: list[tuple[int, int, Job]] = []
         self._seq = itertools.count()
         self._jobs: dict[str, Job] = {}  # received and not finished
-        self._cancelled: Recent[str, None] = Recent(_MEMORY)
+        self._cancelled = Tombstones(_MEMORY)  # naming an LLM answer cancels its sentences too
         self._early_needs: Recent[str, float] = Recent(_MEMORY)  # SpeechNeeded before the request
         self._reasons: Recent[str, str] = Recent(_MEMORY)  # id → why the fallback spoke
         self._lane: list[tuple[int, int, Job]] = []
@@ -212,18 +213,16 @@ class TtsPool(PoolWatch):
 
     def cancel(self, ids) -> None:
         with self._cond:
-            for i in ids:
-                self._cancelled[i] = None
+            self._cancelled.bury(ids)
             before = len(self._heap)
             self._heap = [it for it in self._heap if it[2].id not in self._cancelled]
             if len(self._heap) != before:
                 heapq.heapify(self._heap)
                 for _ in range(before - len(self._heap)):
                     self.stats.drop("cancelled")
-            for i in ids:
-                job = self._jobs.get(i)
-                if job is not None and job.state == "queued":
-                    self._jobs.pop(i, None)
+            for job in [j for i, j in self._jobs.items() if i in self._cancelled]:
+                if job.state == "queued":
+                    self._jobs.pop(job.id, None)
 
     def is_cancelled(self, rid: str) -> bool:
         return rid in self._cancelled
@@ -284,8 +283,9 @@ class TtsPool(PoolWatch):
         req = job.req
         if self.is_cancelled(req.id):
             return self._forget(job, "cancelled")
-        if req.deadline is not None and self.clock() > req.deadline:
-            return self._finish_failed(job, "stale: deadline passed before synthesis", "stale")
+        stale = stale_reason(req.deadline, self.clock())  # the player's rule and words
+        if stale:
+            return self._finish_failed(job, stale, "stale")
         if not self._prepare(job):
             return
         for sentence in job.sentences[len(job.parts):]:
@@ -410,7 +410,7 @@ class TtsPool(PoolWatch):
             request=job.req, audio_path=str(path), sample_rate=rate, duration_s=round(len(audio) / rate, 4),
             sentence_starts=tuple(starts), route=",".join(routes),
             attempts=max(1, sum(p.attempts for p in parts)), cached=all(p.cached for p in parts)))
-        if not gptsovits_only and job.req.kind in POOLED_KINDS and self.table.routes:
+        if not gptsovits_only and job.req.kind in events.FILLING_KINDS and self.table.routes:
             self._upgrade_later(job)
 
     def _upgrade_later(self, job: Job) -> None:

@@ -71,7 +71,8 @@ def run(n: int, rate: float) -> dict:
     matcher = KeywordMatcher(every)
     faq = LibraryFaq(lambda: matcher, render, lambda slug: {"price": "59元"},
                      lambda slug: [r for r in every if r.product in (None, slug)])
-    p = ReplyPolicy(settings=ReplySettings(llm_enabled=True), faq=faq, product="p0")
+    p = ReplyPolicy(settings=ReplySettings(llm_enabled=True), faq=faq)
+    p.set_product("p0")
     room = synthetic_room(n, rate)
     costs, outputs = [], Counter()
     next_tick = room[0][0]

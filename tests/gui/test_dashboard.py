@@ -147,3 +147,26 @@ def test_a_cell_painted_in_one_call_shows_its_own_roles_not_the_previous_cells()
     model.multiData(model.index(0, 2), span)  # the text column is not
     assert span[0].data() == "第s1句话术"
     assert span[1].data() is None
+
+
+def test_the_queue_shows_the_players_expiry_and_now_playing_who_it_is_for(qtbot, memory_bus):
+    """截止 counts down to when the player will drop the item (its record's verdict), whatever
+    the deadline says on this machine's clock; now-playing names the viewer from the record."""
+    bridge, view = _rig(qtbot, memory_bus)
+    model = view.queue_model
+    skewed = time.time() - 60  # the GUI's clock would call this "expired"
+    late = events.QueueItemView(id="r1", kind="reply", text="包邮的哦", priority=0, state="ready", waiting_s=2.0,
+                                deadline=skewed, expires_in_s=30.0)
+    forever = _item("s1")  # the script never goes stale
+    memory_bus.publish(Channel.PLAYER_STATE, events.QueueSnapshot(items=(late, forever)))
+    qtbot.waitUntil(lambda: model.ids() == ["r1", "s1"], timeout=2000)
+    shown = model.data(model.index(0, 6))
+    assert shown in ("30 秒后", "29 秒后"), shown
+    assert model.data(model.index(1, 6)) == "—"
+    view_of = events.UtteranceView(id="r1", kind="reply", text="包邮的哦", viewer="小美", comment="包邮吗",
+                                   state="playing")
+    memory_bus.publish(Channel.PLAYER_STATE, events.PlaybackStarted(id="r1", kind="reply", text="包邮的哦", priority=0,
+                                                                    duration_s=2.0, utterance=view_of))
+    qtbot.waitUntil(lambda: "小美" in view.now_meta.text(), timeout=2000)
+    assert view.now_meta.toolTip() == "小美：包邮吗"
+    bridge.close()

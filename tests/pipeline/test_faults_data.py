@@ -64,8 +64,12 @@ def test_bad_data_does_not_break_the_record_and_the_spoken_log_equals_what_playe
     try:
         threading.Event().wait(RUN_S)
         sink = runtime.player.sink
-        report = runtime.report()
     finally:
+        # The room stops as the operator's 停止 stops it, and the report is what it played: every
+        # utterance heard up to the last sample, which the spoken log must hold too (the recorder
+        # writes what it was handed before it closes).
+        runtime.stop()
+        report = runtime.report()
         runtime.close()
 
     # the run went on: the feed read past every bad frame, the script and the replies played

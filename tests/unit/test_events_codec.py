@@ -101,3 +101,28 @@ def test_durable_routing_of_live_events():
     assert make("gift").channel == make("follow").channel == ev.Channel.LIVE_DURABLE
     assert make("comment").channel == make("like").channel == ev.Channel.LIVE_EVENTS
     assert ev.Channel.LIVE_DURABLE in ev.DURABLE_CHANNELS
+
+
+def _view(**kw) -> ev.UtteranceView:
+    return ev.UtteranceView(
+        id="j1-0", kind="llm", text="全国包邮哦。", original="全国包邮哦！", product="tea", group="j1",
+        sentence_index=0, source_event="7412345678901234567", viewer="小王", comment="包邮吗", priority=0,
+        deadline=1732150030.5, created_at=1732150000.0,
+        hits=(ev.FilterHit(category="ad", term="最", matched="最", action="replace", replacement="很"),),
+        route="espeak", duration_s=1.25, sentences=("全国包邮哦。",), sentence_starts=(0.0,), state="playing",
+        queued_at=1732150001.0, ready_at=1732150001.5, started_at=1732150002.0, position_s=0.5, cuts=1,
+        resumes=1, **kw)
+
+
+@pytest.mark.parametrize("event", [
+    ev.PlaybackStarted(id="j1-0", kind="llm", text="全国包邮哦。", priority=0, duration_s=1.25, utterance=_view()),
+    ev.PlaybackFinished(id="j1-0", utterance=_view(ended_at=1732150003.25)),
+    ev.PlaybackInterrupted(id="j1-0", position_s=0.5, sentence_index=0, by_id="g", utterance=_view()),
+    ev.PlaybackResumed(id="j1-0", sentence_index=0, position_s=0.0, utterance=_view()),
+    ev.UtteranceDropped(id="j1-0", reason="stale: deadline passed 1.0s ago", utterance=_view(reason="stale")),
+    ev.UtteranceDropped(id="x", reason="cancelled"),  # a view is optional: older senders
+], ids=lambda e: type(e).__name__)
+def test_the_utterance_view_rides_on_the_players_events(event):
+    """The record's snapshot travels by value (another process reads the same fields)."""
+    assert ev.decode(ev.encode(event)) == event
+    assert ev.from_dict(ev.to_dict(event)) == event

@@ -95,7 +95,7 @@ def test_a_filler_plays_instead_of_silence_when_the_queue_runs_dry(rig, clips):
     after = segs[s_index + 1]
     assert after[0].startswith("filler-1#")
     assert (after[1] - segs[s_index][2]) / RATE <= 0.060 + 0.100  # the gap, not an idle wait
-    assert r.player.queue.snapshot().items == ()  # the filler never entered the queue
+    assert r.player.snapshot().items == ()  # the filler never entered the queue
     assert r.player.report()["dead_air_s"] < 0.15
 
 
@@ -302,3 +302,73 @@ def test_silence_at_start_up_is_dead_air_beyond_the_time_to_make_the_first_line(
     r.stop()
     assert report["startup_silence_s"] == 2.5
     assert report["dead_air_s"] == 1.5  # all of it but the first second of synthesis
+
+
+def test_the_players_events_carry_the_record_of_the_utterance(rig, clips):
+    """Readers learn what became of an utterance from the view on the player's events: who it
+    answers, its audio, its state and timings — without the request's channel."""
+    r = rig()
+    script = clips("script", [(300, 0.3), (500, 0.3), (700, 0.3)], priority=10)
+    gift = clips("gift", [(1000, 0.2)], priority=-5)
+    r.publish_ready(script)
+    r.wait_for(lambda: any(e.position_s >= 0.4 for e in r.events(events.PlaybackProgress)))
+    r.publish_ready(gift)
+    r.wait_for(lambda: r.finished("script", "gift"))
+    failed = events.SpeechRequest(id="x", text="谢谢小王", kind="gift", priority=3, viewer="小王",
+                                  source_event="msg-x")
+    r.bus.publish(events.Channel.SPEECH_READY, events.SpeechFailed(request=failed, reason="all routes down"))
+    r.wait_for(lambda: r.events(events.UtteranceDropped))
+    r.stop()
+
+    first, again = [e.utterance for e in r.events(events.PlaybackStarted) if e.id == "script"]
+    assert (first.state, first.source_event, first.sentence_starts, first.cuts) == ("playing", "msg-script",
+                                                                                     (0.0, 0.3, 0.6), 0)
+    assert first.started_at is not None and abs(first.started_at - time.time()) < 30  # epoch seconds
+    (cut,) = r.events(events.PlaybackInterrupted)
+    assert (cut.utterance.state, cut.utterance.cuts, cut.utterance.position_s) == ("parked", 1, cut.position_s)
+    assert cut.utterance.ended_at >= first.started_at
+    (resumed,) = r.events(events.PlaybackResumed)
+    assert (resumed.utterance.state, resumed.utterance.position_s) == ("playing", 0.3)  # from the cut sentence
+    assert (again.resumes, again.started_at, again.ended_at) == (1, first.started_at, None)
+    done = {e.id: e.utterance for e in r.events(events.PlaybackFinished)}
+    assert (done["script"].state, done["script"].cuts, done["script"].resumes) == ("finished", 1, 1)
+    assert done["gift"].state == "finished" and done["gift"].ended_at >= done["gift"].started_at
+    (dropped,) = r.events(events.UtteranceDropped)
+    assert (dropped.utterance.state, dropped.utterance.reason, dropped.utterance.viewer,
+            dropped.utterance.source_event) == ("dropped", "synthesis failed: all routes down", "小王", "msg-x")
+
+
+def test_what_was_never_heard_is_not_listed_as_played(rig, clips):
+    """An utterance stopped in the pause before its first sample was never heard: the report's
+    played list, like the spoken log (PlaybackStarted), leaves it out."""
+    r = rig(gap_ms=3000)
+    r.publish_ready(clips("a", [(300, 0.1)]))
+    r.wait_for(lambda: r.finished("a"))
+    r.publish_ready(clips("b", [(500, 0.1)]))
+    r.wait_for(lambda: r.player.machine.current is not None and r.player.machine.current.id == "b")
+    r.control(events.Skip())  # within b's 3 s lead-in pause
+    r.wait_for(lambda: r.events(events.UtteranceDropped))
+    r.stop()
+    assert [e.id for e in r.events(events.PlaybackStarted)] == ["a"]
+    report = r.player.report()
+    assert [p["id"] for p in report["played"]] == ["a"]
+    assert report["dropped"] == [{"id": "b", "reason": "skipped by operator"}]
+
+
+def test_cancelling_an_answer_by_its_job_id_drops_its_sentences_and_their_late_audio(rig, clips):
+    """"Was it cancelled?" has one answer in every stage (app.utterance.Tombstones): naming the
+    LLM job cancels the sentences ``<job>-<n>`` the player holds and any that come later."""
+    r = rig()
+    first, second = (clips(f"job7-{n}", [(400 + 100 * n, 0.1)], kind="llm", priority=0, group="job7",
+                           sentence_index=n) for n in (0, 1))
+    r.bus.publish(events.Channel.SPEECH_REQUESTS, first.request)
+    r.wait_for(lambda: "job7-0" in r.player.queue)
+    r.control(events.CancelSpeech(ids=("job7",), reason="answer withdrawn"))
+    r.wait_for(lambda: "job7-0" not in r.player.queue)
+    for late in (first, second):  # their audio (and the second's request) come after the cancel
+        r.publish_ready(late)
+    r.publish_ready(clips("marker", [(700, 0.05)]))
+    r.wait_for(lambda: r.finished("marker"))
+    r.stop()
+    assert [s[0] for s in segments_of(r)] == ["marker"]
+    assert r.player.report()["dropped"] == [{"id": "job7-0", "reason": "answer withdrawn"}]

@@ -7,6 +7,7 @@ import pytest
 
 from app import events
 from app.audio.queue import SpeechQueue
+from app.director import Airtime, Director
 
 
 class Clocks:
@@ -26,8 +27,11 @@ def clocks():
 
 @pytest.fixture
 def queue(clocks):
-    return SpeechQueue(aging_step=1.0, aging_interval_s=10.0,
-                       clock=lambda: clocks.mono, wall_clock=lambda: clocks.wall)
+    q = SpeechQueue(clock=lambda: clocks.mono, wall_clock=lambda: clocks.wall)
+    director = Director(airtime=Airtime(0.0), aging_step=1.0, aging_interval_s=10.0)
+    q.pick = lambda items: director.pick(items, clocks.mono)  # the order is the director's alone
+    q.key = lambda item: director.key(item, clocks.mono)
+    return q
 
 
 def req(item_id, priority=10, **kw):
@@ -47,7 +51,7 @@ def add_ready(queue, *requests):
 def drain(queue):
     out = []
     while True:
-        item, _ = queue.pop_next()
+        item, _ = queue.pop_next(queue.pick)
         if item is None:
             return out
         out.append(item.id)
@@ -66,7 +70,7 @@ def test_waiting_items_age_so_a_low_item_is_not_starved(queue, clocks):
     for i in range(30):
         clocks.advance(5)
         add_ready(queue, req(f"script-{i}", 10))
-        item, _ = queue.pop_next()
+        item, _ = queue.pop_next(queue.pick)
         played.append(item.id)
     assert "background" in played
     assert played.index("background") <= 20
@@ -76,7 +80,7 @@ def test_items_without_audio_are_not_handed_out(queue):
     queue.enqueue(req("a", 0))
     add_ready(queue, req("b", 10))
     assert drain(queue) == ["b"]
-    assert queue.get("a").state == "synthesising"
+    assert queue.get("a").state == "queued" and queue.get("a").queue_state == "synthesising"
     queue.mark_ready(ready(req("a", 0)))
     assert drain(queue) == ["a"]
 
@@ -92,7 +96,7 @@ def test_a_sentence_waits_for_the_earlier_sentence_of_its_group(queue):
 def test_stale_items_are_dropped_with_the_reason(queue, clocks):
     add_ready(queue, req("late", 0, deadline=clocks.wall + 2), req("fine", 10))
     clocks.advance(3)
-    item, dropped = queue.pop_next()
+    item, dropped = queue.pop_next(queue.pick)
     assert item.id == "fine"
     assert [(d.id, r) for d, r in dropped] == [("late", "stale: deadline passed 1.0s ago")]
 
@@ -107,7 +111,7 @@ def test_purge_stale_drops_waiting_items_past_their_deadline(queue, clocks):
 
 def test_play_now_goes_to_the_head_and_a_parked_item_before_the_rest(queue):
     add_ready(queue, req("a", 0), req("b", 5), req("c", 10), req("d", 10))
-    item, _ = queue.pop_next()
+    item, _ = queue.pop_next(queue.pick)
     assert item.id == "a"
     queue.park(item, 0.5, 1)  # "a" was cut: it resumes before anything waiting
     assert queue.play_now("c")
@@ -128,7 +132,7 @@ def test_a_picker_chooses_among_the_playable_items_only(queue):
     item, _ = queue.pop_next(pick)
     assert item.id == "s"
     assert seen == [["s", "t"]]  # r1 waits for r0, which has no audio
-    assert queue.next_wanted().id == "r0"  # what the player waits for
+    assert queue.next_wanted(queue.pick).id == "r0"  # what the player waits for
 
 
 def test_clear_and_skip(queue):
@@ -142,9 +146,9 @@ def test_snapshot_lists_items_in_play_order_with_their_state(queue, clocks):
     queue.enqueue(req("synth", 0, deadline=clocks.wall + 30))
     add_ready(queue, req("ready", 10))
     clocks.advance(2)
-    playing, _ = queue.pop_next()
+    playing, _ = queue.pop_next(queue.pick)
     add_ready(queue, req("b", 5))
-    snap = queue.snapshot(playing=playing)
+    snap = queue.snapshot(queue.key, playing=playing)
     assert isinstance(snap, events.QueueSnapshot)
     assert [(v.id, v.state) for v in snap.items] == [("ready", "playing"), ("synth", "synthesising"),
                                                       ("b", "ready")]
@@ -154,10 +158,10 @@ def test_snapshot_lists_items_in_play_order_with_their_state(queue, clocks):
 
 def test_parked_item_shows_as_waiting_and_comes_back_first(queue):
     add_ready(queue, req("script", 10), req("later", 10))
-    item, _ = queue.pop_next()
+    item, _ = queue.pop_next(queue.pick)
     queue.park(item, 1.5, 2)
-    assert queue.get("script").state == "waiting"
-    item, _ = queue.pop_next()
+    assert queue.get("script").state == "parked" and queue.get("script").queue_state == "waiting"
+    item, _ = queue.pop_next(queue.pick)
     assert (item.id, item.resume_s, item.resume_index) == ("script", 1.5, 2)
 
 
@@ -189,6 +193,7 @@ def test_concurrent_enqueues_keep_priority_order_and_fifo_per_producer(queue):
             assert mine == sorted(mine)
 
 
-def test_bad_settings_are_rejected():
-    with pytest.raises(ValueError, match="aging_interval_s"):
-        SpeechQueue(aging_interval_s=0)
+def test_the_queue_has_no_order_of_its_own(queue):
+    add_ready(queue, req("a"))
+    with pytest.raises(TypeError):
+        queue.pop_next()  # the director decides; there is no second opinion to fall back on

@@ -9,7 +9,15 @@ import pytest
 
 from app import events
 from app.director import Airtime, AirtimeBudget, Director, DirectorSettings, SpeechRate, air_class
-from app.director.policy import R_ANSWER, R_INTERACTION, R_LOW, R_SCRIPT, R_SCRIPT_DUE, R_WAITING
+from app.director.policy import (
+    R_ANSWER,
+    R_INTERACTION,
+    R_LOW,
+    R_SCRIPT,
+    R_SCRIPT_DUE,
+    R_WAITING,
+    should_interrupt,
+)
 
 
 @dataclass
@@ -36,6 +44,34 @@ def director(**settings) -> Director:
 
 
 # ---- where the cut falls ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("current", "new", "fraction", "expected"), [
+    (10, 6, 0.5, False),  # gap 4
+    (10, 5, 0.5, True),  # gap 5
+    (10, 3, 0.86, False),  # late: gap 7
+    (10, 2, 0.86, True),  # late: gap 8
+    (10, 5, 0.85, True),  # exactly 85 % is not "more than"
+    (5, 10, 0.0, False),  # less urgent never interrupts
+])
+def test_interrupt_thresholds(current, new, fraction, expected):
+    """Design §5's gap rule, with the default thresholds ([priority] interrupt_gap 5, late 8 past 85 %)."""
+    assert should_interrupt(current, new, fraction) is expected
+
+
+def test_the_director_and_tts_call_the_same_lines_urgent():
+    """One urgency rule (app.utterance.is_urgent): what cuts at once is what TTS needs at once."""
+    from app.tts.jobs import urgent
+
+    d = director()
+    for priority in range(-12, 22):
+        req = events.SpeechRequest(id="x", text="x", kind="reply", priority=priority)
+        assert urgent(req) == d.is_urgent(Item("x", "reply", priority)), priority
+
+
+def test_bad_aging_is_rejected():
+    with pytest.raises(ValueError, match="aging_interval_s"):
+        Director(aging_interval_s=0)
 
 
 @pytest.mark.parametrize(("current", "new", "fraction", "cut"), [

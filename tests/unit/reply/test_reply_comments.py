@@ -14,7 +14,9 @@ PRICE = Faq({"cup": [("cup-price", "多少钱", "这款杯子现在只要59元",
 def policy(faq=PRICE, product="cup", **settings) -> ReplyPolicy:
     settings.setdefault("llm_enabled", True)
     settings.setdefault("answer_wait_max_s", 600.0)  # the answer queue limit has a test of its own
-    return ReplyPolicy(settings=ReplySettings(**settings), faq=faq, product=product, clock=lambda: T0)
+    p = ReplyPolicy(settings=ReplySettings(**settings), faq=faq, clock=lambda: T0)
+    p.set_product(product)  # what a ProductOnAir does
+    return p
 
 
 def reasons(out) -> list[str]:

@@ -6,7 +6,7 @@ import threading
 import time
 
 from app.bus.memory import MemoryBus
-from app.events import Channel, Dropped, Priority, ReplyJob, SpeechRequest
+from app.events import Channel, Dropped, Priority, ProductOnAir, ReplyJob, SpeechRequest
 from app.reply import ReplyPolicy, ReplySettings
 from tests.unit.reply.helpers import comment, gift, user
 
@@ -36,8 +36,12 @@ def test_stage_answers_live_events_from_both_channels_and_stops_cleanly():
         before = set(threading.enumerate())
         p = ReplyPolicy(bus, settings=ReplySettings(gift_window_s=0.1, large_gift_window_s=0.1, gift_pool_window_s=0.1,
                                                     llm_enabled=True, large_gift_diamonds=100),
-                        product="cup", tick_interval=0.02)
+                        tick_interval=0.02)
         p.start()
+        bus.publish(Channel.PLAYER_STATE, ProductOnAir(slug="cup", name="保温杯"))  # the scheduler's word
+        end = time.monotonic() + 2.0  # the reply follows the product on air
+        while p.product != "cup" and time.monotonic() < end:
+            time.sleep(0.005)
         boss = user("b", "大哥")
         g = gift(boss, 1, name="嘉年华", diamonds=3000)
         assert g.channel == Channel.LIVE_DURABLE

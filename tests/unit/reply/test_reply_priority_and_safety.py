@@ -77,8 +77,9 @@ def test_nicknames_are_masked_before_being_spoken():
 def test_filter_applies_and_a_rejected_nickname_falls_back_to_the_generic_name(tmp_path):
     checked = CheckedTexts(tmp_path, {"platform.txt": "最好\n", "absolute.txt": "便宜 => 实惠\n"})  # block, replace
     p = ReplyPolicy(prepare=checked.preparer(),
-                    faq=Faq({"cup": [("good", "好吗", "这款最好", 0), ("cheap", "贵", "很便宜", 0)]}), product="cup",
+                    faq=Faq({"cup": [("good", "好吗", "这款最好", 0), ("cheap", "贵", "很便宜", 0)]}),
                     settings=ReplySettings(fallback_nickname="家人", user_cooldown_s=0))
+    p.set_product("cup")
     p.handle(gift(user(nickname="最好的我"), 1), now=T0)
     assert [s.text for s in speech(p.tick(now=T0 + 5))] == ["感谢家人送的1个小心心"]
     out = p.handle(comment(user(), "这个好吗"), now=T0 + 6)

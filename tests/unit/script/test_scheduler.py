@@ -294,6 +294,38 @@ def test_the_product_on_air_is_the_one_whose_sentence_is_heard_not_the_one_rende
     assert on_air(bus)[-1] == ("snack", False) and s.on_air == "snack"
 
 
+def test_the_product_the_room_starts_with_is_announced_when_the_scheduler_starts(bus, tmp_path):
+    """Replies and the dashboard follow the product on air from the first moment: the scheduler
+    says which it is when it starts (the runtime no longer tells the reply policy)."""
+    lib = make_library(tmp_path)
+    s = sched(bus, lib, start_product="snack", lookahead_s=0.0)
+    s.start()
+    s.stop()
+    assert on_air(bus) == [("snack", False)] and s.on_air == "snack"
+    other = RecordingBus()
+    t = sched(other, lib, lookahead_s=0.0)  # no start product: the first of the library's order
+    t.start()
+    t.stop()
+    assert on_air(other) == [("cream", False)]
+    other.close()
+
+
+def test_timed_tasks_and_the_disclosure_are_about_the_product_on_air_not_the_one_rendered_ahead(bus, tmp_path):
+    lib = make_library(tmp_path)
+    clock = Clock()
+    s = sched(bus, lib, clock, lookahead_s=1e9, max_outstanding=20, disclosure_text="本直播间部分内容由AI生成",
+              disclosure_every_s=600, timed_tasks=[TimedTask(name="follow", text="记得关注${product}", every_s=60)])
+    s.tick()
+    hear(s, next(r for r in bus.requests() if r.kind == "script"))
+    assert (s.on_air, s.current_product) == ("cream", "snack")  # the look-ahead is already on the next one
+    clock.t += 601
+    s.tick()
+    (follow,) = [r for r in bus.requests() if r.kind == "timed"]
+    disclosures = [r for r in bus.requests() if r.kind == "disclosure"]
+    assert (follow.product, follow.text) == ("cream", "记得关注CREAM")
+    assert disclosures[-1].product == "cream"
+
+
 def test_a_product_dwells_for_the_configured_passes(bus, tmp_path):
     lib = make_library(tmp_path)
     s = sched(bus, lib, lookahead_s=1e9, max_outstanding=36, product_dwell_passes=2)

@@ -159,18 +159,26 @@ def test_search_by_text_viewer_time_and_session(tmp_path):
         assert ids(log.query(limit=2)) == ["b", "c"], "a limit keeps the newest rows, oldest first"
 
 
+def _started(req: events.SpeechRequest, **kw) -> events.PlaybackStarted:
+    """A PlaybackStarted as the player publishes it: with the utterance's record."""
+    view = events.UtteranceView(
+        id=req.id, kind=req.kind, text=req.text, original=req.original, product=req.product,
+        source_event=req.source_event, viewer=req.viewer, comment=req.comment, priority=req.priority,
+        hits=req.hits, sentences=req.sentences, state="playing", route="espeak")
+    return events.PlaybackStarted(id=req.id, kind=req.kind, text=req.text, priority=req.priority, duration_s=1.0,
+                                  route="espeak", utterance=view, **kw)
+
+
 def test_recorder_writes_who_asked_and_what_the_filter_changed(tmp_path):
+    """Why it was said comes with the playback itself: no request is ever seen on this bus."""
     bus = MemoryBus("t")
     with SpokenLog(tmp_path / "log.sqlite3") as log:
         rec = SpokenLogRecorder(bus, log, product_name={"cup": "保温杯"}.get)
         req = events.SpeechRequest(id="r1", text="很好用的哦", kind="reply", priority=0, source_event="m1",
                                    product="cup", viewer="小美", comment="这个好用吗", original="最好用的哦")
-        # request and playback travel on different channels: either may be handled first
-        bus.publish(events.Channel.SPEECH_REQUESTS, req)
-        bus.publish(events.Channel.PLAYER_STATE, events.PlaybackStarted(
-            id="r1", kind="reply", text="很好用的哦", priority=0, duration_s=1.0, route="espeak"))
+        bus.publish(events.Channel.PLAYER_STATE, _started(req))
         bus.publish(events.Channel.PLAYER_STATE, events.PlaybackFinished(id="r1"))
-        assert _wait(lambda: log.query() and log.query()[0].ended_at is not None and log.query()[0].viewer)
+        assert _wait(lambda: log.query() and log.query()[0].ended_at is not None)
         row = log.query()[0]
         assert (row.product, row.viewer, row.comment, row.original, row.source_event) == (
             "保温杯", "小美", "这个好用吗", "最好用的哦", "m1")
@@ -179,38 +187,33 @@ def test_recorder_writes_who_asked_and_what_the_filter_changed(tmp_path):
     bus.close()
 
 
-def test_a_request_that_arrives_after_its_playback_still_completes_the_row(tmp_path):
+def test_the_row_is_whole_when_written_and_a_resume_row_says_the_same(tmp_path):
     bus = MemoryBus("t")
     with SpokenLog(tmp_path / "log.sqlite3") as log:
         rec = SpokenLogRecorder(bus, log)
-        bus.publish(events.Channel.PLAYER_STATE, events.PlaybackStarted(
-            id="f1", kind="say_now", text="插播音频：开场音乐", priority=-10, duration_s=2.0))
-        assert _wait(lambda: len(log.query()) == 1)
-        assert log.query()[0].viewer == ""
-        ready = events.SpeechReady(request=events.SpeechRequest(
-            id="f1", text="插播音频：开场音乐", kind="say_now", priority=-10, viewer="运营", comment="放音乐"),
-            audio_path="x.wav", sample_rate=32000, duration_s=2.0)
-        bus.publish(events.Channel.SPEECH_READY, ready)
-        assert _wait(lambda: log.query()[0].viewer == "运营")
-        assert log.query()[0].comment == "放音乐"
+        req = events.SpeechRequest(id="f1", text="插播音频：开场音乐", kind="say_now", priority=-10, viewer="运营",
+                                   comment="放音乐")
+        bus.publish(events.Channel.PLAYER_STATE, _started(req))
+        bus.publish(events.Channel.PLAYER_STATE, events.PlaybackInterrupted(id="f1", position_s=0.5,
+                                                                           sentence_index=0, by_id="x"))
+        bus.publish(events.Channel.PLAYER_STATE, _started(req, resumed=True, start_s=0.5))
+        assert _wait(lambda: len(log.query()) == 2)
+        assert [(r.viewer, r.comment, r.resumed) for r in log.query()] == [("运营", "放音乐", False),
+                                                                           ("运营", "放音乐", True)]
         rec.close()
     bus.close()
 
 
-def test_the_filter_hits_a_request_carries_are_listed_on_its_row_whichever_arrives_first(tmp_path):
+def test_the_filter_hits_an_utterance_carries_are_listed_on_its_rows(tmp_path):
     checked = CheckedTexts(tmp_path / "lists")  # 最好 => 很好
     prepared = checked.preparer()("这是最好的面霜。")
     bus = MemoryBus("t")
     with SpokenLog(tmp_path / "log.sqlite3") as log:
         rec = SpokenLogRecorder(bus, log)
-        early, late = (make_request(prepared, id=i, kind="script", priority=10) for i in ("early", "late"))
-        bus.publish(events.Channel.SPEECH_REQUESTS, early)
-        for req in (early, late):
-            bus.publish(events.Channel.PLAYER_STATE, events.PlaybackStarted(
-                id=req.id, kind="script", text=req.text, priority=10, duration_s=1.0))
+        for i in ("a", "b"):
+            bus.publish(events.Channel.PLAYER_STATE, _started(make_request(prepared, id=i, kind="script",
+                                                                           priority=10)))
         assert _wait(lambda: len(log.query()) == 2)
-        bus.publish(events.Channel.SPEECH_REQUESTS, late)  # its playback's row is already written
-        assert _wait(lambda: all(r.filter_hits for r in log.query()))
         for row in log.query():
             assert (row.text, row.original) == ("这是很好的面霜。", "这是最好的面霜。")
             assert [(h["category"], h["term"], h["action"], h["replacement"]) for h in row.filter_hits] == [

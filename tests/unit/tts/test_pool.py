@@ -1,6 +1,7 @@
 """The TTS stage end to end on a MemoryBus against stand-in GPT-SoVITS servers (real HTTP, so
 real time with deadlines where a server is slow; the stage's own clock by hand where it can be)."""
 
+import re
 import time
 
 import pytest
@@ -165,7 +166,8 @@ def test_stale_and_full_queue_requests_fail_with_a_reason(standin, make_pool):
     h.say("low", "低优先级。", priority=events.Priority.BACKGROUND)
     h.say("high", "高优先级！", priority=events.Priority.GIFT_NORMAL)
     results = {e.request.id: e for e in h.wait_for(4)}
-    assert "stale" in results["old"].reason
+    # the player's words for the same verdict (one rule: app.utterance.stale_reason)
+    assert re.fullmatch(r"stale: deadline passed \d+\.\ds ago", results["old"].reason), results["old"].reason
     assert isinstance(results["low"], events.SpeechFailed) and "queue full" in results["low"].reason
     assert isinstance(results["high"], events.SpeechReady)
 
