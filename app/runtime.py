@@ -4,6 +4,11 @@ cleanly, routes operator commands, aggregates health and applies hot-reloaded op
 It is the only module that knows all stages. The GUI and the headless command use only its
 public methods (start, stop, pause, resume, skip, clear_queue, say_now, switch_product,
 health, report, llm_client) and the bus.
+
+This module builds, starts and stops; the rest of ``Runtime`` comes from its mixins: the
+operator commands and the end of the live (``app/runtime_control.py``), the config and word
+lists kept current while the room runs (``app/runtime_upkeep.py``), health and the report
+(``app/runtime_report.py``).
 """
 
 from __future__ import annotations
@@ -19,18 +24,19 @@ from app.audio.outputs import make_sink
 from app.audio.player import AudioPlayer
 from app.bus import Bus, create_bus
 from app.compliance import ComplianceFilter
-from app.config import ConfigStore, ConfigUpdate
+from app.config import ConfigStore
 from app.content.library import ProductLibrary
 from app.content.templates import Templates
 from app.content.timed import TimedTaskError
 from app.live.listener import FeedListener
 from app.live.replay import ReplayServer
 from app.logs import get_logger
-from app.playfile import PlayFileError, prepare_play_file
 from app.reply.policy import ReplyPolicy
 from app.reply.rules import library_faq
 from app.run_report import RunRecorder
-from app.saynow import say_now_events
+from app.runtime_control import RuntimeControl
+from app.runtime_report import RuntimeReport
+from app.runtime_upkeep import RuntimeUpkeep
 from app.script.scheduler import ScriptScheduler
 from app.store import EventLog, EventLogRecorder, SpokenLog
 from app.store.recorder import SpokenLogRecorder
@@ -38,8 +44,6 @@ from app.text.prepare import TextPreparer, make_request
 from app.tts.pool import TtsPool
 
 log = get_logger("runtime")
-#: How often word lists edited on disk are looked for.
-MAINTAIN_EVERY_S = 2.0
 Channel = events.Channel
 
 DEMO_FEED = "demo/room.feed"
@@ -51,7 +55,7 @@ class RuntimeSetupError(RuntimeError):
     """A run that cannot start; the message says what to fix."""
 
 
-class Runtime:
+class Runtime(RuntimeControl, RuntimeUpkeep, RuntimeReport):
     def __init__(self, config_path: Path | str | None = None, *, demo: bool = False, sink: str | None = None,
                  feed_url: str | None = None, replay: Path | str | None = None, replay_speed: float = 1.0,
                  bus: Bus | None = None, bus_url: str | None = None, bus_namespace: str | None = None,
@@ -198,26 +202,6 @@ class Runtime:
         self._subs.append(self.bus.inbox("config-watch", {}, tick=self._watch_config, every=self.config.poll_s))
         log.info("runtime started (demo=%s, sink=%s, feed=%s)", self.demo, self.sink_spec, self.feed_url)
 
-    def start_upkeep(self) -> None:
-        """For a runtime whose stages run in another process (``RuntimeProcess``): keep what the
-        views check against here current, as a started runtime does: the compliance options
-        follow config.ini, word lists follow their files. ``stop``/``close`` end it."""
-        with self._lock:
-            self._register_live(self.config.current, stages=False)
-            self._start_upkeep()
-
-    def _register_live(self, snap, *, stages: bool) -> None:
-        """Register the consumers of live options (``wiring.register_live``; all of them when the
-        stages run here) and bring the compliance filter, made with the runtime, up to ``snap``."""
-        for consumer in self._live:
-            self.config.live.unregister(consumer)
-        self._live = wiring.register_live(self.config.live, self, compliance_only=not stages)
-        self._sync_compliance(snap)
-
-    def _start_upkeep(self) -> None:
-        self.config.add_listener(self._on_config)
-        self._subs.append(self.bus.inbox("runtime-upkeep", {}, tick=self._maintain, every=MAINTAIN_EVERY_S))
-
     def _start_stage(self, stage) -> None:
         stage.start()
         self._stages.append(stage)
@@ -236,6 +220,14 @@ class Runtime:
         worker.start()
         self._threads.append(worker)
         return True
+
+    def _llm_off_reason(self) -> str | None:
+        """Why no LLM answers questions in this run, or None when one does."""
+        if self.demo:
+            return "演示模式不调用大模型，问题由关键词规则回答"
+        if self.config.current.get("llm", "provider") == "none":
+            return "[llm] provider = none：问题只由关键词规则回答"
+        return None
 
     def stop(self) -> None:
         """Stop everything this runtime started; safe to call twice or after a failed start."""
@@ -274,133 +266,6 @@ class Runtime:
         self.stop()
         if self._owns_bus:
             self.bus.close()
-
-    # ---- operator commands (published, so a GUI in another process works the same) ------------
-
-    def pause(self) -> None:
-        self.bus.publish(Channel.CONTROL, events.Pause())
-
-    def resume(self) -> None:
-        self.bus.publish(Channel.CONTROL, events.Resume())
-
-    def skip(self) -> None:
-        self.bus.publish(Channel.CONTROL, events.Skip())
-
-    def clear_queue(self) -> None:
-        self.bus.publish(Channel.CONTROL, events.ClearQueue())
-
-    def say_now(self, text: str, priority: int = events.Priority.EMERGENCY) -> None:
-        self.bus.publish(Channel.CONTROL, events.SayNow(text=text, priority=int(priority)))
-
-    def switch_product(self, slug: str) -> None:
-        self.bus.publish(Channel.CONTROL, events.SwitchProduct(slug=slug))
-
-    def pin_product(self, slug: str | None) -> None:
-        self.bus.publish(Channel.CONTROL, events.PinProduct(slug=slug))
-
-    # ---- the end of the live -------------------------------------------------------------------
-
-    @property
-    def live_ended(self) -> bool:
-        return self.recorder.live_ended_at is not None or self._live_ended
-
-    def _on_live_event(self, ev) -> None:
-        if isinstance(ev, events.LiveEvent) and ev.type == "live_end":
-            self.end_live(ev.room_id)
-
-    def end_live(self, room_id: str = "") -> None:
-        """Our room's live ended (dy-barrage-grab Type 9): the room goes silent at once and says
-        nothing more; the dashboard and the report are told."""
-        with self._lock:
-            if self._live_ended or not self.running:
-                return
-            self._live_ended = True
-            for stage in (self.player, self.scheduler, self.reply):
-                if stage is not None:
-                    stage.end_live()
-        log.warning("our room's live ended: the room is silent")
-        self.bus.publish(Channel.SYSTEM, events.LiveEnded(room_id=room_id, ts=time.time()))
-
-    def _on_control(self, cmd) -> None:
-        if isinstance(cmd, events.SayNow):
-            self._say_now(cmd)
-        elif isinstance(cmd, events.ReloadConfig):
-            self.config.reload(force=True)
-        elif isinstance(cmd, events.PlayFile):  # decoding may take a moment: not on the bus thread
-            threading.Thread(target=self._play_file, args=(cmd, f"file-{next(self._ids)}"),
-                             name="play-file", daemon=True).start()
-
-    def _say_now(self, cmd: events.SayNow) -> None:
-        for channel, event in say_now_events(cmd, utterance_id=f"say-{next(self._ids)}", now=time.time(),
-                                             prepare=self.preparer):
-            self.bus.publish(channel, event)
-
-    def _play_file(self, cmd: events.PlayFile, utterance_id: str) -> None:
-        """插播音频: the file goes to the player as a ready say_now item; a file that cannot be
-        played is reported to the operator, and the room goes on."""
-        tts, out_dir = self.tts, self._speech_dir
-        if tts is None or out_dir is None:
-            return
-        try:
-            ready = prepare_play_file(cmd, utterance_id=utterance_id, out_dir=out_dir,
-                                      sample_rate=tts.settings.post.output_rate,
-                                      target_dbfs=tts.settings.post.loudness_target_db,
-                                      peak_dbfs=tts.settings.post.peak_dbfs)
-        except PlayFileError as exc:
-            log.warning("%s", exc)
-            self.bus.publish(Channel.SYSTEM, events.ErrorReport(component="插播音频", message=str(exc),
-                                                                 ts=time.time()))
-            return
-        except Exception as exc:  # bad data from outside never kills a thread silently
-            log.exception("play file %s failed", cmd.path)
-            self.bus.publish(Channel.SYSTEM, events.ErrorReport(
-                component="插播音频", message=f"插播音频失败：{type(exc).__name__}: {exc}", ts=time.time()))
-            return
-        log.info("play file %s as %s (%.1f s)", cmd.path, utterance_id, ready.duration_s)
-        self.bus.publish(Channel.SPEECH_READY, ready)
-
-    # ---- hot reload ----------------------------------------------------------------------------
-
-    def _on_config(self, update: ConfigUpdate) -> None:
-        """After a reload the config store has called the consumers of the changed live options
-        (registered by ``_register_live``); say what applied, and tell the operator what did not.
-        Options read at a start are reported as pending by the store."""
-        live = update.live
-        if live.applied:
-            log.info("config applied live: %s", ", ".join(live.applied))
-        if live.failed:
-            names = "、".join(option for option, _ in live.failed)
-            why = "；".join(dict.fromkeys(why for _, why in live.failed))
-            self.bus.publish(Channel.SYSTEM, events.ErrorReport(
-                component="设置", message=f"设置 {names} 没能立即生效（{why}），请检查后重新保存；下次开播时会再读取",
-                ts=time.time()))
-
-    def _sync_compliance(self, snap) -> None:
-        """The compliance filter is made with the runtime: a start brings it up to the settings,
-        as a live edit would (a word-list folder that cannot be read is reported, the lists in
-        use stay)."""
-        consumer = next(c for c in self._live if "compliance.lists_dir" in c.patterns)
-        try:
-            consumer.apply(snap)
-        except Exception as exc:
-            log.error("compliance settings not applied: %s", exc)
-            self.notes.append(f"compliance settings not applied: {exc}")
-            self.bus.publish(Channel.SYSTEM, events.ErrorReport(
-                component="设置", message=f"合规过滤设置没能应用（{exc}），继续使用原来的词表", ts=time.time()))
-
-    def _watch_config(self) -> None:
-        try:
-            self.config.poll()
-        except Exception:  # the watch must outlive any surprise
-            log.exception("config watch step failed")
-
-    def _maintain(self) -> None:
-        """Slow periodic chores (the upkeep inbox's tick): word lists edited on disk are picked up."""
-        try:
-            if self.compliance.reload_if_changed():
-                log.info("compliance word lists reloaded")
-        except Exception:
-            log.exception("reloading compliance word lists failed")
 
     # ---- helpers -------------------------------------------------------------------------------
 
@@ -451,55 +316,3 @@ class Runtime:
         from app.llm import make_client
 
         return make_client(wiring.llm_settings(snap))
-
-    # ---- observation ---------------------------------------------------------------------------
-
-    def health(self) -> dict[str, events.Health]:
-        out = dict(self.recorder.health)
-        out["bus"] = self.bus.health()
-        if "llm" not in out and (off := self._llm_off_reason()):
-            out["llm"] = events.Health(component="llm", status="off", detail=off, ts=time.time())
-        return out
-
-    def _llm_off_reason(self) -> str | None:
-        """Why no LLM answers questions in this run, or None when one does."""
-        if self.demo:
-            return "演示模式不调用大模型，问题由关键词规则回答"
-        if self.config.current.get("llm", "provider") == "none":
-            return "[llm] provider = none：问题只由关键词规则回答"
-        return None
-
-    def report(self) -> dict:
-        """The headless report of design §8 (times in seconds since the run started)."""
-        player = self.player.report() if self.player else {"played": [], "dropped": [], "dead_air_s": 0.0}
-        tts = self.tts.report() if self.tts else {}
-        feed = self.listener.stats() if self.listener else {}
-        return {
-            "played": player.get("played", []),
-            "dropped": list(player.get("dropped", [])),  # the player's: failed synthesis included
-            "dead_air_s": player.get("dead_air_s", 0.0),
-            "startup_silence_s": player.get("startup_silence_s"),
-            "interrupts": player.get("interrupts", {}),
-            "latency_ms": self.recorder.latency_report(),
-            "tts": tts,
-            "feed": {k: feed.get(k, 0) for k in ("frames", "decoded", "bad_frames", "reconnects")} | {
-                "detail": feed},
-            "reply": {"dropped_by_reason": dict(self.recorder.reply_dropped),
-                      **(self.reply.counters() if self.reply else {})},
-            "director": self._director_report(player),
-            "questions": self.recorder.question_report(),
-            "live_end": {"at_s": round(self.recorder.live_ended_at - self._started_at, 3)}
-            if self.recorder.live_ended_at is not None and self._started_at is not None else None,
-            "notes": list(self.notes),
-            "audio_out": self.player.sink.report() if self.player and hasattr(self.player.sink, "report") else {},
-        }
-
-    @staticmethod
-    def _director_report(player: dict) -> dict:
-        """Spoken time by class (script, answer, thanks, other), overall and per minute, and the
-        script segments broken off by interactions: resumed, or not and why."""
-        airtime = player.get("airtime", {"total_s": {}, "per_minute": []})
-        total = sum(airtime["total_s"].values())
-        shares = {cls: round(v / total, 3) if total else None for cls, v in airtime["total_s"].items()}
-        return {"spoken_s": airtime["total_s"], "share": shares, "per_minute": airtime["per_minute"],
-                "script_breaks": player.get("interrupts", {}).get("script", {})}

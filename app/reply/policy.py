@@ -13,6 +13,10 @@ no (reply rate, answer airtime budget, duplicate window, per-viewer cooldown). T
 and paced by their own airtime budget (``thanks.py``). The anchor's own comments are never
 answered; admins' only if enabled.
 
+The decisions on thanks are in ``policy_thanks.py``, those on comments in ``policy_questions.py``
+(mixins of ``ReplyPolicy``); this module holds the state, the lifecycle, what the player says
+it does, and speaking, dropping and publishing.
+
 The logic is synchronous and clock-driven: ``handle(event, now)`` and ``tick(now)`` return what
 they published, so tests drive time by hand. ``start()`` adds the bus subscriptions and a small
 timer thread that calls ``tick()``; ``stop()`` removes both.
@@ -37,24 +41,24 @@ from app.events import (
     PlaybackFinished,
     PlaybackStarted,
     PrefetchSpeech,
-    Priority,
     ProductOnAir,
     QuestionSeen,
     ReplyJob,
     SpeechRequest,
-    User,
     UtteranceDropped,
 )
 from app.logs import get_logger
 from app.recent import Recent
-from app.reply.answers import NICKNAME_SLOT, AnswerDesk, Faq, FaqMatch
+from app.reply.answers import AnswerDesk, Faq
 from app.reply.comments import CommentGate
 from app.reply.lines import LineMaker, identity
-from app.reply.priority import ActivityTracker, dynamic_priority, is_vip
+from app.reply.policy_questions import QuestionDecisions
+from app.reply.policy_thanks import ThanksDecisions
+from app.reply.priority import ActivityTracker
 from app.reply.settings import ReplySettings
 from app.reply.templates import Render, SafeRenderer
-from app.reply.thanks import Line, ThanksDesk, gift_line
-from app.reply.windows import Expiring, GiftAggregator, LikeMilestones, Named
+from app.reply.thanks import ThanksDesk
+from app.reply.windows import Expiring, GiftAggregator, LikeMilestones
 from app.text.prepare import Prepared, TextPreparer, make_request
 
 log = get_logger("reply")
@@ -62,11 +66,8 @@ log = get_logger("reply")
 _CHANNEL_OF = {SpeechRequest: Channel.SPEECH_REQUESTS, PrefetchSpeech: Channel.SPEECH_REQUESTS,
                ReplyJob: Channel.REPLY_JOBS, Dropped: Channel.SYSTEM, QuestionSeen: Channel.SYSTEM}
 
-#: Lowest priority a small thank-you may reach with bonuses: never above a buyer's question.
-THANKS_FLOOR = Priority.COMMENT_IMPORTANT + 1
 
-
-class ReplyPolicy:
+class ReplyPolicy(ThanksDecisions, QuestionDecisions):
     STAGE = "reply"
     GROUP = "reply"
 
@@ -240,240 +241,7 @@ class ReplyPolicy:
         self._publish(out)
         return out
 
-    def _flush_due(self, now: float, out: list) -> None:
-        if self._ended:
-            return
-        s = self._settings
-        small = []
-        for combo in self._gifts.due(now, s.gift_window_s, s.gift_max_wait_s, s.large_gift_diamonds,
-                                     s.large_gift_window_s):
-            if self._is_large(combo.value):
-                self._say_line(gift_line(combo, "gift_large", now), now, out, forced=True)
-            else:
-                small.append(combo)
-        self._thanks.add_gifts(small, now)
-        for ref, reason in self._thanks.expire(now, s):
-            self._drop(out, ref, reason, now)
-        for line in self._thanks.candidates(now, s):
-            if not self._say_line(line, now, out):
-                break  # the budget is spent: the rest wait (and gather more names)
-
-    # gifts -----------------------------------------------------------------------------------
-
-    def _on_gift(self, event: LiveEvent, now: float, out: list) -> None:
-        s = self._settings
-        if event.gift is None or event.gift.count <= 0:
-            return self._drop(out, event.msg_id, "malformed_gift", now)
-        if not s.gift_thanks:
-            return self._drop(out, event.msg_id, "gift_thanks_off", now)
-        if event.gift.to_user and s.guest_gift_thanks == "off":
-            return self._drop(out, event.msg_id, "gift_to_guest", now)
-        self._gifts.add(event, now)
-
-    def _is_large(self, value: int) -> bool:
-        threshold = self._settings.large_gift_diamonds
-        return threshold > 0 and value >= threshold
-
-    # viewers entering, following -------------------------------------------------------------
-
-    def _on_enter(self, event: LiveEvent, now: float, out: list) -> None:
-        s = self._settings
-        if not s.welcome:
-            return self._drop(out, event.msg_id, "welcome_disabled", now)
-        if event.user is None:
-            return self._drop(out, event.msg_id, "no_user", now)
-        uid = event.user.id
-        if self._thanks.welcomes.pending(uid) or self._welcomed.within(uid, now, s.welcome_repeat_after_s):
-            return self._drop(out, event.msg_id, "welcome_repeat", now)
-        for evicted in self._thanks.welcomes.add(Named(event.user, event.msg_id), now, s.welcome_max_names):
-            self._drop(out, evicted.msg_id, "welcome_batch_full", now)
-
-    def _on_follow(self, event: LiveEvent, now: float, out: list) -> None:
-        s = self._settings
-        if not s.follow_thanks:
-            return self._drop(out, event.msg_id, "follow_disabled", now)
-        if event.user is None:
-            return self._drop(out, event.msg_id, "no_user", now)
-        if self._thanks.follows.pending(event.user.id):
-            return self._drop(out, event.msg_id, "follow_repeat", now)
-        for evicted in self._thanks.follows.add(Named(event.user, event.msg_id), now, s.follow_max_names):
-            self._drop(out, evicted.msg_id, "follow_batch_full", now)
-
-    # likes, shares, fans club ----------------------------------------------------------------
-
-    def _on_like(self, event: LiveEvent, now: float, out: list) -> None:
-        if event.like is None:
-            return self._drop(out, event.msg_id, "malformed_like", now)
-        milestone = self._likes.observe(event.like.total, event.like.count)
-        if milestone is None:
-            return self._drop(out, event.msg_id, "like_no_milestone", now)
-        line = Line("like", "like", "like_milestone", [event.user], {"likes": milestone}, [event.msg_id],
-                    Priority.NORMAL, now)
-        self._thanks.add_single(line, self._settings.stale_like_s)
-
-    def _on_share(self, event: LiveEvent, now: float, out: list) -> None:
-        self._thank_once_in_a_while(event, "share", "share_thanks", self._settings.share_thanks, {}, now, out)
-
-    def _on_fansclub(self, event: LiveEvent, now: float, out: list) -> None:
-        club = event.fansclub
-        if club is not None and club.action == "upgrade":  # a level upgrade is not a join
-            self._thank_once_in_a_while(event, "fansclub", "fansclub_upgrade", self._settings.fansclub_thanks,
-                                        {"level": club.level}, now, out)
-        else:
-            self._thank_once_in_a_while(event, "fansclub", "fansclub_thanks", self._settings.fansclub_thanks,
-                                        {}, now, out)
-
-    def _thank_once_in_a_while(self, event: LiveEvent, what: str, template: str, enabled: bool, values: dict,
-                               now: float, out: list) -> None:
-        if not enabled:
-            return self._drop(out, event.msg_id, f"{what}_thanks_off", now)
-        if self._thanked_kinds.within(what, now, self._settings.thanks_min_interval_s):
-            return self._drop(out, event.msg_id, f"{what}_thanks_cooldown", now)
-        self._thanked_kinds.mark(what, now)
-        line = Line(what, what, template, [event.user], values, [event.msg_id], Priority.NORMAL, now)
-        self._thanks.add_single(line, self._settings.stale_follow_s)
-
-    # comments --------------------------------------------------------------------------------
-
-    def _on_comment(self, event: LiveEvent, now: float, out: list) -> None:
-        s = self._settings
-        u = event.user
-        if u is not None and u.is_anchor:
-            return self._drop(out, event.msg_id, "anchor_comment", now)
-        if u is not None and u.is_admin and not s.answer_admins:
-            return self._drop(out, event.msg_id, "admin_comment", now)
-        text = event.text.strip()
-        uid = u.id if u else ""
-        match = self._find_rule(text)
-        question = match is not None
-        reason = self._comments.screen(text, uid, self._product, now, s, has_rule=question)
-        if reason == "not_a_question" or reason == "empty_comment":
-            return self._drop(out, event.msg_id, reason, now)
-        nickname = self._lines.name(u, s.fallback_nickname)
-        if reason is None and match is not None:
-            reason = self._answer_by_rule(event, match, nickname, now, out)
-        elif reason is None:
-            reason = self._answer_by_llm(event, nickname, now, out)
-        if reason is not None:
-            out.append(QuestionSeen(msg_id=event.msg_id, ts=event.ts or now, viewer=nickname, text=text,
-                                    product=self._product, reason=reason))
-            return self._drop(out, event.msg_id, reason, now)
-        self._comments.answered(text, uid, self._product, now)
-
-    def _answer_by_rule(self, event: LiveEvent, match: FaqMatch, nickname: str, now: float,
-                        out: list) -> str | None:
-        """None when answered (or joined to an answer waiting to be heard), else why not."""
-        s = self._settings
-        text = event.text.strip()
-        waiting = self._answers.waiting_answer(match)
-        if waiting is not None:  # the same answer is about to be said: it answers this buyer too
-            self.replies["rule_joined"] += 1
-            out.append(QuestionSeen(msg_id=event.msg_id, ts=event.ts or now, viewer=nickname, text=text,
-                                    product=match.product, answer="rule", answer_id=waiting))
-            return None
-        reading, ahead = self._answers.reading(match)
-        spoken = self._lines.check(reading.replace(NICKNAME_SLOT, nickname))
-        if not spoken.ok:
-            return spoken.reason
-        cost = self._answers.cost(spoken.text)
-        if self._answers.queue_wait(now) > s.answer_wait_max_s:
-            return "answer_queue"
-        if not self._answers.budget.allows(cost, now):
-            return "answer_budget"
-        self._answers.budget.spend(cost, now)
-        priority = self._comment_priority(match.priority, event.user)
-        answer_id = self._speak(out, "rule", "reply", spoken, priority, event.msg_id, now, s.stale_reply_s,
-                                viewer=nickname, comment=text, product=match.product)
-        self._paid(answer_id, self._answers.budget, cost)
-        self._answers.answering(match, answer_id)
-        self._answers.on_the_way(answer_id, cost, now + s.stale_reply_s)
-        out.append(QuestionSeen(msg_id=event.msg_id, ts=event.ts or now, viewer=nickname, text=text,
-                                product=match.product, answer="rule", answer_id=answer_id))
-        self._prefetch(ahead, out)
-        return None
-
-    def _answer_by_llm(self, event: LiveEvent, nickname: str, now: float, out: list) -> str | None:
-        s = self._settings
-        if self._answers.queue_wait(now) > s.answer_wait_max_s:
-            return "answer_queue"
-        if not self._answers.budget.allows(s.llm_answer_estimate_s, now):
-            return "answer_budget"
-        self._answers.budget.spend(s.llm_answer_estimate_s, now)
-        text = event.text.strip()
-        priority = self._comment_priority(Priority.COMMENT_IMPORTANT, event.user)
-        job = ReplyJob(id=self._new_id("llm"), question=text, nickname=nickname, product=self._product,
-                       priority=priority, deadline=now + s.stale_llm_s, source_event=event.msg_id)
-        out.append(job)
-        self._answers.on_the_way(job.id, s.llm_answer_estimate_s, job.deadline)
-        out.append(QuestionSeen(msg_id=event.msg_id, ts=event.ts or now, viewer=nickname, text=text,
-                                product=self._product, answer="llm", answer_id=job.id))
-        self.replies["llm"] += 1
-        return None
-
-    def _find_rule(self, text: str) -> FaqMatch | None:
-        try:
-            return self._answers.match(text, self._product)
-        except Exception:  # a broken rule set must not stop questions reaching the LLM
-            log.exception("keyword rule matching failed for %r", text)
-            self.dropped["rule_error"] += 1  # counted, the comment itself goes on
-            return None
-
-    def _comment_priority(self, base: int, user: User | None) -> int:
-        priority = dynamic_priority(base, [user], self._activity, self._settings, floor=Priority.USER_VIP)
-        return min(priority, Priority.USER_VIP) if is_vip(user, self._settings) else priority
-
-    def _prepare(self, out: list, now: float) -> None:
-        """The FAQ answers of the product on air, rendered and sent to be synthesised ahead."""
-        if self._prepared == self._product:
-            return
-        self._prepared = self._product
-        try:
-            ahead = self._answers.prepare(self._product)
-        except Exception:  # a broken FAQ template must not stop the product going on air
-            log.exception("preparing the FAQ answers of %r failed", self._product)
-            return
-        self._prefetch(ahead, out)
-
-    def _prefetch(self, texts: list[str], out: list) -> None:
-        """Prepared as an answer is (same filter, same split, same spoken forms), so the answer's
-        sentences are found in the TTS cache."""
-        prepared = [p for p in map(self._lines.check, texts) if p.ok]
-        if prepared:
-            out.append(PrefetchSpeech(texts=tuple(dict.fromkeys(p.text for p in prepared)),
-                                      sentences=tuple(dict.fromkeys(s for p in prepared for s in p.sentences)),
-                                      product=self._product))
-
     # ---- shared helpers ----------------------------------------------------------------------
-
-    def _say_line(self, line: Line, now: float, out: list, *, forced: bool = False) -> bool:
-        """Render and say a thank-you if the budget allows (or it is ``forced``); False when it
-        must wait."""
-        s = self._settings
-        viewers = self._lines.names(line.users, s.fallback_nickname)
-        spoken = self._lines.line_naming(line.template, viewers, s.fallback_nickname,
-                                         product=self._product or "", **line.values)
-        if not spoken.ok:
-            if not forced:
-                self._thanks.take(line, now)
-            for ref in line.refs:
-                self._drop(out, ref, spoken.reason, now)
-            return True
-        cost = self._thanks.cost(spoken.text)
-        if not forced and not self._thanks.budget.allows(cost, now):
-            return False
-        if not forced:
-            self._thanks.take(line, now)
-        self._thanks.budget.spend(cost, now)
-        if line.category == "welcome":
-            for u in line.users:
-                if u is not None:
-                    self._welcomed.mark(u.id, now)
-        floor = Priority.GIFT_LARGE if line.category == "gift_large" else THANKS_FLOOR
-        priority = dynamic_priority(line.base_priority, line.users, self._activity, s, floor=floor)
-        said = self._speak(out, line.category, line.kind, spoken, priority, line.refs[-1], now,
-                           s.stale_after(line.kind), viewer=viewers)
-        self._paid(said, self._thanks.budget, cost)
-        return True
 
     def _paid(self, utterance_id: str, budget: AirtimeBudget, cost: float) -> None:
         self._unheard[utterance_id] = (budget, cost)

@@ -88,7 +88,7 @@ def test_the_checks_above_fail_for_an_option_nobody_uses():
     filled = _filled_fields(ast.parse(source))
     assert filled == [("ReplySettings", "gift_thanks", 2)]
     assert "gift_thanks" in _attribute_uses({"wiring.py"})
-    assert "gift_thanks" not in _attribute_uses({"wiring.py", "policy.py"})  # the one stage that reads it
+    assert "gift_thanks" not in _attribute_uses({"wiring.py", "policy_thanks.py"})  # the one stage file that reads it
 
 
 # ---- (b) a live option has a consumer that passes it on -----------------------------------------
