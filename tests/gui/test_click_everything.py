@@ -52,25 +52,25 @@ def _failures(guard) -> str:
 
 def test_clicking_every_control_of_every_view_raises_nothing(qtbot, guard, operator_window):
     win = operator_window
-    walker = Walker(qtbot, skip=lambda w: w is win.demo_switch)  # the demo switch comes last
+    walker = Walker(qtbot, skip=lambda w: w is win.toolbar.demo_switch)  # the demo switch comes last
     with DialogAnswerer(qtbot) as dialogs:
         walker.tabs(win.tabs.tabBar(), lambda: walker.walk(win.tabs.currentWidget()))
-        walker.trigger(win.act_check)  # 开播前检查 on demand (closed when done)
-        walker.trigger(win.act_start)  # the pre-flight finds no feed here: 仍然开播
-        qtbot.waitUntil(lambda: win.runtime.running and win.act_stop.isEnabled(), timeout=5000)
-        assert not win.act_check.isEnabled()  # a pre-flight, not a check of the room on air
-        for action in (win.act_pause, win.act_pause, win.act_skip):
+        walker.trigger(win.toolbar.act_check)  # 开播前检查 on demand (closed when done)
+        walker.trigger(win.toolbar.act_start)  # the pre-flight finds no feed here: 仍然开播
+        qtbot.waitUntil(lambda: win.runtime.running and win.toolbar.act_stop.isEnabled(), timeout=5000)
+        assert not win.toolbar.act_check.isEnabled()  # a pre-flight, not a check of the room on air
+        for action in (win.toolbar.act_pause, win.toolbar.act_pause, win.toolbar.act_skip):
             walker.trigger(action)
         win.tabs.setCurrentIndex(0)
         walker.walk(win.dashboard)  # the dashboard's controls while live
-        walker.trigger(win.act_stop)
-        qtbot.waitUntil(lambda: not win.runtime.running and win.act_start.isEnabled(), timeout=5000)
+        walker.trigger(win.toolbar.act_stop)
+        qtbot.waitUntil(lambda: not win.runtime.running and win.toolbar.act_start.isEnabled(), timeout=5000)
         products = win.products
         dialogs.fallback = discard_all  # the walk left unsaved edits: the demo switch drops them
-        walker.click(win.demo_switch)
-        qtbot.waitUntil(lambda: win.products is not products and win.demo_switch.isEnabled(), timeout=5000)
-        walker.click(win.demo_switch)
-        qtbot.waitUntil(lambda: not win.runtime.demo and win.demo_switch.isEnabled(), timeout=5000)
+        walker.click(win.toolbar.demo_switch)
+        qtbot.waitUntil(lambda: win.products is not products and win.toolbar.demo_switch.isEnabled(), timeout=5000)
+        walker.click(win.toolbar.demo_switch)
+        qtbot.waitUntil(lambda: not win.runtime.demo and win.toolbar.demo_switch.isEnabled(), timeout=5000)
         win.close()
     assert guard.count == 0, _failures(guard)
     # the walk reached what it is for: the product buttons, their dialogs, every view
@@ -108,7 +108,7 @@ def test_an_exception_in_a_click_is_logged_noticed_and_the_room_keeps_running(
     win = operator_window
     guard.caught.connect(lambda message: win.notify("error", message))  # as run_gui wires it
     with DialogAnswerer(qtbot, ["仍然开播"]):  # the pre-flight: no feed here
-        win.act_start.trigger()
+        win.toolbar.act_start.trigger()
     qtbot.waitUntil(lambda: win.runtime.running, timeout=5000)
 
     def broken():
