@@ -25,7 +25,6 @@ from PyQt6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -35,7 +34,7 @@ from PyQt6.QtWidgets import (
 
 from app.config import ConfigErrors, Secret, add_instance, remove_instance, write_values
 from ui import audio_devices
-from ui.dialogs import ask_text, confirm
+from ui.dialogs import ask_text, ask_to_save, confirm
 from ui.settings_errors import config_error_zh
 from ui.settings_fields import (
     Field,
@@ -281,15 +280,7 @@ class SettingsView(QWidget):
         """Ask about unsaved settings. True = go on (saved or discarded), False = stay."""
         if not self.dirty:
             return True
-        box = QMessageBox(QMessageBox.Icon.Question, "未保存的设置", "设置有未保存的修改，要保存到 config.ini 吗？",
-                          parent=self)
-        save = box.addButton("保存", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("不保存", QMessageBox.ButtonRole.DestructiveRole)
-        cancel = box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
-        box.exec()
-        if box.clickedButton() is cancel:
-            return False
-        return self.save() if box.clickedButton() is save else True
+        return ask_to_save(self, "未保存的设置", "设置有未保存的修改，要保存到 config.ini 吗？", self.save)
 
     def revert(self) -> None:
         """放弃修改: the file's values again, after asking."""

@@ -19,7 +19,6 @@ from PyQt6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -31,7 +30,7 @@ from PyQt6.QtWidgets import (
 from app.content import ProductError
 from app.content.atomic import read_text
 from app.content.product import SEGMENT_NAME
-from ui.dialogs import ask_text, confirm
+from ui.dialogs import ask_text, ask_to_save, confirm
 from ui.products.checks import PLACEHOLDER, product_problems
 from ui.products.new_product import GUIDE
 from ui.products.problems import ProblemList
@@ -201,17 +200,7 @@ class ProductsView(ProductActions, QWidget):
         the save was refused: the edits stay on screen with the list of what to fix)."""
         if not self.dirty:
             return True
-        box = QMessageBox(QMessageBox.Icon.Question, "未保存的修改",
-                          f"“{self._name()}”有未保存的修改，要保存吗？", parent=self)
-        save = box.addButton("保存", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("不保存", QMessageBox.ButtonRole.DestructiveRole)
-        cancel = box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
-        box.exec()
-        if box.clickedButton() is cancel:
-            return False
-        if box.clickedButton() is save:
-            return self.save()
-        return True
+        return ask_to_save(self, "未保存的修改", f"“{self._name()}”有未保存的修改，要保存吗？", self.save)
 
     # ---- product list --------------------------------------------------------------------------
 
