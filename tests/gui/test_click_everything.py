@@ -95,8 +95,8 @@ def test_the_walk_finds_a_button_whose_clicked_bool_lands_in_a_parameter(qtbot, 
     view = ProductsView(library, compliance)
     qtbot.addWidget(view, before_close_func=lambda w: close_answering(qtbot, w))
     view.show()
-    view.add_b.clicked.disconnect()
-    view.add_b.clicked.connect(view.add_product)
+    view.list_panel.add_b.clicked.disconnect()
+    view.list_panel.add_b.clicked.connect(view.add_product)
     with DialogAnswerer(qtbot):
         Walker(qtbot).walk(view)
     assert guard.count >= 1
@@ -116,7 +116,7 @@ def test_an_exception_in_a_click_is_logged_noticed_and_the_room_keeps_running(
 
     monkeypatch.setattr(win.products, "duplicate_product", broken)
     win.tabs.setCurrentWidget(win.products)
-    qtbot.mouseClick(win.products.dup_b, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(win.products.list_panel.dup_b, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: win.notice_bar.showing, timeout=2000)
     assert guard.count == 1
     assert "RuntimeError: a bug in a slot" in _failures(guard)
@@ -126,7 +126,7 @@ def test_an_exception_in_a_click_is_logged_noticed_and_the_room_keeps_running(
     assert win.isVisible() and win.runtime.running  # the app and the room go on
     win.tabs.setCurrentWidget(win.products)
     with DialogAnswerer(qtbot, ["夏季防晒霜"]):  # and the next click works
-        qtbot.mouseClick(win.products.add_b, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(win.products.list_panel.add_b, Qt.MouseButton.LeftButton)
     assert win.products.title.text() == "夏季防晒霜"
     with DialogAnswerer(qtbot, ["停止直播并退出"]):
         win.close()

@@ -102,7 +102,7 @@ def test_a_notice_never_moves_the_controls(qtbot, operator_window, memory_bus):
     """Issue 19.6: a click aimed at a button must land on it whether or not a notice shows."""
     win = operator_window
     win.tabs.setCurrentWidget(win.products)
-    target = win.products.del_b
+    target = win.products.list_panel.del_b
     where = target.mapTo(win, target.rect().center())
     tabs_at = win.tabs.geometry()
     assert not win.notice_bar.showing and win.childAt(where) is target

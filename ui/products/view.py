@@ -36,6 +36,7 @@ from ui.products.new_product import GUIDE
 from ui.products.problems import ProblemList
 from ui.products.product_actions import ProductActions
 from ui.products.product_form import FaqTable, ProductForm
+from ui.products.product_list import ProductListPanel
 from ui.products.segment_editor import SegmentEditor
 
 SEGMENT_ZH = {"opening": "开场", "selling_points": "卖点介绍", "urging": "催单", "after_sales": "售后保障"}
@@ -61,44 +62,17 @@ class ProductsView(ProductActions, QWidget):
     # ---- layout --------------------------------------------------------------------------------
 
     def _build(self, compliance, llm_client) -> None:
-        left = QWidget()
-        ll = QVBoxLayout(left)
-        ll.setContentsMargins(0, 0, 0, 0)
-        ll.addWidget(QLabel("商品"))
-        self.product_list = QListWidget()
-        self.product_list.setDragDropMode(QListWidget.DragDropMode.InternalMove)
-        self.product_list.model().rowsMoved.connect(self._order_changed)
-        self.product_list.currentItemChanged.connect(self._product_clicked)
-        ll.addWidget(self.product_list, 1)
-        grid = QHBoxLayout()
-        self.add_b = QPushButton("新建")
-        self.rename_b = QPushButton("改名")
-        self.dup_b = QPushButton("复制")
-        self.del_b = QPushButton("删除")
-        for b in (self.add_b, self.rename_b, self.dup_b, self.del_b):
-            grid.addWidget(b)
-        ll.addLayout(grid)
-        move = QHBoxLayout()
-        self.up_b = QPushButton("上移")
-        self.down_b = QPushButton("下移")
-        move.addWidget(self.up_b)
-        move.addWidget(self.down_b)
-        ll.addLayout(move)
-        self.trash_b = QPushButton("回收站…")
-        move.addWidget(self.trash_b)
-        self.add_b.setToolTip("新建一个空白商品（带填写提示），不会复制别的商品的话术")
-        self.rename_b.setToolTip("修改所选商品的名称")
-        self.dup_b.setToolTip("复制所选商品的全部资料和话术，作为新商品")
-        self.del_b.setToolTip("删除所选商品（先确认；删除的商品放进回收站，可以恢复）")
-        self.trash_b.setToolTip("查看已删除的商品，并把它恢复到列表")
+        self.list_panel = left = ProductListPanel()
+        self.list_panel.product_list.model().rowsMoved.connect(self._order_changed)
+        self.list_panel.product_list.currentItemChanged.connect(self._product_clicked)
         # clicked(bool) must not reach a parameter: the slots are called with no arguments.
-        self.add_b.clicked.connect(lambda: self.add_product())
-        self.rename_b.clicked.connect(lambda: self.rename_product())
-        self.dup_b.clicked.connect(lambda: self.duplicate_product())
-        self.del_b.clicked.connect(lambda: self.delete_product())
-        self.trash_b.clicked.connect(lambda: self.open_trash())
-        self.up_b.clicked.connect(lambda: self.move_product(-1))
-        self.down_b.clicked.connect(lambda: self.move_product(1))
+        left.add_b.clicked.connect(lambda: self.add_product())
+        left.rename_b.clicked.connect(lambda: self.rename_product())
+        left.dup_b.clicked.connect(lambda: self.duplicate_product())
+        left.del_b.clicked.connect(lambda: self.delete_product())
+        left.trash_b.clicked.connect(lambda: self.open_trash())
+        left.up_b.clicked.connect(lambda: self.move_product(-1))
+        left.down_b.clicked.connect(lambda: self.move_product(1))
 
         right = QWidget()
         rl = QVBoxLayout(right)
@@ -206,28 +180,9 @@ class ProductsView(ProductActions, QWidget):
 
     def reload_list(self, select: str | None = None) -> None:
         self.library.refresh(force=True)
-        errors = self.library.errors()
-        self.product_list.blockSignals(True)
-        self.product_list.clear()
-        for slug in self.library.slugs():
-            p = self.library.get(slug)
-            label = p.name if p else f"{slug}（无法加载）"
-            if p is not None and not p.enabled:
-                label += "（已停用）"
-            item = QListWidgetItem(label)
-            item.setData(Qt.ItemDataRole.UserRole, slug)
-            if slug in errors:
-                item.setToolTip(str(errors[slug]))
-                item.setForeground(Qt.GlobalColor.red)
-            self.product_list.addItem(item)
-        self.product_list.blockSignals(False)
+        self.list_panel.fill(self.library)
         target = select or self.slug or (self.library.slugs() or [None])[0]
-        for i in range(self.product_list.count()):
-            if self.product_list.item(i).data(Qt.ItemDataRole.UserRole) == target:
-                self.product_list.blockSignals(True)
-                self.product_list.setCurrentRow(i)
-                self.product_list.blockSignals(False)
-                break
+        self.list_panel.select(target)
         if target and target != self.slug:
             self.open_product(target)
 
@@ -238,9 +193,7 @@ class ProductsView(ProductActions, QWidget):
         if slug == self.slug:
             return
         if not self.maybe_save():
-            self.product_list.blockSignals(True)
-            self.product_list.setCurrentItem(previous)
-            self.product_list.blockSignals(False)
+            self.list_panel.keep(previous)
             return
         self.open_product(slug)
 
@@ -424,10 +377,7 @@ class ProductsView(ProductActions, QWidget):
         self.open_product(self.slug)
 
     def _refresh_labels(self) -> None:
-        for i in range(self.product_list.count()):
-            item = self.product_list.item(i)
-            if item.data(Qt.ItemDataRole.UserRole) == self.slug:
-                item.setText(self._name() + ("" if self.raw.get("enabled", True) else "（已停用）"))
+        self.list_panel.set_label(self.slug, self._name() + ("" if self.raw.get("enabled", True) else "（已停用）"))
 
     def shutdown(self) -> None:
         self.editor.shutdown()
