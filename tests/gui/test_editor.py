@@ -58,7 +58,7 @@ def test_a_template_with_an_error_is_refused_with_where_it_is(qtbot, library, co
     assert any("2:3" in editor.marker_list.item(i).text() for i in range(editor.marker_list.count()))
     assert editor.template_edit.extraSelections(), "the error is underlined in the editor"
 
-    click_row(qtbot, view.segment_list, 1)  # to another segment and on: the edit is kept
+    click_row(qtbot, view.segment_panel.segment_list, 1)  # to another segment and on: the edit is kept
     click(qtbot, view.save_b)
     assert _file(products_dir, "face-cream/segments/opening.tpl.txt") == before  # refused
     problems = view.problem_list.texts()
@@ -142,7 +142,7 @@ def test_new_product_starts_from_a_guided_template_not_another_products_text(qtb
     for other in ("耳后", "云朵", "面霜", "T恤", "零食"):
         assert other not in everything, f"the new product carries another product's text: {other}"
     assert "【待填写：" in view.editor.template()
-    assert [view.segment_list.item(i).text() for i in range(view.segment_list.count())] == \
+    assert [view.segment_panel.segment_list.item(i).text() for i in range(view.segment_panel.segment_list.count())] == \
         ["开场", "卖点介绍", "催单", "售后保障"]
 
     click_tab(qtbot, view.tabs, "商品资料")

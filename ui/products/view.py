@@ -17,7 +17,6 @@ from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QListWidgetItem,
     QPushButton,
     QScrollArea,
@@ -38,8 +37,7 @@ from ui.products.product_actions import ProductActions
 from ui.products.product_form import FaqTable, ProductForm
 from ui.products.product_list import ProductListPanel
 from ui.products.segment_editor import SegmentEditor
-
-SEGMENT_ZH = {"opening": "开场", "selling_points": "卖点介绍", "urging": "催单", "after_sales": "售后保障"}
+from ui.products.segment_list import SEGMENT_ZH, SegmentList
 
 
 class ProductsView(ProductActions, QWidget):
@@ -103,16 +101,10 @@ class ProductsView(ProductActions, QWidget):
         scripts = QWidget()
         sl = QHBoxLayout(scripts)
         sl.setContentsMargins(4, 4, 4, 4)
-        segcol = QVBoxLayout()
-        segcol.addWidget(QLabel("话术段落"))
-        self.segment_list = QListWidget()
-        self.segment_list.setMaximumWidth(170)
-        self.segment_list.currentItemChanged.connect(self._segment_clicked)
-        segcol.addWidget(self.segment_list, 1)
-        self.add_seg_b = QPushButton("新建段落")
-        self.add_seg_b.clicked.connect(lambda: self.add_segment())
-        segcol.addWidget(self.add_seg_b)
-        sl.addLayout(segcol)
+        self.segment_panel = SegmentList()
+        self.segment_panel.segment_list.currentItemChanged.connect(self._segment_clicked)
+        self.segment_panel.add_seg_b.clicked.connect(lambda: self.add_segment())
+        sl.addWidget(self.segment_panel)
         self.editor = SegmentEditor(compliance, llm_client)
         self.editor.edited.connect(self._segment_edited)
         self.editor.notice.connect(self.notice)
@@ -223,15 +215,9 @@ class ProductsView(ProductActions, QWidget):
             self.saved_texts.setdefault(n, ("", ""))
         self.drafts = {}
         self.segment = None
-        self.segment_list.blockSignals(True)
-        self.segment_list.clear()
-        for n in names:
-            item = QListWidgetItem(SEGMENT_ZH.get(n, n))
-            item.setData(Qt.ItemDataRole.UserRole, n)
-            self.segment_list.addItem(item)
-        self.segment_list.blockSignals(False)
+        self.segment_panel.fill(names)
         if names:
-            self.segment_list.setCurrentRow(0)
+            self.segment_panel.segment_list.setCurrentRow(0)
         else:
             self.editor.load("", "", self._variables())
         texts = [json.dumps(self.raw, ensure_ascii=False)] + [t for pair in self.saved_texts.values() for t in pair]
@@ -284,11 +270,7 @@ class ProductsView(ProductActions, QWidget):
         self.segment = name
         base, tpl = self.drafts.get(name) or self.saved_texts.get(name, ("", ""))
         self.editor.load(base, tpl, self._variables())
-        for i in range(self.segment_list.count()):
-            if self.segment_list.item(i).data(Qt.ItemDataRole.UserRole) == name:
-                self.segment_list.blockSignals(True)
-                self.segment_list.setCurrentRow(i)
-                self.segment_list.blockSignals(False)
+        self.segment_panel.select(name)
 
     def add_segment(self) -> None:
         name = ask_text(self, "新建段落", "段落名（如 赠品说明；不能有空格和标点）：")
@@ -303,9 +285,7 @@ class ProductsView(ProductActions, QWidget):
         self.raw["segments"] = segs
         self.form._data["segments"] = segs
         self.form_dirty = True
-        item = QListWidgetItem(SEGMENT_ZH.get(name, name))
-        item.setData(Qt.ItemDataRole.UserRole, name)
-        self.segment_list.addItem(item)
+        self.segment_panel.append(name)
         self._stash_segment()
         self.select_segment(name)
 
