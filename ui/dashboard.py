@@ -1,6 +1,6 @@
 """The live dashboard: now playing, the product on air (当前讲解), the airtime split, the queue,
 the viewers' questions with their answers, recent events, counters, TTS health, 插播 (text, an
-audio file or a microphone recording), and the AI-content label.
+audio file or a microphone recording: ``SayNowPanel``), and the AI-content label.
 
 Fed only by ``Bridge.batch`` (already batched to ~10/s on the GUI thread); the views redraw
 once per batch. Commands go through ``Controls`` and return at once. ``set_running(False)``
@@ -10,21 +10,16 @@ after 停止 clears what was playing, so nothing reads 播放中 once the room i
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from PyQt6.QtCore import QSettings, Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QComboBox,
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
-    QPushButton,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -34,24 +29,14 @@ from PyQt6.QtWidgets import (
 )
 
 from app import events
-from app.events import Priority
 from ui import music_panel
 from ui.controls import Controls
 from ui.dashboard_panels import DEFAULT_AI_LABEL, AirtimePanel, Counter, ProductPanel, data_table
 from ui.dashboard_state import DashboardState
-from ui.mic_record import RecordDialog, mic_problem
 from ui.models import EventFeedModel, QuestionModel, QueueModel
 from ui.progress_strip import ProgressStrip
+from ui.say_now_panel import SayNowPanel
 from ui.texts import EVENT_TYPE_ZH, HEALTH_COLOR, HEALTH_ZH, KIND_ZH, component_label
-
-AUDIO_FILTER = "音频文件 (*.wav *.mp3 *.flac *.ogg *.oga *.aiff *.aif);;所有文件 (*)"
-
-SAY_NOW_PRIORITIES = (
-    ("紧急（立即打断）", int(Priority.EMERGENCY)),
-    ("重要（大礼物级）", int(Priority.GIFT_LARGE)),
-    ("普通回复", int(Priority.COMMENT_IMPORTANT)),
-    ("排队（不打断）", int(Priority.NORMAL)),
-)
 
 
 class DashboardView(QWidget):
@@ -68,7 +53,6 @@ class DashboardView(QWidget):
         self.question_model = QuestionModel(self)
         self._products = products or (lambda: [])
         self._ai_label = ai_label
-        self._last_dir = ""
         self._sized = False
         self._build()
         # Waiting times, dead air and events/s move even when no event arrives.
@@ -109,35 +93,8 @@ class DashboardView(QWidget):
                                           switch=self.controls.switch_product, pin=self.controls.pin_product)
         self.airtime_panel = AirtimePanel()
 
-        say = QGroupBox("插播")
-        sl = QHBoxLayout(say)
-        self.say_text = QLineEdit()
-        self.say_text.setPlaceholderText("输入要立即播报的话，回车发送（也会经过合规过滤）")
-        self.say_priority = QComboBox()
-        for label, value in SAY_NOW_PRIORITIES:
-            self.say_priority.addItem(label, value)
-        self.say_button = QPushButton("插播")
-        self.say_button.setObjectName("primary")
-        self.file_button = QPushButton("插播音频文件…")
-        self.file_button.setToolTip("选择一个音频文件（WAV、MP3、FLAC、OGG），按左边选的优先级插播")
-        self.mic_button = QPushButton("录音插播…")
-        self.mic_button.setToolTip("用麦克风录一段话（最长 60 秒）再插播")
-        self.skip_button = QPushButton("跳过当前")
-        self.clear_button = QPushButton("清空队列")
-        sl.addWidget(self.say_text, 1)
-        sl.addWidget(self.say_priority)
-        sl.addWidget(self.say_button)
-        sl.addWidget(self.file_button)
-        sl.addWidget(self.mic_button)
-        sl.addSpacing(12)
-        sl.addWidget(self.skip_button)
-        sl.addWidget(self.clear_button)
-        self.say_button.clicked.connect(self._say_now)
-        self.say_text.returnPressed.connect(self._say_now)
-        self.file_button.clicked.connect(self._play_file)
-        self.mic_button.clicked.connect(self._record)
-        self.skip_button.clicked.connect(self.controls.skip)
-        self.clear_button.clicked.connect(self.controls.clear_queue)
+        self.say_panel = SayNowPanel(self.controls)
+        self.say_panel.notice.connect(self.notice)
 
         # Counters
         counters = QHBoxLayout()
@@ -223,7 +180,7 @@ class DashboardView(QWidget):
         head.addLayout(side, 2)
         root.addLayout(head)
         root.addLayout(counters)
-        root.addWidget(say)
+        root.addWidget(self.say_panel)
         self.music = music_panel.attach(root, self.controls.bus)  # background music: track + 下一首
         root.addWidget(self.split, 1)
         self._refresh_counters()
@@ -246,33 +203,6 @@ class DashboardView(QWidget):
             self._sized = True
             h = max(300, self.right_split.height())
             self.right_split.setSizes([int(h * 0.5), int(h * 0.5)])
-
-    # ---- input ---------------------------------------------------------------------------------
-
-    def _say_now(self) -> None:
-        text = self.say_text.text().strip()
-        if not text:
-            return
-        self.controls.say_now(text, int(self.say_priority.currentData()))
-        self.say_text.clear()
-
-    def _play_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "选择要插播的音频文件", self._last_dir, AUDIO_FILTER)
-        if not path:
-            return
-        self._last_dir = str(Path(path).parent)
-        self.controls.play_file(path, Path(path).stem, int(self.say_priority.currentData()))
-        self.notice.emit("info", f"已提交插播音频：{Path(path).name}")
-
-    def _record(self) -> None:
-        problem = mic_problem()
-        if problem:
-            self.notice.emit("warning", problem)
-            return
-        dialog = RecordDialog(self)
-        dialog.recorded.connect(lambda path: self.controls.play_file(
-            path, "录音", int(self.say_priority.currentData())))
-        dialog.open()
 
     def set_ai_label(self, text: str) -> None:
         self._ai_label = (text or "").strip() or DEFAULT_AI_LABEL

@@ -1,4 +1,4 @@
-"""The main window: toolbar (开播/停止/暂停/跳过, demo switch), tabs (dashboard, products &
+"""The main window: toolbar (开播/停止/暂停/跳过, demo switch: ``LiveToolBar``), tabs (dashboard, products &
 scripts, spoken record, post-live review, settings, logs), a notice bar for non-blocking
 errors, live health in the status bar.
 
@@ -14,15 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import QSettings, Qt, pyqtSignal
-from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import (
-    QCheckBox,
     QDialog,
     QLabel,
     QMainWindow,
-    QSizePolicy,
     QTabWidget,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +29,7 @@ from ui.controls import Controls
 from ui.dashboard import DashboardView
 from ui.dialogs import confirm
 from ui.health_bar import HealthBar
+from ui.live_toolbar import LiveToolBar
 from ui.logs_view import LogsView, NoticeBar, QtLogHandler
 from ui.preflight_dialog import PreflightDialog
 from ui.preflight_dialog import summary as preflight_summary
@@ -91,40 +88,14 @@ class MainWindow(QMainWindow):
     # ---- layout --------------------------------------------------------------------------------
 
     def _build(self, demo: bool) -> None:
-        tb = QToolBar("控制")
-        tb.setObjectName("controls")
-        tb.setMovable(False)
-        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.addToolBar(tb)
-        self.act_start = QAction("▶ 开播", self)
-        self.act_stop = QAction("■ 停止", self)
-        self.act_pause = QAction("❚❚ 暂停", self)
-        self.act_pause.setCheckable(True)
-        self.act_skip = QAction("⏭ 跳过", self)
-        self.act_check = QAction("✓ 开播前检查", self)
-        self.act_start.setToolTip("先做开播前检查（弹幕、声音、大模型、商品、声卡），再开始直播")
-        self.act_check.setToolTip("检查弹幕、声音、大模型、商品和声卡是否就绪（不开播；直播中请看底部状态栏）")
-        for a in (self.act_start, self.act_stop, self.act_pause, self.act_skip):
-            tb.addAction(a)
-        tb.addSeparator()
-        tb.addAction(self.act_check)
-        tb.addSeparator()
-        self.demo_switch = QCheckBox("演示模式")
-        self.demo_switch.setChecked(demo)
-        self.demo_switch.setToolTip("演示模式：播放内置的直播间录制和演示商品，用离线语音，不连接抖音")
-        tb.addWidget(self.demo_switch)
-        spacer = QWidget()
-        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        tb.addWidget(spacer)
-        self.state_label = QLabel("正在准备…")
-        self.state_label.setObjectName("muted")
-        tb.addWidget(self.state_label)
-        self.act_start.triggered.connect(self.start_stream)
-        self.act_stop.triggered.connect(self.stop_stream)
-        self.act_check.triggered.connect(lambda: self.show_preflight())
-        self.act_pause.toggled.connect(self._pause_toggled)
-        self.act_skip.triggered.connect(lambda: self.controls and self.controls.skip())
-        self.demo_switch.toggled.connect(self._demo_toggled)
+        self.toolbar = LiveToolBar(demo, self)
+        self.addToolBar(self.toolbar)
+        self.toolbar.act_start.triggered.connect(self.start_stream)
+        self.toolbar.act_stop.triggered.connect(self.stop_stream)
+        self.toolbar.act_check.triggered.connect(lambda: self.show_preflight())
+        self.toolbar.act_pause.toggled.connect(self._pause_toggled)
+        self.toolbar.act_skip.triggered.connect(lambda: self.controls and self.controls.skip())
+        self.toolbar.demo_switch.toggled.connect(self._demo_toggled)
 
         central = QWidget()
         lay = QVBoxLayout(central)
@@ -144,9 +115,7 @@ class MainWindow(QMainWindow):
         self.health_bar = HealthBar()
         self.statusBar().addPermanentWidget(self.health_bar)
         self.controls: Controls | None = None
-        self._set_running(False)
-        for a in (self.act_start, self.act_stop, self.act_pause, self.act_skip, self.act_check):
-            a.setEnabled(False)
+        self._set_running(False)  # no runtime yet: every button of the toolbar but the demo switch is off
 
     def _restore_geometry(self) -> None:
         geo = self.qsettings.value("window/geometry")
@@ -224,13 +193,13 @@ class MainWindow(QMainWindow):
         except Exception as exc:
             self.notify("warning", f"无法读取组件状态：{exc}")
         self._set_running(bool(getattr(runtime, "running", False)))
-        self.demo_switch.setEnabled(True)
+        self.toolbar.demo_switch.setEnabled(True)
         mode = "演示模式" if getattr(runtime, "demo", False) else "正式模式"
         self.statusBar().showMessage(f"{mode} · 配置 {runtime.config.path}", 8000)
 
     def _build_failed(self, message: str) -> None:
         self.placeholder.setText(f"无法启动：{message}\n\n请检查 config.ini（可在文本编辑器中修改后重新打开）。")
-        self.state_label.setText("未就绪")
+        self.toolbar.state_label.setText("未就绪")
         self.notify("error", message)
 
     def _config_changed(self, event: events.ConfigChanged) -> None:
@@ -265,11 +234,11 @@ class MainWindow(QMainWindow):
         outside service) only on a failure, such as no sound card."""
         if self.runtime is None or self.host.working:
             return
-        self.state_label.setText("开播前检查中…")
+        self.toolbar.state_label.setText("开播前检查中…")
         dialog = PreflightDialog(self, config_path=self._config_file(), demo=bool(getattr(self.runtime, "demo", False)),
                                  for_start=True)
         go = dialog.exec() == QDialog.DialogCode.Accepted
-        self.state_label.setText("未开播")
+        self.toolbar.state_label.setText("未开播")
         if not go:
             return
         problems = dialog.continued_despite or dialog.problems()
@@ -298,7 +267,7 @@ class MainWindow(QMainWindow):
     def _go_live(self) -> None:
         if self.runtime is not None and self.host.start():
             self._starting = True
-            self.state_label.setText("正在开播…")
+            self.toolbar.state_label.setText("正在开播…")
             if self.dashboard is not None:
                 self.dashboard.set_running(True)
 
@@ -317,54 +286,36 @@ class MainWindow(QMainWindow):
 
     def stop_stream(self) -> None:
         if self.runtime is not None and self.host.stop():
-            self.state_label.setText("正在停止…")
+            self.toolbar.state_label.setText("正在停止…")
 
     def _pause_toggled(self, paused: bool) -> None:
         if self.controls is None:
             return
         (self.controls.pause if paused else self.controls.resume)()
-        self.act_pause.setText("▶ 继续" if paused else "❚❚ 暂停")
+        self.toolbar.show_paused(paused)
         if self.runtime is not None and self.runtime.running:
-            self.state_label.setText("已暂停" if paused else "直播中")
+            self.toolbar.state_label.setText("已暂停" if paused else "直播中")
 
     def _demo_toggled(self, demo: bool) -> None:
         if self.runtime is not None and self.runtime.running:
-            self.demo_switch.blockSignals(True)
-            self.demo_switch.setChecked(not demo)
-            self.demo_switch.blockSignals(False)
+            self.toolbar.keep_demo(not demo)
             self.notify("warning", "请先停止直播，再切换演示模式")
             return
         if not self._edits_settled():
-            self.demo_switch.blockSignals(True)
-            self.demo_switch.setChecked(not demo)
-            self.demo_switch.blockSignals(False)
+            self.toolbar.keep_demo(not demo)
             return
-        self.demo_switch.setEnabled(False)
-        self.state_label.setText("正在切换…")
+        self.toolbar.demo_switch.setEnabled(False)
+        self.toolbar.state_label.setText("正在切换…")
         self.host.build(self.config_path, demo)
 
     def _set_running(self, running: bool) -> None:
-        ready = self.runtime is not None
-        self.act_start.setEnabled(ready and not running)
-        self.act_stop.setEnabled(ready and running)
-        self.act_pause.setEnabled(ready and running)
-        self.act_skip.setEnabled(ready and running)
-        self.act_check.setEnabled(ready and not running)
-        self.demo_switch.setEnabled(not running)
-        if not running and self.act_pause.isChecked():
-            self.act_pause.blockSignals(True)
-            self.act_pause.setChecked(False)
-            self.act_pause.setText("❚❚ 暂停")
-            self.act_pause.blockSignals(False)
-        if ready:
-            self.state_label.setText("直播中" if running else "未开播")
+        self.toolbar.set_running(self.runtime is not None, running)
 
     def _busy(self, busy: bool) -> None:
         if not busy:
             self._starting = False  # the start (or stop) is over: running says the rest
         if busy:
-            for a in (self.act_start, self.act_stop, self.act_check):
-                a.setEnabled(False)
+            self.toolbar.set_busy()
         elif self.runtime is not None:
             self._set_running(bool(self.runtime.running))
 

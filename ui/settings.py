@@ -21,16 +21,11 @@ from typing import Any
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import (
-    QComboBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -38,23 +33,20 @@ from PyQt6.QtWidgets import (
 )
 
 from app.config import ConfigErrors, Secret, add_instance, remove_instance, write_values
-from app.config.types import Choice, IntChoice
 from ui import audio_devices
-from ui.dialogs import ask_text, confirm
+from ui.dialogs import ask_text, ask_to_save, confirm
 from ui.settings_errors import config_error_zh
 from ui.settings_fields import (
     Field,
     Key,
     allowed_zh,
-    connect_change,
     save_notice,
     set_text,
     takes_effect,
     voice_name_problem,
-    widget_for,
 )
-from ui.settings_labels import page_order, value_label
-from ui.voice_preview import VoicePreview, snapshot_with_edits
+from ui.settings_labels import page_order
+from ui.settings_page import build_page
 
 
 class SettingsView(QWidget):
@@ -164,47 +156,9 @@ class SettingsView(QWidget):
         self.show_section(keep if keep in self.page_sections else first)
 
     def _add_page(self, section: str, spec) -> str:
-        title = spec.zh if not spec.pattern else f"{spec.zh.split('（')[0]}：{section.partition('.')[2]}"
-        page = QWidget()
-        form = QFormLayout(page)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        head = QLabel(f"<b>{title}</b>　<span style='color:#6b7280'>config.ini 的 [{section}] 段</span>")
-        form.addRow(head)
-        if spec.pattern and spec.name == "voice":  # 试听: hear this voice as the form sets it
-            voice = section.partition(".")[2]
-            form.addRow(QLabel("试听"), VoicePreview(
-                voice, lambda: snapshot_with_edits(self.store, self.fields, voice), is_live=lambda: self.is_live()))
-        for opt in spec.options:
-            widget = widget_for(opt, section)
-            when = takes_effect(opt)
-            tag = "\u2060".join(when[0])  # word joiners: the tag never breaks across lines
-            label = QLabel(f"{opt.zh}　<span style='color:{when[2]}'>{tag}</span>")
-            label.setWordWrap(True)
-            label.setMinimumWidth(260)
-            label.setMaximumWidth(420)
-            if not isinstance(widget, QLineEdit):
-                widget.setMaximumWidth(320 if isinstance(widget, QComboBox) else 240)
-            allowed = allowed_zh(opt, section)
-            default = opt.default_text or "（空）"
-            if isinstance(opt.type, (Choice, IntChoice)):
-                default = value_label(section, opt.key, opt.default_text)
-            elif opt.type.kind == "bool":
-                default = "勾选" if opt.default else "不勾选"
-            tip = (f"<b>{opt.zh}</b><br>config.ini：[{section}] {opt.key}"
-                   + (f"<br>可填：{allowed}" if allowed else "") + f"<br>默认：{default}"
-                   + f"<br><b>{when[1]}</b>")
-            label.setToolTip(tip)
-            widget.setToolTip(tip)
-            widget.setObjectName(f"opt:{section}.{opt.key}")
-            form.addRow(label, widget)
-            field = Field(section, opt, widget, label, tip=tip)
-            self.fields[(section, opt.key)] = field
-            connect_change(widget, self._edited)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(page)
-        self.pages.addWidget(scroll)
+        page, title = build_page(section, spec, store=self.store, fields=self.fields,
+                                 is_live=lambda: self.is_live(), on_edit=self._edited)
+        self.pages.addWidget(page)
         self.page_sections.append(section)
         return title
 
@@ -326,15 +280,7 @@ class SettingsView(QWidget):
         """Ask about unsaved settings. True = go on (saved or discarded), False = stay."""
         if not self.dirty:
             return True
-        box = QMessageBox(QMessageBox.Icon.Question, "未保存的设置", "设置有未保存的修改，要保存到 config.ini 吗？",
-                          parent=self)
-        save = box.addButton("保存", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("不保存", QMessageBox.ButtonRole.DestructiveRole)
-        cancel = box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
-        box.exec()
-        if box.clickedButton() is cancel:
-            return False
-        return self.save() if box.clickedButton() is save else True
+        return ask_to_save(self, "未保存的设置", "设置有未保存的修改，要保存到 config.ini 吗？", self.save)
 
     def revert(self) -> None:
         """放弃修改: the file's values again, after asking."""

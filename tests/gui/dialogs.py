@@ -2,7 +2,7 @@
 modal widget (QMessageBox, QInputDialog, QFileDialog, any QDialog) and clicks one of its buttons.
 
     with DialogAnswerer(qtbot, ["删除"]):      # the next dialog: click the button 删除
-        qtbot.mouseClick(view.del_b, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(view.list_panel.del_b, Qt.MouseButton.LeftButton)
 
 A dialog whose dynamic property ``busy`` is True (the pre-flight while its checks run) is left
 alone until it is not. Scripted answers are used in order (a button's text, or for a QInputDialog the text to type before

@@ -52,25 +52,25 @@ def _failures(guard) -> str:
 
 def test_clicking_every_control_of_every_view_raises_nothing(qtbot, guard, operator_window):
     win = operator_window
-    walker = Walker(qtbot, skip=lambda w: w is win.demo_switch)  # the demo switch comes last
+    walker = Walker(qtbot, skip=lambda w: w is win.toolbar.demo_switch)  # the demo switch comes last
     with DialogAnswerer(qtbot) as dialogs:
         walker.tabs(win.tabs.tabBar(), lambda: walker.walk(win.tabs.currentWidget()))
-        walker.trigger(win.act_check)  # 开播前检查 on demand (closed when done)
-        walker.trigger(win.act_start)  # the pre-flight finds no feed here: 仍然开播
-        qtbot.waitUntil(lambda: win.runtime.running and win.act_stop.isEnabled(), timeout=5000)
-        assert not win.act_check.isEnabled()  # a pre-flight, not a check of the room on air
-        for action in (win.act_pause, win.act_pause, win.act_skip):
+        walker.trigger(win.toolbar.act_check)  # 开播前检查 on demand (closed when done)
+        walker.trigger(win.toolbar.act_start)  # the pre-flight finds no feed here: 仍然开播
+        qtbot.waitUntil(lambda: win.runtime.running and win.toolbar.act_stop.isEnabled(), timeout=5000)
+        assert not win.toolbar.act_check.isEnabled()  # a pre-flight, not a check of the room on air
+        for action in (win.toolbar.act_pause, win.toolbar.act_pause, win.toolbar.act_skip):
             walker.trigger(action)
         win.tabs.setCurrentIndex(0)
         walker.walk(win.dashboard)  # the dashboard's controls while live
-        walker.trigger(win.act_stop)
-        qtbot.waitUntil(lambda: not win.runtime.running and win.act_start.isEnabled(), timeout=5000)
+        walker.trigger(win.toolbar.act_stop)
+        qtbot.waitUntil(lambda: not win.runtime.running and win.toolbar.act_start.isEnabled(), timeout=5000)
         products = win.products
         dialogs.fallback = discard_all  # the walk left unsaved edits: the demo switch drops them
-        walker.click(win.demo_switch)
-        qtbot.waitUntil(lambda: win.products is not products and win.demo_switch.isEnabled(), timeout=5000)
-        walker.click(win.demo_switch)
-        qtbot.waitUntil(lambda: not win.runtime.demo and win.demo_switch.isEnabled(), timeout=5000)
+        walker.click(win.toolbar.demo_switch)
+        qtbot.waitUntil(lambda: win.products is not products and win.toolbar.demo_switch.isEnabled(), timeout=5000)
+        walker.click(win.toolbar.demo_switch)
+        qtbot.waitUntil(lambda: not win.runtime.demo and win.toolbar.demo_switch.isEnabled(), timeout=5000)
         win.close()
     assert guard.count == 0, _failures(guard)
     # the walk reached what it is for: the product buttons, their dialogs, every view
@@ -95,8 +95,8 @@ def test_the_walk_finds_a_button_whose_clicked_bool_lands_in_a_parameter(qtbot, 
     view = ProductsView(library, compliance)
     qtbot.addWidget(view, before_close_func=lambda w: close_answering(qtbot, w))
     view.show()
-    view.add_b.clicked.disconnect()
-    view.add_b.clicked.connect(view.add_product)
+    view.list_panel.add_b.clicked.disconnect()
+    view.list_panel.add_b.clicked.connect(view.add_product)
     with DialogAnswerer(qtbot):
         Walker(qtbot).walk(view)
     assert guard.count >= 1
@@ -108,7 +108,7 @@ def test_an_exception_in_a_click_is_logged_noticed_and_the_room_keeps_running(
     win = operator_window
     guard.caught.connect(lambda message: win.notify("error", message))  # as run_gui wires it
     with DialogAnswerer(qtbot, ["仍然开播"]):  # the pre-flight: no feed here
-        win.act_start.trigger()
+        win.toolbar.act_start.trigger()
     qtbot.waitUntil(lambda: win.runtime.running, timeout=5000)
 
     def broken():
@@ -116,7 +116,7 @@ def test_an_exception_in_a_click_is_logged_noticed_and_the_room_keeps_running(
 
     monkeypatch.setattr(win.products, "duplicate_product", broken)
     win.tabs.setCurrentWidget(win.products)
-    qtbot.mouseClick(win.products.dup_b, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(win.products.list_panel.dup_b, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: win.notice_bar.showing, timeout=2000)
     assert guard.count == 1
     assert "RuntimeError: a bug in a slot" in _failures(guard)
@@ -126,7 +126,7 @@ def test_an_exception_in_a_click_is_logged_noticed_and_the_room_keeps_running(
     assert win.isVisible() and win.runtime.running  # the app and the room go on
     win.tabs.setCurrentWidget(win.products)
     with DialogAnswerer(qtbot, ["夏季防晒霜"]):  # and the next click works
-        qtbot.mouseClick(win.products.add_b, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(win.products.list_panel.add_b, Qt.MouseButton.LeftButton)
     assert win.products.title.text() == "夏季防晒霜"
     with DialogAnswerer(qtbot, ["停止直播并退出"]):
         win.close()

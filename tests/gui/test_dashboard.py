@@ -109,15 +109,15 @@ def test_say_now_and_commands_are_published_on_control(qtbot, memory_bus):
     got = []
     memory_bus.subscribe(Channel.CONTROL, got.append)
     _bridge, view = _rig(qtbot, memory_bus)
-    view.say_text.setText("现在下单再送小样")
-    view.say_priority.setCurrentIndex(2)
-    view.say_button.click()
-    view.skip_button.click()
-    view.clear_button.click()
+    view.say_panel.say_text.setText("现在下单再送小样")
+    view.say_panel.say_priority.setCurrentIndex(2)
+    view.say_panel.say_button.click()
+    view.say_panel.skip_button.click()
+    view.say_panel.clear_button.click()
     qtbot.waitUntil(lambda: len(got) == 3, timeout=2000)
-    assert got[0] == events.SayNow(text="现在下单再送小样", priority=view.say_priority.itemData(2))
+    assert got[0] == events.SayNow(text="现在下单再送小样", priority=view.say_panel.say_priority.itemData(2))
     assert isinstance(got[1], events.Skip) and isinstance(got[2], events.ClearQueue)
-    assert view.say_text.text() == ""
+    assert view.say_panel.say_text.text() == ""
 
 
 def test_bridge_batches_bursts(qtbot, memory_bus):

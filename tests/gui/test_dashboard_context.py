@@ -125,15 +125,15 @@ def test_play_file_button_publishes_the_chosen_file_at_the_chosen_priority(qtbot
         w.setsampwidth(2)
         w.setframerate(16000)
         w.writeframes(b"\x10\x00" * 16000)
-    view.say_priority.setCurrentIndex(1)
+    view.say_panel.say_priority.setCurrentIndex(1)
     answered = answer_file_dialog(str(clip))
-    qtbot.mouseClick(view.file_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view.say_panel.file_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(got) == 1, timeout=5000)
     assert answered == ["选择要插播的音频文件"]
     assert got[0] == events.PlayFile(path=str(clip), label="开场音乐", priority=int(events.Priority.GIFT_LARGE))
     assert notices == ["已提交插播音频：开场音乐.wav"]
     answer_file_dialog(None)  # cancelled: nothing is sent
-    qtbot.mouseClick(view.file_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view.say_panel.file_button, Qt.MouseButton.LeftButton)
     qtbot.wait(200)
     assert len(got) == 1
     bridge.close()
@@ -148,7 +148,7 @@ def test_record_button_degrades_to_a_clear_message_without_a_microphone(qtbot, m
     notices = []
     view.notice.connect(lambda level, msg: notices.append((level, msg)))
     problem = mic_problem()  # this machine: no PortAudio, or no input device
-    qtbot.mouseClick(view.mic_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view.say_panel.mic_button, Qt.MouseButton.LeftButton)
     if problem is None:  # a machine with a microphone gets the recording dialog instead
         dialog = QApplication.activeModalWidget() or view.findChild(RecordDialog)
         assert isinstance(dialog, RecordDialog)

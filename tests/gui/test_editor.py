@@ -58,7 +58,7 @@ def test_a_template_with_an_error_is_refused_with_where_it_is(qtbot, library, co
     assert any("2:3" in editor.marker_list.item(i).text() for i in range(editor.marker_list.count()))
     assert editor.template_edit.extraSelections(), "the error is underlined in the editor"
 
-    click_row(qtbot, view.segment_list, 1)  # to another segment and on: the edit is kept
+    click_row(qtbot, view.segment_panel.segment_list, 1)  # to another segment and on: the edit is kept
     click(qtbot, view.save_b)
     assert _file(products_dir, "face-cream/segments/opening.tpl.txt") == before  # refused
     problems = view.problem_list.texts()
@@ -133,7 +133,7 @@ def test_new_product_starts_from_a_guided_template_not_another_products_text(qtb
                                                                              products_dir):
     view = _view(qtbot, library, compliance)
     with DialogAnswerer(qtbot, ["保温杯"]):
-        click(qtbot, view.add_b)
+        click(qtbot, view.list_panel.add_b)
     slug = view.slug
     assert view.title.text() == "保温杯" and library.get(slug).name == "保温杯"
     assert not library.get(slug).enabled and not view.form.enabled.isChecked()  # not spoken yet
@@ -142,7 +142,7 @@ def test_new_product_starts_from_a_guided_template_not_another_products_text(qtb
     for other in ("耳后", "云朵", "面霜", "T恤", "零食"):
         assert other not in everything, f"the new product carries another product's text: {other}"
     assert "【待填写：" in view.editor.template()
-    assert [view.segment_list.item(i).text() for i in range(view.segment_list.count())] == \
+    assert [view.segment_panel.segment_list.item(i).text() for i in range(view.segment_panel.segment_list.count())] == \
         ["开场", "卖点介绍", "催单", "售后保障"]
 
     click_tab(qtbot, view.tabs, "商品资料")
@@ -161,21 +161,21 @@ def test_delete_asks_then_moves_to_the_trash_and_the_trash_restores_it(qtbot, li
     view = _view(qtbot, library, compliance)
     before = _file(products_dir, "face-cream/product.json")
     with DialogAnswerer(qtbot, ["取消"]) as dialogs:
-        click(qtbot, view.del_b)
+        click(qtbot, view.list_panel.del_b)
     assert "确定删除“云朵保湿面霜”" in dialogs.texts[0]
     assert "face-cream" in library.slugs() and view.slug == "face-cream"
     with DialogAnswerer(qtbot, ["删除"]):
-        click(qtbot, view.del_b)
+        click(qtbot, view.list_panel.del_b)
     assert "face-cream" not in library.slugs() and not (products_dir / "face-cream").exists()
-    assert all("云朵" not in view.product_list.item(i).text() for i in range(view.product_list.count()))
+    assert all("云朵" not in view.list_panel.product_list.item(i).text() for i in range(view.list_panel.product_list.count()))
     assert view.slug != "face-cream"
 
     with DialogAnswerer(qtbot, ["恢复"]) as dialogs:
-        click(qtbot, view.trash_b)
+        click(qtbot, view.list_panel.trash_b)
     assert dialogs.texts[0].startswith("回收站")
     assert library.slugs()[-1] == "face-cream"
     assert _file(products_dir, "face-cream/product.json") == before
-    assert view.product_list.item(view.product_list.count() - 1).text() == "云朵保湿面霜"
+    assert view.list_panel.product_list.item(view.list_panel.product_list.count() - 1).text() == "云朵保湿面霜"
     assert not any((products_dir / ".trash").iterdir())
 
 
@@ -184,12 +184,12 @@ def test_switching_product_with_unsaved_edits_asks(qtbot, library, compliance, p
     before = _file(products_dir, "face-cream/segments/opening.tpl.txt")
     type_text(qtbot, view.editor.template_edit, GOOD)
     with DialogAnswerer(qtbot, ["取消"]) as dialogs:
-        click_row(qtbot, view.product_list, 1)
+        click_row(qtbot, view.list_panel.product_list, 1)
     assert "有未保存的修改" in dialogs.texts[0]
     assert view.slug == "face-cream" and view.editor.template() == GOOD
-    assert view.product_list.currentItem().data(Qt.ItemDataRole.UserRole) == "face-cream"
+    assert view.list_panel.product_list.currentItem().data(Qt.ItemDataRole.UserRole) == "face-cream"
     with DialogAnswerer(qtbot, ["不保存"]):
-        click_row(qtbot, view.product_list, 1)
+        click_row(qtbot, view.list_panel.product_list, 1)
     assert view.slug != "face-cream"
     assert _file(products_dir, "face-cream/segments/opening.tpl.txt") == before
 
@@ -208,14 +208,14 @@ def test_revert_asks_before_dropping_edits(qtbot, library, compliance):
 def test_rename_copy_and_reorder(qtbot, library, compliance, products_dir):
     view = _view(qtbot, library, compliance)
     with DialogAnswerer(qtbot, ["云朵面霜"]):
-        click(qtbot, view.rename_b)
+        click(qtbot, view.list_panel.rename_b)
     assert library.get("face-cream").name == "云朵面霜"
-    assert view.product_list.item(row_of(view.product_list, "云朵面霜")).text() == "云朵面霜"
-    click(qtbot, view.dup_b)
+    assert view.list_panel.product_list.item(row_of(view.list_panel.product_list, "云朵面霜")).text() == "云朵面霜"
+    click(qtbot, view.list_panel.dup_b)
     copy = view.slug
     assert library.get(copy).name == "云朵面霜 副本"
     assert library.slugs().index(copy) == library.slugs().index("face-cream") + 1
-    click(qtbot, view.up_b)
+    click(qtbot, view.list_panel.up_b)
     assert library.slugs().index(copy) == library.slugs().index("face-cream") - 1
     order = json.loads(_file(products_dir, "library.json"))["order"]
     assert order.index(copy) < order.index("face-cream")

@@ -28,12 +28,12 @@ def test_window_attaches_runtime_and_remembers_layout(qtbot, config_file, memory
     win = MainWindow(config_path=config_file, host=host, settings=qs)
     qtbot.addWidget(win)
     win.show()
-    assert not win.act_start.isEnabled()  # nothing to start until the runtime is built
+    assert not win.toolbar.act_start.isEnabled()  # nothing to start until the runtime is built
     host.build(config_file, False)
     qtbot.waitUntil(lambda: win.dashboard is not None, timeout=5000)
     assert [win.tabs.tabText(i) for i in range(win.tabs.count())] == [
         "直播看板", "商品与话术", "互动话术", "播出记录", "直播复盘", "设置", "日志"]
-    assert win.act_start.isEnabled() and not win.act_stop.isEnabled()
+    assert win.toolbar.act_start.isEnabled() and not win.toolbar.act_stop.isEnabled()
     # a stage error becomes a notice, not a dialog
     memory_bus.publish(Channel.SYSTEM, events.ErrorReport(component="tts", message="server 9880 timed out"))
     qtbot.waitUntil(lambda: win.notice_bar.showing, timeout=2000)
@@ -86,15 +86,15 @@ def test_the_window_runs_the_room_in_its_own_process_and_notices_when_it_dies(
     host.build(config_file, True)
     qtbot.waitUntil(lambda: win.dashboard is not None, timeout=10000)
     assert isinstance(win.runtime, RuntimeProcess)
-    win.act_start.trigger()
-    qtbot.waitUntil(lambda: win.state_label.text() == "直播中", timeout=30000)
+    win.toolbar.act_start.trigger()
+    qtbot.waitUntil(lambda: win.toolbar.state_label.text() == "直播中", timeout=30000)
     qtbot.waitUntil(lambda: win.dashboard.now_text.text() != "（空闲）", timeout=30000)  # it speaks
     assert win.runtime.pid != os.getpid()
 
     os.kill(win.runtime.pid, signal.SIGKILL)
     qtbot.waitUntil(lambda: "直播进程意外退出" in win.notice_bar.message
-                    and win.state_label.text() == "未开播", timeout=10000)
-    assert win.act_start.isEnabled()  # the operator can start again
+                    and win.toolbar.state_label.text() == "未开播", timeout=10000)
+    assert win.toolbar.act_start.isEnabled()  # the operator can start again
     win.close()
 
 
@@ -102,7 +102,7 @@ def test_a_notice_never_moves_the_controls(qtbot, operator_window, memory_bus):
     """Issue 19.6: a click aimed at a button must land on it whether or not a notice shows."""
     win = operator_window
     win.tabs.setCurrentWidget(win.products)
-    target = win.products.del_b
+    target = win.products.list_panel.del_b
     where = target.mapTo(win, target.rect().center())
     tabs_at = win.tabs.geometry()
     assert not win.notice_bar.showing and win.childAt(where) is target
@@ -120,8 +120,8 @@ def test_a_notice_never_moves_the_controls(qtbot, operator_window, memory_bus):
 def test_closing_while_live_asks_and_stops_the_room(qtbot, operator_window):
     win = operator_window
     with DialogAnswerer(qtbot, ["仍然开播"]):  # the pre-flight: no feed here
-        win.act_start.trigger()
-    qtbot.waitUntil(lambda: win.state_label.text() == "直播中", timeout=5000)
+        win.toolbar.act_start.trigger()
+    qtbot.waitUntil(lambda: win.toolbar.state_label.text() == "直播中", timeout=5000)
     runtime = win.runtime
     with DialogAnswerer(qtbot, ["继续直播"]) as dialogs:
         win.close()
@@ -154,11 +154,11 @@ def test_the_demo_switch_asks_before_dropping_edits(qtbot, operator_window):
     click_tab(qtbot, win.tabs, "互动话术")
     type_text(qtbot, win.reactions.editor.template_edit, "{欢迎|热烈欢迎}${names}！")
     with DialogAnswerer(qtbot, ["取消"]) as dialogs:
-        click(qtbot, win.demo_switch)
+        click(qtbot, win.toolbar.demo_switch)
     assert "互动话术有未保存的修改" in dialogs.texts[0]
-    assert not win.demo_switch.isChecked() and not win.runtime.demo
+    assert not win.toolbar.demo_switch.isChecked() and not win.runtime.demo
     assert win.reactions.editor.template() == "{欢迎|热烈欢迎}${names}！"
     reactions = win.reactions
     with DialogAnswerer(qtbot, ["不保存"]):
-        click(qtbot, win.demo_switch)
+        click(qtbot, win.toolbar.demo_switch)
     qtbot.waitUntil(lambda: win.reactions is not reactions and win.runtime.demo, timeout=5000)

@@ -73,7 +73,7 @@ def test_a_failing_check_shows_the_checklist_and_cancel_does_not_start(qtbot, op
     win = operator_window  # its feed address has nobody listening
     seen: list = []
     with DialogAnswerer(qtbot, fallback=look_then_click("取消", seen)):
-        win.act_start.trigger()
+        win.toolbar.act_start.trigger()
     assert len(seen) == 1
     shown = seen[0]
     status, detail, fix = shown["feed"]
@@ -82,7 +82,7 @@ def test_a_failing_check_shows_the_checklist_and_cancel_does_not_start(qtbot, op
     assert "项未通过" in shown["headline"]
     assert sorted(shown["buttons"]) == sorted(["仍然开播", "取消"])
     qtbot.wait(300)
-    assert not win.runtime.running and win.state_label.text() == "未开播" and win.act_start.isEnabled()
+    assert not win.runtime.running and win.toolbar.state_label.text() == "未开播" and win.toolbar.act_start.isEnabled()
     assert any("取消了开播" in line for line in logged)
 
 
@@ -90,8 +90,8 @@ def test_continuing_despite_failures_starts_and_is_logged(qtbot, operator_window
     win = operator_window
     seen: list = []
     with DialogAnswerer(qtbot, fallback=look_then_click("仍然开播", seen)):
-        win.act_start.trigger()
-    qtbot.waitUntil(lambda: win.runtime.running and win.state_label.text() == "直播中", timeout=5000)
+        win.toolbar.act_start.trigger()
+    qtbot.waitUntil(lambda: win.runtime.running and win.toolbar.state_label.text() == "直播中", timeout=5000)
     said = next(line for line in logged if "仍然开播" in line)
     assert "未通过 弹幕数据（直播间连接）：连不上 ws://127.0.0.1:9" in said
     assert "仍然开播" in win.notice_bar.message and "弹幕数据（直播间连接）未通过" in win.notice_bar.message
@@ -109,7 +109,7 @@ def test_all_checks_passing_starts_without_asking(qtbot, operator_window, operat
             ("audio", "backend"): "wav", ("audio", "wav_path"): str(tmp_path / "out" / "room.wav")})
         asked: list = []
         with DialogAnswerer(qtbot, fallback=never_asked(asked)):
-            win.act_start.trigger()
+            win.toolbar.act_start.trigger()
         qtbot.waitUntil(lambda: win.runtime.running, timeout=10000)
         assert asked == []
         assert "开播前检查全部通过" in [m for _, _, m in win.notice_bar.history][0]
@@ -119,16 +119,16 @@ def test_all_checks_passing_starts_without_asking(qtbot, operator_window, operat
 
 def test_the_toolbar_action_shows_the_checklist_without_starting(qtbot, operator_window):
     win = operator_window
-    assert win.act_check.isEnabled() and win.act_check.text() == "✓ 开播前检查"
+    assert win.toolbar.act_check.isEnabled() and win.toolbar.act_check.text() == "✓ 开播前检查"
     seen: list = []
     with DialogAnswerer(qtbot, fallback=_then(look_then_click("重新检查", seen), look_then_click("关闭", seen))):
-        win.act_check.trigger()
+        win.toolbar.act_check.trigger()
     assert len(seen) == 2  # 重新检查 ran the list again, then 关闭
     assert sorted(seen[0]["buttons"]) == sorted(["重新检查", "关闭"])
     for shown in seen:
         assert shown["feed"][0] == "fail" and shown["products"][0] == "ok"
     qtbot.wait(300)
-    assert not win.runtime.running and win.act_start.isEnabled() and win.state_label.text() == "未开播"
+    assert not win.runtime.running and win.toolbar.act_start.isEnabled() and win.toolbar.state_label.text() == "未开播"
 
 
 def _then(first, then):
@@ -167,7 +167,7 @@ def test_the_window_keeps_painting_while_a_hung_voice_server_is_checked(qtbot, o
         seen: list = []
         try:
             with DialogAnswerer(qtbot, fallback=look_then_click("取消", seen)):
-                win.act_start.trigger()
+                win.toolbar.act_start.trigger()
         finally:
             timer.stop()
     busy = [s for s in samples if s[1]]
@@ -184,20 +184,20 @@ def test_the_window_keeps_painting_while_a_hung_voice_server_is_checked(qtbot, o
 def test_the_demo_starts_despite_warnings_but_asks_when_nothing_could_be_heard(qtbot, operator_window,
                                                                              operator_config, tmp_path):
     win = operator_window
-    click(qtbot, win.demo_switch)
-    qtbot.waitUntil(lambda: getattr(win.runtime, "demo", False) and win.act_start.isEnabled(), timeout=10000)
+    click(qtbot, win.toolbar.demo_switch)
+    qtbot.waitUntil(lambda: getattr(win.runtime, "demo", False) and win.toolbar.act_start.isEnabled(), timeout=10000)
     asked: list = []
     with DialogAnswerer(qtbot, fallback=never_asked(asked)):
-        win.act_start.trigger()  # null audio: a warning, the demo goes on
-    qtbot.waitUntil(lambda: win.runtime.running and win.act_stop.isEnabled(), timeout=10000)
+        win.toolbar.act_start.trigger()  # null audio: a warning, the demo goes on
+    qtbot.waitUntil(lambda: win.runtime.running and win.toolbar.act_stop.isEnabled(), timeout=10000)
     assert asked == [] and "演示模式照常开播" in win.notice_bar.message and "声音输出需注意" in win.notice_bar.message
-    win.act_stop.trigger()
-    qtbot.waitUntil(lambda: not win.runtime.running and win.act_start.isEnabled(), timeout=10000)
+    win.toolbar.act_stop.trigger()
+    qtbot.waitUntil(lambda: not win.runtime.running and win.toolbar.act_start.isEnabled(), timeout=10000)
     (tmp_path / "blocked").write_text("a file where the recording's folder should be", encoding="utf-8")
     write_values(operator_config, {("audio", "backend"): "wav", ("audio", "wav_path"): str(tmp_path / "blocked" / "x.wav")})
     seen: list = []
     with DialogAnswerer(qtbot, fallback=look_then_click("取消", seen)):
-        win.act_start.trigger()
+        win.toolbar.act_start.trigger()
     assert seen[0]["audio"][0] == "fail" and "无法在" in seen[0]["audio"][1]
     qtbot.wait(300)
     assert not win.runtime.running
@@ -222,10 +222,10 @@ def test_after_stop_the_feed_reads_stopped_not_faulty(qtbot, operator_window):
     """Found walking the app: after a normal 停止 the status bar showed 弹幕源 故障 in red."""
     win = operator_window
     with DialogAnswerer(qtbot, ["仍然开播"]):
-        win.act_start.trigger()
-    qtbot.waitUntil(lambda: win.runtime.running and win.act_stop.isEnabled(), timeout=5000)
-    win.act_stop.trigger()
-    qtbot.waitUntil(lambda: win.state_label.text() == "未开播", timeout=10000)
+        win.toolbar.act_start.trigger()
+    qtbot.waitUntil(lambda: win.runtime.running and win.toolbar.act_stop.isEnabled(), timeout=5000)
+    win.toolbar.act_stop.trigger()
+    qtbot.waitUntil(lambda: win.toolbar.state_label.text() == "未开播", timeout=10000)
     qtbot.wait(500)  # the bridge's last batches of the stopped run
     feed = win.health_bar.labels["feed"]
     assert "弹幕源 未启用" in feed.text() and "已停止" in feed.toolTip(), feed.text()

@@ -123,15 +123,15 @@ def test_after_stop_nothing_reads_playing_and_the_run_is_reviewed(qtbot, config_
     qtbot.addWidget(win)
     win.show()
     host.build(config_file, True)
-    qtbot.waitUntil(lambda: win.dashboard is not None and win.act_start.isEnabled(), timeout=10000)
+    qtbot.waitUntil(lambda: win.dashboard is not None and win.toolbar.act_start.isEnabled(), timeout=10000)
     dash = win.dashboard
-    win.act_start.trigger()
-    qtbot.waitUntil(lambda: win.state_label.text() == "直播中", timeout=30000)
+    win.toolbar.act_start.trigger()
+    qtbot.waitUntil(lambda: win.toolbar.state_label.text() == "直播中", timeout=30000)
     queue = dash.queue_model
     playing = lambda: [queue.state_text(r) for r in range(queue.rowCount())].count("播放中")  # noqa: E731
     qtbot.waitUntil(lambda: dash.state.now is not None and playing() == 1, timeout=30000)
-    win.act_stop.trigger()
-    qtbot.waitUntil(lambda: win.state_label.text() == "未开播", timeout=20000)
+    win.toolbar.act_stop.trigger()
+    qtbot.waitUntil(lambda: win.toolbar.state_label.text() == "未开播", timeout=20000)
     qtbot.wait(500)  # the bridge's last batches of the stopped run arrive after the stop
     assert dash.now_text.text() == "（已停止）" and dash.now_meta.text() == ""
     assert playing() == 0 and queue.rowCount() == 0

@@ -52,7 +52,7 @@ def poll():
     rt = w.host.runtime
     if not state["started"]:
         state["started"] = True
-        w.act_start.trigger()  # what the 开播 button does
+        w.toolbar.act_start.trigger()  # what the 开播 button does
         return
     if not rt.running or state["reported"]:
         return

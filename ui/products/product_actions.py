@@ -10,8 +10,6 @@ import json
 import re
 import shutil
 
-from PyQt6.QtCore import Qt
-
 from app.content.atomic import read_text
 from app.content.trash import move_to_trash, restore
 from ui.dialogs import ask_text, confirm
@@ -121,17 +119,8 @@ class ProductActions:
         return slug
 
     def move_product(self, step: int) -> None:
-        row = self.product_list.currentRow()
-        target = row + step
-        if row < 0 or not 0 <= target < self.product_list.count():
-            return
-        self.product_list.blockSignals(True)
-        item = self.product_list.takeItem(row)
-        self.product_list.insertItem(target, item)
-        self.product_list.setCurrentRow(target)
-        self.product_list.blockSignals(False)
-        self._order_changed()
+        if self.list_panel.move_current(step):
+            self._order_changed()
 
     def _order_changed(self, *args) -> None:
-        order = [self.product_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.product_list.count())]
-        self.library.save_order(order)
+        self.library.save_order(self.list_panel.order())

@@ -17,9 +17,7 @@ from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -31,15 +29,15 @@ from PyQt6.QtWidgets import (
 from app.content import ProductError
 from app.content.atomic import read_text
 from app.content.product import SEGMENT_NAME
-from ui.dialogs import ask_text, confirm
+from ui.dialogs import ask_text, ask_to_save, confirm
 from ui.products.checks import PLACEHOLDER, product_problems
 from ui.products.new_product import GUIDE
 from ui.products.problems import ProblemList
 from ui.products.product_actions import ProductActions
 from ui.products.product_form import FaqTable, ProductForm
+from ui.products.product_list import ProductListPanel
 from ui.products.segment_editor import SegmentEditor
-
-SEGMENT_ZH = {"opening": "开场", "selling_points": "卖点介绍", "urging": "催单", "after_sales": "售后保障"}
+from ui.products.segment_list import SEGMENT_ZH, SegmentList
 
 
 class ProductsView(ProductActions, QWidget):
@@ -62,44 +60,17 @@ class ProductsView(ProductActions, QWidget):
     # ---- layout --------------------------------------------------------------------------------
 
     def _build(self, compliance, llm_client) -> None:
-        left = QWidget()
-        ll = QVBoxLayout(left)
-        ll.setContentsMargins(0, 0, 0, 0)
-        ll.addWidget(QLabel("商品"))
-        self.product_list = QListWidget()
-        self.product_list.setDragDropMode(QListWidget.DragDropMode.InternalMove)
-        self.product_list.model().rowsMoved.connect(self._order_changed)
-        self.product_list.currentItemChanged.connect(self._product_clicked)
-        ll.addWidget(self.product_list, 1)
-        grid = QHBoxLayout()
-        self.add_b = QPushButton("新建")
-        self.rename_b = QPushButton("改名")
-        self.dup_b = QPushButton("复制")
-        self.del_b = QPushButton("删除")
-        for b in (self.add_b, self.rename_b, self.dup_b, self.del_b):
-            grid.addWidget(b)
-        ll.addLayout(grid)
-        move = QHBoxLayout()
-        self.up_b = QPushButton("上移")
-        self.down_b = QPushButton("下移")
-        move.addWidget(self.up_b)
-        move.addWidget(self.down_b)
-        ll.addLayout(move)
-        self.trash_b = QPushButton("回收站…")
-        move.addWidget(self.trash_b)
-        self.add_b.setToolTip("新建一个空白商品（带填写提示），不会复制别的商品的话术")
-        self.rename_b.setToolTip("修改所选商品的名称")
-        self.dup_b.setToolTip("复制所选商品的全部资料和话术，作为新商品")
-        self.del_b.setToolTip("删除所选商品（先确认；删除的商品放进回收站，可以恢复）")
-        self.trash_b.setToolTip("查看已删除的商品，并把它恢复到列表")
+        self.list_panel = left = ProductListPanel()
+        self.list_panel.product_list.model().rowsMoved.connect(self._order_changed)
+        self.list_panel.product_list.currentItemChanged.connect(self._product_clicked)
         # clicked(bool) must not reach a parameter: the slots are called with no arguments.
-        self.add_b.clicked.connect(lambda: self.add_product())
-        self.rename_b.clicked.connect(lambda: self.rename_product())
-        self.dup_b.clicked.connect(lambda: self.duplicate_product())
-        self.del_b.clicked.connect(lambda: self.delete_product())
-        self.trash_b.clicked.connect(lambda: self.open_trash())
-        self.up_b.clicked.connect(lambda: self.move_product(-1))
-        self.down_b.clicked.connect(lambda: self.move_product(1))
+        left.add_b.clicked.connect(lambda: self.add_product())
+        left.rename_b.clicked.connect(lambda: self.rename_product())
+        left.dup_b.clicked.connect(lambda: self.duplicate_product())
+        left.del_b.clicked.connect(lambda: self.delete_product())
+        left.trash_b.clicked.connect(lambda: self.open_trash())
+        left.up_b.clicked.connect(lambda: self.move_product(-1))
+        left.down_b.clicked.connect(lambda: self.move_product(1))
 
         right = QWidget()
         rl = QVBoxLayout(right)
@@ -130,16 +101,10 @@ class ProductsView(ProductActions, QWidget):
         scripts = QWidget()
         sl = QHBoxLayout(scripts)
         sl.setContentsMargins(4, 4, 4, 4)
-        segcol = QVBoxLayout()
-        segcol.addWidget(QLabel("话术段落"))
-        self.segment_list = QListWidget()
-        self.segment_list.setMaximumWidth(170)
-        self.segment_list.currentItemChanged.connect(self._segment_clicked)
-        segcol.addWidget(self.segment_list, 1)
-        self.add_seg_b = QPushButton("新建段落")
-        self.add_seg_b.clicked.connect(lambda: self.add_segment())
-        segcol.addWidget(self.add_seg_b)
-        sl.addLayout(segcol)
+        self.segment_panel = SegmentList()
+        self.segment_panel.segment_list.currentItemChanged.connect(self._segment_clicked)
+        self.segment_panel.add_seg_b.clicked.connect(lambda: self.add_segment())
+        sl.addWidget(self.segment_panel)
         self.editor = SegmentEditor(compliance, llm_client)
         self.editor.edited.connect(self._segment_edited)
         self.editor.notice.connect(self.notice)
@@ -201,44 +166,15 @@ class ProductsView(ProductActions, QWidget):
         the save was refused: the edits stay on screen with the list of what to fix)."""
         if not self.dirty:
             return True
-        box = QMessageBox(QMessageBox.Icon.Question, "未保存的修改",
-                          f"“{self._name()}”有未保存的修改，要保存吗？", parent=self)
-        save = box.addButton("保存", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("不保存", QMessageBox.ButtonRole.DestructiveRole)
-        cancel = box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
-        box.exec()
-        if box.clickedButton() is cancel:
-            return False
-        if box.clickedButton() is save:
-            return self.save()
-        return True
+        return ask_to_save(self, "未保存的修改", f"“{self._name()}”有未保存的修改，要保存吗？", self.save)
 
     # ---- product list --------------------------------------------------------------------------
 
     def reload_list(self, select: str | None = None) -> None:
         self.library.refresh(force=True)
-        errors = self.library.errors()
-        self.product_list.blockSignals(True)
-        self.product_list.clear()
-        for slug in self.library.slugs():
-            p = self.library.get(slug)
-            label = p.name if p else f"{slug}（无法加载）"
-            if p is not None and not p.enabled:
-                label += "（已停用）"
-            item = QListWidgetItem(label)
-            item.setData(Qt.ItemDataRole.UserRole, slug)
-            if slug in errors:
-                item.setToolTip(str(errors[slug]))
-                item.setForeground(Qt.GlobalColor.red)
-            self.product_list.addItem(item)
-        self.product_list.blockSignals(False)
+        self.list_panel.fill(self.library)
         target = select or self.slug or (self.library.slugs() or [None])[0]
-        for i in range(self.product_list.count()):
-            if self.product_list.item(i).data(Qt.ItemDataRole.UserRole) == target:
-                self.product_list.blockSignals(True)
-                self.product_list.setCurrentRow(i)
-                self.product_list.blockSignals(False)
-                break
+        self.list_panel.select(target)
         if target and target != self.slug:
             self.open_product(target)
 
@@ -249,9 +185,7 @@ class ProductsView(ProductActions, QWidget):
         if slug == self.slug:
             return
         if not self.maybe_save():
-            self.product_list.blockSignals(True)
-            self.product_list.setCurrentItem(previous)
-            self.product_list.blockSignals(False)
+            self.list_panel.keep(previous)
             return
         self.open_product(slug)
 
@@ -281,15 +215,9 @@ class ProductsView(ProductActions, QWidget):
             self.saved_texts.setdefault(n, ("", ""))
         self.drafts = {}
         self.segment = None
-        self.segment_list.blockSignals(True)
-        self.segment_list.clear()
-        for n in names:
-            item = QListWidgetItem(SEGMENT_ZH.get(n, n))
-            item.setData(Qt.ItemDataRole.UserRole, n)
-            self.segment_list.addItem(item)
-        self.segment_list.blockSignals(False)
+        self.segment_panel.fill(names)
         if names:
-            self.segment_list.setCurrentRow(0)
+            self.segment_panel.segment_list.setCurrentRow(0)
         else:
             self.editor.load("", "", self._variables())
         texts = [json.dumps(self.raw, ensure_ascii=False)] + [t for pair in self.saved_texts.values() for t in pair]
@@ -342,11 +270,7 @@ class ProductsView(ProductActions, QWidget):
         self.segment = name
         base, tpl = self.drafts.get(name) or self.saved_texts.get(name, ("", ""))
         self.editor.load(base, tpl, self._variables())
-        for i in range(self.segment_list.count()):
-            if self.segment_list.item(i).data(Qt.ItemDataRole.UserRole) == name:
-                self.segment_list.blockSignals(True)
-                self.segment_list.setCurrentRow(i)
-                self.segment_list.blockSignals(False)
+        self.segment_panel.select(name)
 
     def add_segment(self) -> None:
         name = ask_text(self, "新建段落", "段落名（如 赠品说明；不能有空格和标点）：")
@@ -361,9 +285,7 @@ class ProductsView(ProductActions, QWidget):
         self.raw["segments"] = segs
         self.form._data["segments"] = segs
         self.form_dirty = True
-        item = QListWidgetItem(SEGMENT_ZH.get(name, name))
-        item.setData(Qt.ItemDataRole.UserRole, name)
-        self.segment_list.addItem(item)
+        self.segment_panel.append(name)
         self._stash_segment()
         self.select_segment(name)
 
@@ -435,10 +357,7 @@ class ProductsView(ProductActions, QWidget):
         self.open_product(self.slug)
 
     def _refresh_labels(self) -> None:
-        for i in range(self.product_list.count()):
-            item = self.product_list.item(i)
-            if item.data(Qt.ItemDataRole.UserRole) == self.slug:
-                item.setText(self._name() + ("" if self.raw.get("enabled", True) else "（已停用）"))
+        self.list_panel.set_label(self.slug, self._name() + ("" if self.raw.get("enabled", True) else "（已停用）"))
 
     def shutdown(self) -> None:
         self.editor.shutdown()

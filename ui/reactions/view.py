@@ -23,7 +23,7 @@ from PyQt6.QtWidgets import (
 )
 
 from app.content.atomic import read_text, write_text_atomic
-from ui.dialogs import confirm
+from ui.dialogs import ask_to_save, confirm
 from ui.products.problems import ProblemList
 from ui.products.segment_editor import SegmentEditor
 from ui.reactions.checks import TEMPLATE_ZH, reaction_problems, template_label
@@ -263,16 +263,7 @@ class ReactionsView(QWidget):
         """Ask about unsaved edits. True = go on (saved or discarded), False = stay."""
         if not self.dirty:
             return True
-        from PyQt6.QtWidgets import QMessageBox
-
-        box = QMessageBox(QMessageBox.Icon.Question, "未保存的修改", "互动话术有未保存的修改，要保存吗？", parent=self)
-        save = box.addButton("保存", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("不保存", QMessageBox.ButtonRole.DestructiveRole)
-        cancel = box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
-        box.exec()
-        if box.clickedButton() is cancel:
-            return False
-        return self.save() if box.clickedButton() is save else True
+        return ask_to_save(self, "未保存的修改", "互动话术有未保存的修改，要保存吗？", self.save)
 
     def revert(self) -> None:
         if self.dirty and not confirm(self, "放弃修改", "放弃互动话术和定时提醒的所有未保存修改吗？\n放弃后无法找回。",
