@@ -13,7 +13,8 @@ import threading
 
 from app.logs import get_logger
 from app.tts.client import KIND_TEXT, SynthesisError
-from app.tts.routes import Route, RouteTable
+from app.tts.route_state import Route
+from app.tts.routes import RouteTable
 
 log = get_logger("tts")
 

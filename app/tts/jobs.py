@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from app import events
 from app.utterance import is_urgent
 
+PREFETCH_GROUP = "prefetch"  # requests made by ``TtsPool.prefetch``: synthesised into the cache, never published
+
 
 @dataclass(eq=False)
 class Job:

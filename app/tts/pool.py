@@ -15,6 +15,10 @@ soon as no GPT-SoVITS route could serve it without waiting behind a stalled serv
 fallback lane speaks the sentences not yet synthesised, with the reason kept. The slow request
 goes on alone and a good result fills the cache. Requests nobody needs yet (script look-ahead)
 may take the normal read time-out.
+
+The GPT-SoVITS workers are in ``app/tts/pool_workers.py``, how a job is published or failed in
+``app/tts/pool_results.py``, the fallback lane, monitor and health in ``app/tts/pool_watch.py``:
+mixins of ``TtsPool``, which owns the state they share.
 """
 
 from __future__ import annotations
@@ -22,37 +26,29 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
-import re
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from app import events
 from app.bus.base import Bus
-from app.logs import get_logger
-from app.media import wav as wavfile
 from app.recent import Recent
 from app.text.prepare import TextPreparer
-from app.tts import postprocess
-from app.tts.attempt import Attempt
 from app.tts.cache import AudioCache
-from app.tts.jobs import Job, urgent
+from app.tts.jobs import PREFETCH_GROUP, Job, urgent
+from app.tts.pool_results import PoolResults
 from app.tts.pool_watch import MONITOR_EVERY_S, PoolWatch
+from app.tts.pool_workers import PoolWorkers
 from app.tts.routes import RouteTable
 from app.tts.settings import PoolSettings, ServerSpec, VoiceModel
-from app.tts.synth import SentenceAudio, SentenceSynth, Stats
-from app.utterance import Tombstones, stale_reason
+from app.tts.synth import SentenceSynth, Stats
+from app.utterance import Tombstones
 
-log = get_logger("tts")
-_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _MEMORY = 10_000  # cancelled ids, early SpeechNeeded ids and fallback reasons remembered
-PREFETCH_GROUP = "prefetch"  # requests made by ``prefetch``: synthesised into the cache, never published
 
 
-class TtsPool(PoolWatch):
+class TtsPool(PoolWorkers, PoolResults, PoolWatch):
     def __init__(self, bus: Bus, *, servers: list[ServerSpec], voices: list[VoiceModel], out_dir: Path | str,
                  cache_dir: Path | str | None = None, settings: PoolSettings | None = None,
                  prepare: TextPreparer | None = None, group: str = "tts",
@@ -258,210 +254,6 @@ class TtsPool(PoolWatch):
         """Why the fallback voice spoke (part of) utterance ``rid``; None if it did not."""
         with self._cond:
             return self._reasons.get(rid)
-
-    # ---- GPT-SoVITS workers ------------------------------------------------------------------
-
-    def _work(self) -> None:
-        while not self._stop.is_set():
-            with self._cond:
-                while not self._heap and not self._stop.is_set():
-                    self._cond.wait(0.2)
-                if self._stop.is_set():
-                    return
-                _, _, job = heapq.heappop(self._heap)
-            try:
-                self._run(job)
-            except Exception as exc:  # one bad request must not kill a worker
-                log.exception("tts worker failed on %s", job.id)
-                self._finish_failed(job, f"internal error: {exc}", "internal")
-
-    def _run(self, job: Job) -> None:
-        with job.lock:
-            if job.state != "queued":
-                return
-            job.state = "active"
-        req = job.req
-        if self.is_cancelled(req.id):
-            return self._forget(job, "cancelled")
-        stale = stale_reason(req.deadline, self.clock())  # the player's rule and words
-        if stale:
-            return self._finish_failed(job, stale, "stale")
-        if not self._prepare(job):
-            return
-        for sentence in job.sentences[len(job.parts):]:
-            self.stats.add("sentences")
-            audio = self._gptsovits(job, sentence)
-            if audio is None:
-                if self.is_cancelled(req.id) or self._stop.is_set():
-                    return self._forget(job, "cancelled")
-                if job.upgrade:  # the fallback clip stays
-                    return self._forget(job, "upgrade_failed")
-                if not job.taken_over:
-                    why = "; ".join(job.errors[-3:]) or self.table.why_unusable()
-                    self._takeover(job, "no_route" if not job.errors else "failed", why)
-                return
-            with job.lock:
-                if job.taken_over:
-                    return
-                job.parts.append(audio)
-        self._publish(job, gptsovits_only=True)
-
-    def _prepare(self, job: Job) -> bool:
-        """The sentences to synthesise: the request's own, verbatim (its producer prepared it,
-        filter included), else prepared here once. False (and the request failed) when nothing
-        is left to say."""
-        with job.lock:
-            if job.sentences is not None:
-                return True
-        sentences = list(job.req.sentences)
-        if not sentences:
-            prepared = self.prepare(job.req.text)
-            if not prepared.ok:
-                if prepared.reason in ("filtered", "filter_error"):
-                    self._finish_failed(job, f"blocked by the text filter: {prepared.reason}", "filtered")
-                else:
-                    self._finish_failed(job, f"nothing speakable: {job.req.text!r}", "empty")
-                return False
-            sentences = list(prepared.sentences)
-        with job.lock:
-            if job.sentences is None:
-                job.sentences = sentences
-        return True
-
-    def _gptsovits(self, job: Job, text: str) -> SentenceAudio | None:
-        """One sentence from the cache or GPT-SoVITS with rotation; None when no route could
-        give good audio in time (the job's ``errors`` say why) or the job was taken over."""
-        hit = self.synth.cached_gptsovits(text, self.table.usable_voices())
-        if hit is not None:
-            return hit
-        stop = lambda: job.taken_over or self.is_cancelled(job.id) or self._stop.is_set()  # noqa: E731
-        tried: set[int] = set()
-        attempts = 0
-        while attempts < self.settings.max_attempts and not stop():
-            job.waiting_since = self.mono()
-            route = self.table.acquire(tried, cancelled=stop, needed=lambda: job.need_at is not None)
-            job.waiting_since = None
-            if route is None:
-                return None
-            if stop():
-                self.table.release(route, ok=False, kind="busy")
-                return None
-            tried.add(id(route))
-            attempts += 1
-            if attempts > 1:
-                self.stats.add("retries")
-                self.stats.add("rotations")
-            attempt = Attempt(self.table, route, text, self.synth, self.settings.lock_wait_s)
-            job.attempt = attempt
-            attempt.start()
-            while not attempt.done.wait(0.05):
-                if stop():
-                    attempt.give_up()  # it goes on alone; a good result still fills the cache
-                    return None
-            job.attempt = None
-            if attempt.audio is not None:
-                self._fallback_changed(False, "")
-                return SentenceAudio(attempt.audio, route.label, attempts, False)
-            if attempt.kind == "busy":
-                attempts -= 1
-            self.stats.reject(attempt.code or attempt.kind)
-            job.errors.append(attempt.reason())
-            log.info("tts attempt on %s failed: %s", route.label, attempt.error)
-        return None
-
-    # ---- results ---------------------------------------------------------------------------
-
-    def _publish(self, job: Job, *, gptsovits_only: bool) -> None:
-        with job.lock:
-            if gptsovits_only and job.taken_over:
-                return
-            job.state = "done"
-            parts = list(job.parts)
-        rid = job.id
-        if job.req.group == PREFETCH_GROUP:  # in the cache now; nobody plays it
-            self.stats.add("prefetched")
-            with self._cond:
-                self._jobs.pop(rid, None)
-            return
-        rate = self.settings.post.output_rate
-        gap = np.zeros(int(self.settings.sentence_gap_s * rate), np.float32)
-        pieces, starts, routes, pos = [], [], [], 0
-        for i, part in enumerate(parts):
-            samples = postprocess.jitter_speed(part.samples, rate, self.settings.post.speed_jitter, self._rng)
-            if i:
-                pieces.append(gap)
-                pos += len(gap)
-            starts.append(round(pos / rate, 4))
-            pieces.append(samples)
-            pos += len(samples)
-            if part.route not in routes:
-                routes.append(part.route)
-        audio = np.concatenate(pieces)
-        if self.is_cancelled(rid):
-            return self._forget(job, "cancelled")
-        path = self._write(rid, audio, rate)
-        if self.is_cancelled(rid):  # cancelled while writing: never published
-            path.unlink(missing_ok=True)
-            return self._forget(job, "cancelled")
-        self.stats.add("published")
-        with self._cond:
-            self._jobs.pop(rid, None)
-        self.bus.publish(events.Channel.SPEECH_READY, events.SpeechReady(
-            request=job.req, audio_path=str(path), sample_rate=rate, duration_s=round(len(audio) / rate, 4),
-            sentence_starts=tuple(starts), route=",".join(routes),
-            attempts=max(1, sum(p.attempts for p in parts)), cached=all(p.cached for p in parts)))
-        if not gptsovits_only and job.req.kind in events.FILLING_KINDS and self.table.routes:
-            self._upgrade_later(job)
-
-    def _upgrade_later(self, job: Job) -> None:
-        """A filler or bridge clip the fallback spoke is synthesised again by GPT-SoVITS when a
-        worker is free; the player's clip pool replaces a clip by id, so the real voice takes
-        over from then on. Nobody needs it: it waits behind everything else."""
-        again = Job(job.req, received=self.mono(), sentences=list(job.sentences or []), upgrade=True)
-        with self._cond:
-            if job.id in self._jobs or self.is_cancelled(job.id):
-                return
-            self._jobs[job.id] = again
-            heapq.heappush(self._heap, (int(events.Priority.BACKGROUND) + 1, next(self._seq), again))
-            self._cond.notify()
-
-    def _write(self, rid: str, audio: np.ndarray, rate: int) -> Path:
-        name = f"{_SAFE.sub('_', rid)[:80] or 'speech'}-{next(self._seq)}.wav"
-        path = self.out_dir / name
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(wavfile.build(audio, rate))
-        tmp.replace(path)  # the player never sees half a file
-        return path
-
-    def _forget(self, job: Job, code: str) -> None:
-        with job.lock:
-            job.state = "done"
-        with self._cond:
-            if self._jobs.get(job.id) is job:
-                self._jobs.pop(job.id, None)
-        self.stats.drop(code)
-
-    def _finish_failed(self, job: Job, reason: str, code: str, *, taken: bool = False) -> None:
-        with job.lock:
-            if job.state == "done" and not taken:
-                return
-            job.state = "done"
-        with self._cond:
-            if self._jobs.get(job.id) is job:
-                self._jobs.pop(job.id, None)
-        if job.upgrade:  # an upgrade that failed: the fallback clip stays
-            return
-        self._fail(job.req, reason, code)
-
-    def _fail(self, req: events.SpeechRequest, reason: str, code: str) -> None:
-        if self.is_cancelled(req.id):
-            self.stats.drop("cancelled")
-            return
-        self.stats.drop(code)
-        if code == "failed":
-            self.stats.add("failed")
-        log.warning("speech %s not synthesised: %s", req.id, reason)
-        self.bus.publish(events.Channel.SPEECH_READY, events.SpeechFailed(request=req, reason=reason))
 
     # ---- report ----------------------------------------------------------------------------
 

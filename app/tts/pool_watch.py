@@ -16,7 +16,7 @@ from app import events
 from app.logs import get_logger
 from app.tts.client import KIND_TEXT
 from app.tts.jobs import Job
-from app.tts.routes import Server
+from app.tts.route_state import Server
 from app.tts.synth import SentenceFailed
 
 log = get_logger("tts")
