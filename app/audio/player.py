@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from app import events
+from app.audio import machine_messages as msg
 from app.audio import state_machine as sm
 from app.audio.pools import ClipPool
 from app.audio.queue import SpeechQueue
@@ -332,7 +333,7 @@ class AudioPlayer:
             return
         pb.pos += len(piece) // BYTES_PER_SAMPLE
         position = pb.pos / self.sample_rate
-        self._feed(sm.Progress(position))
+        self._feed(msg.Progress(position))
         now = self.clock()
         if now - self._last_progress >= self.progress_interval_s or pb.pos * BYTES_PER_SAMPLE >= len(pb.pcm):
             self._last_progress = now
@@ -340,7 +341,7 @@ class AudioPlayer:
                                                   duration_s=round(pb.item.duration_s, 3)))
         if pb.pos * BYTES_PER_SAMPLE >= len(pb.pcm):
             self._pb = None
-            self._feed(sm.Finished())
+            self._feed(msg.Finished())
         elif pb.stop_at is not None and pb.pos >= pb.stop_at:
             self._soft_stop_reached(pb)
 
@@ -349,7 +350,7 @@ class AudioPlayer:
         to flush (what is in the device buffer is the rest of that sentence)."""
         self._pb = None
         self._last_end_sample = self.sink.next_sample()
-        self._feed(sm.Stopped(pb.pos / self.sample_rate))
+        self._feed(msg.Stopped(pb.pos / self.sample_rate))
 
     def _idle_step(self) -> None:
         timeout = 0.05
@@ -358,7 +359,7 @@ class AudioPlayer:
             due = self._idle_since + self.gap_s
             now = self.clock()
             if now >= due:
-                self._feed(sm.Dry())
+                self._feed(msg.Dry())
                 if self._pb is not None:
                     return
             else:
@@ -374,7 +375,7 @@ class AudioPlayer:
         now = self.clock()
         if now - self._last_tick >= 0.25:
             self._last_tick = now
-            self._feed(sm.Tick())
+            self._feed(msg.Tick())
         if self._snapshot_dirty and now - self._last_snapshot >= self.snapshot_interval_s:
             self._snapshot_dirty = False
             self._last_snapshot = now
@@ -445,11 +446,11 @@ class AudioPlayer:
                 return
             self.queue.mark_ready(ready, pcm)
             self._readied.add(req.id)
-            self._feed(sm.ItemReady(req.id))
+            self._feed(msg.ItemReady(req.id))
         elif kind == "bad":
             req, reason = message[1], message[2]
             if req.id in self.queue:
-                self._feed(sm.Cancel((req.id,), reason))  # the machine drops and reports it
+                self._feed(msg.Cancel((req.id,), reason))  # the machine drops and reports it
             elif req.id not in self._done:  # known only now: its record says why it will not play
                 item = Utterance(request=req, queued_at=self.clock(), seq=-1)
                 item.drop(reason)
@@ -458,36 +459,36 @@ class AudioPlayer:
         elif kind == "gone":
             ev = message[1]
             if ev.id in self.queue:
-                self._feed(sm.Cancel((ev.id,), ev.reason))
+                self._feed(msg.Cancel((ev.id,), ev.reason))
         elif kind == "play_now":
             if self.queue.play_now(message[1]):
-                self._feed(sm.ItemReady(message[1]))
+                self._feed(msg.ItemReady(message[1]))
         elif kind == "end_live":
             self._close_idle(self.clock())
-            self._feed(sm.EndLive())
+            self._feed(msg.EndLive())
         elif kind == "control":
             self._control(message[1])
 
     def _control(self, cmd) -> None:
         if isinstance(cmd, events.Pause):
             self._close_idle(self.clock())
-            self._feed(sm.PauseCmd())
+            self._feed(msg.PauseCmd())
         elif isinstance(cmd, events.Resume):
             was_paused = self.machine.paused
-            self._feed(sm.ResumeCmd())
+            self._feed(msg.ResumeCmd())
             if was_paused and self._pb is None and self.machine.current is None:
                 self._idle_since = self.clock()
         elif isinstance(cmd, events.Skip):
-            self._feed(sm.SkipCurrent())
+            self._feed(msg.SkipCurrent())
         elif isinstance(cmd, events.ClearQueue):
             ids = tuple(i.id for i in self.queue.ordered(self.machine.order_key))
             if ids:
-                self._feed(sm.Cancel(ids, "cleared by operator"))
+                self._feed(msg.Cancel(ids, "cleared by operator"))
         elif isinstance(cmd, events.CancelSpeech):
             ids = set(cmd.ids)
             self.fillers.remove(ids)
             self.bridge_clips.remove(ids)
-            self._feed(sm.Cancel(tuple(cmd.ids), cmd.reason or "cancelled"))
+            self._feed(msg.Cancel(tuple(cmd.ids), cmd.reason or "cancelled"))
             self._done.bury(cmd.ids)
 
     # ---- executing the state machine's actions ---------------------------------------------
@@ -497,37 +498,37 @@ class AudioPlayer:
         for action in actions:
             self._execute(action)
         for action in actions:  # published: what is done with lets its audio go
-            if isinstance(action, (sm.Ended, sm.Drop)) and action.item.state in ("finished", "dropped"):
+            if isinstance(action, (msg.Ended, msg.Drop)) and action.item.state in ("finished", "dropped"):
                 action.item.release()
 
     def _execute(self, action) -> None:
         now = self.clock()
-        if isinstance(action, sm.Emit):
+        if isinstance(action, msg.Emit):
             if isinstance(action.event, events.PlaybackStarted):
                 self._held_start = action.event  # see _Playback.started
             else:
                 self._publish(action.event, action.item)
-        elif isinstance(action, sm.Play):
+        elif isinstance(action, msg.Play):
             self._start(action, now)
-        elif isinstance(action, sm.StopCurrent):
+        elif isinstance(action, msg.StopCurrent):
             if action.at_s is not None and self._pb is not None:
                 self._pb.stop_at = int(round(action.at_s * self.sample_rate))
                 if self._pb.pos >= self._pb.stop_at and self._pb.gap <= 0:
                     self._soft_stop_reached(self._pb)
             else:
                 self._stop_current()
-        elif isinstance(action, sm.Ended):
+        elif isinstance(action, msg.Ended):
             self._last_end_sample = self.sink.next_sample()
             action.item.stopped_sounding(now + self._ahead_s())
             self.airtime.end(now + self._ahead_s())
             self._done.bury(action.item.id)
-        elif isinstance(action, sm.Drop):
+        elif isinstance(action, msg.Drop):
             self._record_drop(action.item)
-        elif isinstance(action, sm.Idle):
+        elif isinstance(action, msg.Idle):
             if not self.machine.paused:
                 self._idle_since = now + self._ahead_s()
 
-    def _start(self, action: sm.Play, now: float) -> None:
+    def _start(self, action: msg.Play, now: float) -> None:
         item = action.item
         pcm = item.extra.get("pcm")
         if pcm is None:
@@ -560,7 +561,7 @@ class AudioPlayer:
             position = played / self.sample_rate
         self._last_end_sample = self.sink.next_sample()
         self.airtime.end(self.clock())  # a pause ends the stretch too; what was flushed was not heard
-        self._feed(sm.Stopped(position))
+        self._feed(msg.Stopped(position))
 
     # ---- bookkeeping -----------------------------------------------------------------------
 
