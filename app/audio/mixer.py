@@ -24,7 +24,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +31,8 @@ import numpy as np
 from app import events
 from app.audio.devices import DeviceOutput
 from app.audio.gains import Ducker, Glide
-from app.audio.music import REF_DBFS, MusicPlayer
+from app.audio.music import MusicPlayer
+from app.audio.output_settings import MusicSettings, OutputSettings
 from app.audio.sinks import BYTES_PER_SAMPLE, PacedSink
 from app.logs import get_logger
 from app.media.wav import WavRecorder
@@ -42,34 +42,6 @@ log = get_logger("audio")
 LEVEL_RAMP_S = 0.5  # volume changes and music on/off glide over this
 MAX_BLOCK_S = 0.1  # a long silence is rendered in pieces
 DEVICE_UPKEEP_S = 0.2  # how often a lost output is looked for again and status changes are published
-
-
-@dataclass(frozen=True)
-class MusicSettings:
-    enabled: bool = False
-    folder: Path | None = None
-    shuffle: bool = False
-    volume_db: float = -14.0  # music loudness relative to the voice's
-    loudness_target_db: float = -18.0  # the voice loudness the TTS stage levels to
-    duck_db: float = 12.0
-    duck_attack_ms: float = 80.0
-    duck_release_ms: float = 600.0
-
-    @property
-    def gain(self) -> float:
-        """Linear gain on loudness-matched tracks (at ``REF_DBFS``) for the wanted level."""
-        return float(10 ** ((self.loudness_target_db + self.volume_db - REF_DBFS) / 20)) if self.enabled else 0.0
-
-
-@dataclass(frozen=True)
-class OutputSettings:
-    device: str = ""  # stream output; "" = system default
-    monitor: bool = False
-    monitor_device: str = ""  # "" = system default
-    monitor_volume: float = 0.8  # linear, on the monitor only
-    music: MusicSettings = field(default_factory=MusicSettings)
-    wav_info: dict[str, str] | None = None  # LIST/INFO of the recording (the AI label)
-    lead_ms: float = 100.0  # how far the mix runs ahead of the stream device
 
 
 class MixingSink(PacedSink):
@@ -402,8 +374,3 @@ class MixingSink(PacedSink):
         if self.wav_path is not None:
             out["recording"] = [str(p) for p in (self.wav.files if self.wav else [self.wav_path])]
         return out
-
-
-def with_music(settings: OutputSettings, **changes) -> OutputSettings:
-    """A copy of ``settings`` with some music settings changed (tests, the GUI's preview)."""
-    return replace(settings, music=replace(settings.music, **changes))
