@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app import paths
-from app.audio.mixer import MusicSettings, OutputSettings
+from app.audio.output_settings import MusicSettings, OutputSettings
 from app.audio.state_machine import Thresholds
 from app.config import Snapshot
 from app.config.live import Consumer, LiveConsumers

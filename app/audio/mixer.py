@@ -16,7 +16,8 @@ timeline itself, a few milliseconds at a time, on its own thread:
 
 Live settings (``apply``): music on/off, folder, order, level, duck depth and times, the
 devices and the monitor volume. Reports: ``Health`` for the output, the monitor and the music
-on ``system``; ``MusicStatus`` on ``player.state``; ``SkipTrack`` on ``control`` skips a track.
+on ``system``; ``MusicStatus`` on ``player.state`` (``app.audio.mixer_status``); ``SkipTrack``
+on ``control`` skips a track.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,9 @@ import numpy as np
 from app import events
 from app.audio.devices import DeviceOutput
 from app.audio.gains import Ducker, Glide
-from app.audio.music import REF_DBFS, MusicPlayer
+from app.audio.mixer_status import MixerStatus
+from app.audio.music import MusicPlayer
+from app.audio.output_settings import MusicSettings, OutputSettings
 from app.audio.sinks import BYTES_PER_SAMPLE, PacedSink
 from app.logs import get_logger
 from app.media.wav import WavRecorder
@@ -44,35 +46,7 @@ MAX_BLOCK_S = 0.1  # a long silence is rendered in pieces
 DEVICE_UPKEEP_S = 0.2  # how often a lost output is looked for again and status changes are published
 
 
-@dataclass(frozen=True)
-class MusicSettings:
-    enabled: bool = False
-    folder: Path | None = None
-    shuffle: bool = False
-    volume_db: float = -14.0  # music loudness relative to the voice's
-    loudness_target_db: float = -18.0  # the voice loudness the TTS stage levels to
-    duck_db: float = 12.0
-    duck_attack_ms: float = 80.0
-    duck_release_ms: float = 600.0
-
-    @property
-    def gain(self) -> float:
-        """Linear gain on loudness-matched tracks (at ``REF_DBFS``) for the wanted level."""
-        return float(10 ** ((self.loudness_target_db + self.volume_db - REF_DBFS) / 20)) if self.enabled else 0.0
-
-
-@dataclass(frozen=True)
-class OutputSettings:
-    device: str = ""  # stream output; "" = system default
-    monitor: bool = False
-    monitor_device: str = ""  # "" = system default
-    monitor_volume: float = 0.8  # linear, on the monitor only
-    music: MusicSettings = field(default_factory=MusicSettings)
-    wav_info: dict[str, str] | None = None  # LIST/INFO of the recording (the AI label)
-    lead_ms: float = 100.0  # how far the mix runs ahead of the stream device
-
-
-class MixingSink(PacedSink):
+class MixingSink(PacedSink, MixerStatus):
     """``device``: play on the stream device; ``wav_path``: record the mix there (either, both
     or neither; the monitor comes from ``settings``)."""
 
@@ -355,55 +329,3 @@ class MixingSink(PacedSink):
     def _on_control(self, ev) -> None:
         if isinstance(ev, events.SkipTrack):
             self.music.skip()
-
-    def publish_status(self, *, force: bool = True) -> None:
-        """Publish the output, monitor and music status now (the device upkeep does this
-        when something changed and every 5 s; ``force=False`` is the upkeep's rule)."""
-        self._publish(force)
-
-    def _publish(self, force: bool = False) -> None:
-        now = self.clock()
-        if self.bus is None or not (force or self._dirty or now - self._last_publish >= 5.0):
-            return
-        self._dirty = False
-        self._last_publish = now
-        ts = time.time()
-        if self.monitor_note:
-            self.bus.publish(events.Channel.SYSTEM, events.Health(
-                component="audio:监听", status="degraded", detail=self.monitor_note, ts=ts))
-        for component, out in (("audio:输出", self.main), ("audio:监听", self.monitor)):
-            if out is not None:
-                self.bus.publish(events.Channel.SYSTEM, events.Health(
-                    component=component, status=out.status, detail=out.detail, ts=ts,
-                    metrics={"lost": float(out.lost_count), "queued_ms": out.queued() * 1000.0 / self.sample_rate}))
-        st = self.music.status()
-        health = {"off": "off", "playing": "ok", "loading": "ok"}.get(st["state"], "degraded")
-        if st["warning"] and health == "ok":
-            health = "degraded"
-        detail = st["detail"] + (f"；{st['warning']}" if st["warning"] else "")
-        self.bus.publish(events.Channel.SYSTEM, events.Health(
-            component="audio:音乐", status=health, detail=detail or "背景音乐未开启", ts=ts))
-        self.bus.publish(events.Channel.PLAYER_STATE, events.MusicStatus(
-            state=st["state"], title=st["title"], index=st["index"], count=st["count"], detail=detail, ts=ts))
-
-    # ---- report ----------------------------------------------------------------------------
-
-    def report(self) -> dict:
-        m = self.music.report
-        out = {"music": {"tracks_started": list(m.tracks_started), "bad_files": dict(m.bad_files),
-                         "starved_s": round(m.starved_samples / self.sample_rate, 3), "skips": m.skips},
-               "render_errors": self.render_errors}
-        for key, dev in (("output", self.main), ("monitor", self.monitor)):
-            if dev is not None:
-                out[key] = {"target": dev.target, "status": dev.status, "lost": dev.lost_count,
-                            "changes": list(dev.changes)}
-        if self.monitor is not None:
-            out["monitor"]["dropped_s"] = round(self._monitor_dropped / self.sample_rate, 3)
-        if self.wav_path is not None:
-            out["recording"] = [str(p) for p in (self.wav.files if self.wav else [self.wav_path])]
-        return out
-
-
-def with_music(settings: OutputSettings, **changes) -> OutputSettings:
-    """A copy of ``settings`` with some music settings changed (tests, the GUI's preview)."""
-    return replace(settings, music=replace(settings.music, **changes))

@@ -4,7 +4,8 @@ back (the mixing sink is built on the plain paced sink)."""
 
 from __future__ import annotations
 
-from app.audio.mixer import MixingSink, OutputSettings
+from app.audio.mixer import MixingSink
+from app.audio.output_settings import OutputSettings
 from app.audio.sinks import NullSink, Sink, SounddeviceSink, WavFileSink
 
 

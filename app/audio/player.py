@@ -14,6 +14,11 @@ queue and the state machine keep its state, this loop its timings (heard when it
 is written). Every event about an utterance carries the record's view (``utterance=``), and
 every utterance it knew of that will not play — cancelled, stale, failed synthesis, bad audio —
 is published once as an UtteranceDropped. The report's played list is the records heard.
+
+Here: the stage (construction, lifecycle, verbs, live settings) and its inbox (what arrives and
+how it is taken in). The thread that writes the sound and executes the state machine's actions
+is ``app.audio.player_loop``; dead air, the report and the timed Health/AirtimeReport are
+``app.audio.player_report``; the decisions are ``app.audio.state_machine``'s.
 """
 
 from __future__ import annotations
@@ -22,17 +27,20 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from app import events
+from app.audio import machine_messages as msg
 from app.audio import state_machine as sm
+from app.audio.player_loop import Playback, PlayerLoop
+from app.audio.player_report import PlayerReport
 from app.audio.pools import ClipPool
 from app.audio.queue import SpeechQueue
 from app.audio.report import PlayLog
 from app.audio.sinks import BYTES_PER_SAMPLE, Sink
 from app.audio.utterance import Utterance
 from app.bus.base import Bus
-from app.director import Airtime, Director, DirectorSettings, air_class
+from app.director import Airtime, Director, DirectorSettings
 from app.logs import get_logger
 from app.media.wav import WavError, read_wav
 from app.recent import Recent
@@ -40,25 +48,10 @@ from app.utterance import Tombstones
 
 log = get_logger("audio")
 
-#: Before the first sound, a pause this long is the first line being synthesised, not dead air.
-STARTUP_GRACE_S = 1.0
 _REMEMBER_IDS = 5000  # finished/cancelled ids kept to ignore late duplicates
 
 
-@dataclass
-class _Playback:
-    item: Utterance
-    pcm: bytes
-    pos: int  # next sample of the item to write
-    gap: int  # silent samples still to write before the item's next sample
-    first_pos: int  # where this playback started (item samples)
-    stop_at: int | None = None  # a soft cut: stop once the item reaches this sample
-    # Published with the first sample written, not before: an item stopped during its lead-in
-    # gap was never heard, so it must not appear as played (the spoken log listens for this).
-    started: events.PlaybackStarted | None = None
-
-
-class AudioPlayer:
+class AudioPlayer(PlayerLoop, PlayerReport):
     def __init__(self, bus: Bus, sink: Sink, *, sample_rate: int = 32000, chunk_bytes: int = 4096,
                  gap_ms: float = 300.0, thresholds: sm.Thresholds = sm.DEFAULT_THRESHOLDS,
                  aging_step: float = 1.0, aging_seconds_per_step: float = 10.0,
@@ -112,7 +105,7 @@ class AudioPlayer:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._subs: list = []
-        self._pb: _Playback | None = None
+        self._pb: Playback | None = None
         self._held_start: events.PlaybackStarted | None = None
         self._done = Tombstones(_REMEMBER_IDS)  # finished, dropped or cancelled
         self._readied: Recent[str, None] = Recent(_REMEMBER_IDS)  # audio arrived (maybe before its request)
@@ -196,42 +189,6 @@ class AudioPlayer:
         """Our room's live ended: stop within a chunk, drop what waits, take nothing more."""
         self._post(("end_live",))
 
-    # ---- report ----------------------------------------------------------------------------
-
-    def _silent_for(self, now: float) -> float:
-        """How long the room has been silent beyond the intended gap: every silence the
-        operator did not ask for, start-up included (0 while sounding, paused or after the live
-        ended)."""
-        if self._idle_since is None or self.machine.paused or self.machine.ended:
-            return 0.0
-        return max(0.0, now - self._idle_since - self._intended_pause())
-
-    def _intended_pause(self) -> float:
-        return self.gap_s if self._first_sound is not None else max(self.gap_s, STARTUP_GRACE_S)
-
-    def _dead_air_s(self, now: float) -> float:
-        return round(self._dead_air + self._silent_for(now), 3)
-
-    def report(self) -> dict:
-        """The player's part of the headless report (design §8)."""
-        now = self.clock()
-        startup = (self._first_sound if self._first_sound is not None else now) - (self._started_at or now)
-        m = self.machine
-        return {
-            "played": self.log.played(),
-            "dropped": self.log.dropped_list(),
-            "dead_air_s": self._dead_air_s(now),
-            "startup_silence_s": round(startup, 3),
-            "interrupts": {"count": m.interrupts, "resumed": m.resumes,
-                           "dropped_after_interrupt": m.dropped_after_interrupt,
-                           "filler_cuts": m.filler_cuts,
-                           "script": {"broken": sum(m.script_breaks.values()), "soft": m.script_breaks["soft"],
-                                      "hard": m.script_breaks["hard"], "resumed": m.script_resumed,
-                                      "waiting": m.broken_segments, "not_resumed": list(m.script_not_resumed)}},
-            "fillers_played": self._fillers_played,
-            "airtime": {"total_s": self.airtime.totals_now(now), "per_minute": self.airtime.per_minute(now)},
-        }
-
     def set_thresholds(self, thresholds: sm.Thresholds) -> None:
         """Hot reload of the interrupt thresholds ([priority]); the next decision uses them."""
         self.machine.thresholds = thresholds
@@ -283,134 +240,6 @@ class AudioPlayer:
             self._inbox.append(message)
             self._cv.notify()
 
-    # ---- the player thread -----------------------------------------------------------------
-
-    def _run(self) -> None:
-        try:
-            while not self._stopping:
-                self._drain()
-                self._periodic()
-                pb = self._pb
-                if pb is None or self.machine.paused:
-                    self._idle_step()
-                    continue
-                self._write_step(pb)
-        except BaseException as exc:  # the stage must report, not vanish silently
-            self.error = exc
-            log.exception("audio player stopped on an error")
-            self.bus.publish(events.Channel.SYSTEM, events.ErrorReport(
-                component="audio", message=f"player stopped: {exc!r}", ts=time.time()))
-
-    def _write_step(self, pb: _Playback) -> None:
-        if pb.gap > 0:
-            n = min(pb.gap, self.chunk_samples)
-            piece, tag = bytes(n * BYTES_PER_SAMPLE), None
-        else:
-            start = pb.pos * BYTES_PER_SAMPLE
-            end = start + self.chunk_samples * BYTES_PER_SAMPLE
-            if pb.stop_at is not None:  # a soft cut: write up to the end of the sentence, no further
-                end = min(end, pb.stop_at * BYTES_PER_SAMPLE)
-            piece, tag = pb.pcm[start:end], pb.item.id
-            if not piece:
-                self._soft_stop_reached(pb)
-                return
-        wait = self.sink.room_in(len(piece))
-        if wait > 0:
-            self._wait(min(wait, 0.05))
-            return
-        if tag is not None and pb.pos == pb.first_pos and self._first_sound is None:
-            self._first_sound = self.clock()
-        heard_at = self.clock() + self._ahead_s()
-        self.sink.write(piece, tag)
-        if tag is not None and pb.started is not None:
-            if pb.item.heard(heard_at, resumed=pb.started.resumed):
-                self.log.heard(pb.item)  # the report lists what was heard, as the spoken log does
-            self._publish(pb.started, pb.item)
-            pb.started = None
-        if tag is None:
-            pb.gap -= len(piece) // BYTES_PER_SAMPLE
-            return
-        pb.pos += len(piece) // BYTES_PER_SAMPLE
-        position = pb.pos / self.sample_rate
-        self._feed(sm.Progress(position))
-        now = self.clock()
-        if now - self._last_progress >= self.progress_interval_s or pb.pos * BYTES_PER_SAMPLE >= len(pb.pcm):
-            self._last_progress = now
-            self._publish(events.PlaybackProgress(id=pb.item.id, position_s=round(position, 3),
-                                                  duration_s=round(pb.item.duration_s, 3)))
-        if pb.pos * BYTES_PER_SAMPLE >= len(pb.pcm):
-            self._pb = None
-            self._feed(sm.Finished())
-        elif pb.stop_at is not None and pb.pos >= pb.stop_at:
-            self._soft_stop_reached(pb)
-
-    def _soft_stop_reached(self, pb: _Playback) -> None:
-        """The sentence a soft cut waited for has been written: the item stops here, nothing
-        to flush (what is in the device buffer is the rest of that sentence)."""
-        self._pb = None
-        self._last_end_sample = self.sink.next_sample()
-        self._feed(sm.Stopped(pb.pos / self.sample_rate))
-
-    def _idle_step(self) -> None:
-        timeout = 0.05
-        m = self.machine
-        if not m.paused and m.current is None and self._idle_since is not None:
-            due = self._idle_since + self.gap_s
-            now = self.clock()
-            if now >= due:
-                self._feed(sm.Dry())
-                if self._pb is not None:
-                    return
-            else:
-                timeout = min(timeout, due - now)
-        self._wait(timeout)
-
-    def _wait(self, timeout: float) -> None:
-        with self._cv:
-            if not self._inbox and not self._stopping:
-                self._cv.wait(max(0.0, timeout))
-
-    def _periodic(self) -> None:
-        now = self.clock()
-        if now - self._last_tick >= 0.25:
-            self._last_tick = now
-            self._feed(sm.Tick())
-        if self._snapshot_dirty and now - self._last_snapshot >= self.snapshot_interval_s:
-            self._snapshot_dirty = False
-            self._last_snapshot = now
-            self.bus.publish(events.Channel.PLAYER_STATE, self.snapshot())
-        if now - self._last_health >= self.health_interval_s:
-            self._last_health = now
-            self._publish_health(now)
-        if now - self._last_airtime >= self.airtime_interval_s:
-            self._last_airtime = now
-            self._publish_airtime(now)
-
-    def _publish_airtime(self, now: float) -> None:
-        heard = now + self._ahead_s()
-        minutes = self.airtime.per_minute(heard)
-        self.bus.publish(events.Channel.PLAYER_STATE, events.AirtimeReport(
-            total=self.airtime.totals_now(heard),
-            last_minute={c: round(self.airtime.spoken(c, heard, 60.0), 2) for c in self.airtime.totals},
-            since_script_s=round(self.airtime.since("script", heard), 2),
-            minute=max(0, len(minutes) - 1), this_minute=minutes[-1] if minutes else {}, ts=time.time()))
-
-    def _publish_health(self, now: float) -> None:
-        """Dead air as the player measures it, for the dashboard (the GUI may be in another
-        process and cannot see the audio): degraded while the room is silent right now."""
-        silent = self._silent_for(now)
-        status, detail = "ok", "播放中" if self._pb is not None else "待机"
-        if self.machine.ended:
-            detail = "已下播"
-        elif self.machine.paused:
-            detail = "已暂停"
-        elif silent >= self.silence_alarm_s:
-            status, detail = "degraded", f"冷场 {silent:.0f} 秒：没有可播的语音"
-        self.bus.publish(events.Channel.SYSTEM, events.Health(
-            component="audio", status=status, detail=detail, ts=time.time(), metrics={
-                "dead_air_s": self._dead_air_s(now), "silent_now_s": round(silent, 3),
-                "queued": float(len(self.queue)), "interrupts": float(self.machine.interrupts)}))
-
     def _drain(self) -> None:
         while True:
             with self._cv:
@@ -445,11 +274,11 @@ class AudioPlayer:
                 return
             self.queue.mark_ready(ready, pcm)
             self._readied.add(req.id)
-            self._feed(sm.ItemReady(req.id))
+            self._feed(msg.ItemReady(req.id))
         elif kind == "bad":
             req, reason = message[1], message[2]
             if req.id in self.queue:
-                self._feed(sm.Cancel((req.id,), reason))  # the machine drops and reports it
+                self._feed(msg.Cancel((req.id,), reason))  # the machine drops and reports it
             elif req.id not in self._done:  # known only now: its record says why it will not play
                 item = Utterance(request=req, queued_at=self.clock(), seq=-1)
                 item.drop(reason)
@@ -458,119 +287,39 @@ class AudioPlayer:
         elif kind == "gone":
             ev = message[1]
             if ev.id in self.queue:
-                self._feed(sm.Cancel((ev.id,), ev.reason))
+                self._feed(msg.Cancel((ev.id,), ev.reason))
         elif kind == "play_now":
             if self.queue.play_now(message[1]):
-                self._feed(sm.ItemReady(message[1]))
+                self._feed(msg.ItemReady(message[1]))
         elif kind == "end_live":
             self._close_idle(self.clock())
-            self._feed(sm.EndLive())
+            self._feed(msg.EndLive())
         elif kind == "control":
             self._control(message[1])
 
     def _control(self, cmd) -> None:
         if isinstance(cmd, events.Pause):
             self._close_idle(self.clock())
-            self._feed(sm.PauseCmd())
+            self._feed(msg.PauseCmd())
         elif isinstance(cmd, events.Resume):
             was_paused = self.machine.paused
-            self._feed(sm.ResumeCmd())
+            self._feed(msg.ResumeCmd())
             if was_paused and self._pb is None and self.machine.current is None:
                 self._idle_since = self.clock()
         elif isinstance(cmd, events.Skip):
-            self._feed(sm.SkipCurrent())
+            self._feed(msg.SkipCurrent())
         elif isinstance(cmd, events.ClearQueue):
             ids = tuple(i.id for i in self.queue.ordered(self.machine.order_key))
             if ids:
-                self._feed(sm.Cancel(ids, "cleared by operator"))
+                self._feed(msg.Cancel(ids, "cleared by operator"))
         elif isinstance(cmd, events.CancelSpeech):
             ids = set(cmd.ids)
             self.fillers.remove(ids)
             self.bridge_clips.remove(ids)
-            self._feed(sm.Cancel(tuple(cmd.ids), cmd.reason or "cancelled"))
+            self._feed(msg.Cancel(tuple(cmd.ids), cmd.reason or "cancelled"))
             self._done.bury(cmd.ids)
 
-    # ---- executing the state machine's actions ---------------------------------------------
-
-    def _feed(self, event) -> None:
-        actions = self.machine.handle(event)
-        for action in actions:
-            self._execute(action)
-        for action in actions:  # published: what is done with lets its audio go
-            if isinstance(action, (sm.Ended, sm.Drop)) and action.item.state in ("finished", "dropped"):
-                action.item.release()
-
-    def _execute(self, action) -> None:
-        now = self.clock()
-        if isinstance(action, sm.Emit):
-            if isinstance(action.event, events.PlaybackStarted):
-                self._held_start = action.event  # see _Playback.started
-            else:
-                self._publish(action.event, action.item)
-        elif isinstance(action, sm.Play):
-            self._start(action, now)
-        elif isinstance(action, sm.StopCurrent):
-            if action.at_s is not None and self._pb is not None:
-                self._pb.stop_at = int(round(action.at_s * self.sample_rate))
-                if self._pb.pos >= self._pb.stop_at and self._pb.gap <= 0:
-                    self._soft_stop_reached(self._pb)
-            else:
-                self._stop_current()
-        elif isinstance(action, sm.Ended):
-            self._last_end_sample = self.sink.next_sample()
-            action.item.stopped_sounding(now + self._ahead_s())
-            self.airtime.end(now + self._ahead_s())
-            self._done.bury(action.item.id)
-        elif isinstance(action, sm.Drop):
-            self._record_drop(action.item)
-        elif isinstance(action, sm.Idle):
-            if not self.machine.paused:
-                self._idle_since = now + self._ahead_s()
-
-    def _start(self, action: sm.Play, now: float) -> None:
-        item = action.item
-        pcm = item.extra.get("pcm")
-        if pcm is None:
-            samples = getattr(item.audio, "samples", None)
-            pcm = samples.astype("<i2").tobytes() if samples is not None else b""
-            item.extra["pcm"] = pcm
-        first = min(int(round(action.start_s * self.sample_rate)), len(pcm) // BYTES_PER_SAMPLE)
-        gap = 0
-        if action.after_gap and not action.continuation and self._last_end_sample is not None:
-            pause = self.clause_gap_s if action.clause else self.gap_s
-            gap = max(0, self._last_end_sample + int(pause * self.sample_rate) - self.sink.next_sample())
-        held, self._held_start = self._held_start, None
-        self._pb = _Playback(item=item, pcm=pcm, pos=first, gap=gap, first_pos=first,
-                             started=held if held is not None and held.id == item.id else None)
-        heard_at = now + self._ahead_s() + gap / self.sample_rate
-        self.airtime.begin(air_class(item.request.kind), heard_at)
-        if not action.continuation:
-            self._close_idle(now)
-            if item.request.kind == "filler":
-                self._fillers_played += 1
-        self._last_progress = 0.0
-
-    def _stop_current(self) -> None:
-        pb, self._pb = self._pb, None
-        discarded = self.sink.flush()
-        position = 0.0
-        if pb is not None:
-            written = pb.pos - pb.first_pos
-            played = pb.pos - min(discarded, written)
-            position = played / self.sample_rate
-        self._last_end_sample = self.sink.next_sample()
-        self.airtime.end(self.clock())  # a pause ends the stretch too; what was flushed was not heard
-        self._feed(sm.Stopped(position))
-
     # ---- bookkeeping -----------------------------------------------------------------------
-
-    def _ahead_s(self) -> float:
-        return self.sink.ahead_s()
-
-    def _close_idle(self, now: float) -> None:
-        if self._idle_since is not None:
-            self._dead_air += max(0.0, now - self._idle_since - self._intended_pause())
-        self._idle_since = None
 
     def _record_drop(self, item: Utterance) -> None:
         self.log.dropped(item)

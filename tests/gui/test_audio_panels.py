@@ -9,7 +9,8 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QComboBox
 
 from app.audio import devices
-from app.audio.mixer import MixingSink, MusicSettings, OutputSettings
+from app.audio.mixer import MixingSink
+from app.audio.output_settings import MusicSettings, OutputSettings
 from app.bus.memory import MemoryBus
 from app.config import ConfigStore
 from tests.audio_measure import tone_file

@@ -12,7 +12,8 @@ import pytest
 from app import events
 from app.audio import sdl
 from app.audio.devices import DeviceOutput, play_clip
-from app.audio.mixer import MixingSink, OutputSettings
+from app.audio.mixer import MixingSink
+from app.audio.output_settings import OutputSettings
 from app.audio.sinks import SinkError
 from app.bus.memory import MemoryBus
 from tests.unit.audio.mix_helpers import RATE, Clock, Driver, FakeSystem, speech_pcm, wait_for

@@ -12,7 +12,8 @@ import soundfile as sf
 
 from app import events
 from app.audio.gains import HOLD_S
-from app.audio.mixer import MixingSink, MusicSettings, OutputSettings, with_music
+from app.audio.mixer import MixingSink
+from app.audio.output_settings import MusicSettings, OutputSettings, with_music
 from app.bus.memory import MemoryBus
 from tests.audio_measure import tone_db, tone_file
 from tests.unit.audio.mix_helpers import RATE, TONE, Clock, Driver, music_ready, speech_pcm, wait_for

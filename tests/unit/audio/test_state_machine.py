@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from app import events
+from app.audio import machine_messages as msg
 from app.audio import state_machine as sm
+from app.audio.machine_transitions import cut_sentence
 from app.audio.queue import SpeechQueue
 from app.director import Airtime, Director, DirectorSettings
 
@@ -40,7 +42,7 @@ def machine(clocks):
 
 def arrive(machine, r):
     machine.queue.mark_ready(r)
-    return machine.handle(sm.ItemReady(r.request.id))
+    return machine.handle(msg.ItemReady(r.request.id))
 
 
 def of(actions, kind):
@@ -48,11 +50,11 @@ def of(actions, kind):
 
 
 def emitted(actions, kind):
-    return [a.event for a in actions if isinstance(a, sm.Emit) and isinstance(a.event, kind)]
+    return [a.event for a in actions if isinstance(a, msg.Emit) and isinstance(a.event, kind)]
 
 
 def play_to(machine, fraction):
-    machine.handle(sm.Progress(fraction * machine.current.duration_s))
+    machine.handle(msg.Progress(fraction * machine.current.duration_s))
 
 
 # ---- thresholds (the rule itself is the director's: tests/unit/director) -----------------------
@@ -73,14 +75,14 @@ def test_machine_interrupts_exactly_at_the_thresholds(clocks, gap, fraction, cut
     arrive(machine, ready("script", 10))
     play_to(machine, fraction)
     actions = arrive(machine, ready("urgent", 10 - gap))
-    assert bool(of(actions, sm.StopCurrent)) is cut
-    assert machine.state == (sm.INTERRUPTED if cut else sm.PLAYING)
+    assert bool(of(actions, msg.StopCurrent)) is cut
+    assert machine.state == (msg.INTERRUPTED if cut else msg.PLAYING)
 
 
 def test_configured_thresholds_are_used(clocks):
     machine = everything_urgent(clocks, sm.Thresholds(interrupt_gap=3, late_interrupt_gap=4, late_fraction=0.5))
     arrive(machine, ready("script", 10))
-    assert of(arrive(machine, ready("a", 7)), sm.StopCurrent)
+    assert of(arrive(machine, ready("a", 7)), msg.StopCurrent)
 
 
 # ---- interrupt and resume -------------------------------------------------------------------
@@ -88,38 +90,38 @@ def test_configured_thresholds_are_used(clocks):
 
 def test_interrupted_item_resumes_after_the_urgent_one_from_the_cut_sentence(machine):
     actions = arrive(machine, ready("script", 10, duration=3.0, starts=(0.0, 1.0, 2.0)))
-    assert of(actions, sm.Play)[0].item.id == "script"
+    assert of(actions, msg.Play)[0].item.id == "script"
     play_to(machine, 0.5)  # 1.5 s: inside sentence 1
-    stop = of(arrive(machine, ready("gift", -5)), sm.StopCurrent)[0]
+    stop = of(arrive(machine, ready("gift", -5)), msg.StopCurrent)[0]
     assert stop.by_id == "gift"
 
-    actions = machine.handle(sm.Stopped(1.5))
+    actions = machine.handle(msg.Stopped(1.5))
     (cut,) = emitted(actions, events.PlaybackInterrupted)
     assert (cut.id, cut.sentence_index, cut.by_id, cut.position_s) == ("script", 1, "gift", 1.5)
-    (play,) = of(actions, sm.Play)
+    (play,) = of(actions, msg.Play)
     assert play.item.id == "gift" and play.after_gap is False  # urgent starts at once
-    assert machine.state == sm.INTERRUPTED
+    assert machine.state == msg.INTERRUPTED
 
-    actions = machine.handle(sm.Finished())
+    actions = machine.handle(msg.Finished())
     (resumed,) = emitted(actions, events.PlaybackResumed)
     assert (resumed.id, resumed.sentence_index, resumed.position_s) == ("script", 1, 1.0)
-    (play,) = of(actions, sm.Play)
+    (play,) = of(actions, msg.Play)
     assert (play.item.id, play.start_s, play.resumed) == ("script", 1.0, True)
     states = [e.state for e in emitted(actions, events.PlayerStateChanged)]
-    assert states == [sm.POST_INTERRUPT, sm.PLAYING]
+    assert states == [msg.POST_INTERRUPT, msg.PLAYING]
 
 
 def test_all_interrupting_items_play_before_the_resume(machine):
     arrive(machine, ready("script", 10, starts=(0.0, 1.5)))
     play_to(machine, 0.2)
     arrive(machine, ready("gift", -5))
-    machine.handle(sm.Stopped(0.6))
+    machine.handle(msg.Stopped(0.6))
     # while the gift plays a question (0) arrives: not enough to cut the gift, but a buyer's
     # question goes before the parked script
-    assert not of(arrive(machine, ready("question", 0, kind="reply")), sm.StopCurrent)
-    assert of(machine.handle(sm.Finished()), sm.Play)[0].item.id == "question"
-    assert machine.state == sm.INTERRUPTED
-    play = of(machine.handle(sm.Finished()), sm.Play)[0]
+    assert not of(arrive(machine, ready("question", 0, kind="reply")), msg.StopCurrent)
+    assert of(machine.handle(msg.Finished()), msg.Play)[0].item.id == "question"
+    assert machine.state == msg.INTERRUPTED
+    play = of(machine.handle(msg.Finished()), msg.Play)[0]
     assert (play.item.id, play.start_s) == ("script", 0.0)
 
 
@@ -132,13 +134,13 @@ def test_bridge_line_plays_before_the_resumed_item(clocks):
     arrive(machine, ready("script", 10, starts=(0.0, 1.0, 2.0)))
     play_to(machine, 0.8)
     arrive(machine, ready("gift", -5))
-    machine.handle(sm.Stopped(2.4))
+    machine.handle(msg.Stopped(2.4))
     clocks.advance(11)  # a real digression: worth a bridge
-    actions = machine.handle(sm.Finished())  # gift done
-    assert of(actions, sm.Play)[0].item.id == "bridge-1"
-    assert machine.state == sm.POST_INTERRUPT
-    actions = machine.handle(sm.Finished())  # bridge done
-    play = of(actions, sm.Play)[0]
+    actions = machine.handle(msg.Finished())  # gift done
+    assert of(actions, msg.Play)[0].item.id == "bridge-1"
+    assert machine.state == msg.POST_INTERRUPT
+    actions = machine.handle(msg.Finished())  # bridge done
+    play = of(actions, msg.Play)[0]
     assert (play.item.id, play.start_s, play.resumed) == ("script", 2.0, True)
 
 
@@ -146,32 +148,32 @@ def test_interrupted_item_that_went_stale_is_dropped_not_resumed(machine, clocks
     arrive(machine, ready("script", 10, deadline=clocks.wall + 5))
     play_to(machine, 0.3)
     arrive(machine, ready("gift", -5))
-    machine.handle(sm.Stopped(0.9))
+    machine.handle(msg.Stopped(0.9))
     clocks.advance(10)
-    actions = machine.handle(sm.Finished())
+    actions = machine.handle(msg.Finished())
     (dropped,) = emitted(actions, events.UtteranceDropped)
     assert dropped.id == "script" and "stale" in dropped.reason
-    assert not of(actions, sm.Play) and machine.state == sm.IDLE
+    assert not of(actions, msg.Play) and machine.state == msg.IDLE
     assert machine.dropped_after_interrupt == 1
 
 
 def test_parked_answer_goes_stale_after_resume_within(machine, clocks):
     arrive(machine, ready("answer", 0, kind="reply"))
     arrive(machine, ready("gift", -5))
-    machine.handle(sm.Stopped(0.5))
+    machine.handle(msg.Stopped(0.5))
     clocks.advance(31)  # resume_within_s=30
-    (dropped,) = emitted(machine.handle(sm.Finished()), events.UtteranceDropped)
+    (dropped,) = emitted(machine.handle(msg.Finished()), events.UtteranceDropped)
     assert dropped.reason.startswith("stale: interrupted more than 30s ago")
 
 
 def test_parked_script_waits_as_long_as_it_takes(machine, clocks):
     arrive(machine, ready("script", 10))
     arrive(machine, ready("gift", -5))
-    machine.handle(sm.Stopped(0.5))
+    machine.handle(msg.Stopped(0.5))
     clocks.advance(300)  # far past resume_within_s: the script is the backbone, it resumes
-    actions = machine.handle(sm.Finished())
+    actions = machine.handle(msg.Finished())
     assert not emitted(actions, events.UtteranceDropped)
-    assert of(actions, sm.Play)[0].item.id == "script" and of(actions, sm.Play)[0].resumed
+    assert of(actions, msg.Play)[0].item.id == "script" and of(actions, msg.Play)[0].resumed
     assert machine.script_resumed == 1
 
 
@@ -180,8 +182,8 @@ def test_an_answer_that_does_not_cut_plays_next_before_thanks_and_script(machine
     arrive(machine, ready("script", 10))
     arrive(machine, ready("gift-thanks", 3, kind="gift"))
     clocks.advance(1)
-    assert not of(arrive(machine, ready("answer", 0, kind="reply")), sm.StopCurrent)  # gap 5 but one sentence
-    order = [of(machine.handle(sm.Finished()), sm.Play)[0].item.id for _ in range(3)]
+    assert not of(arrive(machine, ready("answer", 0, kind="reply")), msg.StopCurrent)  # gap 5 but one sentence
+    order = [of(machine.handle(msg.Finished()), msg.Play)[0].item.id for _ in range(3)]
     assert order == ["answer", "gift-thanks", "script"]
 
 
@@ -190,7 +192,7 @@ def test_play_now_interrupts_whatever_the_gap(machine):
     play_to(machine, 0.95)
     machine.queue.mark_ready(ready("operator", 0))
     machine.queue.play_now("operator")
-    assert of(machine.handle(sm.ItemReady("operator")), sm.StopCurrent)
+    assert of(machine.handle(msg.ItemReady("operator")), msg.StopCurrent)
 
 
 # ---- idle, fillers, operator commands -------------------------------------------------------
@@ -202,59 +204,59 @@ def test_filler_plays_when_dry_and_is_not_resumed_when_cut(clocks):
     q.remove("filler-1")
     filler.ready = ready("filler-1", 20, kind="filler")
     machine = sm.PlayerStateMachine(q, filler_source=lambda: filler)
-    assert of(machine.handle(sm.Dry()), sm.Play)[0].item.id == "filler-1"
+    assert of(machine.handle(msg.Dry()), msg.Play)[0].item.id == "filler-1"
     play_to(machine, 0.5)
-    assert of(arrive(machine, ready("script", 10)), sm.StopCurrent)  # 20 - 10 >= 5
-    actions = machine.handle(sm.Stopped(1.5))
-    assert of(actions, sm.Play)[0].item.id == "script"
+    assert of(arrive(machine, ready("script", 10)), msg.StopCurrent)  # 20 - 10 >= 5
+    actions = machine.handle(msg.Stopped(1.5))
+    assert of(actions, msg.Play)[0].item.id == "script"
     assert not machine.queue.items()  # nothing parked
     assert machine.filler_cuts == 1 and machine.interrupts == 0
 
 
 def test_no_filler_while_something_is_ready_or_paused(machine):
-    machine.handle(sm.PauseCmd())
-    assert machine.handle(sm.Dry()) == []
+    machine.handle(msg.PauseCmd())
+    assert machine.handle(msg.Dry()) == []
     machine.queue.mark_ready(ready("script"))
-    assert machine.handle(sm.ItemReady("script")) == []  # paused: nothing starts
-    play = of(machine.handle(sm.ResumeCmd()), sm.Play)[0]
+    assert machine.handle(msg.ItemReady("script")) == []  # paused: nothing starts
+    play = of(machine.handle(msg.ResumeCmd()), msg.Play)[0]
     assert play.item.id == "script"
 
 
 def test_pause_keeps_the_position_and_resume_continues_there(machine):
     arrive(machine, ready("script", 10))
     play_to(machine, 0.4)
-    assert of(machine.handle(sm.PauseCmd()), sm.StopCurrent)[0].reason == "pause"
-    assert machine.handle(sm.Stopped(1.1)) == []
-    play = of(machine.handle(sm.ResumeCmd()), sm.Play)[0]
+    assert of(machine.handle(msg.PauseCmd()), msg.StopCurrent)[0].reason == "pause"
+    assert machine.handle(msg.Stopped(1.1)) == []
+    play = of(machine.handle(msg.ResumeCmd()), msg.Play)[0]
     assert (play.item.id, play.start_s, play.continuation) == ("script", 1.1, True)
 
 
 def test_skip_drops_the_current_item_and_plays_the_next(machine):
     arrive(machine, ready("a", 10))
     arrive(machine, ready("b", 10))
-    assert of(machine.handle(sm.SkipCurrent()), sm.StopCurrent)[0].reason == "skip"
-    actions = machine.handle(sm.Stopped(0.3))
-    assert [d.item.id for d in of(actions, sm.Drop)] == ["a"]
-    assert "skipped" in of(actions, sm.Drop)[0].reason
-    assert of(actions, sm.Play)[0].item.id == "b"
+    assert of(machine.handle(msg.SkipCurrent()), msg.StopCurrent)[0].reason == "skip"
+    actions = machine.handle(msg.Stopped(0.3))
+    assert [d.item.id for d in of(actions, msg.Drop)] == ["a"]
+    assert "skipped" in of(actions, msg.Drop)[0].reason
+    assert of(actions, msg.Play)[0].item.id == "b"
 
 
 def test_cancel_drops_queued_and_current_ids(machine):
     arrive(machine, ready("a", 10))
     arrive(machine, ready("b", 10))
     arrive(machine, ready("c", 10))
-    actions = machine.handle(sm.Cancel(("a", "b"), "config reloaded"))
-    assert [d.item.id for d in of(actions, sm.Drop)] == ["b"]
-    assert of(actions, sm.StopCurrent)
-    actions = machine.handle(sm.Stopped(0.1))
-    assert [d.item.id for d in of(actions, sm.Drop)] == ["a"]
-    assert of(actions, sm.Play)[0].item.id == "c"
+    actions = machine.handle(msg.Cancel(("a", "b"), "config reloaded"))
+    assert [d.item.id for d in of(actions, msg.Drop)] == ["b"]
+    assert of(actions, msg.StopCurrent)
+    actions = machine.handle(msg.Stopped(0.1))
+    assert [d.item.id for d in of(actions, msg.Drop)] == ["a"]
+    assert of(actions, msg.Play)[0].item.id == "c"
 
 
 def test_finishing_with_an_empty_queue_goes_idle(machine):
     arrive(machine, ready("a"))
-    actions = machine.handle(sm.Finished())
-    assert of(actions, sm.Idle) and machine.state == sm.IDLE and machine.current is None
+    actions = machine.handle(msg.Finished())
+    assert of(actions, msg.Idle) and machine.state == msg.IDLE and machine.current is None
     assert emitted(actions, events.PlaybackFinished)[0].id == "a"
 
 
@@ -264,10 +266,10 @@ def test_unknown_input_is_a_clear_error(machine):
 
 
 def test_cut_sentence_picks_the_sentence_under_the_position():
-    assert sm.cut_sentence((0.0, 1.0, 2.0), 1.0) == (1, 1.0)
-    assert sm.cut_sentence((0.0, 1.0, 2.0), 0.99) == (0, 0.0)
-    assert sm.cut_sentence((0.0, 1.0, 2.0), 5.0) == (2, 2.0)
-    assert sm.cut_sentence((), 1.0) == (0, 0.0)
+    assert cut_sentence((0.0, 1.0, 2.0), 1.0) == (1, 1.0)
+    assert cut_sentence((0.0, 1.0, 2.0), 0.99) == (0, 0.0)
+    assert cut_sentence((0.0, 1.0, 2.0), 5.0) == (2, 2.0)
+    assert cut_sentence((), 1.0) == (0, 0.0)
 
 
 # ---- the director's cuts: soft at the sentence end, hard at once ----------------------------
@@ -296,43 +298,43 @@ def with_bridges(clocks):
 def test_a_question_waits_for_the_end_of_the_sentence_then_the_item_continues_at_the_next(machine):
     arrive(machine, ready("thanks", 5, kind="welcome", duration=3.0, starts=(0.0, 1.2, 2.0)))
     play_to(machine, 0.2)  # 0.6 s: inside sentence 0
-    (stop,) = of(arrive(machine, ready("answer", 0, kind="reply")), sm.StopCurrent)
+    (stop,) = of(arrive(machine, ready("answer", 0, kind="reply")), msg.StopCurrent)
     assert (stop.reason, stop.at_s, stop.by_id) == ("interrupt", 1.2, "answer")  # a soft cut
     assert machine.current.id == "thanks"  # still playing until the sentence ends
-    actions = machine.handle(sm.Stopped(1.2))
+    actions = machine.handle(msg.Stopped(1.2))
     (cut,) = emitted(actions, events.PlaybackInterrupted)
     assert (cut.sentence_index, cut.position_s) == (1, 1.2)
-    assert of(actions, sm.Play)[0].item.id == "answer"
-    play = of(machine.handle(sm.Finished()), sm.Play)[0]
+    assert of(actions, msg.Play)[0].item.id == "answer"
+    play = of(machine.handle(msg.Finished()), msg.Play)[0]
     assert (play.item.id, play.start_s, play.resumed) == ("thanks", 1.2, True)  # no bridge for thanks
 
 
 def test_something_urgent_turns_a_pending_soft_cut_into_a_cut_at_once(machine):
     arrive(machine, ready("thanks", 5, kind="welcome", duration=3.0, starts=(0.0, 1.2, 2.0)))
-    assert of(arrive(machine, ready("answer", 0, kind="reply")), sm.StopCurrent)[0].at_s == 1.2
-    (stop,) = of(arrive(machine, ready("big-gift", -5, kind="gift")), sm.StopCurrent)
+    assert of(arrive(machine, ready("answer", 0, kind="reply")), msg.StopCurrent)[0].at_s == 1.2
+    (stop,) = of(arrive(machine, ready("big-gift", -5, kind="gift")), msg.StopCurrent)
     assert stop.at_s is None and stop.by_id == "big-gift"
-    actions = machine.handle(sm.Stopped(0.4))
-    assert of(actions, sm.Play)[0].item.id == "big-gift"
-    assert of(machine.handle(sm.Finished()), sm.Play)[0].item.id == "answer"  # then the buyer
+    actions = machine.handle(msg.Stopped(0.4))
+    assert of(actions, msg.Play)[0].item.id == "big-gift"
+    assert of(machine.handle(msg.Finished()), msg.Play)[0].item.id == "answer"  # then the buyer
 
 
 def test_a_segment_broken_between_sentences_continues_after_a_bridge(clocks):
     machine = with_bridges(clocks)
     for i in range(3):
         machine.queue.mark_ready(script_ready(f"s{i}", "seg", i))
-    machine.handle(sm.ItemReady("s0"))
+    machine.handle(msg.ItemReady("s0"))
     assert machine.current.id == "s0"
     arrive(machine, ready("answer", 0, kind="reply"))  # one sentence: no stop needed
-    assert of(machine.handle(sm.Finished()), sm.Play)[0].item.id == "answer"
+    assert of(machine.handle(msg.Finished()), msg.Play)[0].item.id == "answer"
     clocks.advance(11)  # the answer took a while
-    actions = machine.handle(sm.Finished())
-    assert of(actions, sm.Play)[0].item.request.kind == "bridge"
-    assert machine.state == sm.POST_INTERRUPT
-    play = of(machine.handle(sm.Finished()), sm.Play)[0]
+    actions = machine.handle(msg.Finished())
+    assert of(actions, msg.Play)[0].item.request.kind == "bridge"
+    assert machine.state == msg.POST_INTERRUPT
+    play = of(machine.handle(msg.Finished()), msg.Play)[0]
     assert play.item.id == "s1" and not play.resumed  # the next sentence, from its start
     assert machine.script_breaks == {"soft": 1, "hard": 0} and machine.script_resumed == 1
-    assert of(machine.handle(sm.Finished()), sm.Play)[0].item.id == "s2"  # no bridge inside the reading
+    assert of(machine.handle(msg.Finished()), msg.Play)[0].item.id == "s2"  # no bridge inside the reading
     assert machine.script_resumed == 1
 
 
@@ -341,11 +343,11 @@ def test_a_hard_cut_script_rereads_the_cut_sentence_after_a_bridge(clocks):
     arrive(machine, script_ready("s0", "seg", 0, starts=(0.0, 1.0, 2.0)))
     play_to(machine, 0.5)
     arrive(machine, ready("big-gift", -5, kind="gift"))
-    machine.handle(sm.Stopped(1.5))
+    machine.handle(msg.Stopped(1.5))
     clocks.advance(11)
-    assert of(machine.handle(sm.Finished()), sm.Play)[0].item.request.kind == "bridge"
-    actions = machine.handle(sm.Finished())
-    play = of(actions, sm.Play)[0]
+    assert of(machine.handle(msg.Finished()), msg.Play)[0].item.request.kind == "bridge"
+    actions = machine.handle(msg.Finished())
+    play = of(actions, msg.Play)[0]
     assert (play.item.id, play.start_s, play.resumed) == ("s0", 1.0, True)
     assert machine.script_breaks["hard"] == 1 and machine.script_resumed == 1
 
@@ -354,31 +356,31 @@ def test_a_broken_segment_dropped_by_a_product_switch_is_reported_not_resumed(cl
     machine = with_bridges(clocks)
     for i in range(2):
         machine.queue.mark_ready(script_ready(f"s{i}", "seg", i))
-    machine.handle(sm.ItemReady("s0"))
+    machine.handle(msg.ItemReady("s0"))
     arrive(machine, ready("answer", 0, kind="reply"))
-    machine.handle(sm.Finished())  # the answer plays: the segment is broken off
-    machine.handle(sm.Cancel(("s1",), "switch to snack"))
+    machine.handle(msg.Finished())  # the answer plays: the segment is broken off
+    machine.handle(msg.Cancel(("s1",), "switch to snack"))
     assert machine.script_not_resumed == [{"id": "s1", "reason": "switch to snack", "why": "换了商品"}]
     assert machine.broken_segments == 0
 
 
 def test_the_player_says_which_utterance_it_waits_for_once(machine):
     machine.queue.enqueue(events.SpeechRequest(id="answer", text="a", kind="reply", priority=0))
-    actions = machine.handle(sm.Dry())
+    actions = machine.handle(msg.Dry())
     assert [e.id for e in emitted(actions, events.SpeechNeeded)] == ["answer"]
-    assert not emitted(machine.handle(sm.Dry()), events.SpeechNeeded)  # told once
+    assert not emitted(machine.handle(msg.Dry()), events.SpeechNeeded)  # told once
 
 
 def test_live_end_silences_at_once_and_takes_nothing_more(machine):
     arrive(machine, ready("script", 10))
     machine.queue.mark_ready(ready("waiting", 10))
-    actions = machine.handle(sm.EndLive())
-    assert [d.item.id for d in of(actions, sm.Drop)] == ["waiting"]
-    (stop,) = of(actions, sm.StopCurrent)
+    actions = machine.handle(msg.EndLive())
+    assert [d.item.id for d in of(actions, msg.Drop)] == ["waiting"]
+    (stop,) = of(actions, msg.StopCurrent)
     assert stop.reason == "live_end" and stop.at_s is None
-    actions = machine.handle(sm.Stopped(0.5))
-    assert [d.item.id for d in of(actions, sm.Drop)] == ["script"] and not of(actions, sm.Play)
-    assert arrive(machine, ready("late", -5)) == [] and machine.handle(sm.Dry()) == []
+    actions = machine.handle(msg.Stopped(0.5))
+    assert [d.item.id for d in of(actions, msg.Drop)] == ["script"] and not of(actions, msg.Play)
+    assert arrive(machine, ready("late", -5)) == [] and machine.handle(msg.Dry()) == []
 
 
 def test_the_next_clause_of_a_sentence_follows_with_a_comma_pause_not_a_full_gap(machine):
@@ -390,28 +392,28 @@ def test_the_next_clause_of_a_sentence_follows_with_a_comma_pause_not_a_full_gap
     for req in (first, second, third):
         machine.queue.mark_ready(events.SpeechReady(request=req, audio_path="/x.wav", sample_rate=8000,
                                                     duration_s=1.0))
-    assert of(machine.handle(sm.ItemReady("c0")), sm.Play)[0].clause is False
-    assert of(machine.handle(sm.Finished()), sm.Play)[0].clause is True  # after a comma
-    assert of(machine.handle(sm.Finished()), sm.Play)[0].clause is False  # after a full stop
+    assert of(machine.handle(msg.ItemReady("c0")), msg.Play)[0].clause is False
+    assert of(machine.handle(msg.Finished()), msg.Play)[0].clause is True  # after a comma
+    assert of(machine.handle(msg.Finished()), msg.Play)[0].clause is False  # after a full stop
 
 
 def test_no_bridge_after_a_quick_answer_nor_twice_in_a_short_while(clocks):
     machine = with_bridges(clocks)
     for i in range(4):
         machine.queue.mark_ready(script_ready(f"s{i}", "seg", i))
-    machine.handle(sm.ItemReady("s0"))
+    machine.handle(msg.ItemReady("s0"))
     arrive(machine, ready("a1", 0, kind="reply"))
-    machine.handle(sm.Finished())  # the answer plays
+    machine.handle(msg.Finished())  # the answer plays
     clocks.advance(3)  # a short answer
-    play = of(machine.handle(sm.Finished()), sm.Play)[0]
+    play = of(machine.handle(msg.Finished()), msg.Play)[0]
     assert play.item.id == "s1", "back to the script without a bridge"
     arrive(machine, ready("a2", 0, kind="reply"))
-    machine.handle(sm.Finished())
+    machine.handle(msg.Finished())
     clocks.advance(11)
-    assert of(machine.handle(sm.Finished()), sm.Play)[0].item.request.kind == "bridge"
-    machine.handle(sm.Finished())  # the bridge, then s2
+    assert of(machine.handle(msg.Finished()), msg.Play)[0].item.request.kind == "bridge"
+    machine.handle(msg.Finished())  # the bridge, then s2
     arrive(machine, ready("a3", 0, kind="reply"))
-    machine.handle(sm.Finished())
+    machine.handle(msg.Finished())
     clocks.advance(11)
-    assert of(machine.handle(sm.Finished()), sm.Play)[0].item.id == "s3", "a bridge a moment ago: not again"
+    assert of(machine.handle(msg.Finished()), msg.Play)[0].item.id == "s3", "a bridge a moment ago: not again"
     assert machine.script_resumed == 3
