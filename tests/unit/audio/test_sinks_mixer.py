@@ -139,12 +139,16 @@ def test_a_broken_file_is_reported_and_skipped(tmp_path):
     music_ready(sink, 4)
     drv.advance(4.0)
     sink.publish_status()
+
+    def reported() -> list[events.Health]:  # (close() then publishes "stopped": read before it)
+        return [e for e in seen if isinstance(e, events.Health) and e.component == "audio:音乐"
+                and "01-broken.mp3" in e.detail]
+
+    wait_for(reported)
     sink.close()
     assert "01-broken.mp3" in sink.report()["music"]["bad_files"]
     assert sink.report()["music"]["tracks_started"][0] == "02.ogg"
-    wait_for(lambda: any(isinstance(e, events.Health) and e.component == "audio:音乐" and "01-broken.mp3" in e.detail
-                         for e in seen))
-    health = [e for e in seen if isinstance(e, events.Health) and e.component == "audio:音乐"][-1]
+    health = reported()[-1]
     assert health.status == "degraded" and "已跳过" in health.detail
     levels = tone_db(recorded(tmp_path), RATE, TONE)
     assert np.median(spans(levels, 1, 4)) > -40  # the good track plays
@@ -160,9 +164,12 @@ def test_an_empty_folder_is_reported_and_the_room_plays_on(tmp_path):
     drv.speak("u1", speech_pcm(0.5))
     drv.drain()
     sink.publish_status()
+    def empty() -> list[events.MusicStatus]:  # (read before close() publishes "stopped")
+        return [e for e in seen if isinstance(e, events.MusicStatus) and e.state == "empty"]
+
+    wait_for(empty)
     sink.close()
-    wait_for(lambda: any(isinstance(e, events.MusicStatus) for e in seen))
-    status = [e for e in seen if isinstance(e, events.MusicStatus)][-1]
+    status = empty()[-1]
     assert status.state == "empty" and "nothing" in status.detail and "mp3" in status.detail
     assert len(sink.segments) == 1
 
