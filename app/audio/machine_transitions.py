@@ -113,6 +113,7 @@ class Transitions:
         item.state = "playing"
         if air_class(item.request.kind) == SCRIPT:
             self._last_script_group = item.request.group
+            self._mid_sentence = item.request.text.rstrip()[-1:] in CLAUSE_BREAKS
         ready = item.ready
         started = events.PlaybackStarted(
             id=item.id, kind=item.request.kind, text=item.request.text, priority=item.priority,

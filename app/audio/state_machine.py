@@ -93,6 +93,7 @@ class PlayerStateMachine(Transitions):
         self._stop: StopCurrent | None = None
         self._after_bridge: Utterance | None = None
         self._last_script_group: str | None = None
+        self._mid_sentence = False  # the last script item heard ended at a comma: its sentence goes on
         self._previous: Utterance | None = None  # what finished last
         self._broken: dict[str, float] = {}  # script segment broken off, to continue -> when
         self._last_bridge_at: float | None = None
@@ -127,7 +128,7 @@ class PlayerStateMachine(Transitions):
 
     def order_key(self, item: Utterance) -> tuple:
         """The director's order, for showing the queue as it will play."""
-        return self.director.key(item, self.now(), open_group=self._open_group())
+        return self.director.key(item, self.now(), open_group=self._open_group(), mid_sentence=self._mid_sentence)
 
     # ---- handlers --------------------------------------------------------------------------
 
@@ -297,7 +298,8 @@ class PlayerStateMachine(Transitions):
     # ---- choosing --------------------------------------------------------------------------
 
     def _pick(self, candidates: Iterable[Utterance]) -> Utterance | None:
-        return self.director.pick(candidates, self.now(), open_group=self._open_group())
+        return self.director.pick(candidates, self.now(), open_group=self._open_group(),
+                                  mid_sentence=self._mid_sentence)
 
     def _open_group(self) -> str | None:
         """The script segment being read, while sentences of it are still to come."""

@@ -7,7 +7,8 @@ The order, most pressing first:
 2. the script, when the room has gone almost ``script_max_gap_s`` without it;
 3. answers to viewers' questions (buyers first);
 4. thanks and other interactions, fitted into the script's breaks: while a script segment is
-   half read they wait for its end, up to ``break_wait_s``;
+   half read they wait for its end, up to ``break_wait_s``, and never come between two clauses
+   of one sentence (a welcome between "现在下单，" and "用顺丰快递。" breaks the sentence);
 5. the script;
 6. interactions still waiting for a break, and those that must yield to the script's floor:
    while the script's share of the recent air is below ``script_share_floor``, reminders and
@@ -110,7 +111,7 @@ class Director:
         share = self.airtime.share(THANKS, now, self.settings.share_window_s, min_spoken=FLOOR_AFTER_S)
         return share is not None and share >= self.settings.thanks_share_max
 
-    def rank(self, item: Any, now: float, *, open_group: str | None = None,
+    def rank(self, item: Any, now: float, *, open_group: str | None = None, mid_sentence: bool = False,
              script_due: bool | None = None, below_floor: bool | None = None) -> int:
         if self.is_urgent(item):
             return R_URGENT
@@ -121,8 +122,8 @@ class Director:
             return R_ANSWER
         if cls != THANKS and item.priority >= Priority.SCRIPT:
             return R_LOW
-        if open_group is not None and now - item.queued_at < self.settings.break_wait_s:
-            return R_WAITING  # the segment is half read: wait for its end
+        if open_group is not None and (mid_sentence or now - item.queued_at < self.settings.break_wait_s):
+            return R_WAITING  # the segment is half read: wait for its end (a sentence's end at least)
         if self.script_below_floor(now) if below_floor is None else below_floor:
             if cls != THANKS or self.thanks_had_their_share(now):
                 return R_WAITING  # the script is short of its floor: it goes first
@@ -132,9 +133,12 @@ class Director:
         aged = item.priority - self.aging_step * max(0.0, now - item.queued_at) / self.aging_interval_s
         return (self.rank(item, now, **context), 0 if item.interrupted else 1, aged, item.seq)
 
-    def pick(self, candidates: Iterable[Any], now: float, *, open_group: str | None = None) -> Any | None:
-        """The candidate that plays next (None when there is none)."""
-        context = {"open_group": open_group, "script_due": self.script_due(now),
+    def pick(self, candidates: Iterable[Any], now: float, *, open_group: str | None = None,
+             mid_sentence: bool = False) -> Any | None:
+        """The candidate that plays next (None when there is none). ``open_group``: the script
+        segment being read, while more of it is queued; ``mid_sentence``: the last script item
+        heard ended at a clause (a comma), its sentence goes on."""
+        context = {"open_group": open_group, "mid_sentence": mid_sentence, "script_due": self.script_due(now),
                    "below_floor": self.script_below_floor(now)}
         best, best_key = None, None
         for item in candidates:

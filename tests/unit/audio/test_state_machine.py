@@ -338,6 +338,19 @@ def test_a_segment_broken_between_sentences_continues_after_a_bridge(clocks):
     assert machine.script_resumed == 1
 
 
+def test_a_welcome_that_waited_its_turn_comes_at_a_sentence_end_not_between_two_clauses(clocks):
+    machine = with_bridges(clocks)
+    for i, text in enumerate(("现在下单，", "用顺丰快递。", "点一下购物车。")):
+        req = events.SpeechRequest(id=f"s{i}", text=text, kind="script", priority=10, group="seg", sentence_index=i)
+        machine.queue.mark_ready(events.SpeechReady(request=req, audio_path=f"/x/s{i}.wav", sample_rate=8000,
+                                                    duration_s=3.0, sentence_starts=(0.0,)))
+    machine.handle(msg.ItemReady("s0"))
+    arrive(machine, ready("welcome", 5, kind="welcome", duration=1.0))
+    clocks.advance(9)  # longer than break_wait_s: it need not wait for the segment's end
+    assert of(machine.handle(msg.Finished()), msg.Play)[0].item.id == "s1"  # "现在下单，" goes on
+    assert of(machine.handle(msg.Finished()), msg.Play)[0].item.id == "welcome"  # after "用顺丰快递。"
+
+
 def test_a_hard_cut_script_rereads_the_cut_sentence_after_a_bridge(clocks):
     machine = with_bridges(clocks)
     arrive(machine, script_ready("s0", "seg", 0, starts=(0.0, 1.0, 2.0)))

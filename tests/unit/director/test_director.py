@@ -159,6 +159,19 @@ def test_thanks_wait_for_the_end_of_a_half_read_segment_but_not_forever():
     assert d.rank(answer, 101.0, open_group="seg-1") == R_ANSWER  # buyers never wait for a break
 
 
+def test_thanks_that_waited_long_enough_still_never_split_a_sentence():
+    d = director(break_wait_s=8)
+    welcome = Item("w", "welcome", 5, queued_at=100.0)
+    next_clause = Item("s3", "script", 10, group="seg-1")
+    d.airtime.begin("script", 95.0)
+    # "现在下单，72小时内发货，" was heard; "用顺丰快递。" is next: the welcome waits for it
+    assert d.pick([welcome, next_clause], 120.0, open_group="seg-1", mid_sentence=True).id == "s3"
+    # at the sentence's end it goes in, waited out break_wait_s
+    assert d.pick([welcome, next_clause], 120.0, open_group="seg-1", mid_sentence=False).id == "w"
+    answer = Item("q", "reply", 0, queued_at=119.0)
+    assert d.pick([answer, next_clause], 120.0, open_group="seg-1", mid_sentence=True).id == "q"  # buyers first
+
+
 def test_low_items_play_after_the_script_and_parked_items_first_in_their_rank():
     d = director()
     assert d.rank(Item("bg", "timed", 20), 0.0) == R_LOW
