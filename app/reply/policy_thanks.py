@@ -134,10 +134,11 @@ class ThanksDecisions:
         if not forced:
             self._thanks.take(line, now)
         self._thanks.budget.spend(cost, now)
-        if line.category == "welcome":
-            for u in line.users:
-                if u is not None:
-                    self._welcomed.mark(u.id, now)
+        # a viewer named on air (welcomed, or thanked for a gift or a follow) has been greeted:
+        # coming back into the room within welcome_repeat_after_s is not welcomed again
+        for u in line.users:
+            if u is not None:
+                self._welcomed.mark(u.id, now)
         floor = Priority.GIFT_LARGE if line.category == "gift_large" else THANKS_FLOOR
         priority = dynamic_priority(line.base_priority, line.users, self._activity, s, floor=floor)
         said = self._speak(out, line.category, line.kind, spoken, priority, line.refs[-1], now,

@@ -137,6 +137,17 @@ def test_same_viewer_is_not_welcomed_twice():
     assert speech(p.tick(now=T0 + 60)) == []
 
 
+def test_a_viewer_thanked_by_name_is_not_welcomed_again_when_coming_back():
+    p = policy(gift_window_s=1.0, gift_pool_window_s=0, welcome_batch_window_s=1.0, welcome_min_interval_s=0.0,
+               welcome_repeat_after_s=600.0)
+    a = user("a", "甲")
+    p.handle(gift(a, 1), now=T0)
+    assert [s.text for s in speech(p.tick(now=T0 + 5))] == ["感谢甲送的1个小心心"]
+    out = p.handle(enter(a), now=T0 + 60)  # left and came back a minute later
+    assert [d.reason for d in drops(out)] == ["welcome_repeat"]
+    assert speech(p.tick(now=T0 + 90)) == []
+
+
 def test_welcome_disabled_records_why():
     p = policy(welcome=False)
     out = p.handle(enter(user()), now=T0) + p.tick(now=T0 + 100)
