@@ -66,7 +66,8 @@ class ReviewData:
     replaced_terms: Counter  # "原词→新词" -> times
     questions: list[QuestionRow] = field(default_factory=list)
     utterances: int = 0
-    interrupted: int = 0
+    interrupted: int = 0  # rows cut to resume later (not those skipped, cancelled or cut by 停止)
+    skipped: int = 0  # lines the operator skipped while they sounded
     notes: list[str] = field(default_factory=list)  # what the operator should know about the numbers
 
     @property
@@ -217,7 +218,9 @@ def _build(session: Session, start: float, end: float, spoken: list[SpokenEntry]
         waiting=waiting, latencies=latencies, unanswered_reasons=reasons, diamonds=diamonds,
         gift_units=gift_units, top_gifters=top_gifters, top_questions=top_questions,
         replacements=replacements, replaced_terms=terms, questions=questions,
-        utterances=sum(1 for e in spoken if not e.resumed), interrupted=sum(1 for e in spoken if e.interrupted))
+        utterances=sum(1 for e in spoken if not e.resumed),
+        interrupted=sum(1 for e in spoken if e.end_status == "interrupted"),
+        skipped=sum(1 for e in spoken if e.end_status == "skipped"))
 
 
 def _heard_until(spoken: list[SpokenEntry], end: float) -> list[float]:

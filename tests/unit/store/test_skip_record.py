@@ -65,6 +65,7 @@ def test_a_skipped_line_ends_at_the_skip_as_skipped_and_the_review_adds_up(tmp_p
     assert (data.start, data.end) == (1000.0, 1100.0)
     assert data.airtime["script"] == [20.0, 0.0]  # 10 s of the skipped line + 10 s of the next
     assert data.spoken_s == 20.0
+    assert (data.utterances, data.skipped, data.interrupted) == (2, 1, 0)
     assert dict(summary(data))["播出总时长"] == "0 分 20 秒"
 
 
