@@ -10,7 +10,10 @@ import each other, so the rules they share live in this top-level module:
 - ``is_urgent``: does it cut at once and need its audio at once (the director, TTS);
 - ``sentence_id`` / ``group_of``: the one id format of a group's sentences (an LLM answer's
   ``<job>-<n>``), and ``Tombstones``, the one bounded memory of utterances that will not play
-  (the player, TTS and the LLM worker): "was it cancelled?" is answered the same everywhere.
+  (the player, TTS and the LLM worker): "was it cancelled?" is answered the same everywhere;
+- ``SKIPPED``: the drop reason of what the operator's 跳过 stopped — the player decides what a
+  skip covers (the line playing; for the script the rest of its segment) and the scheduler and
+  the spoken record follow that reason.
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ from app.recent import Recent
 #: Kinds whose cut items wait to resume for as long as it takes (the director keeps the script
 #: on air); others are dropped once parked longer than ``resume_within_s``.
 RESUME_ALWAYS = frozenset({"script"})
+
+#: Why an utterance was dropped when the operator pressed 跳过 (the line playing, and for the
+#: script the rest of its segment): the player gives it, the scheduler and the record read it.
+SKIPPED = "skipped by operator"
 
 #: At or below this priority an utterance is urgent: large gifts, 插播, emergencies.
 URGENT_PRIORITY = int(Priority.GIFT_LARGE)

@@ -12,6 +12,8 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import QCheckBox, QLabel, QSizePolicy, QToolBar, QWidget
 
+from ui.texts import SKIP_TIP
+
 
 class LiveToolBar(QToolBar):
     def __init__(self, demo: bool, parent=None):
@@ -26,6 +28,7 @@ class LiveToolBar(QToolBar):
         self.act_skip = QAction("⏭ 跳过", self)
         self.act_check = QAction("✓ 开播前检查", self)
         self.act_start.setToolTip("先做开播前检查（弹幕、声音、大模型、商品、声卡），再开始直播")
+        self.act_skip.setToolTip(SKIP_TIP)
         self.act_check.setToolTip("检查弹幕、声音、大模型、商品和声卡是否就绪（不开播；直播中请看底部状态栏）")
         for a in (self.act_start, self.act_stop, self.act_pause, self.act_skip):
             self.addAction(a)

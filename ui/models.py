@@ -16,6 +16,7 @@ from PyQt6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PyQt6.QtGui import QBrush, QColor
 
 from app import events
+from app.store.labels import spoken_status_zh
 from ui.texts import EVENT_TYPE_ZH, KIND_ZH, STATE_ZH
 
 _ROOT = QModelIndex()
@@ -358,9 +359,7 @@ class SpokenRecordModel(_TableModel):
             return f"{e.original} → {e.text}" if e.original else ""
         if col == 7:
             return _route_zh(e.route)
-        if e.ended_at is None:
-            return "进行中"
-        state = "被打断" if e.interrupted else "播完"
+        state = spoken_status_zh(e.end_status)
         return f"{state}（续播）" if e.resumed else state
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole) -> Any:

@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLin
 from app.events import Priority
 from ui.controls import Controls
 from ui.mic_record import RecordDialog, mic_problem
+from ui.texts import SKIP_TIP
 
 AUDIO_FILTER = "音频文件 (*.wav *.mp3 *.flac *.ogg *.oga *.aiff *.aif);;所有文件 (*)"
 
@@ -47,6 +48,7 @@ class SayNowPanel(QGroupBox):
         self.mic_button = QPushButton("录音插播…")
         self.mic_button.setToolTip("用麦克风录一段话（最长 60 秒）再插播")
         self.skip_button = QPushButton("跳过当前")
+        self.skip_button.setToolTip(SKIP_TIP)
         self.clear_button = QPushButton("清空队列")
         sl.addWidget(self.say_text, 1)
         sl.addWidget(self.say_priority)

@@ -94,3 +94,7 @@ def health_detail_zh(detail: str) -> str:
                 out = out.replace(f"\\{i}", health_detail_zh(part or ""))
             return out
     return detail
+
+#: What 跳过 does, on the toolbar action and the dashboard button (the player decides it:
+#: ``app.audio.state_machine``'s skip drops the line playing and, for the script, its segment).
+SKIP_TIP = "停止正在播放的这一句并接着播下一条；若是话术，本段剩下的句子也一并跳过，接着讲下一段"

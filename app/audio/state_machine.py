@@ -55,8 +55,8 @@ from app.audio.machine_messages import (
 from app.audio.machine_transitions import Transitions, next_sentence
 from app.audio.queue import SpeechQueue
 from app.audio.utterance import Utterance
-from app.director import Airtime, Director
-from app.utterance import named_by
+from app.director import SCRIPT, Airtime, Director, air_class
+from app.utterance import SKIPPED, named_by
 
 
 @dataclass(frozen=True)
@@ -206,12 +206,12 @@ class PlayerStateMachine(Transitions):
         if stop.reason == "live_end":
             out += self._drop(item, "live ended")
             return out + self._set_state(IDLE)
-        # skip / cancel: the item is not resumed
-        reason = "skipped by operator" if stop.reason == "skip" else "cancelled"
-        if item.request.kind not in events.FILLING_KINDS or stop.reason == "cancel":
-            out += self._drop(item, reason)
+        # skip / cancel: the item is not resumed. Dropped either way (a skipped filler too), so
+        # its UtteranceDropped ends its spoken-record row where the sound stopped.
+        if stop.reason == "skip":
+            out += self._drop(item, SKIPPED) + self._skip_rest_of(item)
         else:
-            item.state = "finished"  # a skipped filler: it only filled a moment
+            out += self._drop(item, "cancelled")
         if self._after_bridge is not None:
             return out + self._resume(self._pop_after_bridge())
         return out + self._start_next(after_gap=True)
@@ -236,6 +236,19 @@ class PlayerStateMachine(Transitions):
         if self.paused:  # nothing is sounding: finish the bookkeeping at once
             return self._on_Stopped(Stopped(self.position_s))
         return [self._stop]
+
+    def _skip_rest_of(self, item: Utterance) -> list:
+        """跳过 on a script line skips the rest of its segment (the next sentence makes no sense
+        without its start): its queued sentences go now, with the same reason, so none can start
+        before the scheduler's own cancel arrives. Answers and other lines: only the one line."""
+        group = item.request.group
+        if group is None or air_class(item.request.kind) != SCRIPT:
+            return []
+        out: list = []
+        for rest in [i for i in self.queue.items() if i.request.group == group]:
+            if self.queue.remove(rest.id) is not None:
+                out += self._drop(rest, SKIPPED)
+        return out
 
     def _on_Cancel(self, ev: Cancel) -> list:
         """Drop what ``ev.ids`` name: those ids, and every sentence of a group named (an LLM

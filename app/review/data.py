@@ -7,6 +7,7 @@ Times are binned by minute from the session's start (minute 0 = the first 60 s).
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import json
 import math
@@ -65,7 +66,8 @@ class ReviewData:
     replaced_terms: Counter  # "原词→新词" -> times
     questions: list[QuestionRow] = field(default_factory=list)
     utterances: int = 0
-    interrupted: int = 0
+    interrupted: int = 0  # rows cut to resume later (not those skipped, cancelled or cut by 停止)
+    skipped: int = 0  # lines the operator skipped while they sounded
     notes: list[str] = field(default_factory=list)  # what the operator should know about the numbers
 
     @property
@@ -164,9 +166,8 @@ def _build(session: Session, start: float, end: float, spoken: list[SpokenEntry]
     airtime = {c: [0.0] * minutes for c in AIR_CLASSES}
     replacements: list[Replacement] = []
     terms: Counter = Counter()
-    for e in spoken:
-        if e.ended_at is not None:
-            _spread(airtime[air_class(e.kind)], e.started_at - start, e.ended_at - start)
+    for e, until in zip(spoken, _heard_until(spoken, end), strict=True):
+        _spread(airtime[air_class(e.kind)], e.started_at - start, until - start)
         if e.original and not e.resumed:
             changes = _changes(e.original, e.text)
             replacements.append(Replacement(e.started_at, e.original, e.text, changes))
@@ -217,7 +218,24 @@ def _build(session: Session, start: float, end: float, spoken: list[SpokenEntry]
         waiting=waiting, latencies=latencies, unanswered_reasons=reasons, diamonds=diamonds,
         gift_units=gift_units, top_gifters=top_gifters, top_questions=top_questions,
         replacements=replacements, replaced_terms=terms, questions=questions,
-        utterances=sum(1 for e in spoken if not e.resumed), interrupted=sum(1 for e in spoken if e.interrupted))
+        utterances=sum(1 for e in spoken if not e.resumed),
+        interrupted=sum(1 for e in spoken if e.end_status == "interrupted"),
+        skipped=sum(1 for e in spoken if e.end_status == "skipped"))
+
+
+def _heard_until(spoken: list[SpokenEntry], end: float) -> list[float]:
+    """Where each row's sound really stopped, for the airtime sums: one utterance sounds at a
+    time, so a row ends at the latest where the next one starts, and at the session's end; a
+    row left open (the app died mid-play: how long it sounded is unknown) counts nothing. So no minute holds more speech than
+    it has seconds, and 播出总时长 never exceeds 直播时长, even on a record with a bad row."""
+    starts = sorted(e.started_at for e in spoken)
+    out = []
+    for e in spoken:
+        i = bisect.bisect_right(starts, e.started_at)
+        limit = min(end, starts[i]) if i < len(starts) else end
+        stop = e.ended_at if e.ended_at is not None else e.started_at
+        out.append(max(e.started_at, min(stop, limit)))
+    return out
 
 
 def _spread(bins: list[float], a: float, b: float) -> None:

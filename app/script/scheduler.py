@@ -25,7 +25,8 @@ start and then at intervals, as a line of its own that never cuts a sentence.
 
 What is read next and how it is rendered is in ``rendering.py``; the timed tasks and the
 disclosure in ``timed_lines.py`` (mixins of ``ScriptScheduler``). This module holds the state,
-the bus side, the operator's skip, switch and pin, and the product on air.
+the bus side, the operator's switch and pin (and the rest of a segment the player skipped), and
+the product on air.
 
 Testable without threads: ``tick(now)`` does the periodic work and ``handle(event)`` takes any
 bus event; ``start()``/``stop()`` add the bus subscriptions and a ticking thread.
@@ -50,6 +51,7 @@ from app.script.timed_lines import TimedLines
 from app.script.timed_runner import TimedRunner
 from app.text.prepare import TextPreparer
 from app.text.variants import Renderer
+from app.utterance import SKIPPED
 
 log = get_logger("script")
 Channel = events.Channel
@@ -208,9 +210,12 @@ class ScriptScheduler(ScriptRendering, TimedLines):
                 if self._playing == event.id:
                     self._playing = None
             elif isinstance(event, (events.PlaybackFinished, events.UtteranceDropped)):
+                skipped = self._skipped_group(event)
                 ahead.remove(event.id)
                 if self._playing == event.id:
                     self._playing = None
+                if skipped is not None:
+                    self._skip(skipped)
             elif isinstance(event, events.CancelSpeech):
                 for req_id in event.ids:
                     ahead.remove(req_id)
@@ -227,8 +232,6 @@ class ScriptScheduler(ScriptRendering, TimedLines):
                     self._paused = False
                     ahead.thaw(now, self._playing)
                     self._timed.postpone(now)
-            elif isinstance(event, events.Skip):
-                self._skip()
             elif isinstance(event, events.SwitchProduct):
                 self._switch(event.slug)
             elif isinstance(event, events.PinProduct):
@@ -240,18 +243,20 @@ class ScriptScheduler(ScriptRendering, TimedLines):
 
     # ---- control ----------------------------------------------------------------------------
 
-    def _skip(self) -> None:
-        """Skip the rest of the segment being read (the player skips the playing sentence)."""
-        group = None
-        if self._playing and self._playing in self._ahead.items:
-            group = self._ahead.items[self._playing].request.group
-        elif self._ahead.items:
-            group = next(iter(self._ahead.items.values())).request.group
-        elif self._pending:
-            group = self._pending[0].group
-        if group is None:
-            return
-        self._cancel([i for i in self._ahead.ids(group=group) if i != self._playing], "skip")
+    def _skipped_group(self, event) -> str | None:
+        """The segment of a script line of ours the operator's 跳过 stopped. The player decides
+        what a skip covers (the line playing, and for the script the rest of its segment) and
+        says so with an UtteranceDropped; the scheduler follows, so skipping an answer never
+        drops the script, whatever was playing when the button was pressed."""
+        if not isinstance(event, events.UtteranceDropped) or not event.reason.startswith(SKIPPED):
+            return None
+        item = self._ahead.items.get(event.id)
+        return item.request.group if item is not None else None
+
+    def _skip(self, group: str) -> None:
+        """Drop the rest of a skipped segment: what is ahead (the player drops what it holds
+        itself, this reaches the TTS stage) and what was not sent yet."""
+        self._cancel(self._ahead.ids(group=group), SKIPPED)
         self._pending = deque(r for r in self._pending if r.group != group)
 
     def _switch(self, slug: str) -> None:

@@ -18,6 +18,10 @@ AIR_CLASS_ZH = {"script": "话术", "answer": "回答", "thanks": "感谢", "oth
 _AIR_CLASS_OF = {"script": "script", "reply": "answer", "llm": "answer",
                  "gift": "thanks", "welcome": "thanks", "follow": "thanks", "like": "thanks"}
 
+#: How a spoken-record row ended (``SpokenLog`` ``END_STATUSES``; "" while it still sounds).
+SPOKEN_STATUS_ZH = {"": "进行中", "finished": "播完", "interrupted": "被打断", "skipped": "已跳过",
+                    "cancelled": "已取消", "live_end": "下播时中断", "stopped": "停播时中断"}
+
 SESSION_END_ZH = {"stopped": "手动停止", "live_end": "直播间已下播", "": "未正常结束"}
 
 
@@ -30,12 +34,29 @@ def kind_zh(kind: str) -> str:
     return KIND_ZH.get(kind, kind)
 
 
+def spoken_status_zh(status: str) -> str:
+    return SPOKEN_STATUS_ZH.get(status, status)
+
+
+def end_status_of_drop(reason: str) -> str:
+    """The spoken-record status of an utterance dropped while it sounded, by the drop reason:
+    the operator's 跳过 (the player's "skipped by operator", the script's rest of the segment),
+    the live's end, or any other cancel (a product switch, 清空队列)."""
+    text = (reason or "").strip().lower()
+    if text.startswith("skip"):  # app.utterance.SKIPPED
+        return "skipped"
+    if text.startswith("live ended"):
+        return "live_end"
+    return "cancelled"
+
+
 #: Why something was not said, by the code a stage gives (the part before ':'), in Chinese.
 DROP_REASON_ZH = {
     "stale": "等太久已过期", "deadline": "等太久已过期", "cancelled": "已取消", "compliance": "合规拦截",
     "compliance filter dropped": "合规过滤删掉了整句", "filtered": "合规过滤后没有可说的内容",
     "filter_error": "合规过滤出错", "duplicate": "重复弹幕", "rate_limited": "回复太频繁，已限流",
-    "cleared by operator": "运营者清空了队列", "skipped by operator": "运营者跳过",
+    "cleared by operator": "运营者清空了队列", "skipped by operator": "运营者跳过", "skip": "运营者跳过",
+    "live ended": "直播已下播",
     "queue_full": "队列已满", "queue full": "队列已满", "synthesis failed": "语音合成失败",
     "bad audio": "音频文件损坏", "empty_comment": "空弹幕", "user_cooldown": "同一观众发言太快",
     "not_a_question": "不是问题", "question_llm_disabled": "没有匹配的关键词回复，且大模型未启用",
@@ -61,6 +82,8 @@ def drop_reason_zh(reason: str) -> str:
     key = text.split(":", 1)[0].strip()
     if key in DROP_REASON_ZH:
         return DROP_REASON_ZH[key]
+    if key.startswith("switch to "):
+        return "换了商品"
     if key.startswith("no_speech_for_"):
         return "这类事件不播报"
     for suffix, zh in _DROP_SUFFIX_ZH.items():

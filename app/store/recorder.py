@@ -1,7 +1,11 @@
 """Fills the spoken record from the bus, so it lists exactly what played and why.
 
 - ``player.state``: PlaybackStarted opens a row, PlaybackInterrupted closes it as interrupted,
-  PlaybackFinished closes it normally. The player needs no knowledge of the store. Why it was
+  PlaybackFinished closes it normally, and UtteranceDropped closes it when the utterance was
+  stopped while sounding and will not resume (the operator's 跳过 → skipped, a cancel, the live's
+  end): a row is closed when its sound stopped, never later. Only one utterance sounds at a
+  time, so a start also closes any row still open (its end was lost) at that start: no row ever
+  runs past the next one's start. The player needs no knowledge of the store. Why it was
   said (product, the viewer and comment it answers, the text before the compliance filter, the
   live event it answers, the filter hits) comes with the start: the utterance's record
   (``PlaybackStarted.utterance``), so the row is whole when written — no second channel to
@@ -27,6 +31,7 @@ from app import events
 from app.bus.base import Bus
 from app.logs import get_logger
 from app.store import safe
+from app.store.labels import end_status_of_drop
 from app.store.sessions import SessionLog
 from app.store.spoken_log import SpokenLog
 
@@ -56,13 +61,19 @@ class SpokenLogRecorder:
 
     def _on_player(self, event) -> None:
         if isinstance(event, events.PlaybackStarted):
+            now = self._clock()
+            self._guard(self._close_lost, now)
             self._guard(self._log.record_played, utterance_id=event.id, text=safe.text(event.text), kind=event.kind,
                         priority=event.priority, route=event.route, resumed=event.resumed,
-                        started_at=self._clock(), session_id=self.session_id, **self._why(event))
+                        started_at=now, session_id=self.session_id, **self._why(event))
         elif isinstance(event, events.PlaybackInterrupted):
             self._guard(self._log.mark_interrupted, event.id, self._clock())
         elif isinstance(event, events.PlaybackFinished):
             self._guard(self._log.mark_finished, event.id, self._clock())
+        elif isinstance(event, events.UtteranceDropped):
+            # an utterance that never sounded, or was parked (its row closed as interrupted),
+            # has no open row: nothing changes
+            self._guard(self._log.mark_ended, event.id, self._clock(), end_status_of_drop(event.reason))
         elif isinstance(event, events.ProductOnAir) and event.slug and event.name:
             self._names[event.slug] = event.name
 
@@ -73,6 +84,12 @@ class SpokenLogRecorder:
             self._guard(self.sessions.end_session, self.session_id, event.ts or self._clock(), "live_end")
 
     # ---- helpers --------------------------------------------------------------------------------
+
+    def _close_lost(self, at: float) -> None:
+        """Rows still open when another utterance starts lost their end event: end them here."""
+        lost = self._log.close_open_rows(self.session_id, at, "interrupted")
+        if lost:
+            log.warning("spoken record: %d row(s) had no end when the next utterance started; ended there", lost)
 
     def _why(self, event: events.PlaybackStarted) -> dict:
         """The row's why-it-was-said columns, from the utterance's record on the event (an event

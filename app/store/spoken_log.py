@@ -1,8 +1,12 @@
 """The spoken log: every utterance actually played, for proving what the room said.
 
 SQLite in WAL mode, so the dashboard or `export-log` can read while the player writes. One row
-per playback start; a resumed utterance gets a row of its own (``resumed`` = 1) and an
-interrupted one has ``interrupted`` = 1 on the row that was cut. Filter hits are stored as JSON.
+per playback start; a resumed utterance gets a row of its own (``resumed`` = 1). A row is
+closed when its sound stopped, and ``status`` says how (``END_STATUSES``): played to its end,
+interrupted (cut, may resume), skipped by the operator, cancelled, cut by the live's end, or
+still sounding when the run stopped; ``interrupted`` = 1 on every row that did not play to its
+end (older files have no ``status``: ``SpokenEntry.end_status`` reads it from that flag). Filter
+hits are stored as JSON.
 
 Each row also says why it was said: the run (``session_id``), the product, the viewer and the
 comment it answered, and the text before the compliance filter changed it (``original``; empty
@@ -27,12 +31,15 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from app import paths
-from app.store.labels import kind_zh
+from app.store.labels import kind_zh, spoken_status_zh
 
 #: The CSV of `export-log` and of the spoken-record view (one writer: ``write_csv``). The first
 #: ten columns keep their order from the first version, so older scripts still find them.
 CSV_COLUMNS = ("开始时间", "结束时间", "编号", "类型", "优先级", "语音线路", "被打断", "续播",
-               "播出内容", "合规命中", "商品", "观众", "观众弹幕", "过滤前原文", "场次")
+               "播出内容", "合规命中", "商品", "观众", "观众弹幕", "过滤前原文", "场次", "状态")
+
+#: How a row ended: played to its end, or why not (``labels.spoken_status_zh`` in Chinese).
+END_STATUSES = ("finished", "interrupted", "skipped", "cancelled", "live_end", "stopped")
 
 #: Columns added after the first version: (name, declaration), added to older files on open.
 _ADDED_COLUMNS = (
@@ -42,6 +49,7 @@ _ADDED_COLUMNS = (
     ("comment", "TEXT NOT NULL DEFAULT ''"),
     ("original", "TEXT NOT NULL DEFAULT ''"),
     ("source_event", "TEXT NOT NULL DEFAULT ''"),
+    ("status", "TEXT NOT NULL DEFAULT ''"),  # END_STATUSES; '' while sounding (and in older rows)
 )
 
 _SCHEMA = """
@@ -93,6 +101,14 @@ class SpokenEntry:
     comment: str = ""
     original: str = ""  # the text before the compliance filter; "" when it changed nothing
     source_event: str = ""
+    status: str = ""  # END_STATUSES; "" while sounding, and in rows written before the column
+
+    @property
+    def end_status(self) -> str:
+        """How the row ended ("" while it sounds); older rows without ``status`` by their flag."""
+        if self.ended_at is None:
+            return ""
+        return self.status or ("interrupted" if self.interrupted else "finished")
 
     @property
     def duration_s(self) -> float:
@@ -165,30 +181,42 @@ class SpokenLog:
                  original if original and original != text else "", source_event or ""))
             return int(cur.lastrowid)
 
-    def _close_row(self, utterance_id: str, at: float | None, interrupted: bool) -> bool:
+    def mark_ended(self, utterance_id: str, at: float | None = None, status: str = "finished") -> bool:
+        """The utterance's sound stopped at ``at``: its open row is closed with ``status``
+        (``END_STATUSES``). False when it has no open row (it was never heard, or already closed)."""
+        if status not in END_STATUSES:
+            raise ValueError(f"unknown end status {status!r} (expected one of {', '.join(END_STATUSES)})")
         ended = time.time() if at is None else at
         with self._lock:
             cur = self._db.execute(
-                "UPDATE spoken SET ended_at=?, interrupted=? WHERE row_id = ("
+                "UPDATE spoken SET ended_at=MAX(?, started_at), interrupted=?, status=? WHERE row_id = ("
                 " SELECT row_id FROM spoken WHERE utterance_id=? AND ended_at IS NULL"
                 " ORDER BY row_id DESC LIMIT 1)",
-                (ended, int(interrupted), utterance_id))
-            if not interrupted:
+                (ended, int(status != "finished"), status, utterance_id))
+            if status == "finished":
                 self._db.execute("DELETE FROM pending_hits WHERE utterance_id=?", (utterance_id,))
             return cur.rowcount > 0
 
-    def close_session_rows(self, session_id: int, at: float) -> int:
-        """The run stopped: what was still playing was cut there (interrupted, ended at ``at``)."""
+    def close_open_rows(self, session_id: int | None, at: float, status: str = "stopped") -> int:
+        """Close every row of the session still open, at ``at`` (never before its own start):
+        what was sounding when the run stopped (``stopped``), or rows whose end never came
+        (only one thing sounds at a time, so a new start ends them). Returns how many."""
+        if status not in END_STATUSES:
+            raise ValueError(f"unknown end status {status!r} (expected one of {', '.join(END_STATUSES)})")
         with self._lock:
-            cur = self._db.execute("UPDATE spoken SET ended_at = ?, interrupted = 1 "
-                                   "WHERE session_id = ? AND ended_at IS NULL", (at, session_id))
+            cur = self._db.execute("UPDATE spoken SET ended_at = MAX(?, started_at), interrupted = 1, status = ? "
+                                   "WHERE session_id IS ? AND ended_at IS NULL", (at, status, session_id))
             return cur.rowcount
 
+    def close_session_rows(self, session_id: int, at: float) -> int:
+        """The run stopped: what was still playing was cut there (ended at ``at``, ``stopped``)."""
+        return self.close_open_rows(session_id, at, "stopped")
+
     def mark_finished(self, utterance_id: str, at: float | None = None) -> bool:
-        return self._close_row(utterance_id, at, interrupted=False)
+        return self.mark_ended(utterance_id, at, "finished")
 
     def mark_interrupted(self, utterance_id: str, at: float | None = None) -> bool:
-        return self._close_row(utterance_id, at, interrupted=True)
+        return self.mark_ended(utterance_id, at, "interrupted")
 
     # ---------------------------------------------------------------- reading
 
@@ -248,7 +276,7 @@ def _entry(r: sqlite3.Row) -> SpokenEntry:
         interrupted=bool(r["interrupted"]), resumed=bool(r["resumed"]),
         filter_hits=tuple(json.loads(r["filter_hits"] or "[]")), ended_at=r["ended_at"],
         row_id=r["row_id"], session_id=r["session_id"], product=r["product"], viewer=r["viewer"],
-        comment=r["comment"], original=r["original"], source_event=r["source_event"])
+        comment=r["comment"], original=r["original"], source_event=r["source_event"], status=r["status"])
 
 
 def write_csv(out: TextIO, entries: Iterable[SpokenEntry]) -> int:
@@ -263,6 +291,7 @@ def write_csv(out: TextIO, entries: Iterable[SpokenEntry]) -> int:
             e.utterance_id, kind_zh(e.kind), e.priority, e.route, int(e.interrupted), int(e.resumed),
             e.text, json.dumps(list(e.filter_hits), ensure_ascii=False) if e.filter_hits else "",
             e.product, e.viewer, e.comment, e.original, "" if e.session_id is None else e.session_id,
+            spoken_status_zh(e.end_status),
         ])
         count += 1
     return count

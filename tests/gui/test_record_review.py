@@ -146,3 +146,29 @@ def test_after_stop_nothing_reads_playing_and_the_run_is_reviewed(qtbot, config_
     assert review.data.spoken_s > 0 and review.data.session.end_reason == "stopped"
     assert "直播复盘已保存" in win.notice_bar.label.text() or review.saved.is_file()
     win.close()
+
+
+def test_record_view_says_how_each_line_ended_a_skipped_one_as_skipped(qtbot, tmp_path):
+    from app.store.sessions import SessionLog
+    from app.store.spoken_log import SpokenLog
+
+    db = tmp_path / "live.sqlite3"
+    with SessionLog(db) as sessions:
+        sid = sessions.open_session(1000.0)
+    with SpokenLog(db) as log:
+        for i, (uid, status) in enumerate([("a", "finished"), ("b", "skipped"), ("c", "interrupted"),
+                                           ("d", "cancelled"), ("e", "stopped")]):
+            log.record_played(utterance_id=uid, text=f"第{i}句", kind="script", priority=10, started_at=1000.0 + i,
+                              session_id=sid)
+            if status == "stopped":
+                log.close_session_rows(sid, 1004.5)
+            else:
+                log.mark_ended(uid, 1000.5 + i, status)
+        log.record_played(utterance_id="a", text="第0句", kind="script", priority=10, started_at=1005.0,
+                          resumed=True, session_id=sid)
+    view = RecordView(lambda: db)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.mouseClick(view.search_button, Qt.MouseButton.LeftButton)
+    status_col = view.model.HEADERS.index("状态")
+    assert _column(view.model, status_col) == ["播完", "已跳过", "被打断", "已取消", "停播时中断", "进行中（续播）"]

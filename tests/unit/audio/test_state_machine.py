@@ -9,6 +9,7 @@ from app.audio import machine_messages as msg
 from app.audio import state_machine as sm
 from app.audio.machine_transitions import cut_sentence
 from app.audio.queue import SpeechQueue
+from app.audio.utterance import Utterance
 from app.director import Airtime, Director, DirectorSettings
 
 
@@ -239,6 +240,44 @@ def test_skip_drops_the_current_item_and_plays_the_next(machine):
     assert [d.item.id for d in of(actions, msg.Drop)] == ["a"]
     assert "skipped" in of(actions, msg.Drop)[0].reason
     assert of(actions, msg.Play)[0].item.id == "b"
+
+
+def grouped(item_id, group, index, *, kind="script", priority=10):
+    req = events.SpeechRequest(id=item_id, text=item_id, kind=kind, priority=priority, group=group,
+                               sentence_index=index)
+    return events.SpeechReady(request=req, audio_path=f"/x/{item_id}.wav", sample_rate=8000,
+                              duration_s=2.0, sentence_starts=(0.0,))
+
+
+def test_skipping_a_script_line_skips_the_rest_of_its_segment_with_the_operator_as_the_reason(machine):
+    for r in (grouped("p1.0", "p1", 0), grouped("p1.1", "p1", 1), grouped("p1.2", "p1", 2),
+              grouped("p2.0", "p2", 0)):
+        arrive(machine, r)
+    assert machine.current.id == "p1.0"
+    machine.handle(msg.SkipCurrent())
+    actions = machine.handle(msg.Stopped(0.5))
+    dropped = emitted(actions, events.UtteranceDropped)
+    assert [(d.id, d.reason) for d in dropped] == [(i, "skipped by operator") for i in ("p1.0", "p1.1", "p1.2")]
+    assert of(actions, msg.Play)[0].item.id == "p2.0"  # the next segment, not the skipped one's next sentence
+
+
+def test_skipping_an_answer_sentence_skips_that_line_only(machine):
+    arrive(machine, grouped("a-1", "a", 0, kind="llm", priority=0))
+    arrive(machine, grouped("a-2", "a", 1, kind="llm", priority=0))
+    machine.handle(msg.SkipCurrent())
+    actions = machine.handle(msg.Stopped(0.5))
+    assert [d.id for d in emitted(actions, events.UtteranceDropped)] == ["a-1"]
+    assert of(actions, msg.Play)[0].item.id == "a-2"
+
+
+def test_a_skipped_filler_is_reported_so_its_record_ends_there(machine):
+    clip = ready("f#1", kind="filler")
+    machine.filler_source = lambda: Utterance(request=clip.request, queued_at=0.0, seq=-1, ready=clip,
+                                              state="ready")
+    assert of(machine.handle(msg.Dry()), msg.Play)[0].item.id == "f#1"
+    machine.handle(msg.SkipCurrent())
+    actions = machine.handle(msg.Stopped(0.2))
+    assert [(d.id, d.reason) for d in emitted(actions, events.UtteranceDropped)] == [("f#1", "skipped by operator")]
 
 
 def test_cancel_drops_queued_and_current_ids(machine):

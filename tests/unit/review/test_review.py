@@ -199,3 +199,43 @@ def test_viewer_text_with_dollar_signs_is_drawn_as_written(run_db, tmp_path):
     gifters.canvas.draw()  # where the formula parser ran and failed
     assert "$x^$大哥" in [t.get_text() for t in gifters.axes[0].get_yticklabels()]
     assert "$x^$大哥" in render_html(data)
+
+
+def test_airtime_never_exceeds_the_time_it_had_even_with_a_row_left_open_until_stop(tmp_path):
+    """A record written before 跳过 closed its row (the walk's 2026-11-26 run): the skipped line
+    runs 58.4 s → 79.5 s (停止) over five lines that played meanwhile. One thing sounds at a
+    time: the review ends it where the next line starts, so no minute holds more speech than
+    seconds and 播出总时长 stays within 直播时长."""
+    from app.review.report import summary
+    from app.store.sessions import SessionLog
+    from app.store.spoken_log import SpokenLog
+
+    db = tmp_path / "live.sqlite3"
+    t0 = 1_795_715_519.7
+    with SessionLog(db) as sessions:
+        sid = sessions.open_session(t0)
+        sessions.end_session(sid, t0 + 79.5, "stopped")
+    with SpokenLog(db) as log:
+        def row(uid, a, b, status):
+            log.record_played(utterance_id=uid, text=uid, kind="script", priority=10, started_at=t0 + a,
+                              session_id=sid)
+            log.mark_ended(uid, t0 + b, status)
+        row("early", 0.0, 50.0, "finished")
+        log.record_played(utterance_id="skipped", text="咱们这款面霜", kind="script", priority=10,
+                          started_at=t0 + 58.4, session_id=sid)  # never closed by the old recorder
+        for i, (a, b) in enumerate([(58.7, 62.2), (62.4, 65.9), (66.1, 67.9), (68.1, 70.8), (71.0, 73.4)]):
+            row(f"next{i}", a, b, "finished")
+        log.record_played(utterance_id="reply", text="reply", kind="reply", priority=0, started_at=t0 + 73.7,
+                          session_id=sid)
+        log.close_session_rows(sid, t0 + 79.5)  # 停止 closes both open rows there
+
+    data = load_review(db, sid)
+    minute_two = sum(data.airtime[c][1] for c in data.airtime)
+    assert minute_two <= 79.5 - 60.0 + 1e-6  # was 37.9 s of speech in 19.5 s
+    assert all(sum(data.airtime[c][m] for c in data.airtime) <= 60.0 for m in range(data.minutes))
+    expected = 50.0 + (58.7 - 58.4) + sum(b - a for a, b in [(58.7, 62.2), (62.4, 65.9), (66.1, 67.9),
+                                                               (68.1, 70.8), (71.0, 73.4)]) + (79.5 - 73.7)
+    assert abs(data.spoken_s - expected) < 0.01
+    assert data.spoken_s <= data.end - data.start
+    figures = dict(summary(data))
+    assert (figures["直播时长"], figures["播出总时长"]) == ("1 分 20 秒", "1 分 10 秒")

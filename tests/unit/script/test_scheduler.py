@@ -150,23 +150,37 @@ def test_pause_stops_producing_and_resume_continues(bus, tmp_path):
     assert len(bus.requests()) == 6
 
 
-def test_skip_cancels_the_rest_of_the_segment_being_read(bus, tmp_path):
+def test_a_skipped_script_line_cancels_the_rest_of_its_segment(bus, tmp_path):
     lib = make_library(tmp_path)
     s = sched(bus, lib, lookahead_s=20.0)  # 5 sentences: all of opening + 2 of urging
     s.tick()
     reqs = bus.requests()
     playing = reqs[0]
     s.handle(events.PlaybackStarted(id=playing.id, kind="script", text=playing.text, priority=10, duration_s=4))
-    s.handle(events.Skip())
-    assert [c.ids for c in bus.cancels()] == [(reqs[1].id, reqs[2].id)]
+    s.handle(events.Skip())  # the player decides what a skip covers and says so
+    assert bus.cancels() == []
+    s.handle(events.UtteranceDropped(id=playing.id, reason="skipped by operator"))
+    assert [(c.ids, c.reason) for c in bus.cancels()] == [((reqs[1].id, reqs[2].id), "skipped by operator")]
     assert all(r.group != playing.group for r in bus.requests()[len(reqs):])
     # skipping while urging is playing drops its unsent sentence too
     urging = [r for r in bus.requests() if r.segment == "urging"]
-    s.handle(events.PlaybackFinished(id=playing.id))
     s.handle(events.PlaybackStarted(id=urging[0].id, kind="script", text="", priority=10, duration_s=4))
     n = len(bus.requests())
-    s.handle(events.Skip())
+    s.handle(events.UtteranceDropped(id=urging[0].id, reason="skipped by operator"))
     assert all(r.segment != "urging" or r.product != "cream" for r in bus.requests()[n:])
+
+
+def test_skipping_an_answer_leaves_the_script_alone(bus, tmp_path):
+    lib = make_library(tmp_path)
+    s = sched(bus, lib, lookahead_s=20.0)
+    s.tick()
+    reqs = bus.requests()
+    s.handle(events.PlaybackStarted(id=reqs[0].id, kind="script", text=reqs[0].text, priority=10, duration_s=4))
+    s.handle(events.PlaybackFinished(id=reqs[0].id))
+    s.handle(events.PlaybackStarted(id="reply-1", kind="reply", text="包邮", priority=0, duration_s=2))
+    s.handle(events.Skip())
+    s.handle(events.UtteranceDropped(id="reply-1", reason="skipped by operator"))
+    assert bus.cancels() == []  # the segment half read goes on after the skipped answer
 
 
 def test_switch_product_cancels_queued_script_and_starts_the_new_product(bus, tmp_path):
