@@ -55,7 +55,7 @@ from app.audio.machine_messages import (
 from app.audio.machine_transitions import Transitions, next_sentence
 from app.audio.queue import SpeechQueue
 from app.audio.utterance import Utterance
-from app.director import SCRIPT, Airtime, Director, air_class
+from app.director import Airtime, Director
 from app.utterance import SKIPPED, named_by
 
 
@@ -238,11 +238,13 @@ class PlayerStateMachine(Transitions):
         return [self._stop]
 
     def _skip_rest_of(self, item: Utterance) -> list:
-        """跳过 on a script line skips the rest of its segment (the next sentence makes no sense
-        without its start): its queued sentences go now, with the same reason, so none can start
-        before the scheduler's own cancel arrives. Answers and other lines: only the one line."""
+        """跳过 on a line of a group skips the rest of the group: a script line's segment (the next
+        sentence makes no sense without its start), an AI answer's later sentences (the operator
+        skips an answer because of what it says). Its queued sentences go now, with the same
+        reason, so none can start before the scheduler's or the LLM worker's own cancel arrives.
+        Lines of no group: only the one line."""
         group = item.request.group
-        if group is None or air_class(item.request.kind) != SCRIPT:
+        if group is None:
             return []
         out: list = []
         for rest in [i for i in self.queue.items() if i.request.group == group]:

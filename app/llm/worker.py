@@ -9,6 +9,8 @@ missed; jobs wait in a local queue until ``run()`` takes them, one at a time.
   spoken forms and filter hits on the request: ``app.text.prepare``).
 - ``CancelSpeech`` on ``control`` naming a job's id (or any of its sentence ids
   ``<job>-<i>``) stops that job: its HTTP stream is closed, pending sentences are dropped.
+  The operator skipping one of its sentences (``UtteranceDropped``, reason ``SKIPPED``) does
+  the same: the worker publishes that CancelSpeech itself.
 - A job past its deadline is not started: ``Dropped`` on ``system``.
 - Failures are classified (``errors``) and reported as ``Health(component="llm")`` plus a
   ``Dropped`` for the job; the first success after a failure reports recovery.
@@ -35,8 +37,9 @@ from app.llm.client import LlmClient
 from app.llm.prompting import DEFAULT_PROMPT, PromptSettings, reply_messages
 from app.llm.sentences import stream_spoken
 from app.logs import get_logger
+from app.recent import Recent
 from app.text.prepare import TextPreparer, make_request
-from app.utterance import Tombstones, named, sentence_id, stale_reason
+from app.utterance import SKIPPED, Tombstones, group_of, named, sentence_id, stale_reason
 
 log = get_logger("llm")
 
@@ -59,11 +62,13 @@ class LlmWorker:
         self._lock = threading.Lock()
         self._pending: set[str] = set()  # job ids queued or running
         self._cancelled = Tombstones(1000)  # of those, the ones cancelled
+        self._answered: Recent[str, None] = Recent(200)  # jobs whose sentences may still be on their way
         self._current: tuple[str, threading.Event] | None = None
         self._healthy: bool | None = None
         self.answered = 0
         self._subs = [bus.inbox("llm", {events.Channel.REPLY_JOBS: self._on_job,
-                                        events.Channel.CONTROL: self._on_control})]
+                                        events.Channel.CONTROL: self._on_control,
+                                        events.Channel.PLAYER_STATE: self._on_player})]
 
     # ---- bus handlers (the worker's inbox) ---------------------------------------------------
 
@@ -85,6 +90,20 @@ class LlmWorker:
         if current and current[0] in job_ids:
             log.info("reply %s cancelled (%s)", current[0], event.reason or "no reason")
             current[1].set()
+
+    def _on_player(self, event: Any) -> None:
+        """The operator skipped a sentence of an answer (跳过): the rest of it is not wanted
+        either. The job stops streaming, and a CancelSpeech naming it makes TTS and the player
+        drop the sentences already on their way."""
+        if not isinstance(event, events.UtteranceDropped) or not event.reason.startswith(SKIPPED):
+            return
+        job = group_of(event.id)
+        with self._lock:
+            current = self._current
+            known = job is not None and (job in self._pending or job in self._answered
+                                         or (current is not None and current[0] == job))
+        if known:
+            self.bus.publish(events.Channel.CONTROL, events.CancelSpeech(ids=(job,), reason=SKIPPED))
 
     # ---- the loop ---------------------------------------------------------------------------
 
@@ -154,6 +173,7 @@ class LlmWorker:
                 self._current = None
                 self._cancelled.discard(job.id)
                 self._pending.discard(job.id)
+                self._answered.add(job.id)
 
     def _answer(self, job: events.ReplyJob, cancel: threading.Event) -> int:
         product = self.product_lookup(job.product)

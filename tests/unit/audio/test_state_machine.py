@@ -261,13 +261,14 @@ def test_skipping_a_script_line_skips_the_rest_of_its_segment_with_the_operator_
     assert of(actions, msg.Play)[0].item.id == "p2.0"  # the next segment, not the skipped one's next sentence
 
 
-def test_skipping_an_answer_sentence_skips_that_line_only(machine):
+def test_skipping_an_answer_sentence_skips_the_rest_of_that_answer_only(machine):
     arrive(machine, grouped("a-1", "a", 0, kind="llm", priority=0))
     arrive(machine, grouped("a-2", "a", 1, kind="llm", priority=0))
+    arrive(machine, ready("thanks", 5, kind="gift"))
     machine.handle(msg.SkipCurrent())
     actions = machine.handle(msg.Stopped(0.5))
-    assert [d.id for d in emitted(actions, events.UtteranceDropped)] == ["a-1"]
-    assert of(actions, msg.Play)[0].item.id == "a-2"
+    assert [d.id for d in emitted(actions, events.UtteranceDropped)] == ["a-1", "a-2"]
+    assert of(actions, msg.Play)[0].item.id == "thanks"
 
 
 def test_a_skipped_filler_is_reported_so_its_record_ends_there(machine):

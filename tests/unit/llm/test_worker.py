@@ -116,6 +116,43 @@ def test_cancel_speech_stops_the_answer(bus, rig_factory):
     worker.stop()
 
 
+def test_the_operator_skipping_a_sentence_stops_the_whole_answer(bus, rig_factory):
+    rig = rig_factory(Behaviour(default_answer="第一句话。第二句话。第三句话。" * 3, tokens_per_s=40))
+    speech = Collector(bus, events.Channel.SPEECH_REQUESTS)
+    control = Collector(bus, events.Channel.CONTROL)
+    system = Collector(bus, events.Channel.SYSTEM)
+    worker, _ = start_worker(bus, rig.client())
+    bus.publish(events.Channel.REPLY_JOBS, job())
+    speech.wait_for(lambda xs: len(xs) >= 1)
+    # 跳过 while its first sentence plays: the player drops it with the operator's reason
+    bus.publish(events.Channel.PLAYER_STATE, events.UtteranceDropped(id="j1-0", reason="skipped by operator"))
+    cancels = control.wait_for(lambda xs: any(isinstance(x, events.CancelSpeech) for x in xs))
+    assert [c.ids for c in cancels if isinstance(c, events.CancelSpeech)] == [("j1",)]  # TTS and the player drop the rest
+    system.wait_for(lambda xs: any(isinstance(x, events.Dropped) and "cancelled" in x.reason for x in xs))
+    marker = events.SpeechRequest(id="marker", text="", kind="script", priority=0)
+    bus.publish(events.Channel.SPEECH_REQUESTS, marker)
+    said = speech.wait_for(lambda xs: xs and xs[-1].id == "marker")[:-1]
+    assert len(said) < 9  # the stream stopped: not all nine sentences were asked for
+    worker.stop()
+
+
+def test_a_skipped_line_of_someone_else_cancels_nothing(bus, rig_factory):
+    rig = rig_factory(Behaviour(default_answer="第一句话。第二句话。第三句话。" * 3, tokens_per_s=40))
+    speech = Collector(bus, events.Channel.SPEECH_REQUESTS)
+    control = Collector(bus, events.Channel.CONTROL)
+    worker, _ = start_worker(bus, rig.client())
+    bus.publish(events.Channel.PLAYER_STATE, events.UtteranceDropped(id="script-x-3.1", reason="skipped by operator"))
+    bus.publish(events.Channel.PLAYER_STATE, events.UtteranceDropped(id="other-0", reason="skipped by operator"))
+    bus.publish(events.Channel.REPLY_JOBS, job())
+    speech.wait_for(lambda xs: len(xs) >= 1)
+    bus.publish(events.Channel.PLAYER_STATE, events.UtteranceDropped(id="j1-0", reason="cancelled"))  # not the operator
+    bus.publish(events.Channel.PLAYER_STATE, events.UtteranceDropped(id="j1-1", reason="skipped by operator"))
+    # the player-state events are handled in order: when j1's cancel is out, the others were seen
+    cancels = control.wait_for(lambda xs: any(isinstance(x, events.CancelSpeech) for x in xs))
+    assert [c.ids for c in cancels if isinstance(c, events.CancelSpeech)] == [("j1",)]
+    worker.stop()
+
+
 def test_queued_job_cancelled_before_it_starts(bus, rig_factory):
     rig = rig_factory(Behaviour(default_answer="第一句话。第二句话。", tokens_per_s=40))
     speech = Collector(bus, events.Channel.SPEECH_REQUESTS)
