@@ -70,6 +70,16 @@ class LineMaker:
         template written with either thanks the whole batch."""
         return self.line_naming(template, self.names(users, fallback), fallback, **values)
 
+    def has_own_name(self, user: User | None) -> bool:
+        """Whether the viewer's own nickname may be said (not empty, not masked as a whole:
+        a default "用户8823571" or a name carrying contact details is not)."""
+        if user is None or not user.nickname.strip():
+            return False
+        try:
+            return self._mask(user.nickname) == user.nickname
+        except Exception:  # masking failed: the name is not said (see ``name``)
+            return False
+
     def names(self, users: list[User | None], fallback: str) -> str:
         """Every viewer's spoken name joined with "、" (``fallback`` when there is none)."""
         return NAME_JOIN.join([self.name(u, fallback) for u in users] or [fallback])

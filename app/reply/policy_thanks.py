@@ -119,6 +119,13 @@ class ThanksDecisions:
         """Render and say a thank-you if the budget allows (or it is ``forced``); False when it
         must wait."""
         s = self._settings
+        if line.category == "welcome" and not any(self._lines.has_own_name(u) for u in line.users):
+            # "欢迎这位朋友" greets nobody in particular: the script's own welcome lines do that
+            if not forced:
+                self._thanks.take(line, now)
+            for ref in line.refs:
+                self._drop(out, ref, "welcome_no_name", now)
+            return True
         viewers = self._lines.names(line.users, s.fallback_nickname)
         spoken = self._lines.line_naming(line.template, viewers, s.fallback_nickname,
                                          product=self._product or "", **line.values)

@@ -148,6 +148,20 @@ def test_a_viewer_thanked_by_name_is_not_welcomed_again_when_coming_back():
     assert speech(p.tick(now=T0 + 90)) == []
 
 
+def test_a_welcome_with_no_name_to_say_is_left_to_the_script():
+    def mask(name: str) -> str:  # as the compliance filter does with a default "用户8823571"
+        return "这位朋友" if any(ch.isdigit() for ch in name) else name
+
+    p = ReplyPolicy(settings=ReplySettings(welcome_batch_window_s=1.0, welcome_min_interval_s=0.0),
+                    mask_nickname=mask, clock=lambda: T0)
+    out = p.handle(enter(user("a", "用户8823571")), now=T0) + p.tick(now=T0 + 2)
+    assert speech(out) == [] and [d.reason for d in drops(out)] == ["welcome_no_name"]
+    p.handle(enter(user("b", "用户5550001")), now=T0 + 10)
+    p.handle(enter(user("c", "小红")), now=T0 + 10.5)
+    (line,) = speech(p.tick(now=T0 + 12))
+    assert "小红" in line.text and "这位朋友" in line.text  # one named viewer: the line is said
+
+
 def test_welcome_disabled_records_why():
     p = policy(welcome=False)
     out = p.handle(enter(user()), now=T0) + p.tick(now=T0 + 100)
