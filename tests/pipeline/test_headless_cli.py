@@ -114,6 +114,25 @@ def test_tts_says_why_it_fell_back(tmp_path):
     assert "connection refused" in done.stdout
 
 
+def test_tts_with_a_configured_voice_loads_its_weights_first(tmp_path):
+    srv = StandinServer(port=0).start()  # a server just restarted: its default weights loaded
+    try:
+        config = tmp_path / "config.ini"
+        config.write_text(f"[tts]\nservers = {srv.url}\nvoices = anchor\n"
+                          "[voice.anchor]\nref_audio = refs/anchor.wav\nprompt_text = 大家好\n"
+                          "gpt_weights = GPT_weights/anchor.ckpt\nsovits_weights = SoVITS_weights/anchor.pth\n",
+                          encoding="utf-8")
+        out = tmp_path / "t.wav"
+        done = main_py("tts", "欢迎来到直播间。", "--voice", "anchor", "--config", str(config), "--out", str(out))
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "via gptsovits" in done.stdout and "#anchor" in done.stdout and out.stat().st_size > 1000
+        assert srv.served == [("欢迎来到直播间。", "SoVITS_weights/anchor.pth")]  # the voice's own model spoke
+        wrong = main_py("tts", "你好。", "--voice", "nobody", "--config", str(config), "--out", str(out))
+        assert wrong.returncode == 2 and "anchor" in wrong.stdout  # says which voices there are
+    finally:
+        srv.stop()
+
+
 def test_run_without_headless_says_how_to_start_the_gui():
     done = main_py("run")
     assert done.returncode == 2 and "--headless" in done.stderr
