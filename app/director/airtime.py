@@ -68,14 +68,19 @@ class Airtime:
 
     def _add_to_minutes(self, cls: str, start: float, end: float) -> None:
         t = max(start, self.t0)
+        minute = int((t - self.t0) // 60)
+        # The minute advances by itself each turn: a time that lands on a minute's boundary,
+        # where (t - t0) // 60 rounds down to the minute before, must not leave a zero-length
+        # piece that never moves on (it spun the player thread forever).
         while t < end:
-            minute = int((t - self.t0) // 60)
             boundary = self.t0 + (minute + 1) * 60
-            while len(self._minutes) <= minute:
-                self._minutes.append(dict.fromkeys(CLASSES, 0.0))
             piece = min(end, boundary) - t
-            self._minutes[minute][cls] = self._minutes[minute].get(cls, 0.0) + piece
-            t += piece
+            if piece > 0:
+                while len(self._minutes) <= minute:
+                    self._minutes.append(dict.fromkeys(CLASSES, 0.0))
+                self._minutes[minute][cls] = self._minutes[minute].get(cls, 0.0) + piece
+            t = min(end, boundary) if boundary > t else t
+            minute += 1
 
     # ---- reading -------------------------------------------------------------------------
 
