@@ -210,11 +210,13 @@ class DashboardView(QWidget):
 
     def set_running(self, running: bool) -> None:
         """开播 / 停止. After 停止 nothing plays: the queue and now-playing are cleared (the
-        stopped player says no more), and the questions of the run stay until the next 开播."""
-        was_stopped = self.state.stopped
+        stopped player says no more), and the questions and counts of the run stay until the
+        next 开播, which starts them from zero."""
+        was_running = self.state.running
         self.state.set_running(running)
-        if running and was_stopped:
+        if running and not was_running:
             self.question_model.clear()
+        self.say_panel.set_live(running)
         if not running:
             self.queue_model.apply_snapshot([])
         self._refresh_now()

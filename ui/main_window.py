@@ -238,7 +238,7 @@ class MainWindow(QMainWindow):
         dialog = PreflightDialog(self, config_path=self._config_file(), demo=bool(getattr(self.runtime, "demo", False)),
                                  for_start=True)
         go = dialog.exec() == QDialog.DialogCode.Accepted
-        self.toolbar.state_label.setText("未开播")
+        self.toolbar.state_label.setText(self.toolbar.idle_text)
         if not go:
             return
         problems = dialog.continued_despite or dialog.problems()
@@ -269,13 +269,15 @@ class MainWindow(QMainWindow):
             self._starting = True
             self.toolbar.state_label.setText("正在开播…")
             if self.dashboard is not None:
-                self.dashboard.set_running(True)
+                self.dashboard.set_running(True)  # a new run's counts
+                self.dashboard.say_panel.set_live(False)  # until the room says it runs (host.started)
+            self.health_bar.live = True
 
     def _run_ended(self) -> None:
         """停止 (or the run's process ended): nothing plays any more, and the run is reviewed."""
         if self.dashboard is not None:
             self.dashboard.set_running(False)
-        self.health_bar.set_health(events.Health(component="audio", status="off", detail="未开播"))
+        self.health_bar.stopped()
         if self.review_view is not None:
             self.review_view.review_newest(save=True)
 
@@ -310,6 +312,8 @@ class MainWindow(QMainWindow):
 
     def _set_running(self, running: bool) -> None:
         self.toolbar.set_running(self.runtime is not None, running)
+        if self.dashboard is not None:  # 插播 and the queue commands once the room really runs
+            self.dashboard.say_panel.set_live(running and self.runtime is not None)
 
     def _busy(self, busy: bool) -> None:
         if not busy:

@@ -31,7 +31,10 @@ DROP_REASON_ZH = {
 def component_label(component: str) -> str:
     head, _, rest = component.partition(":")
     name = COMPONENT_ZH.get(head, head)
-    return f"{name} {rest}" if rest else name
+    if not rest:
+        return name
+    # 播放输出, 播放音乐; a server address stays apart: 语音 http://a:9880
+    return f"{name}{rest}" if "\u4e00" <= rest[0] <= "\u9fff" else f"{name} {rest}"
 
 
 def reason_label(reason: str) -> str:

@@ -93,7 +93,7 @@ def test_the_window_runs_the_room_in_its_own_process_and_notices_when_it_dies(
 
     os.kill(win.runtime.pid, signal.SIGKILL)
     qtbot.waitUntil(lambda: "直播进程意外退出" in win.notice_bar.message
-                    and win.toolbar.state_label.text() == "未开播", timeout=10000)
+                    and win.toolbar.state_label.text() == "已停止", timeout=10000)
     assert win.toolbar.act_start.isEnabled()  # the operator can start again
     win.close()
 
