@@ -364,6 +364,7 @@ class MainWindow(QMainWindow):
         if not self._edits_settled():
             event.ignore()
             return
+        was_live = self.runtime is not None and bool(getattr(self.runtime, "running", False))  # on air, not starting
         self.save_layout()
         for view in (self.products, self.reactions):
             if view is not None:
@@ -373,6 +374,8 @@ class MainWindow(QMainWindow):
         if self.runtime is not None:
             self.runtime.config.live.unregister(self._window_live)
         self.host.shutdown()  # stops the room when it is live
+        if was_live and self.review_view is not None:  # reviewed like a live ended by 停止
+            self.review_view.save_newest_now()
         event.accept()
 
 
