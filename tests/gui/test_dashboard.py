@@ -7,6 +7,7 @@ import time
 from app import events
 from app.events import Channel
 from tests.gui.dialogs import type_chinese
+from tests.gui.ui_driving import click
 from ui.bridge import Bridge
 from ui.controls import Controls
 from ui.dashboard import DashboardView
@@ -177,6 +178,19 @@ def test_a_command_the_stopped_runtime_cannot_take_is_said_not_dropped(qtbot, co
     assert got == [] and view.say_panel.say_text.text() == "福利马上开始"
     assert notices == ["直播未开始，插播没有发出：开播后可用", "直播未开始，跳过当前没有发出：开播后可用",
                        "直播未开始，清空队列没有发出：开播后可用"]
+
+
+def test_an_enter_reads_nickname_came_without_the_feeds_placeholder(qtbot, memory_bus):
+    """Walk finding 9: dy-barrage-grab's enter Content is "小刚 $来了 直播间人数:532"."""
+    _bridge, view = _rig(qtbot, memory_bus)
+    if not view.type_filters["enter"].isChecked():
+        click(qtbot, view.type_filters["enter"])
+    memory_bus.publish(Channel.LIVE_EVENTS, events.LiveEvent(
+        type="enter", msg_id="e1", room_id="r", ts=time.time(), user=events.User(id="333", nickname="小刚"),
+        text="小刚 $来了 直播间人数:532"))
+    qtbot.waitUntil(lambda: view.feed_model.rowCount() == 1, timeout=2000)
+    model = view.feed_model
+    assert model.data(model.index(0, 1)) == "进场" and model.data(model.index(0, 3)) == "小刚 来了"
 
 
 def test_bridge_batches_bursts(qtbot, memory_bus):
