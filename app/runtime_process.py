@@ -185,7 +185,7 @@ class RuntimeProcess:
             return
         child.asked_to_stop.set()
         code = _end(child.proc, timeout)
-        log.info("runtime process %d stopped (exit %s)", child.proc.pid, code)
+        log.info("直播进程 %d 已结束（退出码 %s）", child.proc.pid, code)
 
     def kill(self) -> None:
         """The app is going away and could not wait: end the child now."""

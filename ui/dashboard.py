@@ -36,7 +36,7 @@ from ui.dashboard_state import DashboardState
 from ui.models import EventFeedModel, QuestionModel, QueueModel
 from ui.progress_strip import ProgressStrip
 from ui.say_now_panel import SayNowPanel
-from ui.texts import EVENT_TYPE_ZH, HEALTH_COLOR, HEALTH_ZH, KIND_ZH, component_label
+from ui.texts import EVENT_TYPE_ZH, HEALTH_COLOR, HEALTH_ZH, KIND_ZH, component_label, health_detail_zh
 
 
 class DashboardView(QWidget):
@@ -331,8 +331,8 @@ class DashboardView(QWidget):
             status.setForeground(_color(h.status))
             self.tts_table.setItem(i, 0, QTableWidgetItem(name))
             self.tts_table.setItem(i, 1, status)
-            detail = QTableWidgetItem(h.detail)
-            detail.setToolTip(h.detail)
+            detail = QTableWidgetItem(health_detail_zh(h.detail))  # Chinese; addresses and errors as they are
+            detail.setToolTip(detail.text())
             self.tts_table.setItem(i, 2, detail)
 
 

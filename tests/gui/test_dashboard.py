@@ -193,6 +193,24 @@ def test_an_enter_reads_nickname_came_without_the_feeds_placeholder(qtbot, memor
     assert model.data(model.index(0, 1)) == "进场" and model.data(model.index(0, 3)) == "小刚 来了"
 
 
+def test_the_voice_servers_tab_explains_in_chinese(qtbot, memory_bus):
+    """Walk finding 5: the 说明 column showed the TTS pool's English reason."""
+    from tests.gui.chinese import english_in
+
+    _bridge, view = _rig(qtbot, memory_bus)
+    detail = ("espeak-ng fallback speaking (备用语音在说话): no GPT-SoVITS route can speak now "
+              "(没有可用的 GPT-SoVITS): http://a:9880 benched: HTTP 500; voice v1 on http://b:9880 benched: timed out")
+    memory_bus.publish(Channel.SYSTEM, events.Health(component="tts", status="degraded", detail=detail))
+    memory_bus.publish(Channel.SYSTEM, events.Health(component="tts:http://b:9880", status="degraded",
+                                                     detail="benched (12 s left): HTTP 500"))
+    qtbot.waitUntil(lambda: view.tts_table.rowCount() == 2, timeout=2000)
+    cells = [view.tts_table.item(r, 2).text() for r in range(2)]
+    assert cells[0] == ("正在用离线语音（espeak-ng）代替 GPT-SoVITS：现在没有能用的 GPT-SoVITS 服务："
+                        "http://a:9880 暂停使用：HTTP 500；音色 v1（http://b:9880）暂停使用：timed out")
+    assert cells[1] == "暂停使用（12 秒后再试）：HTTP 500"
+    assert english_in(cells[1]) == [] and english_in(cells[0].removesuffix("timed out")) == []
+
+
 def test_bridge_batches_bursts(qtbot, memory_bus):
     bridge = Bridge(memory_bus, hz=10)
     batches = []

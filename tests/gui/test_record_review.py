@@ -109,7 +109,7 @@ def test_review_view_shows_a_past_session_and_saves_it(qtbot, run_db, tmp_path):
     assert notices and "已保存" in notices[0]
 
 
-def _demo_window(qtbot, config_file, memory_bus, tmp_path):
+def _demo_window(qtbot, config_file, memory_bus, tmp_path, log_handler=None):
     """A window on a demo runtime (memory bus, a feed that says nothing, null audio), built."""
     from app.config import write_values
     from app.runtime import Runtime
@@ -119,7 +119,7 @@ def _demo_window(qtbot, config_file, memory_bus, tmp_path):
                                ("compliance", "lists_dir"): str(paths.bundled_data_dir() / "compliance")})
     host = RuntimeHost(factory=lambda path, demo: Runtime(path, demo=demo, bus=memory_bus,
                                                           replay=tmp_path / "quiet.feed"))
-    win = MainWindow(config_path=config_file, host=host,
+    win = MainWindow(config_path=config_file, host=host, log_handler=log_handler,
                      settings=QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(win, before_close_func=lambda w: close_answering(qtbot, w))  # a failed test is still live
     win.show()
@@ -212,3 +212,35 @@ def test_a_live_ended_by_closing_the_window_is_reviewed_like_one_ended_by_stop(
     pages = list(reviews.glob("*/review.html"))
     assert len(pages) == 1 and "第1场" in pages[0].parent.name
     assert "直播复盘" in pages[0].read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def info_logs():
+    """The "app" logger at INFO, as the app's own logging setup (app.logs) has it."""
+    import logging
+
+    app_log = logging.getLogger("app")
+    level = app_log.level
+    app_log.setLevel(logging.INFO)
+    yield
+    app_log.setLevel(level)
+
+
+def test_the_log_lines_of_a_demo_live_read_in_chinese(qtbot, config_file, memory_bus, tmp_path, operator_folder,
+                                                      log_handler, info_logs):
+    """Walk finding 5: the INFO lines the Logs view shows for a normal demo live (pre-flight, the
+    runtime started, the feed connected) are Chinese; addresses and numbers stay as they are."""
+    from tests.gui.ui_driving import click_tab
+
+    win = _demo_window(qtbot, config_file, memory_bus, tmp_path, log_handler)
+    win.toolbar.act_start.trigger()
+    qtbot.waitUntil(lambda: win.toolbar.state_label.text() == "直播中", timeout=30000)
+    click_tab(qtbot, win.tabs, "日志")
+    shown = win.logs_view.text.toPlainText
+    qtbot.waitUntil(lambda: "已连接弹幕源 ws://" in shown(), timeout=10000)
+    assert "开播前检查 通过 · " in shown() and "直播已开始（演示模式：是" in shown()
+    for english in ("pre-flight ok", "runtime started", "connected to ws://"):
+        assert english not in shown()
+    win.toolbar.act_stop.trigger()
+    qtbot.waitUntil(lambda: win.toolbar.state_label.text() == "已停止", timeout=20000)
+    win.close()
