@@ -60,7 +60,7 @@ class HealthBar(QWidget):
         self._after_stop = True
         for component in list(self.labels):
             if component.partition(":")[0] not in OUTSIDE_ROOM:
-                self.set_health(events.Health(component=component, status="off", detail="未开播"))
+                self.set_health(events.Health(component=component, status="off", detail="已停止"))
 
     def on_batch(self, batch: list) -> None:
         latest: dict[str, events.Health] = {}
