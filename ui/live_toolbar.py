@@ -14,7 +14,9 @@ from PyQt6.QtWidgets import QCheckBox, QLabel, QSizePolicy, QToolBar, QWidget
 
 
 class LiveToolBar(QToolBar):
-    def __init__(self, demo: bool, parent=None):
+    def __init__(self, demo: bool, parent=None, *, middle: QWidget | None = None):
+        """``middle`` fills the room between the controls and the state label (the window's
+        notice bar: a notice then takes no row of its own and moves nothing)."""
         super().__init__("控制", parent)
         self.setObjectName("controls")
         self.setMovable(False)
@@ -36,8 +38,9 @@ class LiveToolBar(QToolBar):
         self.demo_switch.setChecked(demo)
         self.demo_switch.setToolTip("演示模式：播放内置的直播间录制和演示商品，用离线语音，不连接抖音")
         self.addWidget(self.demo_switch)
-        spacer = QWidget()
+        spacer = middle if middle is not None else QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.addSeparator()
         self.addWidget(spacer)
         self.state_label = QLabel("正在准备…")
         self.state_label.setObjectName("muted")

@@ -88,7 +88,10 @@ class MainWindow(QMainWindow):
     # ---- layout --------------------------------------------------------------------------------
 
     def _build(self, demo: bool) -> None:
-        self.toolbar = LiveToolBar(demo, self)
+        # the notice bar sits in the toolbar's free middle: no empty row of its own while no
+        # notice shows, and a notice moves no control (issue 19.6)
+        self.notice_bar = NoticeBar()
+        self.toolbar = LiveToolBar(demo, self, middle=self.notice_bar)
         self.addToolBar(self.toolbar)
         self.toolbar.act_start.triggered.connect(self.start_stream)
         self.toolbar.act_stop.triggered.connect(self.stop_stream)
@@ -101,8 +104,6 @@ class MainWindow(QMainWindow):
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        self.notice_bar = NoticeBar()
-        lay.addWidget(self.notice_bar)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.placeholder = QLabel("正在加载配置和商品…")

@@ -115,6 +115,9 @@ def test_a_notice_never_moves_the_controls(qtbot, operator_window, memory_bus):
     assert win.notice_bar.label.toolTip().endswith("第三行")  # the whole text is one hover away
     qtbot.mouseClick(win.notice_bar.close_button, Qt.MouseButton.LeftButton)
     assert not win.notice_bar.showing and win.tabs.geometry() == tabs_at
+    # walk finding 10: no empty band held for notices between the toolbar and the tabs
+    below_toolbar = win.toolbar.mapTo(win, win.toolbar.rect().bottomLeft()).y()
+    assert win.tabs.mapTo(win, win.tabs.rect().topLeft()).y() - below_toolbar <= 4
 
 
 def test_closing_while_live_asks_and_stops_the_room(qtbot, operator_window):
