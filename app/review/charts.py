@@ -62,7 +62,7 @@ def setup_fonts() -> str | None:
         return found[0] if found else None
 
 
-def _font_chain_glyphs() -> frozenset[int]:
+def font_chain_glyphs() -> frozenset[int]:
     """Every code point some font of the sans-serif chain (as setup_fonts left it) can draw."""
     global _drawable
     with _fonts_lock:
@@ -91,7 +91,7 @@ def drawable(text: str, empty: str = "？") -> str:
     """``text`` without the characters no chart font can draw (emoji in nicknames, mostly): they
     would show as empty boxes and make matplotlib warn on stderr for each. The saved page's
     tables keep the text as written; ``empty`` stands in for a label left with nothing."""
-    glyphs = _font_chain_glyphs()
+    glyphs = font_chain_glyphs()
     if not glyphs:  # no font found at all: leave the text to matplotlib's own fallback
         return text
     kept = "".join(ch for ch in text if ord(ch) in glyphs or ch.isspace())
