@@ -94,10 +94,10 @@ def describe_user_root() -> str:
     """One line for the log and the self-test: which folder holds config.ini and data/."""
     info = user_root_info()
     if not info.per_user and info.reason:
-        return f"operator folder: {info.path} (beside the app, but NOTHING CAN BE SAVED: {info.reason})"
+        return f"软件文件夹：{info.path}（在程序旁边，但无法保存任何文件：{info.reason}）"
     if not info.per_user:
-        return f"operator folder: {info.path} (beside the app)"
-    return f"operator folder: {info.path} (per-user folder, because {info.reason})"
+        return f"软件文件夹：{info.path}（在程序旁边）"
+    return f"软件文件夹：{info.path}（用户文件夹，因为 {info.reason}）"
 
 
 def reset() -> None:
@@ -142,7 +142,7 @@ def _choose() -> UserRoot:
     if fallback_problem is not None:
         # Nowhere to write: keep the app's folder, so reading works and each write names the path.
         return UserRoot(here, per_user=False, app_dir=here,
-                        reason=f"{problem}; the per-user folder is not writable either ({fallback_problem})")
+                        reason=f"{problem}；用户文件夹也不能写入（{fallback_problem}）")
     return UserRoot(fallback, per_user=True, app_dir=here, reason=problem)
 
 
@@ -155,13 +155,13 @@ def _not_writable(folder: Path, *, create: bool = False) -> str | None:
         if create:
             folder.mkdir(parents=True, exist_ok=True)
         elif not folder.is_dir():
-            return f"{folder} is not a folder"
+            return f"{folder} 不是文件夹"
         fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)
         os.close(fd)
         os.unlink(probe)
         return None
     except OSError as exc:
-        return f"{folder} is not writable ({exc.strerror or exc})"
+        return f"{folder} 不能写入（{exc.strerror or exc}）"
 
 
 def _seed_defaults(root: Path) -> None:

@@ -200,7 +200,8 @@ class Runtime(RuntimeControl, RuntimeUpkeep, RuntimeReport):
         self._start_upkeep()
         # config.ini edits are looked for on an inbox tick (no watcher thread of its own)
         self._subs.append(self.bus.inbox("config-watch", {}, tick=self._watch_config, every=self.config.poll_s))
-        log.info("runtime started (demo=%s, sink=%s, feed=%s)", self.demo, self.sink_spec, self.feed_url)
+        log.info("直播已开始（演示模式：%s，声音输出：%s，弹幕源：%s）", "是" if self.demo else "否",
+                 self.sink_spec, self.feed_url)
 
     def _start_stage(self, stage) -> None:
         stage.start()

@@ -165,7 +165,7 @@ class RuntimeProcess:
         while not (child.started.is_set() or child.output_done.is_set()) and time.monotonic() < deadline:
             child.started.wait(0.1)
         if child.started.is_set():
-            log.info("runtime process %d started", child.proc.pid)
+            log.info("直播进程 %d 已启动", child.proc.pid)
             return
         timed_out = not child.output_done.is_set()
         child.asked_to_stop.set()
@@ -185,7 +185,7 @@ class RuntimeProcess:
             return
         child.asked_to_stop.set()
         code = _end(child.proc, timeout)
-        log.info("runtime process %d stopped (exit %s)", child.proc.pid, code)
+        log.info("直播进程 %d 已结束（退出码 %s）", child.proc.pid, code)
 
     def kill(self) -> None:
         """The app is going away and could not wait: end the child now."""

@@ -36,7 +36,7 @@ from ui.dashboard_state import DashboardState
 from ui.models import EventFeedModel, QuestionModel, QueueModel
 from ui.progress_strip import ProgressStrip
 from ui.say_now_panel import SayNowPanel
-from ui.texts import EVENT_TYPE_ZH, HEALTH_COLOR, HEALTH_ZH, KIND_ZH, component_label
+from ui.texts import EVENT_TYPE_ZH, HEALTH_COLOR, HEALTH_ZH, KIND_ZH, component_label, health_detail_zh
 
 
 class DashboardView(QWidget):
@@ -210,11 +210,13 @@ class DashboardView(QWidget):
 
     def set_running(self, running: bool) -> None:
         """开播 / 停止. After 停止 nothing plays: the queue and now-playing are cleared (the
-        stopped player says no more), and the questions of the run stay until the next 开播."""
-        was_stopped = self.state.stopped
+        stopped player says no more), and the questions and counts of the run stay until the
+        next 开播, which starts them from zero."""
+        was_running = self.state.running
         self.state.set_running(running)
-        if running and was_stopped:
+        if running and not was_running:
             self.question_model.clear()
+        self.say_panel.set_live(running)
         if not running:
             self.queue_model.apply_snapshot([])
         self._refresh_now()
@@ -329,8 +331,8 @@ class DashboardView(QWidget):
             status.setForeground(_color(h.status))
             self.tts_table.setItem(i, 0, QTableWidgetItem(name))
             self.tts_table.setItem(i, 1, status)
-            detail = QTableWidgetItem(h.detail)
-            detail.setToolTip(h.detail)
+            detail = QTableWidgetItem(health_detail_zh(h.detail))  # Chinese; addresses and errors as they are
+            detail.setToolTip(detail.text())
             self.tts_table.setItem(i, 2, detail)
 
 

@@ -5,8 +5,9 @@ now-playing item, the latest health per component, the viewers' questions, the p
 and the airtime split. Dead air is the player's own figure (``dead_air_s`` in its ``audio``
 Health, once a second): only the player can hear the gaps, and it may run in another process.
 
-After 停止 (``set_running(False)``) nothing plays: the now-playing item is cleared and late
-player events of the stopped run (still in the bridge) are ignored until the next 开播.
+After 停止 (``set_running(False)``) nothing plays: the now-playing item is cleared, the event
+rate drops to 0, and late player events of the stopped run (still in the bridge) are ignored
+until the next 开播, which starts every count from zero.
 """
 
 from __future__ import annotations
@@ -62,20 +63,30 @@ class DashboardState:
     airtime: events.AirtimeReport | None = None
     live_ended: events.LiveEnded | None = None
     stopped: bool = False  # 停止 was pressed: nothing plays until the next 开播
+    running: bool = False  # between 开播 and 停止
     _recent: deque = field(default_factory=deque)  # (t, n) live events per batch, for events/s
 
     def set_running(self, running: bool) -> None:
         if running:
-            if self.stopped:  # a new run: what the last one asked and aired is not this one's
-                self.questions.clear()
-                self.airtime = None
-                self.live_ended = None
+            if not self.running:  # a new run: every count starts again (what the last one had is in its review)
+                self._reset_run()
+            self.running = True
             self.stopped = False
             return
+        self.running = False
         self.stopped = True
         self.now = None
         self.on_air = None  # nothing is being sold once the room is stopped
         self.health.pop("audio", None)  # its "播放中" was the stopped player's last word
+        self._recent.clear()  # no events come in while stopped: 0 per second
+
+    def _reset_run(self) -> None:
+        self.live_events = self.gifts = self.gift_diamonds = self.replies = self.interruptions = 0
+        self.dropped.clear()
+        self.questions.clear()
+        self.airtime = None
+        self.live_ended = None
+        self._recent.clear()
 
     def feed(self, batch: list) -> None:
         now = self.clock()
@@ -116,6 +127,8 @@ class DashboardState:
                 self.live_ended = ev
                 self.now = None
         self.live_events += n_live
+        if self.stopped:  # the stopped run's last events still in the bridge: not a rate any more
+            return
         self._recent.append((now, n_live))
         while self._recent and now - self._recent[0][0] > 5.0:
             self._recent.popleft()

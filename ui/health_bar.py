@@ -1,5 +1,9 @@
 """The status bar's live health: one coloured dot per component (feed, bus, each TTS server,
-LLM, audio) with the detail as tooltip."""
+LLM, audio) with the detail as tooltip.
+
+After 停止 (``stopped``) every part of the room but the bus reads 未启用: the stopped room's
+last words (语音 降级, 播放中) are no longer true, and late ones still in the bridge are not
+shown until the next 开播 (``live = True``)."""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from app import events
 from ui.texts import HEALTH_COLOR, HEALTH_ZH, component_label, health_detail_zh
 
 ALWAYS = ("feed", "bus", "llm")  # shown as 未知 until they report
+#: Components that live outside the room (the GUI's own Redis): still true after 停止.
+OUTSIDE_ROOM = ("bus",)
 
 
 def _order(component: str) -> tuple:
@@ -25,6 +31,8 @@ class HealthBar(QWidget):
         self.lay.setSpacing(14)
         self.labels: dict[str, QLabel] = {}
         self.shown: dict[str, tuple[str, str]] = {}  # component -> (status, detail) on screen
+        self.live = False  # set by the window at 开播; cleared by ``stopped``
+        self._after_stop = False
         for c in ALWAYS:
             self.set_health(events.Health(component=c, status="unknown", detail="尚未报告"))
 
@@ -46,10 +54,19 @@ class HealthBar(QWidget):
         label.setToolTip(f"{component_label(h.component)}：{HEALTH_ZH.get(h.status, h.status)}\n"
                          f"{health_detail_zh(h.detail)}")
 
+    def stopped(self) -> None:
+        """停止: every part of the room is off until the next 开播."""
+        self.live = False
+        self._after_stop = True
+        for component in list(self.labels):
+            if component.partition(":")[0] not in OUTSIDE_ROOM:
+                self.set_health(events.Health(component=component, status="off", detail="已停止"))
+
     def on_batch(self, batch: list) -> None:
         latest: dict[str, events.Health] = {}
+        quiet = self._after_stop and not self.live  # the stopped room's late reports
         for ev in batch:
-            if isinstance(ev, events.Health):
+            if isinstance(ev, events.Health) and not (quiet and ev.component.partition(":")[0] not in OUTSIDE_ROOM):
                 latest[ev.component] = ev
         for h in latest.values():
             self.set_health(h)

@@ -1,5 +1,5 @@
 """The main window's control toolbar: 开播 / 停止 / 暂停 / 跳过, 开播前检查, the demo switch, and
-the label saying where the room is (未开播, 直播中, 正在开播…).
+the label saying where the room is (未开播, 直播中, 正在开播…, 已停止).
 
 Its own widget so the window keeps what the buttons do (``MainWindow`` connects them) and this
 keeps which of them can be pressed when: before a runtime is ready, while live, while a start
@@ -16,7 +16,9 @@ from ui.texts import SKIP_TIP
 
 
 class LiveToolBar(QToolBar):
-    def __init__(self, demo: bool, parent=None):
+    def __init__(self, demo: bool, parent=None, *, middle: QWidget | None = None):
+        """``middle`` fills the room between the controls and the state label (the window's
+        notice bar: a notice then takes no row of its own and moves nothing)."""
         super().__init__("控制", parent)
         self.setObjectName("controls")
         self.setMovable(False)
@@ -39,12 +41,16 @@ class LiveToolBar(QToolBar):
         self.demo_switch.setChecked(demo)
         self.demo_switch.setToolTip("演示模式：播放内置的直播间录制和演示商品，用离线语音，不连接抖音")
         self.addWidget(self.demo_switch)
-        spacer = QWidget()
+        spacer = middle if middle is not None else QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.addSeparator()
         self.addWidget(spacer)
         self.state_label = QLabel("正在准备…")
         self.state_label.setObjectName("muted")
+        self.state_label.setContentsMargins(0, 0, 10, 0)  # off the window's right edge
         self.addWidget(self.state_label)
+        #: what the label says when not live: 未开播 until the first live, 已停止 after one
+        self.idle_text = "未开播"
 
     def set_running(self, ready: bool, running: bool) -> None:
         """Which buttons work: nothing before a runtime is ready; 开播 and 检查 when stopped;
@@ -60,8 +66,10 @@ class LiveToolBar(QToolBar):
             self.act_pause.setChecked(False)
             self.act_pause.setText("❚❚ 暂停")
             self.act_pause.blockSignals(False)
+        if running:
+            self.idle_text = "已停止"  # from now on, not live means the live was stopped
         if ready:
-            self.state_label.setText("直播中" if running else "未开播")
+            self.state_label.setText("直播中" if running else self.idle_text)
 
     def set_busy(self) -> None:
         """A start or stop is under way: 开播, 停止 and 检查 wait for it."""

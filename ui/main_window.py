@@ -88,7 +88,10 @@ class MainWindow(QMainWindow):
     # ---- layout --------------------------------------------------------------------------------
 
     def _build(self, demo: bool) -> None:
-        self.toolbar = LiveToolBar(demo, self)
+        # the notice bar sits in the toolbar's free middle: no empty row of its own while no
+        # notice shows, and a notice moves no control (issue 19.6)
+        self.notice_bar = NoticeBar()
+        self.toolbar = LiveToolBar(demo, self, middle=self.notice_bar)
         self.addToolBar(self.toolbar)
         self.toolbar.act_start.triggered.connect(self.start_stream)
         self.toolbar.act_stop.triggered.connect(self.stop_stream)
@@ -101,8 +104,6 @@ class MainWindow(QMainWindow):
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        self.notice_bar = NoticeBar()
-        lay.addWidget(self.notice_bar)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.placeholder = QLabel("正在加载配置和商品…")
@@ -238,7 +239,7 @@ class MainWindow(QMainWindow):
         dialog = PreflightDialog(self, config_path=self._config_file(), demo=bool(getattr(self.runtime, "demo", False)),
                                  for_start=True)
         go = dialog.exec() == QDialog.DialogCode.Accepted
-        self.toolbar.state_label.setText("未开播")
+        self.toolbar.state_label.setText(self.toolbar.idle_text)
         if not go:
             return
         problems = dialog.continued_despite or dialog.problems()
@@ -269,13 +270,15 @@ class MainWindow(QMainWindow):
             self._starting = True
             self.toolbar.state_label.setText("正在开播…")
             if self.dashboard is not None:
-                self.dashboard.set_running(True)
+                self.dashboard.set_running(True)  # a new run's counts
+                self.dashboard.say_panel.set_live(False)  # until the room says it runs (host.started)
+            self.health_bar.live = True
 
     def _run_ended(self) -> None:
         """停止 (or the run's process ended): nothing plays any more, and the run is reviewed."""
         if self.dashboard is not None:
             self.dashboard.set_running(False)
-        self.health_bar.set_health(events.Health(component="audio", status="off", detail="未开播"))
+        self.health_bar.stopped()
         if self.review_view is not None:
             self.review_view.review_newest(save=True)
 
@@ -310,6 +313,8 @@ class MainWindow(QMainWindow):
 
     def _set_running(self, running: bool) -> None:
         self.toolbar.set_running(self.runtime is not None, running)
+        if self.dashboard is not None:  # 插播 and the queue commands once the room really runs
+            self.dashboard.say_panel.set_live(running and self.runtime is not None)
 
     def _busy(self, busy: bool) -> None:
         if not busy:
@@ -360,6 +365,7 @@ class MainWindow(QMainWindow):
         if not self._edits_settled():
             event.ignore()
             return
+        was_live = self.runtime is not None and bool(getattr(self.runtime, "running", False))  # on air, not starting
         self.save_layout()
         for view in (self.products, self.reactions):
             if view is not None:
@@ -369,6 +375,8 @@ class MainWindow(QMainWindow):
         if self.runtime is not None:
             self.runtime.config.live.unregister(self._window_live)
         self.host.shutdown()  # stops the room when it is live
+        if was_live and self.review_view is not None:  # reviewed like a live ended by 停止
+            self.review_view.save_newest_now()
         event.accept()
 
 

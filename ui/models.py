@@ -235,6 +235,8 @@ def describe_event(ev: events.LiveEvent) -> str:
         return f"点赞 {ev.like.count}（累计 {ev.like.total}）"
     if ev.type == "stats" and ev.stats:
         return f"在线 {ev.stats.online}，累计观看 {ev.stats.total}"
+    if ev.type == "enter":  # the feed's Content is "昵称 $来了 直播间人数:N": "$" is a placeholder of the app
+        return f"{ev.user.nickname} 来了" if ev.user and ev.user.nickname else "来了"
     return ev.text
 
 

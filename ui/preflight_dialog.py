@@ -36,6 +36,7 @@ from PyQt6.QtWidgets import (
 
 from app.logs import get_logger
 from app.preflight import run_preflight
+from app.preflight.base import STATUS_ZH
 from app.preflight.checks import CONFIG_TITLE
 from app.preflight.runner import CHECKS, GRACE_S
 
@@ -46,7 +47,6 @@ TIMEOUT_S = 5.0  # each check's deadline (the services' answers; the list is don
 #: key → title, in the order ``run_preflight`` returns them (rows exist before any result).
 ROWS = (("config", CONFIG_TITLE),) + tuple((key, title) for key, title, _ in CHECKS)
 MARK = {"ok": ("✓", "#15803d"), "warn": ("⚠", "#b45309"), "fail": ("✗", "#b91c1c"), "": ("…", "#6b7280")}
-STATUS_ZH = {"ok": "通过", "warn": "注意", "fail": "未通过"}
 
 
 class _Relay(QObject):

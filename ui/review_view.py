@@ -1,7 +1,8 @@
 """直播复盘: the review of any recorded run, from a list (newest first): headline figures and
 the charts (``app.review``) on a Qt canvas, and 保存为网页 writes the self-contained HTML + CSVs
 beside the logs. After 停止 (or when the room's live ended) the window asks this view to review
-the run that just ended and save it.
+the run that just ended and save it; a live ended by closing the window is saved the same way
+before the app ends (``save_newest_now``).
 
 The database is read and the charts are built on a worker thread (a long run has thousands of
 rows); only the canvases are made on the GUI thread.
@@ -140,6 +141,29 @@ class ReviewView(QWidget):
             self.sessions.setCurrentRow(0)
             self.sessions.blockSignals(False)
             self.load_selected(save=save)
+
+    def save_newest_now(self, timeout: float = 20.0) -> Path | None:
+        """The window is closing on a live it just stopped: save that run's review (as 停止
+        does) before the app ends, waiting at most ``timeout``. Returns the page, or None."""
+        if self._worker is not None:
+            self._worker.join(timeout)
+        db, out_dir, saved = self._db_path(), self._out_dir(), []
+
+        def work():
+            try:
+                data = load_review(db)  # the newest run: the one just stopped
+                saved.append(write_review(data, out_dir, make_charts(data)))
+            except Exception:  # a review that cannot be made must not stop the app from closing
+                log.exception("review of the live ended by closing the window failed")
+
+        worker = threading.Thread(target=work, name="ui-review-close", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if not saved:
+            log.warning("没有保存关闭窗口时结束的这一场的复盘（可在下次打开后在“直播复盘”页保存）")
+            return None
+        log.info("本场直播复盘已保存：%s", saved[0])
+        return saved[0]
 
     # ---- loading (worker thread) -----------------------------------------------------------------
 

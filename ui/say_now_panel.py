@@ -4,6 +4,11 @@ the chosen priority, skip what is playing, clear the queue.
 Its own widget because it is the dashboard's one input row: everything else there shows what
 the room does. Commands go through ``Controls`` and return at once; what the operator should
 know (a file submitted, no microphone) goes out on ``notice`` to the window's notice bar.
+
+The buttons work only while the room is live (``set_live``; before that nothing would take the
+command): disabled with the tooltip 开播后可用. The text field stays open so a line can be typed
+ahead; Enter while not live, or a command the runtime refuses, says so in a notice and keeps
+the text.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLineEdit, QPushButton
 
 from app.events import Priority
-from ui.controls import Controls
+from ui.controls import NOT_LIVE, Controls
 from ui.mic_record import RecordDialog, mic_problem
 from ui.texts import SKIP_TIP
 
@@ -44,12 +49,16 @@ class SayNowPanel(QGroupBox):
         self.say_button = QPushButton("插播")
         self.say_button.setObjectName("primary")
         self.file_button = QPushButton("插播音频文件…")
-        self.file_button.setToolTip("选择一个音频文件（WAV、MP3、FLAC、OGG），按左边选的优先级插播")
         self.mic_button = QPushButton("录音插播…")
-        self.mic_button.setToolTip("用麦克风录一段话（最长 60 秒）再插播")
         self.skip_button = QPushButton("跳过当前")
-        self.skip_button.setToolTip(SKIP_TIP)
         self.clear_button = QPushButton("清空队列")
+        self._tips = {
+            self.say_button: "把输入框里的话按左边选的优先级立即播报",
+            self.file_button: "选择一个音频文件（WAV、MP3、FLAC、OGG），按左边选的优先级插播",
+            self.mic_button: "用麦克风录一段话（最长 60 秒）再插播",
+            self.skip_button: SKIP_TIP,
+            self.clear_button: "清空播放队列里还没播的内容（正在播放的这一句播完）",
+        }
         sl.addWidget(self.say_text, 1)
         sl.addWidget(self.say_priority)
         sl.addWidget(self.say_button)
@@ -62,23 +71,41 @@ class SayNowPanel(QGroupBox):
         self.say_text.returnPressed.connect(self._say_now)
         self.file_button.clicked.connect(self._play_file)
         self.mic_button.clicked.connect(self._record)
-        self.skip_button.clicked.connect(self.controls.skip)
-        self.clear_button.clicked.connect(self.controls.clear_queue)
+        self.skip_button.clicked.connect(lambda: self._sent(self.controls.skip(), "跳过当前"))
+        self.clear_button.clicked.connect(lambda: self._sent(self.controls.clear_queue(), "清空队列"))
+        self.set_live(False)
+
+    def set_live(self, live: bool) -> None:
+        """开播 / 停止: the commands work only while the room is live."""
+        self.live = live
+        for button, tip in self._tips.items():
+            button.setEnabled(live)
+            button.setToolTip(tip if live else f"开播后可用。{tip}")
+
+    def _sent(self, sent: bool, what: str) -> bool:
+        """A command the room could not take is said, never dropped silently."""
+        if not sent:
+            self.notice.emit("warning", NOT_LIVE.format(what=what))
+        return sent
 
     def _say_now(self) -> None:
         text = self.say_text.text().strip()
         if not text:
             return
-        self.controls.say_now(text, int(self.say_priority.currentData()))
-        self.say_text.clear()
+        if not self.live:  # Enter in the field while not live: the text stays for later
+            self._sent(False, "插播")
+            return
+        if self._sent(self.controls.say_now(text, int(self.say_priority.currentData())), "插播"):
+            self.say_text.clear()
 
     def _play_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "选择要插播的音频文件", self._last_dir, AUDIO_FILTER)
         if not path:
             return
         self._last_dir = str(Path(path).parent)
-        self.controls.play_file(path, Path(path).stem, int(self.say_priority.currentData()))
-        self.notice.emit("info", f"已提交插播音频：{Path(path).name}")
+        if self._sent(self.controls.play_file(path, Path(path).stem, int(self.say_priority.currentData())),
+                      f"插播音频（{Path(path).name}）"):
+            self.notice.emit("info", f"已提交插播音频：{Path(path).name}")
 
     def _record(self) -> None:
         problem = mic_problem()
@@ -86,6 +113,6 @@ class SayNowPanel(QGroupBox):
             self.notice.emit("warning", problem)
             return
         dialog = RecordDialog(self)
-        dialog.recorded.connect(lambda path: self.controls.play_file(
-            path, "录音", int(self.say_priority.currentData())))
+        dialog.recorded.connect(lambda path: self._sent(self.controls.play_file(
+            path, "录音", int(self.say_priority.currentData())), "录音插播"))
         dialog.open()

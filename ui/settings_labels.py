@@ -21,8 +21,8 @@ VALUE_ZH: dict = {
                           "auto": "由模型决定"},
     ("tts", "api_version"): {"v2": "api_v2.py 接口", "v1": "api.py 旧接口"},
     ("tts", "fallback"): {"espeak": "内置离线语音", "none": "不用备用语音"},
-    ("audio", "backend"): {"pygame": "声卡（pygame）", "wav": "录到 WAV 文件", "null": "不出声（测试用）",
-                           "sounddevice": "声卡（sounddevice）"},
+    ("audio", "backend"): {"pygame": "声卡", "wav": "录到 WAV 文件", "null": "不出声（测试用）",
+                           "sounddevice": "声卡"},
     ("script", "order"): {"in_order": "按列表顺序", "shuffle": "每轮打乱"},
     ("reply", "guest_gift_thanks"): {"name": "感谢时说出收礼的嘉宾", "off": "不感谢"},
     ("music", "order"): {"in_order": "按文件名顺序", "shuffle": "每轮打乱"},
@@ -37,7 +37,9 @@ def value_label(section: str, key: str, value: str) -> str:
     """``中文说明（value）`` for a choice; numbers and unknown values as they are."""
     base = section.partition(".")[0]
     zh = VALUE_ZH.get((base, key), {}).get(value) or VALUE_ZH.get(value)
-    return f"{zh}（{value}）" if isinstance(zh, str) else value
+    if not isinstance(zh, str):
+        return value
+    return zh if f"（{value}）" in zh else f"{zh}（{value}）"  # the value once, never "（pygame）（pygame）"
 
 
 def group_of(section: str) -> str:

@@ -31,7 +31,10 @@ DROP_REASON_ZH = {
 def component_label(component: str) -> str:
     head, _, rest = component.partition(":")
     name = COMPONENT_ZH.get(head, head)
-    return f"{name} {rest}" if rest else name
+    if not rest:
+        return name
+    # 播放输出, 播放音乐; a server address stays apart: 语音 http://a:9880
+    return f"{name}{rest}" if "\u4e00" <= rest[0] <= "\u9fff" else f"{name} {rest}"
 
 
 def reason_label(reason: str) -> str:
@@ -73,9 +76,26 @@ _HEALTH_ZH = (
     (r"Redis reachable again after (.*) s", "Redis 已恢复（中断 \\1 秒）"),
     (r"redis connected \((.*)\)", "已连接 Redis（\\1）"),
     (r"redis unreachable \((.*)\)", "连不上 Redis（\\1）"),
-    (r"espeak-ng fallback speaking: (.*)", "GPT-SoVITS 不可用，正在用离线语音（espeak-ng）：\\1"),
+    # app/tts (pool_watch, routes): the fallback's reason, a server's and a voice's state
+    (r"espeak-ng fallback speaking(?: \(备用语音在说话\))?: (.*)", "正在用离线语音（espeak-ng）代替 GPT-SoVITS：\\1"),
     (r"GPT-SoVITS speaking again", "GPT-SoVITS 已恢复"),
     (r"no usable GPT-SoVITS route", "没有可用的 GPT-SoVITS 服务"),
+    (r"no GPT-SoVITS route can speak now \(没有可用的 GPT-SoVITS\)(?:: (.*))?", "现在没有能用的 GPT-SoVITS 服务：\\1"),
+    (r"GPT-SoVITS missed the deadline \(超过等待时限\)(?:: (.*))?", "GPT-SoVITS 超过等待时限：\\1"),
+    (r"every GPT-SoVITS attempt failed \(所有 GPT-SoVITS 尝试都失败\)(?:: (.*))?", "所有 GPT-SoVITS 尝试都失败：\\1"),
+    (r"no GPT-SoVITS route configured", "没有配置 GPT-SoVITS 服务器，只有离线语音"),
+    # several reasons (routes.why_unusable), not the "; " inside one of them
+    (r"(.+?); (?!waiting for|checking whether)(.+)", "\\1；\\2"),
+    (r"benched \(probing\): (.*)", "暂停使用，正在试探是否恢复：\\1"),
+    (r"benched \((\d+) s left\): (.*)", "暂停使用（\\1 秒后再试）：\\2"),
+    (r"a request timed out (\d+) s ago; checking whether the server still answers \(.*?\)",
+     "\\1 秒前有请求超时，正在确认服务器是否还在响应"),
+    (r"(\d+) in flight", "正在合成 \\1 句"),
+    (r"voice (\S+) on (\S+) benched: (.*)", "音色 \\1（\\2）暂停使用：\\3"),
+    (r"voice (.+) benched: (.*)", "音色 \\1 暂停使用：\\2"),
+    (r"(\S+) benched: (.*)", "\\1 暂停使用：\\2"),
+    (r"(\S+): a request timed out; waiting for the server to answer again \(.*?\)", "\\1：请求超时，等待服务器恢复响应"),
+    (r"(\S+): busy with a request for ([\d.]+) s \(.*?\)", "\\1：上一句合成了 \\2 秒还没完成"),
     (r"stopped", "已停止"),
     (r"not connected", "未连接"),
     (r"connected to (.*)", "已连接 \\1"),
@@ -92,9 +112,11 @@ def health_detail_zh(detail: str) -> str:
             out = zh
             for i, part in enumerate(m.groups(), 1):  # a part may be a known detail itself
                 out = out.replace(f"\\{i}", health_detail_zh(part or ""))
-            return out
+            return out.removesuffix("：")  # a reason with nothing after it
     return detail
 
 #: What 跳过 does, on the toolbar action and the dashboard button (the player decides it:
-#: ``app.audio.state_machine``'s skip drops the line playing and, for the script, its segment).
-SKIP_TIP = "停止正在播放的这一句并接着播下一条；若是话术，本段剩下的句子也一并跳过，接着讲下一段"
+#: ``app.audio.state_machine``'s skip drops the line playing and the rest of its group: the
+#: script's segment, an AI answer's later sentences).
+SKIP_TIP = ("停止正在播放的这一句并接着播下一条；若是话术，本段剩下的句子也一并跳过，接着讲下一段；"
+            "若是大模型的回答，这条回答剩下的句子也不再播")

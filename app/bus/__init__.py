@@ -36,7 +36,7 @@ def create_bus(url: str = "auto", namespace: str = "live", *, consumer: str = "m
             server = EmbeddedRedis()
             server.start()
             bus = RedisBus(server.url, namespace, consumer=consumer, owned_server=server)
-            log.info("bus: embedded Redis (%s from %s) on %s", server.executable, server.server.origin,
+            log.info("总线：内置 Redis（%s，来自 %s），地址 %s", server.executable, server.server.origin,
                      server.where)
             return bus
         except (EmbeddedRedisError, OSError, redis.RedisError) as exc:

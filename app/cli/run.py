@@ -100,8 +100,8 @@ def run(args: argparse.Namespace) -> int:
         threading.Thread(target=_exit_after, args=(CHILD_STOP_LIMIT_S,), name="run-deadline", daemon=True).start()
     report = runtime.report()
     runtime.close()
-    summary = (f"played {len(report['played'])} utterances, dropped {len(report['dropped'])}, "
-               f"dead air {report['dead_air_s']:.1f} s, feed {report['feed']['decoded']} events")
+    summary = (f"本场播出 {len(report['played'])} 条，丢弃 {len(report['dropped'])} 条，"
+               f"冷场 {report['dead_air_s']:.1f} 秒，收到弹幕源事件 {report['feed']['decoded']} 条")
     if args.child:  # the app files it with the run's other log lines
         logging.getLogger("app.runtime").info("%s", summary)
     else:

@@ -232,7 +232,7 @@ class FeedListener:
         self.connects += 1
         self._watch_from = time.monotonic()
         self._connected.set()
-        log.info("connected to %s", self.url)
+        log.info("已连接弹幕源 %s", self.url)
         self._publish_health("ok", self._ok_detail())
         tasks = [asyncio.create_task(coro) for coro in
                  (self._read(ws), self._ping(ws), self._watch_stall())]

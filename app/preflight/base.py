@@ -12,6 +12,8 @@ Status = Literal["ok", "warn", "fail"]
 OK: Status = "ok"
 WARN: Status = "warn"
 FAIL: Status = "fail"
+#: How a status reads in the checklist and in the log.
+STATUS_ZH = {OK: "通过", WARN: "注意", FAIL: "未通过"}
 
 T = TypeVar("T")
 

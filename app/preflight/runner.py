@@ -9,7 +9,7 @@ from pathlib import Path
 
 from app.logs import get_logger
 from app.preflight import checks, feed, voice
-from app.preflight.base import FAIL, WARN, Check
+from app.preflight.base import FAIL, STATUS_ZH, WARN, Check
 
 log = get_logger("preflight")
 
@@ -63,7 +63,8 @@ def run_preflight(config_path: Path | str | None = None, *, demo: bool = False, 
             _tell(progress, found)
         out.append(found)
     for c in out:
-        log.info("pre-flight %s %s: %s", c.status, c.key, c.detail.replace("\n", " / "))
+        log.info("开播前检查 %s · %s（%s）：%s", STATUS_ZH.get(c.status, c.status), c.title, c.key,
+                 c.detail.replace("\n", " / "))
     return out
 
 

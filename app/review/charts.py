@@ -25,6 +25,7 @@ CJK_FAMILIES = ("Microsoft YaHei", "SimHei", "PingFang SC", "Noto Sans CJK SC", 
 _FONT_FILE_HINTS = ("notosanscjk", "msyh", "simhei", "pingfang", "wqy", "sourcehansans", "droidsansfallback")
 _fonts_lock = threading.Lock()
 _fonts_ready = False
+_drawable: frozenset[int] | None = None  # code points the font chain has glyphs for
 
 
 @dataclass
@@ -56,7 +57,46 @@ def setup_fonts() -> str | None:
         rcParams["axes.unicode_minus"] = False
         rcParams["svg.fonttype"] = "none"  # SVG text stays text: the browser draws it
         rcParams["text.parse_math"] = False  # viewers' nicknames and questions may hold "$"; no chart uses formulas
+        global _drawable
+        _drawable = None  # the chain may have changed
         return found[0] if found else None
+
+
+def font_chain_glyphs() -> frozenset[int]:
+    """Every code point some font of the sans-serif chain (as setup_fonts left it) can draw."""
+    global _drawable
+    with _fonts_lock:
+        if _drawable is None:
+            from matplotlib.ft2font import FT2Font
+
+            cover: set[int] = set()
+            seen: set[str] = set()
+            for family in rcParams["font.sans-serif"]:
+                try:
+                    path = font_manager.findfont(family, fallback_to_default=False)
+                except ValueError:  # not installed
+                    continue
+                if path in seen:
+                    continue
+                seen.add(path)
+                try:
+                    cover.update(FT2Font(path).get_charmap())
+                except (OSError, RuntimeError):
+                    continue
+            _drawable = frozenset(cover)
+        return _drawable
+
+
+def drawable(text: str, empty: str = "？") -> str:
+    """``text`` without the characters no chart font can draw (emoji in nicknames, mostly): they
+    would show as empty boxes and make matplotlib warn on stderr for each. The saved page's
+    tables keep the text as written; ``empty`` stands in for a label left with nothing."""
+    glyphs = font_chain_glyphs()
+    if not glyphs:  # no font found at all: leave the text to matplotlib's own fallback
+        return text
+    kept = "".join(ch for ch in text if ord(ch) in glyphs or ch.isspace())
+    kept = " ".join(kept.split())
+    return kept or empty
 
 
 def _figure(height: float = 2.8) -> tuple[Figure, object]:
@@ -153,6 +193,7 @@ def _ranking(key: str, title: str, names: list[str], values: list[float], label:
     ys = list(range(len(names)))[::-1]  # first place at the top
     bars = ax.barh(ys, values, label=label, color=color, height=0.65)
     ax.bar_label(bars, padding=3, fontsize=9)
+    names = [drawable(n) for n in names]  # viewers' nicknames and questions: emoji the fonts lack go
     ax.set_yticks(ys, [n if len(n) <= 24 else n[:23] + "…" for n in names])
     ax.set_xlabel(unit)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -6,6 +6,8 @@ import time
 
 from app import events
 from app.events import Channel
+from tests.gui.dialogs import type_chinese
+from tests.gui.ui_driving import click
 from ui.bridge import Bridge
 from ui.controls import Controls
 from ui.dashboard import DashboardView
@@ -22,6 +24,7 @@ def _rig(qtbot, bus):
     view = DashboardView(Controls(bus))
     qtbot.addWidget(view)
     bridge.batch.connect(view.on_batch)
+    view.set_running(True)  # 开播: the 插播 row works only while live
     return bridge, view
 
 
@@ -102,6 +105,8 @@ def test_counters_events_feed_filters_and_health(qtbot, memory_bus):
                                                      metrics={"dead_air_s": 12.34}))
     qtbot.waitUntil(lambda: view.c_dead.value.text() == "12.3 秒", timeout=2000)
     assert "冷场 4 秒" in view.c_dead.toolTip() and "播放 降级" in bar.text()
+    memory_bus.publish(Channel.SYSTEM, events.Health(component="audio:输出", status="ok", detail="声卡"))
+    qtbot.waitUntil(lambda: "播放输出 正常" in bar.text(), timeout=2000)  # no stray space inside a Chinese name
     bridge.close()
 
 
@@ -118,6 +123,92 @@ def test_say_now_and_commands_are_published_on_control(qtbot, memory_bus):
     assert got[0] == events.SayNow(text="现在下单再送小样", priority=view.say_panel.say_priority.itemData(2))
     assert isinstance(got[1], events.Skip) and isinstance(got[2], events.ClearQueue)
     assert view.say_panel.say_text.text() == ""
+
+
+def test_the_say_now_row_works_only_while_live_and_never_drops_a_line_silently(qtbot, memory_bus):
+    """Walk finding 3: before 开播 (and after 停止) 插播 and the queue commands are off, saying
+    开播后可用; Enter in the field says why nothing went out and keeps the text."""
+    from PyQt6.QtCore import Qt
+
+    got = []
+    memory_bus.subscribe(Channel.CONTROL, got.append)
+    view = DashboardView(Controls(memory_bus))
+    qtbot.addWidget(view)
+    notices = []
+    view.notice.connect(lambda level, msg: notices.append((level, msg)))
+    panel = view.say_panel
+    buttons = (panel.say_button, panel.file_button, panel.mic_button, panel.skip_button, panel.clear_button)
+    for b in buttons:
+        assert not b.isEnabled() and b.toolTip().startswith("开播后可用"), b.text()
+    type_chinese(panel.say_text, "现在下单再送小样")
+    qtbot.keyClick(panel.say_text, Qt.Key.Key_Return)
+    qtbot.mouseClick(panel.say_button, Qt.MouseButton.LeftButton)  # disabled: nothing happens
+    qtbot.wait(200)
+    assert got == [] and panel.say_text.text() == "现在下单再送小样"
+    assert notices == [("warning", "直播未开始，插播没有发出：开播后可用")]
+    view.set_running(True)  # 开播
+    assert all(b.isEnabled() and not b.toolTip().startswith("开播后可用") for b in buttons)
+    qtbot.keyClick(panel.say_text, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: len(got) == 1, timeout=2000)
+    assert got[0].text == "现在下单再送小样" and panel.say_text.text() == ""
+    view.set_running(False)  # 停止
+    assert not any(b.isEnabled() for b in buttons)
+
+
+def test_a_command_the_stopped_runtime_cannot_take_is_said_not_dropped(qtbot, config_file, memory_bus):
+    """The row thinks the room is live (开播 pressed) but the runtime is not running (still
+    starting, or its process ended): the operator is told and keeps the text."""
+    from PyQt6.QtCore import Qt
+
+    from app.runtime import Runtime
+
+    runtime = Runtime(config_file, bus=memory_bus)  # built, never started
+    got = []
+    memory_bus.subscribe(Channel.CONTROL, got.append)
+    view = DashboardView(Controls(memory_bus, runtime))
+    qtbot.addWidget(view)
+    notices = []
+    view.notice.connect(lambda level, msg: notices.append(msg))
+    view.set_running(True)
+    type_chinese(view.say_panel.say_text, "福利马上开始")
+    qtbot.mouseClick(view.say_panel.say_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view.say_panel.skip_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view.say_panel.clear_button, Qt.MouseButton.LeftButton)
+    qtbot.wait(200)
+    assert got == [] and view.say_panel.say_text.text() == "福利马上开始"
+    assert notices == ["直播未开始，插播没有发出：开播后可用", "直播未开始，跳过当前没有发出：开播后可用",
+                       "直播未开始，清空队列没有发出：开播后可用"]
+
+
+def test_an_enter_reads_nickname_came_without_the_feeds_placeholder(qtbot, memory_bus):
+    """Walk finding 9: dy-barrage-grab's enter Content is "小刚 $来了 直播间人数:532"."""
+    _bridge, view = _rig(qtbot, memory_bus)
+    if not view.type_filters["enter"].isChecked():
+        click(qtbot, view.type_filters["enter"])
+    memory_bus.publish(Channel.LIVE_EVENTS, events.LiveEvent(
+        type="enter", msg_id="e1", room_id="r", ts=time.time(), user=events.User(id="333", nickname="小刚"),
+        text="小刚 $来了 直播间人数:532"))
+    qtbot.waitUntil(lambda: view.feed_model.rowCount() == 1, timeout=2000)
+    model = view.feed_model
+    assert model.data(model.index(0, 1)) == "进场" and model.data(model.index(0, 3)) == "小刚 来了"
+
+
+def test_the_voice_servers_tab_explains_in_chinese(qtbot, memory_bus):
+    """Walk finding 5: the 说明 column showed the TTS pool's English reason."""
+    from tests.gui.chinese import english_in
+
+    _bridge, view = _rig(qtbot, memory_bus)
+    detail = ("espeak-ng fallback speaking (备用语音在说话): no GPT-SoVITS route can speak now "
+              "(没有可用的 GPT-SoVITS): http://a:9880 benched: HTTP 500; voice v1 on http://b:9880 benched: timed out")
+    memory_bus.publish(Channel.SYSTEM, events.Health(component="tts", status="degraded", detail=detail))
+    memory_bus.publish(Channel.SYSTEM, events.Health(component="tts:http://b:9880", status="degraded",
+                                                     detail="benched (12 s left): HTTP 500"))
+    qtbot.waitUntil(lambda: view.tts_table.rowCount() == 2, timeout=2000)
+    cells = [view.tts_table.item(r, 2).text() for r in range(2)]
+    assert cells[0] == ("正在用离线语音（espeak-ng）代替 GPT-SoVITS：现在没有能用的 GPT-SoVITS 服务："
+                        "http://a:9880 暂停使用：HTTP 500；音色 v1（http://b:9880）暂停使用：timed out")
+    assert cells[1] == "暂停使用（12 秒后再试）：HTTP 500"
+    assert english_in(cells[1]) == [] and english_in(cells[0].removesuffix("timed out")) == []
 
 
 def test_bridge_batches_bursts(qtbot, memory_bus):

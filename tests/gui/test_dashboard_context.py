@@ -25,6 +25,7 @@ def _rig(qtbot, bus, **kw):
     view = DashboardView(Controls(bus), products=lambda: PRODUCTS, **kw)
     qtbot.addWidget(view)
     bridge.batch.connect(view.on_batch)
+    view.set_running(True)  # 开播: the 插播 row works only while live
     return bridge, view
 
 

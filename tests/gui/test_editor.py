@@ -221,6 +221,21 @@ def test_rename_copy_and_reorder(qtbot, library, compliance, products_dir):
     assert order.index(copy) < order.index("face-cream")
 
 
+def test_the_preview_follows_a_rename(qtbot, library, compliance):
+    """Walk finding 4: after 改名 the script preview says the new name, without reselecting."""
+    view = _view(qtbot, library, compliance)
+    type_text(qtbot, view.editor.template_edit, "这款${product}{今天|现在}有货。")
+    qtbot.waitUntil(lambda: view.editor.preview is not None and view.editor.preview.distinct == 2, timeout=2000)
+    old = library.get("face-cream").name
+    shown = lambda: [view.editor.preview_list.item(i).text() for i in range(view.editor.preview_list.count())]  # noqa: E731
+    assert all(old in line for line in shown())
+    with DialogAnswerer(qtbot, ["云朵面霜"]):  # 改名 saves the product, the typed template with it
+        click(qtbot, view.list_panel.rename_b)
+    assert library.get("face-cream").name == "云朵面霜"
+    assert shown() and all("云朵面霜" in line and old not in line for line in shown())
+    assert view.editor.template() == "这款${product}{今天|现在}有货。"
+
+
 def test_compliance_word_is_marked_where_it_is(qtbot, library, compliance):
     view = _view(qtbot, library, compliance)
     text = "{宝宝们|家人们}，\n这是全网最低价"

@@ -93,7 +93,7 @@ def test_the_window_runs_the_room_in_its_own_process_and_notices_when_it_dies(
 
     os.kill(win.runtime.pid, signal.SIGKILL)
     qtbot.waitUntil(lambda: "直播进程意外退出" in win.notice_bar.message
-                    and win.toolbar.state_label.text() == "未开播", timeout=10000)
+                    and win.toolbar.state_label.text() == "已停止", timeout=10000)
     assert win.toolbar.act_start.isEnabled()  # the operator can start again
     win.close()
 
@@ -115,6 +115,9 @@ def test_a_notice_never_moves_the_controls(qtbot, operator_window, memory_bus):
     assert win.notice_bar.label.toolTip().endswith("第三行")  # the whole text is one hover away
     qtbot.mouseClick(win.notice_bar.close_button, Qt.MouseButton.LeftButton)
     assert not win.notice_bar.showing and win.tabs.geometry() == tabs_at
+    # walk finding 10: no empty band held for notices between the toolbar and the tabs
+    below_toolbar = win.toolbar.mapTo(win, win.toolbar.rect().bottomLeft()).y()
+    assert win.tabs.mapTo(win, win.tabs.rect().topLeft()).y() - below_toolbar <= 4
 
 
 def test_closing_while_live_asks_and_stops_the_room(qtbot, operator_window):

@@ -225,7 +225,7 @@ def test_after_stop_the_feed_reads_stopped_not_faulty(qtbot, operator_window):
         win.toolbar.act_start.trigger()
     qtbot.waitUntil(lambda: win.runtime.running and win.toolbar.act_stop.isEnabled(), timeout=5000)
     win.toolbar.act_stop.trigger()
-    qtbot.waitUntil(lambda: win.toolbar.state_label.text() == "未开播", timeout=10000)
+    qtbot.waitUntil(lambda: win.toolbar.state_label.text() == "已停止", timeout=10000)
     qtbot.wait(500)  # the bridge's last batches of the stopped run
     feed = win.health_bar.labels["feed"]
     assert "弹幕源 未启用" in feed.text() and "已停止" in feed.toolTip(), feed.text()

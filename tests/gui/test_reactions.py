@@ -104,3 +104,18 @@ def test_the_preview_has_a_sample_for_every_variable_a_template_may_use():
     assert KNOWN_VARIABLES - set(SAMPLE_VALUES) <= {"time", "date", "segment"}  # those are made at preview
     text = "".join(f"${{{name}}}" for name in sorted(KNOWN_VARIABLES))
     assert preview_for(text, {}).renderings  # no variable is missing from the preview
+
+
+def test_every_entry_of_the_list_fits_its_column(qtbot, templates, compliance):
+    """Walk finding 10: 报时（20:00、21:00、22:00、23:00） was cut at the list's edge; the
+    list names the first times and how many, the tooltip all of them."""
+    view = _view(qtbot, templates, compliance)
+    qtbot.wait(50)
+    lw = view.items
+    width = lw.viewport().width()
+    for i in range(lw.count()):
+        item = lw.item(i)
+        assert lw.fontMetrics().horizontalAdvance(item.text()) + 8 <= width, item.text()
+    report = lw.item(row_of(lw, "报时（"))
+    assert report.text().strip() == "报时（20:00、21:00 等 4 个）"
+    assert report.toolTip() == "报时（20:00、21:00、22:00、23:00）"

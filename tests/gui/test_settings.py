@@ -36,6 +36,20 @@ def test_form_is_generated_from_the_schema(qtbot, config_file):
     assert "默认" in view.fields[("audio", "gap_ms")].widget.toolTip()
 
 
+def test_every_choice_names_its_value_once(qtbot, config_file):
+    """Walk finding 8: 输出方式 showed 声卡（pygame）（pygame）."""
+    view = SettingsView(ConfigStore(config_file))
+    qtbot.addWidget(view)
+    combos = [(key, f.widget) for key, f in view.fields.items() if isinstance(f.widget, QComboBox)]
+    backend = view.fields[("audio", "backend")].widget
+    assert [backend.itemText(i) for i in range(backend.count())] == [
+        "声卡（pygame）", "录到 WAV 文件（wav）", "不出声（测试用）（null）", "声卡（sounddevice）"]
+    for key, combo in combos:
+        for i in range(combo.count()):
+            value = str(combo.itemData(i))
+            assert combo.itemText(i).count(f"（{value}）") <= 1, (key, combo.itemText(i))
+
+
 def test_save_round_trip_keeps_comments(qtbot, config_file):
     store = ConfigStore(config_file)
     view = SettingsView(store)

@@ -68,7 +68,7 @@ def test_from_source_both_roots_are_the_project_folder():
     assert paths.default_config_path() == SOURCE_ROOT / "config.ini"
     assert paths.bundled_data_dir() == SOURCE_ROOT / "data"
     assert (paths.bundled_data_dir() / "demo" / "room.feed").is_file()
-    assert paths.describe_user_root() == f"operator folder: {SOURCE_ROOT} (beside the app)"
+    assert paths.describe_user_root() == f"软件文件夹：{SOURCE_ROOT}（在程序旁边）"
 
 
 def test_frozen_reads_defaults_from_the_bundle_and_writes_beside_the_executable(tmp_path, monkeypatch):
@@ -79,7 +79,7 @@ def test_frozen_reads_defaults_from_the_bundle_and_writes_beside_the_executable(
     assert paths.user_root() == app
     assert paths.default_config_path() == app / "config.ini"
     assert paths.logs_dir() == app / "data" / "logs"
-    assert "beside the app" in paths.describe_user_root()
+    assert "在程序旁边" in paths.describe_user_root()
     assert not paths.user_root_info().per_user
 
 
@@ -120,7 +120,7 @@ def test_unwritable_app_folder_falls_back_to_the_per_user_folder_and_says_so(tmp
     assert (per_user_home / "data" / "compliance" / "absolute.txt").is_file()
     assert not (app / "data").exists()
     line = paths.describe_user_root()
-    assert str(per_user_home) in line and "per-user" in line and str(app) in line
+    assert str(per_user_home) in line and "用户文件夹" in line and str(app) in line
 
 
 def test_really_read_only_folder_is_detected(tmp_path, monkeypatch, per_user_home):
@@ -155,7 +155,7 @@ def test_nowhere_writable_keeps_the_app_folder_and_warns(tmp_path, monkeypatch, 
     monkeypatch.setattr(Path, "mkdir", refusing_mkdir)
 
     assert paths.user_root() == app
-    assert "NOTHING CAN BE SAVED" in paths.describe_user_root()
+    assert "无法保存任何文件" in paths.describe_user_root()
 
 
 @pytest.mark.parametrize("platform, expected", [

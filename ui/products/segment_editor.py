@@ -156,6 +156,13 @@ class SegmentEditor(QWidget):
             self._loading = False
         self.run_checks()
 
+    def set_variables(self, variables: dict[str, str]) -> None:
+        """The product's values changed (改名, a new price saved): checks and preview follow,
+        the text being edited stays as it is."""
+        if dict(variables) != self.variables:
+            self.variables = dict(variables)
+            self.run_checks()
+
     def base(self) -> str:
         return self.base_edit.toPlainText()
 

@@ -334,6 +334,7 @@ class ProductsView(ProductActions, QWidget):
         self.drafts = {}
         self._stash_segment()
         self.title.setText(self._name())
+        self.editor.set_variables(self._variables())  # the preview says the new name / price
         self.guide_label.setVisible(self.guide_label.isVisibleTo(self) and self._has_placeholders())
         self._update_status()
         self.notice.emit("info", f"已保存“{self._name()}”")

@@ -146,7 +146,7 @@ class ReactionsView(QWidget):
             self._entry(template_label(name), ("template", name), TEMPLATE_ZH.get(name, ("", ""))[1])
         self._header("定时提醒")
         for i, task in enumerate(self.timed):
-            self._entry(self._timed_label(task), ("timed", i), "")
+            self._entry(self._timed_label(task), ("timed", i), self._timed_label(task, short=False))
         self.items.blockSignals(False)
         self.add_timed_b.setEnabled(not self.timed_error)
         self.del_timed_b.setEnabled(not self.timed_error and bool(self.current and self.current[0] == "timed"))
@@ -168,11 +168,15 @@ class ReactionsView(QWidget):
         self.items.addItem(item)
 
     @staticmethod
-    def _timed_label(task: dict) -> str:
+    def _timed_label(task: dict, short: bool = True) -> str:
+        """``报时（20:00、21:00 等 4 个）`` in the list (its column is narrow), every time in the tooltip."""
         name = template_label(str(task.get("name", ""))) or "（未命名）"  # the shipped ones are named after their line
         every = task.get("every_min")
         at = task.get("at") or []
-        when = f"每 {every} 分钟" if every else ("、".join(at) if isinstance(at, list) else str(at))
+        if isinstance(at, list) and short and len(at) > 2:
+            when = f"{'、'.join(map(str, at[:2]))} 等 {len(at)} 个"
+        else:
+            when = f"每 {every} 分钟" if every else ("、".join(map(str, at)) if isinstance(at, list) else str(at))
         return f"{name}（{when}）" if when else name
 
     # ---- selection -----------------------------------------------------------------------------
@@ -244,6 +248,7 @@ class ReactionsView(QWidget):
                 self.drafts[before["template"]] = text
             self._show_timed_text()
         self.items.currentItem().setText("　" + self._timed_label(self.timed[i]))
+        self.items.currentItem().setToolTip(self._timed_label(self.timed[i], short=False))
         self._update_status()
 
     def _text_edited(self) -> None:

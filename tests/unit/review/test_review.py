@@ -239,3 +239,25 @@ def test_airtime_never_exceeds_the_time_it_had_even_with_a_row_left_open_until_s
     assert data.spoken_s <= data.end - data.start
     figures = dict(summary(data))
     assert (figures["直播时长"], figures["播出总时长"]) == ("1 分 20 秒", "1 分 10 秒")
+
+
+def test_emoji_in_a_nickname_prints_no_font_warning(run_db, recwarn):
+    """Walk finding 13: "Glyph 127800 … missing from font(s) Noto Sans CJK SC" on stderr for
+    every emoji nickname. The chart draws the name without what no font has; the page keeps it."""
+    db, run = run_db
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE live_events SET nickname = '小美🌸' WHERE nickname = '小美'")
+        con.execute("UPDATE live_events SET nickname = '🍠🍠' WHERE nickname = '阿花'")
+    data = load_review(db, run["s1"])
+    charts = {c.key: c for c in make_charts(data)}
+    gifters = charts["gifters"].figure
+    gifters.canvas.draw()  # where the glyphs are looked up
+    render_html(data, list(charts.values()))  # and the SVG of the saved page
+    glyph_warnings = [str(w.message) for w in recwarn if "Glyph" in str(w.message)]
+    assert glyph_warnings == []
+    labels = [t.get_text() for t in gifters.axes[0].get_yticklabels()]
+    from app.review.charts import font_chain_glyphs
+
+    if 0x1F338 not in font_chain_glyphs():  # this machine has no emoji font (a machine with one draws it)
+        assert "小美" in labels and "？" in labels
+    assert "小美🌸" in render_html(data)
