@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from tests.bench import report
-from tests.bench.targets import BENCHES, FIGURES, Bench
+from tests.bench.targets import BENCHES, FIGURES, KNOWN_CAUSES, UNKNOWN_CAUSE, Bench
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -125,6 +125,10 @@ def merge_previous(path: Path, fresh: list[dict], meta: dict) -> tuple[list[dict
     if old["meta"]["mode"] != meta["mode"]:
         raise SystemExit(f"--merge: {path} holds a {old['meta']['mode']} run, this is a {meta['mode']} run")
     merged = {name: {"name": name, **b} for name, b in old["benchmarks"].items()}
+    for name, b in merged.items():  # kept figures, today's understanding of why a target was missed
+        for row in b.get("figures", []):
+            if row.get("status") == report.MISSED:
+                row["cause"] = KNOWN_CAUSES.get((name, row["key"]), UNKNOWN_CAUSE)
     merged.update({b["name"]: b for b in fresh})
     order = [b.name for b in BENCHES]
     results = sorted(merged.values(), key=lambda b: order.index(b["name"]) if b["name"] in order else len(order))
