@@ -101,6 +101,12 @@ def live_room(request, tmp_path_factory):
     runtime.start()
     done = threading.Event()
     done.wait(RUN_SECONDS)
+    # the welcome waits for a break in the script, at the least the end of a sentence (the
+    # director): give it that long, no longer
+    deadline = time.monotonic() + 25
+    while time.monotonic() < deadline and not any(
+            isinstance(e, ev.PlaybackStarted) and e.kind == "welcome" for e in list(seen)):
+        done.wait(0.2)
     report = runtime.report()
     segments = runtime.player.sink.segments
     spoken = runtime.spoken_log.query() if runtime.spoken_log else []
