@@ -377,6 +377,8 @@ class MainWindow(QMainWindow):
         self.host.shutdown()  # stops the room when it is live
         if was_live and self.review_view is not None:  # reviewed like a live ended by 停止
             self.review_view.save_newest_now()
+        elif self.review_view is not None:  # the review 停止 started is still being made
+            self.review_view.finish()
         event.accept()
 
 

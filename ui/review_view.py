@@ -142,6 +142,14 @@ class ReviewView(QWidget):
             self.sessions.blockSignals(False)
             self.load_selected(save=save)
 
+    def finish(self, timeout: float = 20.0) -> None:
+        """The window is closing: let a review still being made (停止 just started it) end first,
+        waiting at most ``timeout``. Its page is then saved, and no chart is being drawn in a
+        thread while the app ends (matplotlib's C++ code under a daemon thread at exit aborts
+        the process: "terminate called without an active exception")."""
+        if self._worker is not None and self._worker.is_alive():
+            self._worker.join(timeout)
+
     def save_newest_now(self, timeout: float = 20.0) -> Path | None:
         """The window is closing on a live it just stopped: save that run's review (as 停止
         does) before the app ends, waiting at most ``timeout``. Returns the page, or None."""

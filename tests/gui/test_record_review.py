@@ -269,4 +269,5 @@ def test_the_log_lines_of_a_demo_live_read_in_chinese(qtbot, config_file, memory
         assert english not in shown()
     win.toolbar.act_stop.trigger()
     qtbot.waitUntil(lambda: win.toolbar.state_label.text() == "已停止", timeout=20000)
-    win.close()
+    win.close()  # at once after 停止: the window waits for the review 停止 started
+    assert list((tmp_path / "data" / "logs" / "reviews").glob("*/review.html"))
