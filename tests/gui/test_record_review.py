@@ -211,6 +211,8 @@ def test_every_counter_starts_from_zero_at_the_next_live(qtbot, config_file, mem
     win.toolbar.act_stop.trigger()
     qtbot.waitUntil(lambda: win.toolbar.state_label.text() == "已停止", timeout=20000)
     assert dash.c_gifts.value.text() == "6"  # the stopped live's counts stay readable until the next one
+    # 开播 is clickable again once the stop has fully finished (the button is off while it runs)
+    qtbot.waitUntil(win.toolbar.act_start.isEnabled, timeout=20000)
     win.toolbar.act_start.trigger()
     qtbot.waitUntil(lambda: win.toolbar.state_label.text() == "直播中", timeout=30000)
     assert dash.c_gifts.value.text() == "0" and dash.c_replies.value.text() == "0"
