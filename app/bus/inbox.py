@@ -85,12 +85,13 @@ class Inbox:
 
     def put_many(self, channel: str, items: list[tuple[Any, Any]]) -> None:
         """Queue (event, tag) pairs of one channel, in order; one wake-up for the lot."""
-        handler = self.routes.get(channel)
-        if handler is None or not items:
+        if channel not in self.routes or not items:
             return
         urgent = self.control_first and channel == Channel.CONTROL
         lane = self._control if urgent else self._main
-        entries = [(handler, event, tag) for event, tag in items]
+        # the channel, not its handler, rides with the message: one handler may serve several
+        # channels, and what is left at close must go back to its own channel's group
+        entries = [(channel, event, tag) for event, tag in items]
         with self._lock:
             if self.closing:
                 return
@@ -133,14 +134,14 @@ class Inbox:
                 if self.closed:
                     break
                 try:
-                    handler, event, tag = control.popleft()
+                    channel, event, tag = control.popleft()
                 except IndexError:
                     try:
-                        handler, event, tag = main.popleft()
+                        channel, event, tag = main.popleft()
                     except IndexError:
                         break
                 try:
-                    handler(event)
+                    self.routes[channel](event)
                     self.delivered += 1
                 except Exception:  # a bad handler must not stop delivery to it or to others
                     self.failures += 1
@@ -195,14 +196,13 @@ class Inbox:
         if not self._done.wait(timeout):
             log.warning("inbox %s: still busy %.1f s after the stage stopped; the rest is dropped",
                         self.name, timeout)
-        channel_of = {id(h): ch for ch, h in self.routes.items()}
         with self._lock:
             self.closed = True
             self._done.set()
             left = [*self._control, *self._main]
             self._control.clear()
             self._main.clear()
-        return [(channel_of.get(id(h), ""), event, tag) for h, event, tag in left]
+        return left
 
     def __repr__(self) -> str:
         return f"<Inbox {self.name} {sorted(self.channels)} group={self.group}>"
