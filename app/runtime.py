@@ -196,7 +196,6 @@ class Runtime(RuntimeControl, RuntimeUpkeep, RuntimeReport):
         self.listener = FeedListener(self.feed_url, self.bus, wiring.listener_settings(snap))
         self._start_stage(self.listener)
 
-        self._subs.append(self.bus.subscribe(Channel.LIVE_EVENTS, self._on_live_event))
         self._start_upkeep()
         # config.ini edits are looked for on an inbox tick (no watcher thread of its own)
         self._subs.append(self.bus.inbox("config-watch", {}, tick=self._watch_config, every=self.config.poll_s))
