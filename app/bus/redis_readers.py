@@ -216,10 +216,13 @@ class StreamReader:
         client = self.bus._client
         delay = 0.05
         pending_first = True
+        group_made = False  # XGROUP CREATE once, and again only when the server lost the group
         while True:
             try:
                 if self.group:
-                    await self._ensure_group(client)
+                    if not group_made:
+                        await self._ensure_group(client)
+                        group_made = True
                     if pending_first:
                         await self.bus._flushed(ACKS_SENT_S)  # our own acknowledgements first
                         resp = await client.xreadgroup(self.group, self.bus.consumer, {self.key: "0"},
@@ -244,6 +247,7 @@ class StreamReader:
                 raise
             except redis.ResponseError as exc:
                 if "NOGROUP" in str(exc):  # the server restarted without persistence: create it again
+                    group_made = False
                     continue
                 log.error("stream read on %s failed: %s", self.key, exc)
                 await asyncio.sleep(delay)
