@@ -309,7 +309,7 @@ class AudioPlayer(PlayerLoop, PlayerReport):
         elif isinstance(cmd, events.Skip):
             self._feed(msg.SkipCurrent())
         elif isinstance(cmd, events.ClearQueue):
-            ids = tuple(i.id for i in self.queue.ordered(self.machine.order_key))
+            ids = tuple(i.id for i in self.queue.items())  # (no order needed: Cancel takes a set)
             if ids:
                 self._feed(msg.Cancel(ids, "cleared by operator"))
         elif isinstance(cmd, events.CancelSpeech):
