@@ -7,6 +7,8 @@ and the run report. Unknown codes are shown as they are.
 
 from __future__ import annotations
 
+from app.utterance import LIVE_ENDED, SKIPPED
+
 #: By the code's first word (before any ":" detail).
 REASON_ZH: dict[str, str] = {
     # the operator's limits on answers
@@ -28,10 +30,10 @@ REASON_ZH: dict[str, str] = {
     "cancelled before it started": "已取消",
     "cancelled; pending sentences dropped": "已取消",
     "cleared by operator": "运营清空了队列",
-    "skipped by operator": "运营跳过",
+    SKIPPED: "运营跳过",
     "synthesis failed": "语音合成失败",
     "bad audio": "语音文件损坏",
-    "live ended": "已下播",
+    LIVE_ENDED: "已下播",
     "live_ended": "已下播",
     "shutdown": "直播已停止",
     "internal error (see log)": "内部错误（见日志）",

@@ -30,6 +30,8 @@ RESUME_ALWAYS = frozenset({"script"})
 #: Why an utterance was dropped when the operator pressed 跳过 (the line playing, and for the
 #: script the rest of its segment): the player gives it, the scheduler and the record read it.
 SKIPPED = "skipped by operator"
+#: Why the player drops what it holds when the room's live ends.
+LIVE_ENDED = "live ended"
 
 #: At or below this priority an utterance is urgent: large gifts, 插播, emergencies.
 URGENT_PRIORITY = int(Priority.GIFT_LARGE)

@@ -18,6 +18,7 @@ from app.audio.machine_messages import IDLE, INTERRUPTED, PLAYING, POST_INTERRUP
 from app.audio.utterance import Utterance
 from app.director import SCRIPT, air_class
 from app.text.sentences import CLAUSE_BREAKS
+from app.utterance import LIVE_ENDED
 
 #: A bridge line leads back into the script after an interruption this long, at most this often.
 BRIDGE_AFTER_S = 10.0
@@ -203,7 +204,7 @@ def _why(reason: str) -> str:
         return NOT_RESUMED_ZH["skip"]
     if "clear" in text:
         return NOT_RESUMED_ZH["cleared"]
-    if reason == "live ended":
+    if reason == LIVE_ENDED:
         return NOT_RESUMED_ZH["live_end"]
     if text.startswith("stale"):
         return NOT_RESUMED_ZH["stale"]

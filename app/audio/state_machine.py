@@ -56,7 +56,7 @@ from app.audio.machine_transitions import Transitions, next_sentence
 from app.audio.queue import SpeechQueue
 from app.audio.utterance import Utterance
 from app.director import Airtime, Director
-from app.utterance import SKIPPED, named_by
+from app.utterance import LIVE_ENDED, SKIPPED, named_by
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,7 @@ class PlayerStateMachine(Transitions):
             out += self._cut(item, ev.position_s, stop.by_id or "", soft=stop.at_s is not None)
             return out + self._start_next(after_gap=stop.at_s is not None)
         if stop.reason == "live_end":
-            out += self._drop(item, "live ended")
+            out += self._drop(item, LIVE_ENDED)
             return out + self._set_state(IDLE)
         # skip / cancel: the item is not resumed. Dropped either way (a skipped filler too), so
         # its UtteranceDropped ends its spoken-record row where the sound stopped.
@@ -300,9 +300,9 @@ class PlayerStateMachine(Transitions):
         self.ended = True
         out: list = []
         for item in self.queue.clear():
-            out += self._drop(item, "live ended")
+            out += self._drop(item, LIVE_ENDED)
         if self._after_bridge is not None:
-            out += self._drop(self._pop_after_bridge(), "live ended")
+            out += self._drop(self._pop_after_bridge(), LIVE_ENDED)
         if self.current is not None:
             self._stop = StopCurrent("live_end")
             out.append(self._stop)

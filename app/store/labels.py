@@ -7,6 +7,8 @@ answers to viewers, thanks (gifts, welcomes, follows, likes) and everything else
 
 from __future__ import annotations
 
+from app.utterance import LIVE_ENDED, SKIPPED
+
 KIND_ZH = {
     "script": "话术", "gift": "谢礼物", "welcome": "欢迎", "follow": "谢关注", "like": "谢点赞",
     "reply": "关键词回复", "llm": "AI 回复", "timed": "定时", "filler": "垫话", "bridge": "过渡",
@@ -42,10 +44,9 @@ def end_status_of_drop(reason: str) -> str:
     """The spoken-record status of an utterance dropped while it sounded, by the drop reason:
     the operator's 跳过 (the player's "skipped by operator", the script's rest of the segment),
     the live's end, or any other cancel (a product switch, 清空队列)."""
-    text = (reason or "").strip().lower()
-    if text.startswith("skip"):  # app.utterance.SKIPPED
+    if reason == SKIPPED:
         return "skipped"
-    if text.startswith("live ended"):
+    if reason == LIVE_ENDED:
         return "live_end"
     return "cancelled"
 
