@@ -79,6 +79,6 @@ def _admit(sentence: str, cap: LengthCap | None, prepare: TextPreparer,
     prepared = prepare(sentence)
     if prepared.ok:
         return prepared
-    if prepared.reason in ("filtered", "filter_error") and on_filtered is not None:
+    if prepared.filtered and on_filtered is not None:
         on_filtered(sentence)
     return None

@@ -71,6 +71,11 @@ class Prepared:
     def ok(self) -> bool:
         return bool(self.sentences)
 
+    @property
+    def filtered(self) -> bool:
+        """Nothing to say because of the compliance filter (it blocked the text or failed)."""
+        return self.reason in ("filtered", "filter_error")
+
 
 _SPACES = re.compile(r"[^\S\n]+")
 

@@ -80,7 +80,7 @@ class PoolWorkers:
         if not sentences:
             prepared = self.prepare(job.req.text)
             if not prepared.ok:
-                if prepared.reason in ("filtered", "filter_error"):
+                if prepared.filtered:
                     self._finish_failed(job, f"blocked by the text filter: {prepared.reason}", "filtered")
                 else:
                     self._finish_failed(job, f"nothing speakable: {job.req.text!r}", "empty")
