@@ -150,28 +150,12 @@ class ReviewView(QWidget):
         if self._worker is not None and self._worker.is_alive():
             self._worker.join(timeout)
 
-    def save_newest_now(self, timeout: float = 20.0) -> Path | None:
-        """The window is closing on a live it just stopped: save that run's review (as 停止
-        does) before the app ends, waiting at most ``timeout``. Returns the page, or None."""
-        if self._worker is not None:
-            self._worker.join(timeout)
-        db, out_dir, saved = self._db_path(), self._out_dir(), []
-
-        def work():
-            try:
-                data = load_review(db)  # the newest run: the one just stopped
-                saved.append(write_review(data, out_dir, make_charts(data)))
-            except Exception:  # a review that cannot be made must not stop the app from closing
-                log.exception("review of the live ended by closing the window failed")
-
-        worker = threading.Thread(target=work, name="ui-review-close", daemon=True)
-        worker.start()
-        worker.join(timeout)
-        if not saved:
-            log.warning("没有保存关闭窗口时结束的这一场的复盘（可在下次打开后在“直播复盘”页保存）")
-            return None
-        log.info("本场直播复盘已保存：%s", saved[0])
-        return saved[0]
+    def save_newest_now(self, timeout: float = 20.0) -> None:
+        """The window is closing on a live it just stopped: save that run's review as 停止 does
+        (the same worker), waiting at most ``timeout`` for it before the app ends."""
+        self.finish(timeout)
+        self.review_newest(save=True)
+        self.finish(timeout)
 
     # ---- loading (worker thread) -----------------------------------------------------------------
 
