@@ -168,7 +168,8 @@ def tts_setup(snap: Snapshot, *, output_rate: int, espeak_only: bool = False) ->
         lock_wait_s=g("tts", "request_timeout_s"), lock_dir=str(paths.data_dir() / "cache" / "locks"),
         bench_after_failures=g("tts", "bench_after_failures"), bench_seconds=g("tts", "bench_seconds"),
         fallback=g("tts", "fallback") == "espeak",
-        espeak_voice=g("tts", "espeak_voice"), cache_max_bytes=g("tts", "cache_max_mb") * 1_000_000,
+        espeak_voice=g("tts", "espeak_voice"), espeak_rate_wpm=g("tts", "espeak_rate_wpm"),
+        cache_max_bytes=g("tts", "cache_max_mb") * 1_000_000,
         check=CheckSettings(min_voiced_ratio=g("tts", "min_voiced_ratio"),
                             min_chars_per_s=g("tts", "min_chars_per_s"), max_chars_per_s=g("tts", "max_chars_per_s"),
                             vad_mode=g("tts", "vad_mode")),
@@ -298,7 +299,8 @@ COMPLIANCE_LIVE = ("compliance.lists_dir", "compliance.mask_nicknames", "complia
 TTS_LIVE = ("voice", "tts.voices", "tts.need_deadline_s", "tts.bench_after_timeouts",
             "tts.max_attempts", "tts.bench_after_failures", "tts.bench_seconds", "tts.vad_mode",
             "tts.min_voiced_ratio", "tts.min_chars_per_s", "tts.max_chars_per_s",
-            "tts.loudness_target_db", "tts.speed_jitter", "tts.fallback", "tts.espeak_voice")
+            "tts.loudness_target_db", "tts.speed_jitter", "tts.fallback", "tts.espeak_voice",
+            "tts.espeak_rate_wpm")
 TEXT_LIVE = ("tts.max_sentence_chars", "tts.max_utterance_chars")
 LLM_LIVE = ("llm.persona", "llm.answer_sentences", "llm.max_answer_chars")
 OUTPUT_LIVE = ("audio.device", "audio.monitor", "audio.monitor_device", "audio.monitor_volume", "music",

@@ -184,6 +184,9 @@ TTS = SectionSpec("tts", "语音合成（GPT-SoVITS）", "Speech synthesis (GPT-
            "所有服务器失败时的备用语音", "voice used when every server fails"),
     Option("tts", "espeak_voice", Str(non_empty=True), "cmn",
            "备用 espeak-ng 音色", "espeak-ng voice for the fallback"),
+    Option("tts", "espeak_rate_wpm", Int(80, 450), 220,
+           "备用 espeak-ng 语速（每分钟词数）：220 约每秒 4.8 个字，接近带货主播的语速；调小更慢更清楚",
+           "speaking rate of the espeak-ng fallback, words a minute (220 ≈ 4.8 Chinese characters a second)"),
 ))
 
 VOICE = SectionSpec("voice", "音色（可写多个 [voice.名称] 段）", "Voice model (repeat as [voice.NAME])", (

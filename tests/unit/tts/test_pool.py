@@ -65,6 +65,19 @@ def test_all_servers_down_falls_back_to_espeak_and_the_stream_goes_on(make_pool)
     assert any(x.component == "tts" and x.status == "degraded" and "espeak" in x.detail for x in h.health)
 
 
+def test_the_fallback_speaks_at_the_configured_pace(make_pool):
+    """[tts] espeak_rate_wpm: the default is a selling host's pace, faster than espeak-ng's own."""
+    lengths = {}
+    for wpm in (150, 220):
+        h = make_pool([DEAD_URL], [voice("a")], cache=False, espeak_rate_wpm=wpm)
+        h.say("r1", TEXT)
+        (ready,) = h.wait_for(1)
+        assert_good_speech(ready)
+        lengths[wpm] = ready.duration_s
+    assert lengths[220] < 0.8 * lengths[150]
+    assert speakable_length(normalize(TEXT)) / lengths[220] > 4.0  # characters a second
+
+
 def test_when_even_the_fallback_is_off_the_request_fails_visibly(make_pool):
     h = make_pool([DEAD_URL], [voice("a")], cache=False, fallback=False)
     h.say("r1", TEXT)
