@@ -180,8 +180,9 @@ class _Index:
                 self.requests.setdefault(ev.id, ev)
             elif isinstance(ev, events.PlaybackStarted):
                 self.started_kind.setdefault(ev.id, ev.kind)
-                if not ev.resumed:
-                    self.first_start.setdefault(ev.id, (i, t))
+                # the first audio heard, even when the player reports it as a resumption (an
+                # item cut as it was about to start is first heard "resumed")
+                self.first_start.setdefault(ev.id, (i, t))
                 if self.kind(ev.id, ev.kind) == "script":
                     req = self.requests.get(ev.id)
                     self.script_starts.append((t, i, req.product if req else None))
