@@ -2,7 +2,8 @@
 
 The request that started it waits for it only as long as the request may: when the player's
 deadline passes, the fallback speaks and the attempt goes on alone, *orphaned* (a good result
-still fills the cache; its server counts as stalled for needed requests meanwhile). The monitor may abandon it as a hung voice (the server answers others meanwhile).
+still fills the cache; its server counts as stalled for needed requests meanwhile). The monitor
+may abandon it as a hung voice (the server answers others meanwhile).
 Whoever settles first — the attempt finishing or the monitor abandoning it — judges the route
 and gives back the server slot and the cross-process gate; the other does nothing.
 """
