@@ -162,7 +162,8 @@ def tts_setup(snap: Snapshot, *, output_rate: int, espeak_only: bool = False) ->
     settings = PoolSettings(
         workers=g("tts", "workers"), queue_max=g("tts", "queue_max"), max_attempts=g("tts", "max_attempts"),
         connect_timeout_s=g("tts", "connect_timeout_s"), request_timeout_s=g("tts", "request_timeout_s"),
-        need_deadline_s=g("tts", "need_deadline_s"), bench_after_timeouts=g("tts", "bench_after_timeouts"),
+        need_deadline_s=g("tts", "need_deadline_s"), silent_deadline_s=g("tts", "silent_deadline_s"),
+        bench_after_timeouts=g("tts", "bench_after_timeouts"),
         reassert_weights_s=g("tts", "reassert_weights_minutes") * 60.0,
         # another program's request on the same server is waited for as long as one request may take
         lock_wait_s=g("tts", "request_timeout_s"), lock_dir=str(paths.data_dir() / "cache" / "locks"),
@@ -296,7 +297,7 @@ SCHEDULER_LIVE = ("audio.lookahead_s", "script.order", "director.product_dwell_p
 COMPLIANCE_LIVE = ("compliance.lists_dir", "compliance.mask_nicknames", "compliance.policy_absolute",
                    "compliance.policy_first_only", "compliance.policy_authority", "compliance.policy_efficacy",
                    "compliance.policy_urgency", "compliance.policy_platform", "compliance.policy_profanity")
-TTS_LIVE = ("voice", "tts.voices", "tts.need_deadline_s", "tts.bench_after_timeouts",
+TTS_LIVE = ("voice", "tts.voices", "tts.need_deadline_s", "tts.silent_deadline_s", "tts.bench_after_timeouts",
             "tts.max_attempts", "tts.bench_after_failures", "tts.bench_seconds", "tts.vad_mode",
             "tts.min_voiced_ratio", "tts.min_chars_per_s", "tts.max_chars_per_s",
             "tts.loudness_target_db", "tts.speed_jitter", "tts.fallback", "tts.espeak_voice",

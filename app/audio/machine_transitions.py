@@ -56,7 +56,7 @@ class Transitions:
         out += self._drops(dropped)
         if item is None:
             self.current = None
-            return out + self._set_state(IDLE) + [Idle()] + self._announce_needed()
+            return out + self._set_state(IDLE) + [Idle()] + self._announce_needed(silent=True)
         if open_group is not None and item.request.group != open_group and open_group not in self._broken:
             self._broken[open_group] = self.now()  # interactions come between two of its sentences
             self.script_breaks["soft"] += 1
@@ -80,15 +80,20 @@ class Transitions:
             return False
         return self._last_bridge_at is None or now - self._last_bridge_at >= BRIDGE_EVERY_S
 
-    def _announce_needed(self) -> list:
-        """Tell the TTS stage which utterance the player is waiting for, once."""
+    def _announce_needed(self, *, silent: bool = False) -> list:
+        """Tell the TTS stage which utterance the player is waiting for, once — and once more
+        when the room has gone ``silent`` waiting for it (nothing playing: every second is
+        dead air, so the TTS stage's shorter silent deadline applies)."""
         wanted = self.queue.next_wanted(self._pick)
-        if wanted is None or wanted.is_ready or wanted.id in self._announced:
+        if wanted is None or wanted.is_ready:
             return []
-        self._announced.add(wanted.id)
+        told = self._announced.get(wanted.id)
+        if told is not None and (told or not silent):
+            return []
+        self._announced[wanted.id] = silent
         if len(self._announced) > 1000:
-            self._announced = {i for i in self._announced if i in self.queue}
-        return [Emit(events.SpeechNeeded(id=wanted.id))]
+            self._announced = {i: s for i, s in self._announced.items() if i in self.queue}
+        return [Emit(events.SpeechNeeded(id=wanted.id, silent=silent))]
 
     def _resume(self, item: Utterance | None, after_gap: bool = True) -> list:
         if item is None:
@@ -161,7 +166,7 @@ class Transitions:
         return item
 
     def _drop(self, item: Utterance, reason: str) -> list:
-        self._announced.discard(item.id)
+        self._announced.pop(item.id, None)
         item.drop(reason)
         self._note_broken_gone(item, reason)
         return [Drop(item, reason), Emit(events.UtteranceDropped(id=item.id, reason=reason), item)]

@@ -97,7 +97,7 @@ class PlayerStateMachine(Transitions):
         self._previous: Utterance | None = None  # what finished last
         self._broken: dict[str, float] = {}  # script segment broken off, to continue -> when
         self._last_bridge_at: float | None = None
-        self._announced: set[str] = set()  # ids the TTS stage was told the player needs now
+        self._announced: dict[str, bool] = {}  # ids the TTS stage was told the player needs now -> said silent
         self.interrupts = 0  # cuts of resumable items
         self.filler_cuts = 0
         self.resumes = 0
@@ -222,8 +222,8 @@ class PlayerStateMachine(Transitions):
         if self.queue.has_ready():
             return self._start_next(after_gap=False)
         filler = self.filler_source()
-        if filler is None:
-            return self._announce_needed()
+        if filler is None:  # the room is silent until what it waits for is ready
+            return self._announce_needed(silent=True)
         return self._announce_needed() + self._play(filler, after_gap=False)
 
     def _on_Tick(self, ev: Tick) -> list:

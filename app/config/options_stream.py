@@ -146,6 +146,13 @@ TTS = SectionSpec("tts", "语音合成（GPT-SoVITS）", "Speech synthesis (GPT-
            "播放器要播某句话时最多等 GPT-SoVITS 多少秒，超时就由备用语音先说（慢的请求继续，结果进缓存）",
            "seconds GPT-SoVITS has once the player needs an utterance; past that the fallback voice "
            "speaks it (the slow request goes on and fills the cache)"),
+    Option("tts", "silent_deadline_s", Float(0.1, 60), 0.5,
+           "冷场时（开播第一句、或播放器没有可播的语音时）GPT-SoVITS 真人音色最多等这么久，超过就先用离线声音说，"
+           "避免冷场；真人音色合成好后存入缓存，下次直接用（不会超过 need_deadline_s）",
+           "seconds GPT-SoVITS has when the room is already silent waiting for the utterance (the "
+           "first line of the live, or nothing left to play); past that the offline voice speaks it "
+           "so the room is not silent, and the GPT-SoVITS result fills the cache for next time "
+           "(never longer than need_deadline_s)"),
     Option("tts", "bench_after_timeouts", Int(1, 100), 2,
            "某个音色连续超时几次后暂停使用它（不影响同服务器上的其他音色）",
            "consecutive time-outs before a voice is benched (other voices on its server go on)"),

@@ -143,11 +143,17 @@ class QueueSnapshot:
 @dataclass(frozen=True, kw_only=True)
 class SpeechNeeded:
     """The player wants to play this utterance next and has no audio for it yet: from now
-    the TTS stage has ``[tts] need_deadline_s`` to deliver, else the fallback voice speaks."""
+    the TTS stage has ``[tts] need_deadline_s`` to deliver, else the fallback voice speaks.
+
+    ``silent``: nothing is playing and the player waits for this utterance (the first line of
+    the live, or the queue ran dry), so every second from now is dead air: the TTS stage waits
+    at most ``[tts] silent_deadline_s`` for GPT-SoVITS. An utterance first announced while
+    something played is announced once more with ``silent=True`` when the room goes silent."""
 
     TAG: ClassVar[str] = "speech_needed"
     id: str
     ts: float = 0.0
+    silent: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

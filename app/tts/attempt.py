@@ -1,8 +1,9 @@
 """One GPT-SoVITS synthesis of one sentence on one route, in a thread of its own.
 
 The request that started it waits for it only as long as the request may: when the player's
-deadline passes, the fallback speaks and the attempt goes on alone (a good result still fills
-the cache). The monitor may abandon it as a hung voice (the server answers others meanwhile).
+deadline passes, the fallback speaks and the attempt goes on alone, *orphaned* (a good result
+still fills the cache; its server counts as stalled for needed requests meanwhile). The monitor
+may abandon it as a hung voice (the server answers others meanwhile).
 Whoever settles first — the attempt finishing or the monitor abandoning it — judges the route
 and gives back the server slot and the cross-process gate; the other does nothing.
 """
@@ -50,6 +51,13 @@ class Attempt:
     def give_up(self) -> None:
         """The request no longer waits: stop waiting for the gate (a request already sent goes on)."""
         self._cancel.set()
+
+    @property
+    def orphaned(self) -> bool:
+        """Still holding its server slot though its request no longer waits for it (taken over
+        by the fallback, cancelled): a needed request must not queue behind it
+        (``RouteTable.stalled``), and the liveness check may judge it at once."""
+        return self._cancel.is_set() and not self.done.is_set()
 
     def abandon(self, reason: str) -> bool:
         """Monitor: the server answers others while this hangs. True if it was still pending."""

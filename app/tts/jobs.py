@@ -21,6 +21,7 @@ class Job:
     req: events.SpeechRequest
     received: float  # monotonic
     need_at: float | None = None  # monotonic: when the player needed it (None: look-ahead)
+    silent_at: float | None = None  # monotonic: when the player said the room is silent waiting for it
     state: str = "queued"  # queued | active | fallback | done
     sentences: list[str] | None = None  # the spoken forms: the request's own, else prepared here
     parts: list = field(default_factory=list)  # SentenceAudio of sentences 0..len(parts)-1

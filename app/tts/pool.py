@@ -10,11 +10,14 @@ thread of its own so the worker can stop waiting for it. The espeak-ng fallback 
 lane (one thread): nothing it does waits for a server slot, a worker or the queue.
 
 Bounded time. When the player needs an utterance (``SpeechNeeded``; at once for urgent items
-and for filler/bridge clips) the stage has ``need_deadline_s`` to publish it. Past that — or as
-soon as no GPT-SoVITS route could serve it without waiting behind a stalled server — the
-fallback lane speaks the sentences not yet synthesised, with the reason kept. The slow request
-goes on alone and a good result fills the cache. Requests nobody needs yet (script look-ahead)
-may take the normal read time-out.
+and for filler/bridge clips) the stage has ``need_deadline_s`` to publish it; when the room is
+already silent waiting for it (``SpeechNeeded(silent=True)``: the first line of the live, or the
+queue ran dry) only ``silent_deadline_s`` — each second of it is dead air. Past that — or as
+soon as no GPT-SoVITS route could serve it without waiting behind a stalled server (one busy
+past the need deadline, or busy with a request whose utterance the fallback already spoke) —
+the fallback lane speaks the sentences not yet synthesised, with the reason kept. The slow
+request goes on alone and a good result fills the cache. Requests nobody needs yet (script
+look-ahead) may take the normal read time-out.
 
 The GPT-SoVITS workers are in ``app/tts/pool_workers.py``, how a job is published or failed in
 ``app/tts/pool_results.py``, the fallback lane, monitor and health in ``app/tts/pool_watch.py``:
@@ -75,7 +78,8 @@ class TtsPool(PoolWorkers, PoolResults, PoolWatch):
         self._seq = itertools.count()
         self._jobs: dict[str, Job] = {}  # received and not finished
         self._cancelled = Tombstones(_MEMORY)  # naming an LLM answer cancels its sentences too
-        self._early_needs: Recent[str, float] = Recent(_MEMORY)  # SpeechNeeded before the request
+        # SpeechNeeded before the request: id -> (needed at, silent since or None)
+        self._early_needs: Recent[str, tuple[float, float | None]] = Recent(_MEMORY)
         self._reasons: Recent[str, str] = Recent(_MEMORY)  # id → why the fallback spoke
         self._lane: list[tuple[int, int, Job]] = []
         self._lane_cond = threading.Condition()
@@ -162,7 +166,7 @@ class TtsPool(PoolWorkers, PoolResults, PoolWatch):
 
     def _on_player(self, event) -> None:
         if isinstance(event, events.SpeechNeeded):
-            self.need(event.id)
+            self.need(event.id, silent=event.silent)
 
     def submit(self, req: events.SpeechRequest) -> None:
         """Queue a request; when the queue is full the least urgent waiting one gives way (or
@@ -177,7 +181,9 @@ class TtsPool(PoolWorkers, PoolResults, PoolWatch):
             job = Job(req, received=now)
             early = self._early_needs.pop(req.id, None)
             if early is not None or urgent(req):
-                job.need_at = now if early is None else min(early, now)
+                job.need_at = now if early is None else min(early[0], now)
+            if early is not None and early[1] is not None:
+                job.silent_at = min(early[1], now)
             item = (int(req.priority), next(self._seq), job)
             if len(self._heap) >= self.settings.queue_max:
                 worst = max(self._heap, key=lambda it: (it[0], it[1]))
@@ -196,16 +202,20 @@ class TtsPool(PoolWorkers, PoolResults, PoolWatch):
             self._fail(evicted.req, f"queue full ({self.settings.queue_max} waiting); less urgent than the rest",
                        "queue_full")
 
-    def need(self, rid: str) -> None:
-        """The player wants ``rid`` next: from now the deadline runs."""
+    def need(self, rid: str, *, silent: bool = False) -> None:
+        """The player wants ``rid`` next: from now the deadline runs — the short silent one when
+        the room is ``silent`` waiting for it."""
         now = self.mono()
         with self._cond:
             job = self._jobs.get(rid)
             if job is not None:
                 if job.need_at is None:
                     job.need_at = now
+                if silent and job.silent_at is None:
+                    job.silent_at = now
                 return
-            self._early_needs[rid] = now  # the request may still be on its way
+            at, since = self._early_needs.get(rid) or (now, None)  # the request may still be on its way
+            self._early_needs[rid] = (at, since if since is not None or not silent else now)
 
     def cancel(self, ids) -> None:
         with self._cond:
@@ -248,7 +258,18 @@ class TtsPool(PoolWorkers, PoolResults, PoolWatch):
             job = self._jobs.get(rid)
             if job is not None and job.need_at is not None:
                 return job.need_at
-            return self._early_needs.get(rid)
+            early = self._early_needs.get(rid)
+            return early[0] if early is not None else None
+
+    def silent_since(self, rid: str) -> float | None:
+        """When (``mono`` clock) the player said the room is silent waiting for ``rid``; None if
+        it has not."""
+        with self._cond:
+            job = self._jobs.get(rid)
+            if job is not None and job.silent_at is not None:
+                return job.silent_at
+            early = self._early_needs.get(rid)
+            return early[1] if early is not None else None
 
     def fallback_reason(self, rid: str) -> str | None:
         """Why the fallback voice spoke (part of) utterance ``rid``; None if it did not."""
@@ -264,6 +285,7 @@ class TtsPool(PoolWorkers, PoolResults, PoolWatch):
         out["failures_to_bench"] = self.table.failures_to_bench()
         out["model_switches"] = sum(s.client.switches for s in self.table.servers)
         out["need_deadline_s"] = self.settings.need_deadline_s
+        out["silent_deadline_s"] = self.settings.silent_deadline_s
         out["cut_long"] = self.prepare.cut_long  # utterances cut to [tts] max_utterance_chars
         if self.cache is not None:
             out["cache"] = {"entries": len(self.cache), "bytes": self.cache.total_bytes,

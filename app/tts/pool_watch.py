@@ -28,6 +28,7 @@ KEEPALIVE_S = 2.0
 
 _CAUSES = {
     "deadline": "GPT-SoVITS missed the deadline (超过等待时限)",
+    "silent": "GPT-SoVITS not ready while the room was silent waiting (冷场等待超时)",
     "no_route": "no GPT-SoVITS route can speak now (没有可用的 GPT-SoVITS)",
     "failed": "every GPT-SoVITS attempt failed (所有 GPT-SoVITS 尝试都失败)",
 }
@@ -44,7 +45,7 @@ class PoolWatch:
             if job.taken_over:
                 return
             if not self.settings.fallback:
-                if cause == "deadline":
+                if cause in ("deadline", "silent"):
                     return  # nothing else can speak: GPT-SoVITS keeps trying within its time-out
                 job.state = "done"
                 failed = True
@@ -61,6 +62,8 @@ class PoolWatch:
             self._reasons[job.id] = reason
         if cause == "deadline":
             self.stats.add("deadline_takeovers")
+        elif cause == "silent":
+            self.stats.add("silent_takeovers")
         self.stats.fell_back(cause, reason)
         # with no GPT-SoVITS configured (the demo, espeak by choice) this is how the room speaks
         (log.warning if self.table.routes else log.debug)("fallback voice speaks %s: %s", job.id, reason)
@@ -128,10 +131,12 @@ class PoolWatch:
             log.exception("tts monitor pass failed")
 
     def check_deadlines(self) -> None:
-        """Hand to the fallback every needed request past its deadline, and every needed one
-        that is waiting while no route could serve it without waiting behind a stalled server."""
+        """Hand to the fallback every needed request past its deadline (the shorter silent one
+        when the room is silent waiting for it), and every needed one that is waiting while no
+        route could serve it without waiting behind a stalled server."""
         now = self.mono()
         limit = self.settings.need_deadline_s
+        silent_limit = min(limit, self.settings.silent_deadline_s)
         with self._cond:
             jobs = [j for j in self._jobs.values()
                     if j.need_at is not None and j.state in ("queued", "active") and not j.upgrade]
@@ -142,6 +147,9 @@ class PoolWatch:
             if now - job.need_at >= limit:
                 self._takeover(job, "deadline", self._late_reason(job, now))
                 continue
+            if job.silent_at is not None and now - job.silent_at >= silent_limit:
+                self._takeover(job, "silent", self._late_reason(job, now, silent=True))
+                continue
             idle = job.state == "queued" or job.waiting_since is not None
             if idle and self.table.routes:
                 if serve is None:
@@ -151,10 +159,13 @@ class PoolWatch:
             elif idle and not self.table.routes:
                 self._takeover(job, "no_route", "no GPT-SoVITS server or voice configured (未配置 GPT-SoVITS)")
 
-    def _late_reason(self, job: Job, now: float) -> str:
-        waited = now - job.need_at
+    def _late_reason(self, job: Job, now: float, *, silent: bool = False) -> str:
         attempt = job.attempt
-        head = f"no good audio {waited:.1f} s after the player needed it ([tts] need_deadline_s)"
+        if silent:
+            head = (f"the room has been silent {now - job.silent_at:.1f} s waiting for it with no good audio "
+                    f"([tts] silent_deadline_s)")
+        else:
+            head = f"no good audio {now - job.need_at:.1f} s after the player needed it ([tts] need_deadline_s)"
         if attempt is not None:
             n = len(job.sentences or ()) or 1
             took = now - attempt.started

@@ -8,7 +8,10 @@ voice; if it stays silent for another ``request_timeout_s`` the server hangs and
 While a request runs, api_v2 answers nothing else (inference runs inline on its event loop,
 protocols §7.7), so a v2 server that answers liveness requests twice while one of our requests
 is still pending past the need deadline is not working on it: that request is abandoned as a
-hung voice at once instead of after the read time-out.
+hung voice at once instead of after the read time-out. An orphaned request (nobody waits for it
+any more: the fallback spoke its utterance) is checked at once, not only past the need
+deadline, because it blocks its server for every needed request (``RouteTable.stalled``); a
+slow but working one is safe, as its busy server answers no liveness request.
 
 A benched breaker whose time is up is probed through one of its routes; only a passing probe
 returns it to service, a failing one doubles the bench (up to a cap).
@@ -26,7 +29,8 @@ class RouteChecks:
 
     def liveness_due(self) -> list[Server]:
         """Servers to ask "do you answer at all?" now: draining ones, and v2 servers with a
-        request pending past the need deadline. Each is marked as checking."""
+        request pending past the need deadline or orphaned (``stalled``). Each is marked as
+        checking."""
         out = []
         with self._cond:
             for s in self.servers:
@@ -60,7 +64,7 @@ class RouteChecks:
                         self._bench(b, self.settings.bench_seconds)
                     changed = True
             for a in list(server.attempts):
-                if now - a.started <= self.settings.need_deadline_s:
+                if now - a.started <= self.settings.need_deadline_s and not a.orphaned:
                     continue
                 a.alive_seen = a.alive_seen + 1 if alive else 0
                 if a.alive_seen >= 2:

@@ -49,6 +49,10 @@ class Server:
     def oldest_attempt_s(self, now: float) -> float:
         return max((now - a.started for a in self.attempts), default=0.0)
 
+    def orphaned(self):
+        """An attempt in flight here that nobody waits for any more (``Attempt.orphaned``), or None."""
+        return next((a for a in self.attempts if a.orphaned), None)
+
 
 @dataclass(eq=False)
 class Route:

@@ -17,8 +17,9 @@ breakers, are in ``app/tts/route_checks.py``; the records of breakers, servers a
 
 Each server serves at most ``per_server_concurrency`` requests at once, and a weight switch only
 happens when no other request is in flight on that server (serialised per server). A server
-whose oldest request in flight is older than the need deadline is *stalled*: a request the
-player already needs does not wait for it.
+whose oldest request in flight is older than the need deadline, or that is busy with a request
+nobody waits for any more (orphaned: its utterance went to the fallback), is *stalled*: a
+request the player already needs does not wait for it (look-ahead requests still do).
 """
 
 from __future__ import annotations
@@ -91,9 +92,11 @@ class RouteTable(RouteChecks):
         return not route.server.breaker.benched and not route.breaker.benched
 
     def stalled(self, server: Server) -> bool:
-        """Its oldest request in flight has run past the need deadline: whoever waits behind it
-        would miss the deadline too."""
-        return server.inflight > 0 and server.oldest_attempt_s(self.clock()) > self.settings.need_deadline_s
+        """Its oldest request in flight has run past the need deadline, or one in flight is
+        orphaned (its owner gave up on it — the fallback spoke that utterance — so nothing
+        bounds it but the read time-out): whoever waits behind it would miss the deadline too."""
+        return server.inflight > 0 and (server.oldest_attempt_s(self.clock()) > self.settings.need_deadline_s
+                                        or server.orphaned() is not None)
 
     def can_serve_needed(self) -> bool:
         """Is there a route a needed request could get without waiting behind a stalled server?"""
@@ -112,8 +115,13 @@ class RouteTable(RouteChecks):
                     parts.append(f"{s.name}: a request timed out; waiting for the server to answer again "
                                  f"(请求超时，等待服务器恢复响应)")
                 elif self.stalled(s):
-                    parts.append(f"{s.name}: busy with a request for {s.oldest_attempt_s(now):.1f} s "
-                                 f"(上一句还没合成完)")
+                    orphan = s.orphaned()
+                    if orphan is not None:
+                        parts.append(f"{s.name}: busy with an earlier sentence the fallback already spoke, for "
+                                     f"{now - orphan.started:.1f} s ({orphan.route.voice.name}: 上一句还在合成)")
+                    else:
+                        parts.append(f"{s.name}: busy with a request for {s.oldest_attempt_s(now):.1f} s "
+                                     f"(上一句还没合成完)")
             for r in self.routes:
                 if r.breaker.benched and not r.server.breaker.benched:
                     parts.append(f"voice {r.voice.name} on {r.server.name} benched: {r.breaker.last_error}")

@@ -96,6 +96,9 @@ class PoolSettings:
     # From the player's SpeechNeeded (or at once for urgent items and filler/bridge clips) the
     # stage has this long to publish; after it the fallback voice speaks what is left.
     need_deadline_s: float = 4.0
+    # When the player says the room is silent waiting for it (the first line, a dry queue): this
+    # long at most (and never longer than need_deadline_s), since every second of it is dead air.
+    silent_deadline_s: float = 0.5
     bench_after_failures: int = 3  # consecutive failures of a server or a voice on it
     bench_after_timeouts: int = 2  # consecutive time-outs (hangs) of one voice on a server
     liveness_timeout_s: float = 1.5  # a cheap request that tells a hung server from a hung voice

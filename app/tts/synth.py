@@ -43,7 +43,7 @@ class Stats:
         self._lock = threading.Lock()
         self.requests = self.sentences = self.retries = self.rotations = 0
         self.cache_hits = self.fallback_used = self.failed = self.published = self.prefetched = 0
-        self.deadline_takeovers = self.abandoned = 0
+        self.deadline_takeovers = self.silent_takeovers = self.abandoned = 0
         self.rejected: Counter[str] = Counter()  # by reason code
         self.dropped: Counter[str] = Counter()  # requests not synthesised, by reason
         self.fallback_causes: Counter[str] = Counter()  # utterances the fallback spoke, by cause
@@ -73,7 +73,8 @@ class Stats:
                     "rotations": self.rotations, "cache_hits": self.cache_hits,
                     "fallback_used": self.fallback_used, "failed": self.failed,
                     "published": self.published, "prefetched": self.prefetched, "dropped": dict(self.dropped),
-                    "deadline_takeovers": self.deadline_takeovers, "abandoned_hung": self.abandoned,
+                    "deadline_takeovers": self.deadline_takeovers, "silent_takeovers": self.silent_takeovers,
+                    "abandoned_hung": self.abandoned,
                     "fallback_causes": dict(self.fallback_causes),
                     "last_fallback_reason": self.last_fallback}
 

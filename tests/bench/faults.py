@@ -13,8 +13,8 @@ of compute per second of audio, one request at a time like api_v2):
 2. ``all``: the server freezes (answers nothing at all, not even a 404). Target: the fallback
    speaks every sentence; dead air ≤ one need deadline at start, 0 after.
 
-Each run lasts 180 s (60 s with --quick). Default options (need deadline 4 s, read time-out
-30 s). Dead air, start-up silence and the tts section come from the run report
+Each run lasts 180 s (60 s with --quick). Default options (need deadline 4 s, silent deadline
+0.5 s, read time-out 30 s). Dead air, start-up silence and the tts section come from the run report
 (``dead_air_s``, ``startup_silence_s``, ``tts``); the routes that spoke come from a tap on
 ``speech.ready``. Writes its store and caches to a temporary folder.
 """
@@ -95,6 +95,7 @@ def run_room(name: str, seconds: float, faults: dict[str, str], voices: list[str
         f"{name}_published_fallback": fb,
         f"{name}_fallback_sentences": tts.get("fallback_used", 0),
         f"{name}_deadline_takeovers": tts.get("deadline_takeovers", 0),
+        f"{name}_silent_takeovers": tts.get("silent_takeovers", 0),
         f"{name}_abandoned_hung": tts.get("abandoned_hung", 0),
         f"{name}_benched": ", ".join(sorted(tts.get("ever_benched", {}))) or "-",
         f"{name}_hang_voice_requests": srv.requests_by_model.get("SoVITS_weights/hang.pth", 0),

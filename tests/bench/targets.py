@@ -281,10 +281,6 @@ KNOWN_CAUSES: dict[tuple[str, str], str] = {
         "about 16 characters, 3–4 s in espeak-ng's slow voice) and for the 0.2 s gap; the p95 of a handful "
         "of questions is the slowest of them, and it moves by a second with the machine's load")
        for key in ("quiet", "storm")},
-    ("faults", "hang_dead_air_s"): (
-        "start-up only: the first sentence goes to the hanging voice (first in the rotation) and the fallback "
-        "speaks it at the need deadline (4 s), so the room opens ≈ 3 s past the 1 s start-up grace; no dead "
-        "air after that. Covering the opening sooner would mean opening every live in the fallback voice"),
 }
 
 UNKNOWN_CAUSE = "cause unknown — investigate"

@@ -211,6 +211,31 @@ def test_the_voice_servers_tab_explains_in_chinese(qtbot, memory_bus):
     assert english_in(cells[1]) == [] and english_in(cells[0].removesuffix("timed out")) == []
 
 
+def test_the_voice_servers_tab_explains_a_silent_room_and_a_busy_server_in_chinese(qtbot, memory_bus):
+    """The fallback's reasons at start-up (issue 18): the silent room's short deadline, and a line
+    that did not queue behind the one the fallback already spoke."""
+    from tests.gui.chinese import english_in
+
+    _bridge, view = _rig(qtbot, memory_bus)
+    silent = ("espeak-ng fallback speaking (备用语音在说话): GPT-SoVITS not ready while the room was silent waiting "
+              "(冷场等待超时): the room has been silent 0.5 s waiting for it with no good audio ([tts] "
+              "silent_deadline_s); sentence 1/1 has been on gptsovits:http://a:9880#hang for 0.6 s (这句合成了 0.6 秒还没完成)")
+    busy = ("espeak-ng fallback speaking (备用语音在说话): no GPT-SoVITS route can speak now (没有可用的 GPT-SoVITS): "
+            "a:9880: busy with an earlier sentence the fallback already spoke, for 0.7 s (hang: 上一句还在合成)")
+    memory_bus.publish(Channel.SYSTEM, events.Health(component="tts", status="degraded", detail=silent))
+    qtbot.waitUntil(lambda: view.tts_table.rowCount() == 1 and "冷场" in view.tts_table.item(0, 2).text(),
+                    timeout=2000)
+    assert view.tts_table.item(0, 2).text() == (
+        "正在用离线语音（espeak-ng）代替 GPT-SoVITS：冷场等待超时：冷场 0.5 秒仍没有合格的声音（[tts] silent_deadline_s）；"
+        "共 1 句的第 1 句在 gptsovits:http://a:9880#hang 上合成了 0.6 秒还没完成")
+    memory_bus.publish(Channel.SYSTEM, events.Health(component="tts", status="degraded", detail=busy))
+    qtbot.waitUntil(lambda: "上一句" in view.tts_table.item(0, 2).text(), timeout=2000)
+    text = view.tts_table.item(0, 2).text()
+    assert text == ("正在用离线语音（espeak-ng）代替 GPT-SoVITS：现在没有能用的 GPT-SoVITS 服务：a:9880：上一句还在合成"
+                    "（音色 hang，已 0.7 秒；那句已由离线语音说过）")
+    assert english_in(text, allowed={"hang"}) == []  # the voice is named as configured
+
+
 def test_bridge_batches_bursts(qtbot, memory_bus):
     bridge = Bridge(memory_bus, hz=10)
     batches = []

@@ -304,6 +304,19 @@ def test_silence_at_start_up_is_dead_air_beyond_the_time_to_make_the_first_line(
     assert report["dead_air_s"] == 1.5  # all of it but the first second of synthesis
 
 
+def test_at_start_up_the_player_tells_the_tts_stage_the_room_is_silent_waiting_for_the_first_line(rig, clips):
+    """The first line's request arrives with no audio: the running player asks for it as needed
+    while silent (the TTS stage then waits only [tts] silent_deadline_s for GPT-SoVITS)."""
+    r = rig()
+    first = clips("first", [(300, 0.1)])
+    r.bus.publish(events.Channel.SPEECH_REQUESTS, first.request)
+    r.wait_for(lambda: r.events(events.SpeechNeeded))
+    r.bus.publish(events.Channel.SPEECH_READY, first)
+    r.wait_for(lambda: r.finished("first"))
+    r.stop()
+    assert [(e.id, e.silent) for e in r.events(events.SpeechNeeded)] == [("first", True)]
+
+
 def test_the_players_events_carry_the_record_of_the_utterance(rig, clips):
     """Readers learn what became of an utterance from the view on the player's events: who it
     answers, its audio, its state and timings — without the request's channel."""

@@ -424,6 +424,41 @@ def test_the_player_says_which_utterance_it_waits_for_once(machine):
     assert not emitted(machine.handle(msg.Dry()), events.SpeechNeeded)  # told once
 
 
+def needs(actions) -> list[tuple[str, bool]]:
+    return [(e.id, e.silent) for e in emitted(actions, events.SpeechNeeded)]
+
+
+def test_at_start_up_the_player_says_the_room_is_silent_waiting_for_the_first_line(machine):
+    """Nothing has played yet and the first line has no audio: every second is dead air, so the
+    TTS stage is told to use its short silent deadline."""
+    machine.queue.enqueue(events.SpeechRequest(id="first", text="本直播间部分内容由AI生成", kind="system",
+                                               priority=0))
+    assert needs(machine.handle(msg.Dry())) == [("first", True)]
+    assert needs(machine.handle(msg.Dry())) == []  # told once
+
+
+def test_a_line_needed_while_another_plays_is_needed_again_as_silent_when_the_room_goes_quiet(machine):
+    machine.queue.enqueue(events.SpeechRequest(id="next", text="b", kind="script", priority=10))
+    # "now" plays; "next" is wanted after it and has no audio: needed, but the room is not silent
+    assert needs(arrive(machine, ready("now", 5))) == [("next", False)]
+    # "now" ends and "next" is still not ready: the room goes silent waiting for it
+    actions = machine.handle(msg.Finished())
+    assert machine.state == msg.IDLE and needs(actions) == [("next", True)]
+    assert needs(machine.handle(msg.Dry())) == []  # told once more, not every turn
+
+
+def test_a_filler_covering_the_wait_does_not_make_it_silent_but_the_silence_after_it_does(clocks):
+    q = SpeechQueue(clock=lambda: clocks.mono, wall_clock=lambda: clocks.wall)
+    clip = ready("f", 20, kind="filler")
+    filler = Utterance(request=clip.request, queued_at=clocks.mono, seq=0, ready=clip, state="ready")
+    fillers = [filler]
+    machine = sm.PlayerStateMachine(q, filler_source=lambda: fillers.pop() if fillers else None)
+    q.enqueue(events.SpeechRequest(id="line", text="a", kind="script", priority=10))
+    actions = machine.handle(msg.Dry())
+    assert [p.item.id for p in of(actions, msg.Play)] == ["f"] and needs(actions) == [("line", False)]
+    assert needs(machine.handle(msg.Finished())) == [("line", True)]
+
+
 def test_live_end_silences_at_once_and_takes_nothing_more(machine):
     arrive(machine, ready("script", 10))
     machine.queue.mark_ready(ready("waiting", 10))

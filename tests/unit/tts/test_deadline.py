@@ -42,10 +42,12 @@ def clocked_pool(tmp_path):
         bus.close()
 
 
-def needed(h: Harness, rid: str) -> None:
-    """The player needs ``rid``; returns once the stage has taken note (bus delivery is async)."""
-    h.bus.publish(events.Channel.PLAYER_STATE, events.SpeechNeeded(id=rid))
-    wait_until(lambda: h.pool.needed_since(rid) is not None, what=f"SpeechNeeded({rid}) at the TTS stage")
+def needed(h: Harness, rid: str, *, silent: bool = False) -> None:
+    """The player needs ``rid`` (``silent``: the room is silent waiting for it); returns once the
+    stage has taken note (bus delivery is async)."""
+    h.bus.publish(events.Channel.PLAYER_STATE, events.SpeechNeeded(id=rid, silent=silent))
+    noted = h.pool.silent_since if silent else h.pool.needed_since
+    wait_until(lambda: noted(rid) is not None, what=f"SpeechNeeded({rid}, silent={silent}) at the TTS stage")
 
 
 def received(h: Harness, rid: str) -> None:
@@ -153,3 +155,103 @@ def test_with_no_fallback_the_deadline_does_not_throw_the_request_away(standin, 
     assert h.pool.job_state("r1") == "active"  # still on GPT-SoVITS: nothing else could speak it
     (ready,) = h.wait_for(1, timeout=5)
     assert ready.route.endswith("#a")
+
+
+# ---- the room is already silent: the short deadline (issue 18, start-up dead air) --------------
+
+
+@pytest.mark.parametrize("silent", [True, False])
+def test_a_line_the_silent_room_waits_for_gets_the_short_deadline_a_line_needed_while_speaking_the_long_one(
+        standin, clocked_pool, silent):
+    srv = standin(faults={"*": "hang"}, hang_s=30)
+    h, clock = clocked_pool([srv.url], [voice("a")], silent_deadline_s=0.5)
+    h.say("r1", TEXT)
+    on_the_server(srv)
+    needed(h, "r1", silent=silent)
+    clock.advance(0.4)
+    not_taken_over(h, "r1")
+    clock.advance(0.2)  # 0.6 s: past the silent deadline, far from the 4 s one
+    h.pool.check_deadlines()
+    if not silent:
+        assert h.pool.job_state("r1") == "active" and h.ready == []  # something plays: GPT-SoVITS has 4 s
+        return
+    (ready,) = h.wait_for(1, timeout=3)
+    assert ready.route == "espeak"
+    why = h.pool.fallback_reason("r1")
+    assert "冷场等待超时" in why and "silent_deadline_s" in why, why
+    assert f"has been on gptsovits:{srv.url}#a" in why
+    report = h.pool.report()
+    assert report["silent_takeovers"] == 1 and report["fallback_causes"] == {"silent": 1}
+
+
+def test_the_silent_deadline_runs_from_when_the_room_went_silent_not_from_the_first_need(standin, clocked_pool):
+    """Needed while another line played (4 s), then the room went quiet 2 s later: the fallback
+    speaks 0.5 s after that, not 0.5 s after the first need — and the player's silent need may
+    reach the stage before the request itself."""
+    srv = standin(faults={"*": "hang"}, hang_s=30)
+    h, clock = clocked_pool([srv.url], [voice("a")], silent_deadline_s=0.5, workers=1)
+    needed(h, "r1")
+    clock.advance(2.0)
+    needed(h, "r1", silent=True)
+    h.say("r1", TEXT)
+    received(h, "r1")
+    assert (h.pool.needed_since("r1"), h.pool.silent_since("r1")) == (1000.0, 1002.0)
+    clock.advance(0.45)
+    not_taken_over(h, "r1")
+    clock.advance(0.1)
+    h.pool.check_deadlines()
+    (ready,) = h.wait_for(1, timeout=3)
+    assert ready.route == "espeak" and "冷场等待超时" in h.pool.fallback_reason("r1")
+
+
+def test_a_needed_line_does_not_wait_behind_the_request_of_a_line_the_fallback_already_spoke(
+        standin, clocked_pool):
+    """The opening went to the fallback after the silent deadline; its GPT-SoVITS request still
+    holds the server's one slot. The next line the player needs goes to the fallback at once
+    (naming the busy server); a look-ahead line may wait."""
+    srv = standin(faults={"text:开场白": "hang"}, hang_s=30)
+    h, clock = clocked_pool([srv.url], [voice("a")], silent_deadline_s=0.5)
+    h.say("r0", "这是开场白。")
+    on_the_server(srv)
+    needed(h, "r0", silent=True)
+    clock.advance(0.6)
+    h.pool.check_deadlines()
+    assert [e.route for e in h.wait_for(1, timeout=3)] == ["espeak"]  # the opening, by the fallback
+    h.say("ahead", "这一句是提前准备的。")  # look-ahead: nobody needs it yet
+    h.say("r1", TEXT)
+    received(h, "r1")
+    received(h, "ahead")
+    needed(h, "r1")  # needed while the opening plays: its own deadline is 4 s away
+    h.pool.check_deadlines()
+    ready = h.wait_for(2, timeout=3)
+    assert [e.request.id for e in ready] == ["r0", "r1"] and ready[1].route == "espeak"
+    why = h.pool.fallback_reason("r1")
+    assert f"{srv.url.split('://')[1]}: busy with an earlier sentence" in why and "上一句还在合成" in why, why
+    assert h.pool.job_state("ahead") in ("queued", "active")  # the look-ahead line still waits for GPT-SoVITS
+    assert h.pool.report()["deadline_takeovers"] == 0
+
+
+def test_a_slow_but_working_server_is_used_again_once_the_orphaned_request_finishes(standin, clocked_pool, tmp_path):
+    """The silent deadline gave the opening to the fallback while a slow server worked on it;
+    that result still fills the cache, and the server speaks the next lines — the look-ahead one
+    it was waiting for, and a needed one once it is free."""
+    srv = standin(latency_s=1.0)  # slow but working: busy (answering nothing else) for 1 s a request
+    h, clock = clocked_pool([srv.url], [voice("a")], silent_deadline_s=0.5)
+    h.say("r0", "这是开场白。")
+    on_the_server(srv)
+    needed(h, "r0", silent=True)
+    clock.advance(0.6)
+    h.pool.check_deadlines()
+    assert [e.route for e in h.wait_for(1, timeout=3)] == ["espeak"]
+    h.say("ahead", "这一句是提前准备的。")
+    (_, ahead) = h.wait_for(2, timeout=6)
+    assert ahead.request.id == "ahead" and ahead.route.endswith("#a"), ahead.route
+    assert [t for t, _ in srv.served] == ["这是开场白。", "这一句是提前准备的。"]  # the opening's came back too
+    h.say("r1", TEXT)
+    received(h, "r1")
+    needed(h, "r1")
+    h.pool.check_deadlines()
+    (_, _, r1) = h.wait_for(3, timeout=6)
+    assert r1.request.id == "r1" and r1.route.endswith("#a"), r1.route
+    report = h.pool.report()
+    assert report["abandoned_hung"] == 0 and report["fallback_causes"] == {"silent": 1}

@@ -80,9 +80,11 @@ class Clock:
 
 
 class FakeAttempt:
-    def __init__(self, started):
+    def __init__(self, started, route=None):
         self.started = started
+        self.route = route
         self.alive_seen = 0
+        self.orphaned = False  # its request no longer waits for it (app.tts.attempt.Attempt.orphaned)
 
 
 def table(clock, **kw):
@@ -147,3 +149,28 @@ def test_a_pending_request_is_abandoned_only_when_the_server_answers_others_twic
     assert not t.can_serve_needed()  # stalled until the attempt is settled
     t.release(route, ok=False, kind="hang", error="hangs", attempt=attempt)
     assert t.can_serve_needed()
+
+
+def test_a_request_nobody_waits_for_any_more_stalls_its_server_for_needed_lines_and_is_checked_at_once():
+    """The fallback spoke the line (silent room, 0.5 s): its request still holds the server's one
+    slot. A needed line must not queue behind it, and the liveness check need not wait for the
+    need deadline to find that the voice hangs."""
+    clock = Clock()
+    t = table(clock)
+    server = t.servers[0]
+    route = t.acquire(set(), wait_s=0)
+    attempt = FakeAttempt(started=0.0, route=route)
+    t.track(route, attempt)
+    clock.t = 1
+    assert not t.stalled(server) and t.can_serve_needed() and t.liveness_due() == []
+    attempt.orphaned = True
+    assert t.stalled(server) and not t.can_serve_needed()
+    assert t.acquire(set(), needed=lambda: True) is None  # a needed line goes to the fallback at once
+    assert "busy with an earlier sentence the fallback already spoke" in t.why_unusable()
+    assert t.liveness_due() == [server]
+    assert t.liveness_result(server, alive=True) == []
+    clock.t = 2
+    t.liveness_due()
+    assert t.liveness_result(server, alive=True) == [attempt]  # 2 s in: well before the 4 s deadline
+    t.release(route, ok=False, kind="hang", error="hangs", attempt=attempt)
+    assert t.can_serve_needed() and t.acquire(set(), needed=lambda: True) is route
