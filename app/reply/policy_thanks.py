@@ -8,6 +8,8 @@ published; these methods run under its lock and add what they decide to ``out``.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from app.events import LiveEvent, Priority
 from app.reply.priority import dynamic_priority
 from app.reply.thanks import Line, gift_line
@@ -126,6 +128,12 @@ class ThanksDecisions:
             for ref in line.refs:
                 self._drop(out, ref, "welcome_no_name", now)
             return True
+        nameless: list[str] = []
+        if line.category == "welcome":
+            # "欢迎这位朋友、momo～" greets momo and nobody: the nameless are left to the script
+            named = [(u, ref) for u, ref in zip(line.users, line.refs) if self._lines.has_own_name(u)]
+            nameless = [ref for u, ref in zip(line.users, line.refs) if not self._lines.has_own_name(u)]
+            line = replace(line, users=[u for u, _ in named], refs=[ref for _, ref in named])
         viewers = self._lines.names(line.users, s.fallback_nickname)
         spoken = self._lines.line_naming(line.template, viewers, s.fallback_nickname,
                                          product=self._product or "", **line.values)
@@ -141,11 +149,17 @@ class ThanksDecisions:
         if not forced:
             self._thanks.take(line, now)
         self._thanks.budget.spend(cost, now)
+        for ref in nameless:
+            self._drop(out, ref, "welcome_no_name", now)
         # a viewer named on air (welcomed, or thanked for a gift or a follow) has been greeted:
-        # coming back into the room within welcome_repeat_after_s is not welcomed again
+        # not welcomed later in a batch still gathering, nor on coming back within
+        # welcome_repeat_after_s
         for u in line.users:
             if u is not None:
                 self._welcomed.mark(u.id, now)
+                waiting = self._thanks.welcomes.remove(u.id) if line.category != "welcome" else None
+                if waiting is not None:
+                    self._drop(out, waiting.msg_id, "welcome_named_on_air", now)
         floor = Priority.GIFT_LARGE if line.category == "gift_large" else THANKS_FLOOR
         priority = dynamic_priority(line.base_priority, line.users, self._activity, s, floor=floor)
         said = self._speak(out, line.category, line.kind, spoken, priority, line.refs[-1], now,

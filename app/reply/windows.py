@@ -109,6 +109,10 @@ class NameBatcher:
     def peek(self) -> list[Named]:
         return list(self._pending.values())
 
+    def remove(self, user_id: str) -> Named | None:
+        """Take one viewer out of the batch (greeted by another line meanwhile)."""
+        return self._pending.pop(user_id, None)
+
     def taken(self, now: float) -> list[Named]:
         batch = self.drain()
         self._last_spoken_at = now

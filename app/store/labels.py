@@ -62,7 +62,7 @@ DROP_REASON_ZH = {
     "bad audio": "音频文件损坏", "empty_comment": "空弹幕", "user_cooldown": "同一观众发言太快",
     "not_a_question": "不是问题", "question_llm_disabled": "没有匹配的关键词回复，且大模型未启用",
     "empty_text": "没有可说的内容", "shutdown": "直播已停止", "no_user": "没有观众信息",
-    "welcome_disabled": "欢迎语已关闭", "welcome_repeat": "已欢迎过", "welcome_no_name": "没有可念的昵称（话术里的欢迎语已照顾到）", "welcome_batch_full": "欢迎名单已满",
+    "welcome_disabled": "欢迎语已关闭", "welcome_repeat": "已欢迎过", "welcome_no_name": "没有可念的昵称（话术里的欢迎语已照顾到）", "welcome_named_on_air": "刚在感谢里念过名字，不再欢迎", "welcome_batch_full": "欢迎名单已满",
     "follow_disabled": "感谢关注已关闭", "follow_repeat": "已感谢过关注", "follow_batch_full": "关注名单已满",
     "malformed_gift": "礼物数据有误", "malformed_like": "点赞数据有误", "like_no_milestone": "点赞未到里程碑",
     "internal error (see log)": "内部错误（见日志）", "cancelled before it started": "开始前已取消",

@@ -158,8 +158,25 @@ def test_a_welcome_with_no_name_to_say_is_left_to_the_script():
     assert speech(out) == [] and [d.reason for d in drops(out)] == ["welcome_no_name"]
     p.handle(enter(user("b", "用户5550001")), now=T0 + 10)
     p.handle(enter(user("c", "小红")), now=T0 + 10.5)
-    (line,) = speech(p.tick(now=T0 + 12))
-    assert "小红" in line.text and "这位朋友" in line.text  # one named viewer: the line is said
+    out = p.tick(now=T0 + 12)
+    (line,) = speech(out)
+    assert "小红" in line.text and "这位朋友" not in line.text  # 欢迎小红: the nameless one is left out
+    assert [d.reason for d in drops(out)] == ["welcome_no_name"]
+
+
+def test_a_viewer_thanked_while_their_welcome_gathers_is_not_welcomed_after_the_thanks():
+    """小太阳 came in, sent a rose, heard 谢谢小太阳的玫瑰 — and 欢迎小太阳 after it was one greeting too many."""
+    p = policy(gift_window_s=1.0, gift_pool_window_s=0, welcome_batch_window_s=3.0, welcome_min_interval_s=45.0,
+               welcome_repeat_after_s=600.0)
+    sun, cat = user("s", "小太阳"), user("c", "猫")
+    p.handle(enter(cat), now=T0)
+    assert "猫" in speech(p.tick(now=T0 + 4))[0].text  # the first welcome: the next waits 45 s
+    p.handle(enter(sun), now=T0 + 10)
+    p.handle(gift(sun, 1), now=T0 + 12)
+    out = p.tick(now=T0 + 15)
+    assert [s.text for s in speech(out)] == ["感谢小太阳送的1个小心心"]
+    assert [d.reason for d in drops(out)] == ["welcome_named_on_air"]
+    assert speech(p.tick(now=T0 + 60)) == []  # no 欢迎小太阳 when the welcome interval is up
 
 
 def test_welcome_disabled_records_why():
