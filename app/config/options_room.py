@@ -59,8 +59,8 @@ REPLY = SectionSpec("reply", "互动回复", "Replies to the room", (
            "欢迎语合并等待秒数", "seconds entries are collected into one welcome"),
     Option("reply", "welcome_max_names", Int(1, 20), 3,
            "一句欢迎语最多念几个名字", "most names read in one welcome"),
-    Option("reply", "welcome_min_interval_s", Float(0, 600), 30.0,
-           "两次欢迎语的最短间隔秒数", "shortest time between two welcomes, seconds"),
+    Option("reply", "welcome_min_interval_s", Float(0, 600), 45.0,
+           "两次欢迎语的最短间隔秒数（其间进场的观众合在下一句里欢迎）", "shortest time between two welcomes, seconds (newcomers meanwhile are welcomed together in the next)"),
     Option("reply", "welcome_repeat_after_s", Float(0, 86_400), 600.0,
            "同一观众多久后才再次欢迎", "a viewer is welcomed again only after this many seconds"),
     # follows

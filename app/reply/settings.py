@@ -39,7 +39,7 @@ class ReplySettings:
     welcome: bool = True
     welcome_batch_window_s: float = 3.0  # entries collected this long before one welcome
     welcome_max_names: int = 3  # names spoken per welcome (the newest are kept)
-    welcome_min_interval_s: float = 30.0  # at least this long between two welcomes (newcomers meanwhile are pooled)
+    welcome_min_interval_s: float = 45.0  # at least this long between two welcomes (newcomers meanwhile are pooled)
     welcome_repeat_after_s: float = 600.0  # a viewer is welcomed again only after this
     # ---- follows ([reply]) -----------------------------------------------------------------
     follow_thanks: bool = True
