@@ -148,7 +148,7 @@ TTS = SectionSpec("tts", "语音合成（GPT-SoVITS）", "Speech synthesis (GPT-
            "speaks it (the slow request goes on and fills the cache)"),
     Option("tts", "silent_deadline_s", Float(0.1, 60), 0.5,
            "冷场时（开播第一句、或播放器没有可播的语音时）GPT-SoVITS 真人音色最多等这么久，超过就先用离线声音说，"
-           "避免冷场；真人音色合成好后存入缓存，下次直接用（不会超过 need_deadline_s）",
+           "避免冷场；真人音色合成好后存入缓存，下次直接用（不会超过上一项的等待秒数）",
            "seconds GPT-SoVITS has when the room is already silent waiting for the utterance (the "
            "first line of the live, or nothing left to play); past that the offline voice speaks it "
            "so the room is not silent, and the GPT-SoVITS result fills the cache for next time "
