@@ -48,14 +48,26 @@ _NUMBER_MARK = re.compile(_IN_NUMBER)
 _LIST_PIECE = re.compile(r"[^、]*(?:、+|$)")
 
 
+#: A list piece shorter than this is no pause worth making ("干皮、" alone): it joins the next.
+_MIN_LIST_PIECE = 6
+
+
 def _pieces(sentence: str, clause_len: int):
     """The clauses of ``sentence``; one longer than ``clause_len`` in its list pieces."""
     for m in _CLAUSE.finditer(sentence):
         clause = m.group(0)
         if len(clause) <= clause_len or "、" not in clause:
             yield clause
-        else:
-            yield from (p.group(0) for p in _LIST_PIECE.finditer(clause))
+            continue
+        pieces = [""]
+        for p in _LIST_PIECE.finditer(clause):
+            if len(pieces[-1]) >= _MIN_LIST_PIECE:
+                pieces.append("")
+            pieces[-1] += p.group(0)
+        if len(pieces) > 1 and len(pieces[-1]) < _MIN_LIST_PIECE:
+            last = pieces.pop()
+            pieces[-1] += last
+        yield from pieces
 
 
 def _clauses(sentence: str, clause_len: int) -> list[str]:

@@ -67,6 +67,11 @@ def test_a_clause_too_long_without_a_comma_breaks_at_its_list_commas():
     assert split_sentences(text, 60, 16) == ["咱们这款面霜里面加入了甘油、", "透明质酸钠和神经酰胺，", "帮助皮肤保持水润感。"]
     assert split_sentences("欢迎小明、小红、小刚来到直播间，点个关注。", 60, 16) == [
         "欢迎小明、小红、小刚来到直播间，", "点个关注。"]
+    # a list piece too short to be a pause stays with its neighbour
+    assert split_sentences("干皮、中性皮肤还有混合性肌肤都可以用，早晚都能用。", 60, 16) == [
+        "干皮、中性皮肤还有混合性肌肤都可以用，", "早晚都能用。"]
+    assert split_sentences("这款面霜适合干性皮肤、中性皮肤、混合性、油皮，", 60, 16) == [
+        "这款面霜适合干性皮肤、", "中性皮肤、混合性、油皮，"]
 
 
 def test_a_trailing_scrap_joins_the_clause_before_it():
