@@ -118,7 +118,7 @@ def test_tts_with_a_configured_voice_loads_its_weights_first(tmp_path):
     srv = StandinServer(port=0).start()  # a server just restarted: its default weights loaded
     try:
         config = tmp_path / "config.ini"
-        config.write_text(f"[tts]\nservers = {srv.url}\nvoices = anchor\n"
+        config.write_text(f"[tts]\nservers = {srv.url}\nvoices = anchor\ncache_dir = {tmp_path / 'cache'}\n"
                           "[voice.anchor]\nref_audio = refs/anchor.wav\nprompt_text = 大家好\n"
                           "gpt_weights = GPT_weights/anchor.ckpt\nsovits_weights = SoVITS_weights/anchor.pth\n",
                           encoding="utf-8")

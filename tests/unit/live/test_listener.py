@@ -145,7 +145,7 @@ def test_a_flood_sheds_likes_and_entries_only_and_memory_stays_bounded(cleanup):
     cleanup(server)
     listener = FeedListener(server.url, bus, **dict(FAST, max_buffered_events=20, stall_timeout_s=5)).start()
     cleanup(listener)
-    assert wait_until(lambda: listener.stats()["shed_total"] >= 100, 3)  # a flood, long past the buffer
+    assert wait_until(lambda: listener.stats()["shed_total"] >= 100, 8)  # a flood, long past the buffer (8 s: under load; the gate holds 10)
     assert listener.stats()["buffer_high_water"] <= 20
     bus.gate.set()
     assert server.wait_finished(5)
