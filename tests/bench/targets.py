@@ -273,14 +273,16 @@ KNOWN_CAUSES: dict[tuple[str, str], str] = {
         "queueing: see the p50 row — the time is spent waiting for the sentence playing and the answers "
         "ranked ahead, not in the reply path"),
     ("room", "quiet_script_share_pct"): (
-        "the quiet room's 4 minutes hold 3 FAQ answers (≈ 11 % of the air, never limited: buyers first), "
-        "welcomes, a follow and a gift thanks (≈ 7–8 %) and the AI disclosure (≈ 1.3 %); the script gets the "
-        "rest, 76–80 % from run to run"),
+        "the quiet room's 4 minutes hold 3–4 FAQ answers (≈ 12 % of the air, never limited: buyers first), "
+        "welcomes, two follows and a gift thanks (≈ 6–7 %) and the AI disclosure (≈ 1 %); the script gets the "
+        "rest, 78–82 % from run to run"),
     **{("room", f"{key}_kw_latency_p95_s"): (
-        "a buyer's answer waits for the clause on air to end (a soft cut: the script is queued in clauses of "
-        "about 16 characters, 3–4 s in espeak-ng's slow voice) and for the 0.2 s gap; the p95 of a handful "
-        "of questions is the slowest of them, and it moves by a second with the machine's load")
-       for key in ("quiet", "storm")},
+        "a buyer's answer waits for the line on air to end at a clause (script clauses are up to about 16 "
+        "characters, 3.3 s at the offline voice's 4.8 characters a second) and, when a large gift's thanks "
+        "or a thank-you line is on air, for that line; the p95 of a handful of questions is the slowest of "
+        "them, so one answer that came just after a thanks line started decides it, and it moves by a "
+        "second from run to run")
+       for key in ("demo", "quiet", "storm")},
 }
 
 UNKNOWN_CAUSE = "cause unknown — investigate"
