@@ -22,7 +22,8 @@ an item that was cut and parked goes first among its own kind.
 Where the cut falls: design §5's rule still says *whether* a newly ready item interrupts
 (priority gap ≥ ``gap``, ≥ ``late_gap`` once ``late_fraction`` is played). Urgent items (and
 anything over a filler) cut within one chunk ("hard"); everything else waits for the current
-sentence to end ("soft").
+sentence to end ("soft"). An urgent item the gap rule would not let in (a large gift's thanks
+over a VIP's answer) still cuts at the end of the current sentence: it never waits out a line.
 
 This is the one order: the player's queue has none of its own and asks ``pick``/``key``.
 Urgency is ``app.utterance.is_urgent`` (TTS uses the same rule for "needed at once").
@@ -92,6 +93,10 @@ class Director:
         priority = current.priority if current_priority is None else current_priority
         if not should_interrupt(priority, new.priority, played_fraction,
                                 gap=gap, late_gap=late_gap, late_fraction=late_fraction):
+            # an urgent line (a large gift's thanks) never waits for more than the sentence on
+            # air: a VIP's answer at -2 is too close to cut, but not worth the rocket's 3 s
+            if self.is_urgent(new) and not self.is_urgent(current) and priority > new.priority:
+                return "soft"
             return None
         if self.is_urgent(new) or (current.request.kind in FILLING_KINDS and current_priority is None):
             return "hard"

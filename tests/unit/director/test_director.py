@@ -83,6 +83,11 @@ def test_bad_aging_is_rejected():
     (Item("script", "script", 10), Item("answer", "reply", 0), 0.9, "soft"),  # late: gap 10 ≥ 8
     (Item("script", "script", 10), Item("thanks", "gift", 3), 0.9, None),  # late: gap 7 < 8
     (Item("answer", "reply", 0), Item("big-gift", "gift", -5), 0.5, "hard"),
+    # a VIP's answer (-2) is too close for the gap rule, but a rocket's thanks does not wait out
+    # the whole answer (6.6 s in the demo room): it comes in at the answer's next sentence end
+    (Item("vip-answer", "reply", -2), Item("big-gift", "gift", -5), 0.5, "soft"),
+    (Item("answer", "reply", 0), Item("big-gift", "gift", -5), 0.9, "soft"),  # late: gap 5 < 8
+    (Item("big-gift", "gift", -5), Item("other-big-gift", "gift", -5), 0.5, None),  # urgent over urgent: waits
     (Item("filler", "filler", 20), Item("script", "script", 10), 0.5, "hard"),  # a filler goes at once
 ])
 def test_where_the_cut_falls(current, new, fraction, cut):
