@@ -269,6 +269,24 @@ def test_timed_tasks_fire_on_interval_and_clock_time_and_pause_with_the_script(b
     assert len(timed()) == 3
 
 
+def test_a_clock_time_from_before_the_live_started_is_not_the_lives_first_line(bus, tmp_path):
+    """A live begun at 22:04 opened with 现在时间是22点4分 — the 22:00 task, 4 minutes late."""
+    import time as _time
+    lib = make_library(tmp_path)
+    clock = Clock(_time.mktime((2025, 3, 1, 22, 4, 0, 0, 0, -1)))
+    tasks = [TimedTask(name="clock", text="现在是${time}", at=((22, 0), (22, 10)), priority=3)]
+    s = sched(bus, lib, clock, lookahead_s=1.0, timed_tasks=tasks)
+
+    def timed():
+        return [r.text for r in bus.requests() if r.kind == "timed"]
+
+    s.tick()
+    assert timed() == []
+    clock.t += 6 * 60 + 1  # 22:10:01, during the live
+    s.tick()
+    assert timed() == ["现在是22点10分"]
+
+
 def test_thread_mode_publishes_on_its_own(bus, tmp_path):
     import threading
     lib = make_library(tmp_path)
